@@ -1,0 +1,232 @@
+/* engine.h - collections, partitions, schema, load state, memory limit,
+ * insert/delete, index builds, and search fan-out and merge.
+ *
+ * The engine is milvusfs without the filesystem: it takes names, parsed
+ * records and parsed parameters (never text to parse), keeps an in-memory
+ * cache of the catalog (so lookups on every FUSE call cost no LMDB
+ * transaction), owns the loaded partitions (one struct idx each) and the
+ * thread pool, and writes through store/.  It is testable without a mount.
+ *
+ * Names: collection and partition names are validated by the caller (fmt's
+ * name rules); the engine only looks them up.  A NULL partition means "the
+ * whole collection" where the contract says so (for insert: "_default").
+ *
+ * Errors follow SPEC §7: -ENOENT, -EEXIST, -EINVAL, -EBUSY, -EPERM, -EDQUOT,
+ * -ENOMEM, -ENODATA, -EAGAIN, -ENOSPC; err gets a message in Milvus's
+ * wording.  A failed call changes nothing.
+ *
+ * Thread-safety: every function may be called from any thread at any time.
+ * Searches run in parallel with each other and with inserts; an insert into
+ * a loaded partition is searchable when eng_insert returns; a deleted id is
+ * never returned by a search that starts after eng_delete returns.
+ */
+#ifndef MFS_ENGINE_ENGINE_H
+#define MFS_ENGINE_ENGINE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "base/err.h"
+#include "base/kv.h"
+#include "store/store.h"
+#include "vec/vec.h"
+
+#define ENG_DEFAULT_PARTITION "_default"
+#define ENG_K_MAX 16384
+#define ENG_DIM_MAX 32768
+
+struct eng;
+
+struct eng_opts {
+	unsigned threads;               /* search/build threads; 0 = cores */
+	uint64_t memory_limit_bytes;    /* 0 = 90% of physical memory */
+	unsigned max_partitions;        /* 0 = 1024 */
+};
+
+/* Start the engine on an open store (borrowed; must outlive the engine):
+ * read the catalog and load again what was loaded at the last unmount
+ * (in the background: state is Loading meanwhile).  Returns owned *out. */
+int eng_open(struct store *st, const struct eng_opts *opts, struct eng **out,
+	     struct mfs_err *err);
+/* Wait for background work, free every loaded partition; NULL allowed. */
+void eng_close(struct eng *e);
+/* Make committed data durable (store_sync). */
+int eng_sync(struct eng *e, struct mfs_err *err);
+
+/* ---- catalog ---- */
+
+/* A list of names, owned by the caller; free with eng_names_free. */
+struct eng_names {
+	size_t n;
+	char **name;
+};
+void eng_names_free(struct eng_names *names);
+
+int eng_coll_create(struct eng *e, const char *coll, struct mfs_err *err);
+/* -ENOENT, -EBUSY (a partition is loaded or loading, or an index build
+ * runs) */
+int eng_coll_drop(struct eng *e, const char *coll, struct mfs_err *err);
+/* -ENOENT, -EEXIST; allowed while loaded. */
+int eng_coll_rename(struct eng *e, const char *from, const char *to,
+		    struct mfs_err *err);
+int eng_coll_list(struct eng *e, struct eng_names *out, struct mfs_err *err);
+bool eng_coll_exists(struct eng *e, const char *coll);
+
+struct eng_schema {
+	uint32_t dim;                   /* 0 = not yet known */
+	enum vec_type vtype;
+	enum vec_metric metric;
+	char description[STORE_TEXT_MAX];
+};
+int eng_schema_get(struct eng *e, const char *coll, struct eng_schema *out,
+		   struct mfs_err *err);
+/* Apply the keys present in kv: dim, metric_type, vector_type,
+ * description; others -EINVAL.  dim/vector_type/metric_type changes once
+ * the collection has data: -EBUSY.  All or nothing. */
+int eng_schema_set(struct eng *e, const char *coll, const struct mfs_kv *kv,
+		   struct mfs_err *err);
+
+/* -ENOENT (coll), -EEXIST, -EDQUOT (past max_partitions) */
+int eng_part_create(struct eng *e, const char *coll, const char *part,
+		    struct mfs_err *err);
+/* -ENOENT, -EPERM (_default), -EBUSY (loaded or loading) */
+int eng_part_drop(struct eng *e, const char *coll, const char *part,
+		  struct mfs_err *err);
+/* Names in creation order, "_default" first. */
+int eng_part_list(struct eng *e, const char *coll, struct eng_names *out,
+		  struct mfs_err *err);
+bool eng_part_exists(struct eng *e, const char *coll, const char *part);
+
+/* ---- entities ---- */
+
+/* Records to insert, borrowed: for record i, has_id[i] ? ids[i] : auto id,
+ * vector at vecs + i*vec_bytes(vtype, dim); line[i] numbers it in messages
+ * (line may be NULL: records are then numbered from 1). */
+struct eng_rows {
+	size_t n;
+	enum vec_type vtype;
+	uint32_t dim;
+	const uint8_t *has_id;          /* NULL = all auto */
+	const int64_t *ids;             /* NULL when has_id is NULL */
+	const void *vecs;
+	const size_t *line;
+};
+
+/* Insert into coll/part (part NULL = _default) in one transaction.  When
+ * the collection's dim is 0 it becomes rows->dim.  Auto ids are assigned
+ * increasing; a user id at or above the counter moves the counter past it.
+ * first_id (may be NULL) gets the first auto id given.
+ * -ENOENT, -EINVAL (dim or type mismatch), -EEXIST (id exists), -ENOSPC. */
+int eng_insert(struct eng *e, const char *coll, const char *part,
+	       const struct eng_rows *rows, int64_t *first_id,
+	       struct mfs_err *err);
+/* Delete ids from coll (part NULL = any partition; else only ids in part).
+ * Unknown ids are ignored.  *ndeleted may be NULL. */
+int eng_delete(struct eng *e, const char *coll, const char *part,
+	       const int64_t *ids, size_t n, size_t *ndeleted,
+	       struct mfs_err *err);
+/* Live entities in coll (part NULL) or part; exact. */
+int eng_count(struct eng *e, const char *coll, const char *part,
+	      uint64_t *out, struct mfs_err *err);
+/* Entity id: its vector (vec_bytes(schema) bytes copied to vec, may be
+ * NULL) and the name of its partition (part, STORE_NAME_MAX+1 bytes, may
+ * be NULL).  -ENOENT */
+int eng_entity_get(struct eng *e, const char *coll, int64_t id, void *vec,
+		   char *part, struct mfs_err *err);
+
+/* A position in a walk over a collection or partition, in partition
+ * creation order and, within one, insertion order.  Zero it to start. */
+struct eng_cursor {
+	uint32_t pid;
+	uint64_t seq;
+	bool done;
+};
+/* Call cb for up to max entities from *cur on, advancing *cur; vec is
+ * borrowed for the call.  Sets cur->done at the end.  A non-zero cb result
+ * stops the walk and is returned (the entity is not consumed). */
+int eng_scan(struct eng *e, const char *coll, const char *part,
+	     struct eng_cursor *cur, size_t max,
+	     int (*cb)(void *arg, int64_t id, const void *vec),
+	     void *arg, struct mfs_err *err);
+
+/* ---- load and release ---- */
+
+enum eng_state { ENG_NOTLOAD = 0, ENG_LOADING, ENG_LOADED };
+const char *eng_state_name(enum eng_state s);   /* "NotLoad", ... */
+
+/* Load every partition of coll (part NULL) or one; returns when loaded.
+ * replica_number must be 1 (else -EINVAL as Milvus standalone).  Loading
+ * what is loaded succeeds.  -ENOMEM past memory_limit (message names the
+ * sizes), -ENOENT. */
+int eng_load(struct eng *e, const char *coll, const char *part,
+	     unsigned replica_number, struct mfs_err *err);
+int eng_release(struct eng *e, const char *coll, const char *part,
+		struct mfs_err *err);
+/* State of a partition, or of a collection (SPEC §5 rule), and its load
+ * progress 0-100 (100 when loaded, 0 when not loaded). */
+int eng_state(struct eng *e, const char *coll, const char *part,
+	      enum eng_state *state, unsigned *progress, struct mfs_err *err);
+
+/* ---- index ---- */
+
+/* Build the index described by params ("index_type" plus the type's
+ * parameters; index_type FLAT drops the index) over every partition, store
+ * it, and swap it into loaded partitions when complete.  wait = false
+ * returns once the build has started (O_NONBLOCK writers).  A failed build
+ * leaves the previous index in place.  -EINVAL, -EBUSY (a build runs). */
+int eng_index_set(struct eng *e, const char *coll, const struct mfs_kv *params,
+		  bool wait, struct mfs_err *err);
+/* The index as `cat index` shows it: index_type, metric_type, the
+ * parameters, state (Finished | InProgress | Failed) and progress (0-100);
+ * for FLAT: index_type=FLAT, metric_type, state=Finished, progress=100. */
+int eng_index_get(struct eng *e, const char *coll, struct mfs_kv *out,
+		  struct mfs_err *err);
+
+/* ---- search ---- */
+
+struct eng_query {
+	size_t k;                       /* 1..ENG_K_MAX */
+	size_t offset;                  /* hits skipped; k + offset <= K_MAX */
+	const char *const *parts;       /* restrict a collection search */
+	size_t nparts;                  /* 0 = every loaded partition */
+	size_t nq;                      /* query vectors at vecs */
+	const void *vecs;               /* nq * vec_bytes; unused if by_id */
+	bool by_id;                     /* search with entity id's vector */
+	int64_t id;
+	const struct mfs_kv *params;    /* index search params (ef, nprobe) */
+};
+
+/* Results: for query i, count[i] hits at ids[i*k], dist[i*k] (k as
+ * asked), best first, distances as Milvus reports them (vec.h). */
+struct eng_result {
+	size_t nq, k;
+	size_t *count;
+	int64_t *ids;
+	float *dist;
+};
+void eng_result_free(struct eng_result *r);
+
+/* Search coll (part NULL = the collection's loaded partitions, or
+ * q->parts) or one partition.  Owned *out.  -ENOENT, -EINVAL (dim, k,
+ * params), -ENODATA (nothing loaded, or a named partition not loaded),
+ * -EAGAIN (still loading). */
+int eng_search(struct eng *e, const char *coll, const char *part,
+	       const struct eng_query *q, struct eng_result *out,
+	       struct mfs_err *err);
+
+/* ---- saved queries (part NULL = the collection's search/) ---- */
+
+int eng_query_put(struct eng *e, const char *coll, const char *part,
+		  const char *name, const void *text, size_t len,
+		  struct mfs_err *err);
+/* Owned NUL-terminated text. -ENOENT */
+int eng_query_get(struct eng *e, const char *coll, const char *part,
+		  const char *name, char **text, size_t *len,
+		  struct mfs_err *err);
+int eng_query_del(struct eng *e, const char *coll, const char *part,
+		  const char *name, struct mfs_err *err);
+int eng_query_list(struct eng *e, const char *coll, const char *part,
+		   struct eng_names *out, struct mfs_err *err);
+
+#endif

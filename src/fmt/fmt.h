@@ -1,0 +1,148 @@
+/* fmt.h - bytes <-> typed values: names, vector records (text and fvecs),
+ * key=value text, queries, entities and results (TSV and JSON).
+ *
+ * Pure functions of their inputs; no locks, no globals; thread-safe.
+ * Every parser is total: any byte string gives either a value or -EINVAL
+ * with a message naming the line and what was expected and found.
+ */
+#ifndef MFS_FMT_FMT_H
+#define MFS_FMT_FMT_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "base/buf.h"
+#include "base/err.h"
+#include "base/kv.h"
+#include "vec/vec.h"
+
+/* Longest text line accepted (a 32,768-dim vector in full precision fits). */
+#define FMT_LINE_MAX (1u << 20)
+
+/* ---- names (SPEC §2) ---- */
+
+/* Milvus name rules: a letter or '_' first, then letters, digits, '_';
+ * 1..255 bytes.  kind is "collection" or "partition" for the message, e.g.
+ * "the first character of a collection name must be an underscore or
+ * letter: [name=9x]".  For partitions, control names (load, release, state,
+ * count, vectors, ids, ...) are refused too.  0 or -EINVAL. */
+int fmt_name_check(const char *kind, const char *name, struct mfs_err *err);
+/* 1 if name is a control file or directory name of a collection or
+ * partition directory ("schema", "load", "search", "entities", ...). */
+bool fmt_name_reserved(const char *name);
+
+/* ---- records ---- */
+
+/* A growable batch of records with one vector type and dim. */
+struct fmt_batch {
+	enum vec_type vtype;
+	uint32_t dim;           /* 0 = set by the first record */
+	size_t n, cap;
+	uint8_t *has_id;        /* n */
+	int64_t *ids;           /* n (0 where !has_id) */
+	uint8_t *vecs;          /* n * vec_bytes(vtype, dim) */
+	size_t *line;           /* n: line (text) or record (fvecs) number */
+};
+
+void fmt_batch_init(struct fmt_batch *b, enum vec_type vtype, uint32_t dim);
+/* Drop the records, keep vtype, dim and storage. */
+void fmt_batch_reset(struct fmt_batch *b);
+void fmt_batch_fini(struct fmt_batch *b);
+
+/* Parse the complete lines ('\n'-terminated) of buf[0, len) into b,
+ * appending.  A trailing partial line is left: *consumed gets the bytes
+ * used (up to and including the last '\n').  final = true takes a trailing
+ * partial line as a last line (close(2), SPEC §4).  line0 is the number of
+ * the first line in buf.  Lines that are empty or only whitespace are
+ * skipped.  Forms (SPEC §4), float vectors:
+ *     0.1 0.2 0.3 | 0.1,0.2,0.3 | [0.1, 0.2, 0.3] | 42<TAB>0.1,0.2,0.3 |
+ *     {"id": 42, "vector": [0.1, 0.2, 0.3]}
+ * binary vectors: one string of dim 0/1 digits, or dim/4 hex digits
+ * (optionally 0x-prefixed), or [1,0,1,...], each optionally after
+ * "id<TAB>", or the JSON form with "vector" a list of 0/1 or a hex string.
+ * On error nothing is appended to b and err names the line:
+ * "line 3: expected 128 values, got 127", "line 2: value 5 is NaN or
+ * infinite", "line 7: not a number: 'abc'", "line 1: line longer than
+ * 1048576 bytes".  -EINVAL, -ENOMEM. */
+int fmt_text_parse(const char *buf, size_t len, size_t line0, bool final,
+		   struct fmt_batch *b, size_t *consumed, struct mfs_err *err);
+/* Parse the complete fvecs records (int32 dim, dim float32, little-endian)
+ * of buf[0, len) into b; a trailing partial record is left (*consumed).
+ * For binary batches the record is bvecs-like: int32 dim (bytes), then
+ * dim bytes.  record0 numbers the first record.  Errors: a record's dim
+ * differs from b->dim, dim out of range, NaN/Inf.  -EINVAL, -ENOMEM. */
+int fmt_fvecs_parse(const void *buf, size_t len, size_t record0,
+		    struct fmt_batch *b, size_t *consumed, struct mfs_err *err);
+
+/* ---- entities out ---- */
+
+/* "id<TAB>v1,v2,...\n" (binary: hex string).  Floats print with %.9g, so
+ * reading back gives the same float32. */
+int fmt_entity_tsv(struct mfs_buf *out, int64_t id, enum vec_type vtype,
+		   uint32_t dim, const void *vec);
+/* {"id":42,"partition":"p","vector":[...]}\n  (part may be NULL) */
+int fmt_entity_json(struct mfs_buf *out, int64_t id, const char *part,
+		    enum vec_type vtype, uint32_t dim, const void *vec);
+/* One fvecs record (binary: int32 bytes + bytes). */
+int fmt_entity_fvecs(struct mfs_buf *out, enum vec_type vtype, uint32_t dim,
+		     const void *vec);
+
+/* ---- key=value text ---- */
+
+/* Parse "k=v" pairs separated by whitespace, newlines or '&' into kv
+ * (appending; later keys replace earlier ones).  "description" takes the
+ * rest of its line.  Blank lines and lines starting with '#' are skipped.
+ * -EINVAL ("expected key=value, got 'xyz'"). */
+int fmt_kv_parse(const char *text, size_t len, struct mfs_kv *kv,
+		 struct mfs_err *err);
+/* Print "k=v\n" per pair. */
+int fmt_kv_print(struct mfs_buf *out, const struct mfs_kv *kv);
+
+/* ---- queries (SPEC §6) ---- */
+
+#define FMT_QUERY_PARTS_MAX 64
+
+struct fmt_query {
+	size_t k;                       /* default 10; k, limit, top_k */
+	size_t offset;                  /* default 0 */
+	bool json;                      /* format=json (else tsv) */
+	bool by_id;                     /* id=N */
+	int64_t id;
+	size_t nparts;
+	char parts[FMT_QUERY_PARTS_MAX][256];   /* partitions=a,b */
+	struct mfs_kv params;           /* everything else known: ef, nprobe */
+	struct fmt_batch q;             /* query vectors */
+};
+
+void fmt_query_init(struct fmt_query *q, enum vec_type vtype, uint32_t dim);
+void fmt_query_fini(struct fmt_query *q);
+/* Apply parameter pairs "k=v&k=v" or lines (overrides): k/limit/top_k in
+ * 1..16384, offset >= 0 with k+offset <= 16384, format tsv|json,
+ * partitions, id, and the index parameters ef, nprobe, search_k, radius,
+ * range_filter (numeric).  Unknown keys: -EINVAL "unknown search parameter
+ * 'foo' (expected k, limit, top_k, offset, format, partitions, id, ef,
+ * nprobe)". */
+int fmt_query_params(struct fmt_query *q, const char *text, size_t len,
+		     struct mfs_err *err);
+/* Parse a whole query text: parameter lines (a line containing '=' and
+ * no vector), then vector lines (fmt_text_parse forms, without ids).
+ * Needs vectors or id=N (-EINVAL "query has no vector and no id=N"). */
+int fmt_query_parse(struct fmt_query *q, const char *text, size_t len,
+		    struct mfs_err *err);
+/* Fill q's vectors from an fvecs batch file (no parameter lines). */
+int fmt_query_parse_fvecs(struct fmt_query *q, const void *data, size_t len,
+			  struct mfs_err *err);
+/* Split a search/ file name "base&k=v&..." at the first '&': *base_len
+ * gets the length of base, *params the rest after '&' (or NULL). */
+void fmt_query_split_name(const char *name, size_t *base_len,
+			  const char **params);
+
+/* Results: for query i, count[i] hits at ids[i*stride], dist[i*stride].
+ * TSV: "id<TAB>distance\n" per hit, a blank line between queries.
+ * JSON: [[{"id":42,"distance":0.0123},...],...]\n
+ * Distances print with %.9g. */
+int fmt_results(struct mfs_buf *out, bool json, size_t nq, size_t stride,
+		const size_t *count, const int64_t *ids, const float *dist);
+
+#endif

@@ -1,0 +1,1 @@
+/* fs.h - placeholder, replaced by the FUSE adaptor. */

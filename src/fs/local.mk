@@ -1,0 +1,11 @@
+noinst_LIBRARIES += libmfs_fs.a
+libmfs_fs_a_SOURCES = src/fs/fs.h
+libmfs_fs_a_CFLAGS = $(AM_CFLAGS) $(FUSE_CFLAGS)
+
+bin_PROGRAMS += milvusfs
+milvusfs_SOURCES = src/main.c
+milvusfs_CFLAGS = $(AM_CFLAGS) $(FUSE_CFLAGS)
+# Link order: upper layers first.
+milvusfs_LDADD = libmfs_fs.a libmfs_engine.a libmfs_index.a libmfs_store.a \
+	libmfs_fmt.a libmfs_vec.a libmfs_base.a \
+	$(FUSE_LIBS) $(LMDB_LIBS) $(BLAS_LIBS) -lpthread -lm

@@ -1,0 +1,147 @@
+/* index.h - the in-memory searchable form of one partition, behind a vtable.
+ *
+ * A loaded partition is exactly one struct idx: FLAT keeps the raw vectors,
+ * HNSW keeps vectors plus graph, IVF_SQ8/IVF_PQ keep only codes.  The engine
+ * builds one when an index is created or a partition is loaded, feeds it
+ * inserts and deletes, and asks it for the best k of a batch of queries.
+ * Adding an index type means one file and one line in the table in
+ * index.c (idx_lookup).
+ *
+ * Vectors handed to an index are as stored: float32 (VEC_FLOAT) or packed
+ * bits (VEC_BINARY).  For COSINE the index normalizes its own copy and the
+ * queries it receives (scores are then -dot).
+ *
+ * Build parameters arrive as an mfs_kv ("M" -> "16"); check() validates them
+ * in Milvus's ranges and wording and writes the canonical, complete list
+ * (defaults filled in) that `cat index` shows and that is persisted.
+ *
+ * Persistence: save() serializes what is costly to rebuild (graph,
+ * centroids, codes) into a blob the engine stores in LMDB; restore() turns
+ * blob + the partition's current entities back into an index without
+ * retraining or rebuilding.  The blob may be stale: entities inserted after
+ * it was saved are added and deleted ones dropped by restore(), which must
+ * end with exactly the entities given.
+ *
+ * Thread-safety: search() may run concurrently with search() on the same
+ * index.  add(), remove() and free() need exclusive access (the engine holds
+ * the partition's write lock).  Types are stateless; idx_lookup is
+ * thread-safe.
+ */
+#ifndef MFS_INDEX_INDEX_H
+#define MFS_INDEX_INDEX_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "base/buf.h"
+#include "base/err.h"
+#include "base/kv.h"
+#include "base/pool.h"
+#include "vec/vec.h"
+
+/* What an index is built over.  pool may be NULL (single-threaded). */
+struct idx_info {
+	enum vec_type vtype;
+	enum vec_metric metric;
+	uint32_t dim;                   /* floats, or bits for VEC_BINARY */
+	struct mfs_pool *pool;          /* borrowed; for builds and batches */
+};
+
+/* Progress of a build: fn(arg, pct) with pct rising in [0, 100]; may be
+ * called from any pool thread.  NULL fn allowed. */
+struct idx_progress {
+	void (*fn)(void *arg, double pct);
+	void *arg;
+};
+
+/* One batch of hits: for query i, count[i] hits at score[i*k ..],
+ * id[i*k ..], best (smallest score) first; count[i] < k when fewer entities
+ * exist. */
+struct idx_hits {
+	size_t k;
+	size_t *count;                  /* nq */
+	float *score;                   /* nq * k */
+	int64_t *id;                    /* nq * k */
+};
+
+struct idx;
+
+struct idx_type {
+	const char *name;               /* "FLAT", "HNSW", ... */
+	int binary;                     /* 1: for VEC_BINARY, 0: for VEC_FLOAT */
+
+	/* Validate build parameters for info; write the canonical list
+	 * (index_type first, then every parameter with defaults) to *canon.
+	 * -EINVAL with Milvus's wording. */
+	int (*check)(const struct idx_info *info, const struct mfs_kv *params,
+		     struct mfs_kv *canon, struct mfs_err *err);
+	/* Validate search parameters (e.g. "ef" >= k, "nprobe" <= nlist);
+	 * unknown keys are ignored here (the engine rejects unknown names).
+	 * NULL means none apply. -EINVAL. */
+	int (*check_search)(const struct idx *ix, const struct mfs_kv *sparams,
+			    size_t k, struct mfs_err *err);
+	/* Bytes a loaded index of n entities will take, for memory_limit. */
+	size_t (*estimate_bytes)(const struct idx_info *info,
+				 const struct mfs_kv *canon, size_t n);
+	/* Build from n entities (ids[i], vectors at vecs + i*vec_bytes).
+	 * Returns owned *out.  Uses info->pool.  -ENOMEM, -EINVAL,
+	 * -ECANCELED (never on its own). */
+	int (*build)(const struct idx_info *info, const struct mfs_kv *canon,
+		     const int64_t *ids, const void *vecs, size_t n,
+		     const struct idx_progress *progress, struct idx **out,
+		     struct mfs_err *err);
+	/* Serialize into blob (appending). NULL when the type has nothing
+	 * worth saving (FLAT). 0, -ENOMEM. */
+	int (*save)(const struct idx *ix, struct mfs_buf *blob);
+	/* Rebuild from a blob written by save() (blob may be NULL/len 0 for
+	 * types without save) plus the current entities; see above.
+	 * -EINVAL (corrupt or foreign blob: the engine then rebuilds), -ENOMEM. */
+	int (*restore)(const struct idx_info *info, const struct mfs_kv *canon,
+		       const void *blob, size_t len, const int64_t *ids,
+		       const void *vecs, size_t n, struct idx **out,
+		       struct mfs_err *err);
+	/* Add n new entities (ids unique, not present). 0, -ENOMEM. */
+	int (*add)(struct idx *ix, const int64_t *ids, const void *vecs,
+		   size_t n, struct mfs_err *err);
+	/* Remove entities; ids not present are ignored.  Never fails. */
+	void (*remove)(struct idx *ix, const int64_t *ids, size_t n);
+	/* Best hits for nq queries (nq * vec_bytes at q).  sparams are the
+	 * search parameters (checked by check_search).  0, -ENOMEM. */
+	int (*search)(const struct idx *ix, const void *q, size_t nq,
+		      const struct mfs_kv *sparams, struct idx_hits *hits,
+		      struct mfs_err *err);
+	/* Entities held; bytes used. */
+	size_t (*count)(const struct idx *ix);
+	size_t (*memory_bytes)(const struct idx *ix);
+	void (*free)(struct idx *ix);
+};
+
+/* Every index struct starts with this. */
+struct idx {
+	const struct idx_type *type;
+	struct idx_info info;
+};
+
+/* The type named name (case-insensitive), or NULL. */
+const struct idx_type *idx_lookup(const char *name);
+/* Names of all types, NULL-terminated; static. */
+const char *const *idx_names(void);
+
+/* Convenience wrappers dispatching through ix->type. */
+static inline int idx_search(const struct idx *ix, const void *q, size_t nq,
+			     const struct mfs_kv *sp, struct idx_hits *h,
+			     struct mfs_err *err)
+{
+	return ix->type->search(ix, q, nq, sp, h, err);
+}
+static inline void idx_free(struct idx *ix)
+{
+	if (ix)
+		ix->type->free(ix);
+}
+
+/* The FLAT type (exact search), also the fallback for "no index". */
+extern const struct idx_type idx_flat_type;
+extern const struct idx_type idx_hnsw_type;
+
+#endif

@@ -1,0 +1,2 @@
+noinst_LIBRARIES += libmfs_index.a
+libmfs_index_a_SOURCES = src/index/index.h

@@ -1,0 +1,196 @@
+/* store.h - all of LMDB: the catalog, entities, id map, index blobs and
+ * saved queries of milvusfs, in one environment.  Nothing else includes
+ * <lmdb.h>.
+ *
+ * Use: every access runs inside store_read() or store_write(), which call
+ * back with a transaction.  store_write() commits when the callback returns
+ * 0 and aborts otherwise; when the map is full it aborts, grows the map
+ * (under an exclusive lock, doubling) and runs the callback again, so a
+ * callback may run more than once: it must reset what it collects in *arg
+ * at its start, and
+ * have no effect outside the transaction (collect results in
+ * *arg and apply them after store_write returns 0).  MAP_FULL, MAP_RESIZED
+ * and READERS_FULL never reach the caller.  No pointer into LMDB leaves a
+ * transaction: records are copied into caller structs.
+ *
+ * Durability: sync=fsync opens with MDB_NOSYNC; store_sync() makes every
+ * committed transaction durable (fsync(2)/close(2) of a file).  sync=always
+ * syncs at every commit.  A flock(2) on <dir>/milvusfs.lock refuses a second
+ * opener (-EBUSY).
+ *
+ * Key layout (big-endian integers, so LMDB's byte order is numeric order;
+ * ids are stored as id ^ 0x8000000000000000 so negative ids sort first):
+ *
+ *   db        key                               value
+ *   meta      "version"                         u32 layout version (1)
+ *   meta      "next_cid" / "next_pid"           u32 counters
+ *   coll      name                              struct store_coll (fixed)
+ *   part      cid u32 | name                    pid u32
+ *   pinfo     pid u32                           struct store_part (fixed)
+ *   ent       pid u32 | seq u64                 id i64 | vector bytes
+ *   idmap     cid u32 | id u64                  pid u32 | seq u64
+ *   blob      pid u32 | chunk u32               <= 1 MiB of index blob
+ *   query     cid u32 | pid u32 | name          saved query text
+ *
+ * ent is appended with MDB_APPEND (seq rises per partition), so reading a
+ * partition in insertion order is one range scan; idmap gives uniqueness
+ * (MDB_NOOVERWRITE) and deletes by id.  pid 0 in query means "the
+ * collection itself".
+ *
+ * Thread-safety: store_read/store_write may be called from any thread;
+ * writers are serialized by LMDB; readers run in parallel with the writer.
+ */
+#ifndef MFS_STORE_STORE_H
+#define MFS_STORE_STORE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "base/err.h"
+
+#define STORE_NAME_MAX 255              /* bytes, without the NUL */
+#define STORE_TEXT_MAX 1024             /* description, index text */
+
+struct store;
+struct store_txn;
+
+struct store_opts {
+	uint64_t mapsize_bytes;         /* initial map size; 0 = 1 GiB */
+	int sync_always;                /* 1: durable at every commit */
+};
+
+/* Open (creating dir and the environment if missing) and lock.
+ * Returns owned *out.  -EBUSY (another process has it open), -EACCES,
+ * -ENOSPC, -EIO (not a milvusfs database, or corrupt). */
+int store_open(const char *dir, const struct store_opts *opts,
+	       struct store **out, struct mfs_err *err);
+/* Sync and close; NULL allowed.  No transaction may be running. */
+void store_close(struct store *st);
+/* Make every committed write durable.  0, -EIO, -ENOSPC. */
+int store_sync(struct store *st);
+/* Current map size in bytes (grows by itself). */
+uint64_t store_mapsize(struct store *st);
+
+typedef int (*store_fn)(struct store_txn *txn, void *arg,
+			struct mfs_err *err);
+/* Run fn in a read-only transaction; returns what fn returns. */
+int store_read(struct store *st, store_fn fn, void *arg, struct mfs_err *err);
+/* Run fn in a write transaction and commit if it returns 0 (see above).
+ * Returns fn's error, or -ENOSPC (disk full), -EIO. */
+int store_write(struct store *st, store_fn fn, void *arg,
+		struct mfs_err *err);
+
+/* ---- catalog ---- */
+
+struct store_coll {
+	uint32_t cid;                   /* assigned by store_coll_new */
+	uint32_t dim;                   /* 0 until set by schema or insert */
+	uint8_t vtype;                  /* enum vec_type */
+	uint8_t metric;                 /* enum vec_metric */
+	uint8_t metric_set;             /* 1 if written in the schema */
+	uint64_t next_id;               /* next auto id, starts at 1 */
+	char description[STORE_TEXT_MAX];
+	char index[STORE_TEXT_MAX];     /* canonical "index_type=HNSW\nM=16\n..."
+					 * or "" for FLAT */
+};
+
+struct store_part {
+	uint32_t pid;                   /* assigned by store_part_new */
+	uint32_t cid;
+	uint8_t loaded;                 /* load state to restore at mount */
+	uint64_t count;                 /* live entities */
+	uint64_t next_seq;              /* next ent seq */
+	uint64_t index_seq;             /* ent seq covered by the saved blob */
+};
+
+/* Create collection name with defaults (dim 0, L2, FLOAT, next_id 1) and
+ * its partition "_default"; *out gets the record.  -EEXIST. */
+int store_coll_new(struct store_txn *txn, const char *name,
+		   struct store_coll *out);
+/* -ENOENT */
+int store_coll_get(struct store_txn *txn, const char *name,
+		   struct store_coll *out);
+/* Overwrite the record of an existing collection. -ENOENT */
+int store_coll_put(struct store_txn *txn, const char *name,
+		   const struct store_coll *c);
+/* Drop the collection with every partition, entity, id, blob and saved
+ * query. -ENOENT */
+int store_coll_del(struct store_txn *txn, const char *name);
+/* -ENOENT (from), -EEXIST (to) */
+int store_coll_rename(struct store_txn *txn, const char *from, const char *to);
+/* Call cb for each collection in name order; a non-zero cb result stops
+ * the walk and is returned. */
+int store_coll_list(struct store_txn *txn,
+		    int (*cb)(void *arg, const char *name,
+			      const struct store_coll *c),
+		    void *arg);
+
+/* Create partition name in collection cid. -EEXIST */
+int store_part_new(struct store_txn *txn, uint32_t cid, const char *name,
+		   struct store_part *out);
+int store_part_get(struct store_txn *txn, uint32_t cid, const char *name,
+		   struct store_part *out);                     /* -ENOENT */
+int store_part_put(struct store_txn *txn, const struct store_part *p);
+/* Drop partition with its entities, ids, blob and saved queries. -ENOENT */
+int store_part_del(struct store_txn *txn, uint32_t cid, const char *name);
+/* Partitions of cid in name order. */
+int store_part_list(struct store_txn *txn, uint32_t cid,
+		    int (*cb)(void *arg, const char *name,
+			      const struct store_part *p),
+		    void *arg);
+
+/* ---- entities ---- */
+
+/* Insert n entities into partition p (of collection p->cid): ids[i] and
+ * vec_bytes bytes at vecs + i*vec_bytes.  Updates p->count and p->next_seq
+ * in *p and in the database.  -EEXIST when an id exists in the collection
+ * or twice in ids: *dup gets its index in ids (nothing is inserted, but
+ * the caller must abort: return the error from the store_write callback). */
+int store_ent_insert(struct store_txn *txn, struct store_part *p,
+		     const int64_t *ids, const void *vecs, size_t vec_bytes,
+		     size_t n, size_t *dup);
+/* Delete the ids that exist in collection cid; for each one deleted call
+ * cb(arg, pid, id) (may be NULL) and decrement that partition's count.
+ * only_pid != 0 restricts to one partition (ids elsewhere are ignored).
+ * *ndeleted gets the number deleted. */
+int store_ent_delete(struct store_txn *txn, uint32_t cid, uint32_t only_pid,
+		     const int64_t *ids, size_t n,
+		     void (*cb)(void *arg, uint32_t pid, int64_t id), void *arg,
+		     size_t *ndeleted);
+/* The entity id of collection cid: its partition and vector (vec_bytes
+ * copied to vec, may be NULL). -ENOENT */
+int store_ent_get(struct store_txn *txn, uint32_t cid, int64_t id,
+		  uint32_t *pid, void *vec, size_t vec_bytes);
+/* Walk partition pid in insertion order from seq from_seq, at most max
+ * entities: cb(arg, seq, id, vec) with vec borrowed (valid during the
+ * call only).  *next_seq gets the seq to continue from (UINT64_MAX when
+ * the end was reached).  A non-zero cb result stops the walk and is
+ * returned. */
+int store_ent_scan(struct store_txn *txn, uint32_t pid, uint64_t from_seq,
+		   size_t max,
+		   int (*cb)(void *arg, uint64_t seq, int64_t id,
+			     const void *vec, size_t vec_bytes),
+		   void *arg, uint64_t *next_seq);
+
+/* ---- index blobs ---- */
+
+/* Replace partition pid's blob (chunked).  len 0 deletes it. */
+int store_blob_put(struct store_txn *txn, uint32_t pid, const void *data,
+		   size_t len);
+/* Owned malloc copy in *data (NULL, 0 when none). -ENOMEM */
+int store_blob_get(struct store_txn *txn, uint32_t pid, void **data,
+		   size_t *len);
+
+/* ---- saved queries (pid 0 = the collection) ---- */
+
+int store_query_put(struct store_txn *txn, uint32_t cid, uint32_t pid,
+		    const char *name, const void *text, size_t len);
+/* Owned malloc copy (NUL-terminated). -ENOENT, -ENOMEM */
+int store_query_get(struct store_txn *txn, uint32_t cid, uint32_t pid,
+		    const char *name, char **text, size_t *len);
+int store_query_del(struct store_txn *txn, uint32_t cid, uint32_t pid,
+		    const char *name);                          /* -ENOENT */
+int store_query_list(struct store_txn *txn, uint32_t cid, uint32_t pid,
+		     int (*cb)(void *arg, const char *name), void *arg);
+
+#endif

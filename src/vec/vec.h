@@ -1,0 +1,101 @@
+/* vec.h - distance kernels, BLAS batching and top-k selection.
+ *
+ * Scores.  Inside milvusfs every comparison uses a *score* where smaller is
+ * better: squared L2, -IP, -cosine (vectors pre-normalized, so -dot), Hamming
+ * distance, Jaccard distance.  vec_score_to_distance() turns a score into the
+ * distance Milvus reports (SPEC §6): squared L2, IP, cosine similarity,
+ * Hamming, Jaccard.  Kernels never allocate; scratch comes from the caller.
+ *
+ * Kernels pick the widest SIMD the CPU has at run time (AVX-512, AVX2+FMA,
+ * scalar); vec_impl_name() tells which.  All functions here are thread-safe.
+ */
+#ifndef MFS_VEC_VEC_H
+#define MFS_VEC_VEC_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+enum vec_metric {
+	VEC_L2 = 0,
+	VEC_IP,
+	VEC_COSINE,
+	VEC_HAMMING,
+	VEC_JACCARD,
+};
+
+enum vec_type {
+	VEC_FLOAT = 0,          /* dim float32 values */
+	VEC_BINARY,             /* dim bits packed in dim/8 bytes, MSB first */
+};
+
+/* "L2", "IP", "COSINE", "HAMMING", "JACCARD"; static. */
+const char *vec_metric_name(enum vec_metric m);
+/* Parse a metric name (case-insensitive; "TANIMOTO" = JACCARD).
+ * 0 or -EINVAL. */
+int vec_metric_parse(const char *s, enum vec_metric *out);
+/* "FLOAT_VECTOR", "BINARY_VECTOR"; static. */
+const char *vec_type_name(enum vec_type t);
+int vec_type_parse(const char *s, enum vec_type *out);
+/* 1 if metric applies to vectors of type t. */
+int vec_metric_fits(enum vec_metric m, enum vec_type t);
+/* Bytes of one vector: dim*4 (float) or dim/8 (binary). */
+size_t vec_bytes(enum vec_type t, uint32_t dim);
+/* 1 if the metric ranks higher distances first (IP, COSINE). */
+int vec_metric_higher_better(enum vec_metric m);
+/* Milvus distance of an internal score (see above). */
+float vec_score_to_distance(enum vec_metric m, float score);
+
+/* Name of the kernel set in use: "avx512", "avx2", "scalar". */
+const char *vec_impl_name(void);
+
+/* Float kernels, d >= 1, any alignment. */
+float vec_l2sq(const float *a, const float *b, size_t d);
+float vec_dot(const float *a, const float *b, size_t d);
+/* Scale v to unit length in place (a zero vector stays zero). */
+void vec_normalize(float *v, size_t d);
+/* Binary kernels over nbytes bytes. */
+uint32_t vec_hamming(const uint8_t *a, const uint8_t *b, size_t nbytes);
+float vec_jaccard(const uint8_t *a, const uint8_t *b, size_t nbytes);
+/* Score of a against b under metric m (COSINE expects normalized inputs and
+ * gives -dot).  a and b point to vec_bytes() bytes. */
+float vec_score(enum vec_metric m, const void *a, const void *b, uint32_t dim);
+/* Scores of one query against n contiguous vectors: out[j] = score(q, X_j). */
+void vec_score_many(enum vec_metric m, const void *q, const void *X, size_t n,
+		    uint32_t dim, float *out);
+
+/* Keep OpenBLAS single-threaded: parallelism belongs to the pool (pool.h).
+ * Call once at start-up; idempotent. */
+void vec_blas_init(void);
+/* out[i*ldo + j] = dot(Q_i, X_j) for i < nq, j < nx, with cblas_sgemm.
+ * Q is nq x d, X is nx x d, both row-major and contiguous. */
+void vec_gemm_dot(const float *Q, size_t nq, const float *X, size_t nx,
+		  size_t d, float *out, size_t ldo);
+/* Squared norms: out[j] = dot(X_j, X_j). */
+void vec_norms_sq(const float *X, size_t n, size_t d, float *out);
+
+/* Top-k: a bounded max-heap on score, so the worst kept hit is at the root
+ * and a candidate is rejected in O(1).  Ties keep the smaller id.  Storage
+ * is the caller's (k slots each). */
+struct vec_topk {
+	size_t k;               /* capacity */
+	size_t n;               /* hits held, <= k */
+	float *score;           /* borrowed, k slots */
+	int64_t *id;            /* borrowed, k slots */
+};
+
+void vec_topk_init(struct vec_topk *t, size_t k, float *score, int64_t *id);
+/* Worst score kept, +INFINITY while fewer than k are held. */
+static inline float vec_topk_worst(const struct vec_topk *t)
+{
+	return t->n < t->k ? __builtin_inff() : t->score[0];
+}
+/* Offer a hit; kept if among the best k so far. */
+void vec_topk_push(struct vec_topk *t, float score, int64_t id);
+/* Offer n scores with ids ids[j] (or base + j when ids is NULL). */
+void vec_topk_push_many(struct vec_topk *t, const float *score,
+			const int64_t *ids, int64_t base, size_t n);
+/* Sort the held hits best first (ascending score, then id); the heap
+ * property is lost: call vec_topk_init again before pushing. */
+void vec_topk_sort(struct vec_topk *t);
+
+#endif
