@@ -1,1 +1,3 @@
-# fragment for bench
+## Benchmarks are not part of make check; see bench/README.md.
+include bench/hnsw.mk
+include bench/ivf.mk

@@ -1,2 +1,5 @@
 noinst_LIBRARIES += libmfs_index.a
-libmfs_index_a_SOURCES = src/index/index.h
+libmfs_index_a_SOURCES = src/index/index.h src/index/index.c
+include src/index/flat.mk
+include src/index/hnsw.mk
+include src/index/ivf.mk

@@ -1,0 +1,1 @@
+# HNSW benchmark files

@@ -1,0 +1,1 @@
+# IVF benchmark files

@@ -1,0 +1,1 @@
+# Check suite(s) of engine: check_PROGRAMS += tests/unit/test_engine; TESTS += tests/unit/test_engine
