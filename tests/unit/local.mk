@@ -11,3 +11,5 @@ include tests/unit/vec.mk
 include tests/unit/index.mk
 include tests/unit/store.mk
 include tests/unit/engine.mk
+include tests/unit/hnsw.mk
+include tests/unit/ivf.mk

@@ -1,0 +1,1 @@
+# Check suite of the HNSW index

@@ -1,0 +1,1 @@
+# Check suites of the IVF and binary indexes
