@@ -37,16 +37,24 @@ int mfs_errf(struct mfs_err *err, int code, const char *fmt, ...)
 
 int mfs_err_prefix(struct mfs_err *err, int code, const char *fmt, ...)
 {
-	char pre[MFS_ERR_MSG_MAX], old[MFS_ERR_MSG_MAX];
+	char old[MFS_ERR_MSG_MAX];
 	va_list ap;
+	int n;
 
 	if (!err)
 		return code;
-	va_start(ap, fmt);
-	vsnprintf(pre, sizeof(pre), fmt, ap);
-	va_end(ap);
 	memcpy(old, err->msg, sizeof(old));
-	snprintf(err->msg, sizeof(err->msg), "%s: %s", pre, old);
+	va_start(ap, fmt);
+	n = vsnprintf(err->msg, sizeof(err->msg), fmt, ap);
+	va_end(ap);
+	if (n >= 0 && (size_t)n + 2 < sizeof(err->msg)) {
+		err->msg[n] = ':';
+		err->msg[n + 1] = ' ';
+		size_t room = sizeof(err->msg) - (size_t)n - 3;
+		size_t len = strnlen(old, room);
+		memcpy(err->msg + n + 2, old, len);
+		err->msg[n + 2 + len] = '\0';
+	}
 	oneline(err->msg);
 	if (!err->code)
 		err->code = code;
