@@ -1,1 +1,1 @@
-# fragment for man
+dist_man_MANS += man/milvusfs.1 man/milvusfs.5
