@@ -1,0 +1,270 @@
+# lib.sh - shared setup of the mount tests; sourced by every tests/fs/*.sh.
+#
+# On sourcing it makes a temporary directory $T, checks that FUSE is usable
+# (exit 77, "skipped", only when it is not), and installs an EXIT trap that
+# unmounts, requires the daemon to exit 0, and fails the test when the
+# daemon's log ($T/log) holds a sanitizer report.  mfs_mount then mounts a
+# fresh database $T/db on $M = $T/mnt.
+#
+# Environment (exported by `make check`; defaults suit a run by hand from the
+# build directory, see tests/fs/README.md):
+#   MFS_BIN       the milvusfs binary           [$MFS_BUILDDIR/milvusfs]
+#   MFS_BUILDDIR  top of the build tree         [.]
+#   MFS_SRCDIR    top of the source tree        [two levels above the script]
+#   MFS_DATA      the shared data sets          [$MFS_SRCDIR/../shared/data]
+#   MFS_PYTHON    Python with numpy             [/usr/bin/python3]
+#   MFS_TIMEOUT   seconds before the watchdog kills a hung daemon [600]
+#   MFS_KEEP      non-empty: keep $T even when the test passes
+#
+# Scripts are POSIX sh (make runs them with $(SHELL)); helpers never run
+# inside $(...) when they may call fail, since exit there leaves only the
+# subshell.
+
+TEST_NAME=$(basename "$0" .sh)
+: "${MFS_SRCDIR:=$(cd "$(dirname "$0")/../.." && pwd)}"
+: "${MFS_BUILDDIR:=$(pwd)}"
+: "${MFS_BIN:=$MFS_BUILDDIR/milvusfs}"
+: "${MFS_DATA:=$MFS_SRCDIR/../shared/data}"
+: "${MFS_PYTHON:=/usr/bin/python3}"
+: "${MFS_TIMEOUT:=600}"
+PROBE=$MFS_BUILDDIR/tests/fs/errno_probe
+TAB=$(printf '\t')
+NL='
+'
+MFS_PID=
+MFS_WATCHDOG=
+
+# --- reporting ---------------------------------------------------------------
+
+note() { printf '# %s\n' "$*"; }
+
+# fail MESSAGE: the test fails (the EXIT trap still unmounts and checks).
+fail() {
+	printf 'FAIL: %s: %s\n' "$TEST_NAME" "$*" >&2
+	exit 1
+}
+
+skip() {
+	printf 'SKIP: %s: %s\n' "$TEST_NAME" "$*" >&2
+	exit 77
+}
+
+# expect_eq ACTUAL EXPECTED WHAT
+expect_eq() {
+	[ "$1" = "$2" ] || fail "$3: expected '$2', got '$1'"
+}
+
+# expect_errno EXPECTED PROBE-ARGS...: errno_probe prints exactly EXPECTED.
+expect_errno() {
+	_want=$1; shift
+	_got=$("$PROBE" "$@" 2>>"$T/probe.err")
+	[ "$_got" = "$_want" ] ||
+		fail "errno_probe $*: expected $_want, got '$_got'"
+}
+
+expect_ok() { expect_errno OK "$@"; }
+
+# expect_content PATH LINE...: PATH reads exactly the LINEs, each ended by \n.
+expect_content() {
+	_p=$1; shift
+	printf '%s\n' "$@" >"$T/expected"
+	cat "$_p" >"$T/actual" 2>"$T/cat.err" ||
+		fail "cat $_p failed: $(cat "$T/cat.err")"
+	cmp -s "$T/expected" "$T/actual" ||
+		fail "$_p: expected:$NL$(cat "$T/expected")${NL}got:$NL$(cat "$T/actual")"
+}
+
+# errors_lines: number of lines of /.errors now.
+errors_lines() { wc -l <"$M/.errors" | tr -d ' '; }
+
+# ERR_RE: the format of a /.errors line (SPEC §7).
+ERR_RE='^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}(\.[0-9]+)?Z pid=[0-9]+ [a-z_]+ /[^ ]* E[A-Z0-9]+: .+$'
+
+# expect_logged ERRNO PATH PROBE-ARGS...: the probe fails with ERRNO and
+# /.errors gains exactly one line, well formed, naming the caller's pid,
+# PATH (relative to the mount, starting with /) and ERRNO.
+expect_logged() {
+	_want=$1 _path=$2; shift 2
+	_before=$(errors_lines)
+	_got=$("$PROBE" -P "$T/probe.pid" "$@" 2>>"$T/probe.err")
+	[ "$_got" = "$_want" ] ||
+		fail "errno_probe $*: expected $_want, got '$_got'"
+	_after=$(errors_lines)
+	[ "$_after" -eq $((_before + 1)) ] ||
+		fail "errno_probe $*: /.errors went from $_before to $_after lines, expected one more$NL$(tail -n 3 "$M/.errors")"
+	_line=$(tail -n 1 "$M/.errors")
+	printf '%s\n' "$_line" | grep -Eq "$ERR_RE" ||
+		fail "/.errors line malformed: '$_line'"
+	_ppid=$(cat "$T/probe.pid")
+	case "$_line" in
+	*" pid=$_ppid "*) ;;
+	*) fail "/.errors line does not name pid $_ppid: '$_line'" ;;
+	esac
+	case "$_line" in
+	*" $_path $_want: "*) ;;
+	*) fail "/.errors line does not read '$_path $_want: ...': '$_line'" ;;
+	esac
+	LAST_ERROR=$_line
+}
+
+# --- processes -----------------------------------------------------------------
+
+# pid_alive PID: the process exists and is not a zombie.
+pid_alive() {
+	[ -r "/proc/$1/stat" ] || return 1
+	_st=$(sed 's/.*) //' "/proc/$1/stat" 2>/dev/null | cut -d' ' -f1)
+	[ -n "$_st" ] && [ "$_st" != Z ]
+}
+
+# wait_gone PID SECONDS: wait for PID to end; returns 1 on timeout.
+wait_gone() {
+	_n=$(($2 * 20))
+	while pid_alive "$1"; do
+		_n=$((_n - 1))
+		[ "$_n" -gt 0 ] || return 1
+		sleep 0.05
+	done
+	return 0
+}
+
+# --- mounting ------------------------------------------------------------------
+
+# is_mounted: $M is in the mount table (also when its daemon is dead).
+is_mounted() {
+	awk -v m="$M" '$2 == m { f = 1 } END { exit !f }' /proc/self/mounts
+}
+
+# mfs_mount [EXTRA-OPTIONS]: mount $T/db on $M in the foreground, in the
+# background of this shell; waits (20 s at most) for the root to answer.
+mfs_mount() {
+	[ -z "$MFS_PID" ] || fail "mfs_mount: already mounted"
+	_opts="db=$T/db${1:+,$1}"
+	printf '== milvusfs -f -o %s %s\n' "$_opts" "$M" >>"$T/log"
+	"$MFS_BIN" -f -o "$_opts" "$M" >>"$T/log" 2>&1 &
+	MFS_PID=$!
+	echo "$MFS_PID" >"$T/daemon.pid"
+	_n=400
+	until mountpoint -q "$M" && [ -e "$M/.errors" ]; do
+		if ! pid_alive "$MFS_PID"; then
+			wait "$MFS_PID"
+			_rc=$?
+			MFS_PID=
+			fail "milvusfs -o $_opts exited with status $_rc before the mount was ready"
+		fi
+		_n=$((_n - 1))
+		[ "$_n" -gt 0 ] || fail "mount not ready after 20 s"
+		sleep 0.05
+	done
+}
+
+# mfs_unmount: fusermount3 -u, then the daemon must exit 0 within 30 s.
+# Returns 1 (with a message) otherwise; fail is the caller's choice.
+mfs_unmount() {
+	[ -n "$MFS_PID" ] || return 0
+	_pid=$MFS_PID
+	MFS_PID=
+	_tries=0
+	while is_mounted; do
+		fusermount3 -u "$M" 2>>"$T/umount.err" && break
+		_tries=$((_tries + 1))
+		if [ "$_tries" -ge 50 ]; then
+			fusermount3 -uz "$M" 2>>"$T/umount.err"
+			break
+		fi
+		sleep 0.1
+	done
+	if ! wait_gone "$_pid" 30; then
+		printf 'FAIL: %s: milvusfs did not exit within 30 s of the unmount\n' "$TEST_NAME" >&2
+		kill -KILL "$_pid" 2>/dev/null
+		wait "$_pid" 2>/dev/null
+		return 1
+	fi
+	wait "$_pid"
+	_rc=$?
+	if [ "$_rc" -ne 0 ]; then
+		printf 'FAIL: %s: milvusfs exited with status %s after the unmount, expected 0\n' \
+			"$TEST_NAME" "$_rc" >&2
+		return 1
+	fi
+	return 0
+}
+
+# remount [EXTRA-OPTIONS]: unmount (the daemon must exit 0), mount again on
+# the same database.
+remount() {
+	mfs_unmount || fail "unmount before remount failed"
+	mfs_mount "$@"
+}
+
+# scan_log: no sanitizer report in the daemon's log.
+scan_log() {
+	[ -f "$T/log" ] || return 0
+	if grep -Eq 'ERROR: AddressSanitizer|runtime error:|LeakSanitizer|ERROR: ThreadSanitizer' "$T/log"; then
+		printf 'FAIL: %s: sanitizer report in the daemon log:\n' "$TEST_NAME" >&2
+		grep -E -A 20 'ERROR: AddressSanitizer|runtime error:|LeakSanitizer' "$T/log" | head -n 60 >&2
+		return 1
+	fi
+	return 0
+}
+
+mfs_cleanup() {
+	_rc=$?
+	trap - EXIT
+	cd /
+	[ -n "$MFS_WATCHDOG" ] && kill "$MFS_WATCHDOG" "$(cat "$T/watchdog.sleep" 2>/dev/null)" 2>/dev/null
+	# let background helpers of the test finish writing before unmounting
+	mfs_unmount || _rc=1
+	scan_log || _rc=1
+	if [ -f "$T/timeout" ]; then
+		printf 'FAIL: %s: watchdog: the test ran past %s s (daemon killed)\n' \
+			"$TEST_NAME" "$MFS_TIMEOUT" >&2
+		_rc=1
+	fi
+	if [ "$_rc" -ne 0 ] && [ "$_rc" -ne 77 ] && [ -f "$T/log" ]; then
+		printf -- '--- last lines of the daemon log (%s):\n' "$T/log" >&2
+		tail -n 30 "$T/log" >&2
+	fi
+	if [ "$_rc" -eq 0 ] || [ "$_rc" -eq 77 ]; then
+		[ -n "$MFS_KEEP" ] || rm -rf "$T"
+	else
+		printf 'kept %s\n' "$T" >&2
+	fi
+	exit "$_rc"
+}
+
+# --- Python ----------------------------------------------------------------------
+
+# py ARGS... <<'EOF' script EOF: run the script on standard input with
+# MFS_PYTHON; ARGS become sys.argv[1:].
+py() { "$MFS_PYTHON" - "$@"; }
+
+# --- setup ----------------------------------------------------------------------
+
+T=$(mktemp -d "${TMPDIR:-/tmp}/mfs-$TEST_NAME.XXXXXX") || exit 99
+M=$T/mnt
+mkdir "$M" || exit 99
+trap mfs_cleanup EXIT
+trap 'exit 1' INT TERM HUP
+
+[ -c /dev/fuse ] || skip "no /dev/fuse"
+command -v fusermount3 >/dev/null 2>&1 || skip "fusermount3 not installed"
+command -v mountpoint >/dev/null 2>&1 || skip "mountpoint(1) not installed"
+[ -x "$PROBE" ] || fail "$PROBE not built (make check builds it)"
+[ -x "$MFS_BIN" ] || fail "$MFS_BIN not built"
+mkdir "$T/fusecheck"
+_fok=$("$PROBE" fuse-ok "$T/fusecheck" 2>"$T/fusecheck.err")
+[ "$_fok" = OK ] || skip "FUSE unusable here: a trivial mount failed: $(cat "$T/fusecheck.err")"
+rmdir "$T/fusecheck"
+
+# The watchdog: a hung daemon would hang the test; kill it instead, so that
+# the test fails with ENOTCONN errors and a message.
+(
+	exec >/dev/null 2>&1 </dev/null
+	sleep "$MFS_TIMEOUT" &
+	echo $! >"$T/watchdog.sleep"
+	wait $!
+	touch "$T/timeout"
+	kill -KILL "$(cat "$T/daemon.pid")"
+	fusermount3 -uz "$M"
+) &
+MFS_WATCHDOG=$!
