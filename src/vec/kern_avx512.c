@@ -1,0 +1,268 @@
+/* kern_avx512.c - AVX-512F kernels (16 floats a step, masked tails).
+ *
+ * Every function carries __attribute__((target)) so the file builds without
+ * -march flags; dispatch.c calls into it only when the CPU has AVX-512F.
+ * Masked loads read no byte past the end, so any length and alignment work.
+ * The dims 100 and 128 get their own constant-length copies (full unroll, no
+ * loop control); the *_many kernels take four rows per pass so each query
+ * load feeds four FMAs, and prefetch the rows two passes ahead.
+ */
+#include "vec/vec_int.h"
+
+#include <immintrin.h>
+
+#define TGT __attribute__((target("avx512f,avx2,fma,popcnt")))
+#define INL static inline __attribute__((always_inline)) TGT
+
+INL __mmask16 tail_mask(size_t r)
+{
+	return (__mmask16)((1u << r) - 1u);
+}
+
+INL float l2sq_k(const float *a, const float *b, size_t d)
+{
+	__m512 s0 = _mm512_setzero_ps(), s1 = _mm512_setzero_ps();
+	size_t i = 0;
+
+	for (; i + 32 <= d; i += 32) {
+		__m512 t0 = _mm512_sub_ps(_mm512_loadu_ps(a + i),
+					  _mm512_loadu_ps(b + i));
+		__m512 t1 = _mm512_sub_ps(_mm512_loadu_ps(a + i + 16),
+					  _mm512_loadu_ps(b + i + 16));
+
+		s0 = _mm512_fmadd_ps(t0, t0, s0);
+		s1 = _mm512_fmadd_ps(t1, t1, s1);
+	}
+	if (i + 16 <= d) {
+		__m512 t = _mm512_sub_ps(_mm512_loadu_ps(a + i),
+					 _mm512_loadu_ps(b + i));
+
+		s0 = _mm512_fmadd_ps(t, t, s0);
+		i += 16;
+	}
+	if (i < d) {
+		__mmask16 m = tail_mask(d - i);
+		__m512 t = _mm512_sub_ps(_mm512_maskz_loadu_ps(m, a + i),
+					 _mm512_maskz_loadu_ps(m, b + i));
+
+		s1 = _mm512_fmadd_ps(t, t, s1);
+	}
+	return _mm512_reduce_add_ps(_mm512_add_ps(s0, s1));
+}
+
+INL float dot_k(const float *a, const float *b, size_t d)
+{
+	__m512 s0 = _mm512_setzero_ps(), s1 = _mm512_setzero_ps();
+	size_t i = 0;
+
+	for (; i + 32 <= d; i += 32) {
+		s0 = _mm512_fmadd_ps(_mm512_loadu_ps(a + i),
+				     _mm512_loadu_ps(b + i), s0);
+		s1 = _mm512_fmadd_ps(_mm512_loadu_ps(a + i + 16),
+				     _mm512_loadu_ps(b + i + 16), s1);
+	}
+	if (i + 16 <= d) {
+		s0 = _mm512_fmadd_ps(_mm512_loadu_ps(a + i),
+				     _mm512_loadu_ps(b + i), s0);
+		i += 16;
+	}
+	if (i < d) {
+		__mmask16 m = tail_mask(d - i);
+
+		s1 = _mm512_fmadd_ps(_mm512_maskz_loadu_ps(m, a + i),
+				     _mm512_maskz_loadu_ps(m, b + i), s1);
+	}
+	return _mm512_reduce_add_ps(_mm512_add_ps(s0, s1));
+}
+
+/* Four rows x, x+d, x+2d, x+3d against q. */
+INL void l2sq4_k(const float *q, const float *x, size_t d, float *out)
+{
+	__m512 s0 = _mm512_setzero_ps(), s1 = _mm512_setzero_ps();
+	__m512 s2 = _mm512_setzero_ps(), s3 = _mm512_setzero_ps();
+	size_t i = 0;
+
+	for (; i + 16 <= d; i += 16) {
+		__m512 v = _mm512_loadu_ps(q + i);
+		__m512 t0 = _mm512_sub_ps(_mm512_loadu_ps(x + i), v);
+		__m512 t1 = _mm512_sub_ps(_mm512_loadu_ps(x + d + i), v);
+		__m512 t2 = _mm512_sub_ps(_mm512_loadu_ps(x + 2 * d + i), v);
+		__m512 t3 = _mm512_sub_ps(_mm512_loadu_ps(x + 3 * d + i), v);
+
+		s0 = _mm512_fmadd_ps(t0, t0, s0);
+		s1 = _mm512_fmadd_ps(t1, t1, s1);
+		s2 = _mm512_fmadd_ps(t2, t2, s2);
+		s3 = _mm512_fmadd_ps(t3, t3, s3);
+	}
+	if (i < d) {
+		__mmask16 m = tail_mask(d - i);
+		__m512 v = _mm512_maskz_loadu_ps(m, q + i);
+		__m512 t0 = _mm512_sub_ps(_mm512_maskz_loadu_ps(m, x + i), v);
+		__m512 t1 = _mm512_sub_ps(
+			_mm512_maskz_loadu_ps(m, x + d + i), v);
+		__m512 t2 = _mm512_sub_ps(
+			_mm512_maskz_loadu_ps(m, x + 2 * d + i), v);
+		__m512 t3 = _mm512_sub_ps(
+			_mm512_maskz_loadu_ps(m, x + 3 * d + i), v);
+
+		s0 = _mm512_fmadd_ps(t0, t0, s0);
+		s1 = _mm512_fmadd_ps(t1, t1, s1);
+		s2 = _mm512_fmadd_ps(t2, t2, s2);
+		s3 = _mm512_fmadd_ps(t3, t3, s3);
+	}
+	out[0] = _mm512_reduce_add_ps(s0);
+	out[1] = _mm512_reduce_add_ps(s1);
+	out[2] = _mm512_reduce_add_ps(s2);
+	out[3] = _mm512_reduce_add_ps(s3);
+}
+
+INL void dot4_k(const float *q, const float *x, size_t d, float *out)
+{
+	__m512 s0 = _mm512_setzero_ps(), s1 = _mm512_setzero_ps();
+	__m512 s2 = _mm512_setzero_ps(), s3 = _mm512_setzero_ps();
+	size_t i = 0;
+
+	for (; i + 16 <= d; i += 16) {
+		__m512 v = _mm512_loadu_ps(q + i);
+
+		s0 = _mm512_fmadd_ps(_mm512_loadu_ps(x + i), v, s0);
+		s1 = _mm512_fmadd_ps(_mm512_loadu_ps(x + d + i), v, s1);
+		s2 = _mm512_fmadd_ps(_mm512_loadu_ps(x + 2 * d + i), v, s2);
+		s3 = _mm512_fmadd_ps(_mm512_loadu_ps(x + 3 * d + i), v, s3);
+	}
+	if (i < d) {
+		__mmask16 m = tail_mask(d - i);
+		__m512 v = _mm512_maskz_loadu_ps(m, q + i);
+
+		s0 = _mm512_fmadd_ps(_mm512_maskz_loadu_ps(m, x + i), v, s0);
+		s1 = _mm512_fmadd_ps(_mm512_maskz_loadu_ps(m, x + d + i), v,
+				     s1);
+		s2 = _mm512_fmadd_ps(_mm512_maskz_loadu_ps(m, x + 2 * d + i),
+				     v, s2);
+		s3 = _mm512_fmadd_ps(_mm512_maskz_loadu_ps(m, x + 3 * d + i),
+				     v, s3);
+	}
+	out[0] = _mm512_reduce_add_ps(s0);
+	out[1] = _mm512_reduce_add_ps(s1);
+	out[2] = _mm512_reduce_add_ps(s2);
+	out[3] = _mm512_reduce_add_ps(s3);
+}
+
+/* Prefetch the 4 rows starting at row j + 8 (two passes ahead). */
+INL void prefetch4(const float *X, size_t j, size_t n, size_t d)
+{
+	if (j + 12 > n)
+		return;
+	const char *p = (const char *)(X + (j + 8) * d);
+	for (size_t o = 0; o < 4 * d * sizeof(float); o += 64)
+		_mm_prefetch(p + o, _MM_HINT_T0);
+}
+
+INL void l2sq_many_k(const float *q, const float *X, size_t n, size_t d,
+		     float *out)
+{
+	size_t j = 0;
+
+	for (; j + 4 <= n; j += 4) {
+		prefetch4(X, j, n, d);
+		l2sq4_k(q, X + j * d, d, out + j);
+	}
+	for (; j < n; j++)
+		out[j] = l2sq_k(q, X + j * d, d);
+}
+
+INL void dot_many_k(const float *q, const float *X, size_t n, size_t d,
+		    float *out)
+{
+	size_t j = 0;
+
+	for (; j + 4 <= n; j += 4) {
+		prefetch4(X, j, n, d);
+		dot4_k(q, X + j * d, d, out + j);
+	}
+	for (; j < n; j++)
+		out[j] = dot_k(q, X + j * d, d);
+}
+
+/* Dispatch on the short dims here, once per call, not per row. */
+TGT static float l2sq(const float *a, const float *b, size_t d)
+{
+	if (d == 128)
+		return l2sq_k(a, b, 128);
+	if (d == 100)
+		return l2sq_k(a, b, 100);
+	return l2sq_k(a, b, d);
+}
+
+TGT static float dot(const float *a, const float *b, size_t d)
+{
+	if (d == 128)
+		return dot_k(a, b, 128);
+	if (d == 100)
+		return dot_k(a, b, 100);
+	return dot_k(a, b, d);
+}
+
+TGT static void l2sq_many(const float *q, const float *X, size_t n, size_t d,
+			  float *out)
+{
+	if (d == 128)
+		l2sq_many_k(q, X, n, 128, out);
+	else if (d == 100)
+		l2sq_many_k(q, X, n, 100, out);
+	else
+		l2sq_many_k(q, X, n, d, out);
+}
+
+TGT static void dot_many(const float *q, const float *X, size_t n, size_t d,
+			 float *out)
+{
+	if (d == 128)
+		dot_many_k(q, X, n, 128, out);
+	else if (d == 100)
+		dot_many_k(q, X, n, 100, out);
+	else
+		dot_many_k(q, X, n, d, out);
+}
+
+TGT static uint32_t hamming(const uint8_t *a, const uint8_t *b,
+			    size_t nbytes)
+{
+	uint32_t c = 0;
+	size_t i = 0;
+
+	for (; i + 8 <= nbytes; i += 8)
+		c += (uint32_t)__builtin_popcountll(vec_load64(a + i) ^
+						    vec_load64(b + i));
+	for (; i < nbytes; i++)
+		c += (uint32_t)__builtin_popcount((unsigned)(a[i] ^ b[i]));
+	return c;
+}
+
+TGT static float jaccard(const uint8_t *a, const uint8_t *b, size_t nbytes)
+{
+	uint32_t in = 0, un = 0;
+	size_t i = 0;
+
+	for (; i + 8 <= nbytes; i += 8) {
+		uint64_t x = vec_load64(a + i), y = vec_load64(b + i);
+
+		in += (uint32_t)__builtin_popcountll(x & y);
+		un += (uint32_t)__builtin_popcountll(x | y);
+	}
+	for (; i < nbytes; i++) {
+		in += (uint32_t)__builtin_popcount((unsigned)(a[i] & b[i]));
+		un += (uint32_t)__builtin_popcount((unsigned)(a[i] | b[i]));
+	}
+	return un ? 1.0f - (float)in / (float)un : 0.0f;
+}
+
+const struct vec_kernels vec_kernels_avx512 = {
+	.name = "avx512",
+	.l2sq = l2sq,
+	.dot = dot,
+	.hamming = hamming,
+	.jaccard = jaccard,
+	.l2sq_many = l2sq_many,
+	.dot_many = dot_many,
+};

@@ -1,0 +1,100 @@
+/* kern_scalar.c - portable kernels: the fallback and the reference level.
+ *
+ * Four independent accumulators so the compiler can overlap the adds; the
+ * binary kernels count bits 64 at a time (unaligned-safe loads).
+ */
+#include "vec/vec_int.h"
+
+static float l2sq(const float *a, const float *b, size_t d)
+{
+	float s0 = 0, s1 = 0, s2 = 0, s3 = 0;
+	size_t i = 0;
+
+	for (; i + 4 <= d; i += 4) {
+		float t0 = a[i] - b[i], t1 = a[i + 1] - b[i + 1];
+		float t2 = a[i + 2] - b[i + 2], t3 = a[i + 3] - b[i + 3];
+
+		s0 += t0 * t0;
+		s1 += t1 * t1;
+		s2 += t2 * t2;
+		s3 += t3 * t3;
+	}
+	for (; i < d; i++) {
+		float t = a[i] - b[i];
+
+		s0 += t * t;
+	}
+	return (s0 + s1) + (s2 + s3);
+}
+
+static float dot(const float *a, const float *b, size_t d)
+{
+	float s0 = 0, s1 = 0, s2 = 0, s3 = 0;
+	size_t i = 0;
+
+	for (; i + 4 <= d; i += 4) {
+		s0 += a[i] * b[i];
+		s1 += a[i + 1] * b[i + 1];
+		s2 += a[i + 2] * b[i + 2];
+		s3 += a[i + 3] * b[i + 3];
+	}
+	for (; i < d; i++)
+		s0 += a[i] * b[i];
+	return (s0 + s1) + (s2 + s3);
+}
+
+static uint32_t hamming(const uint8_t *a, const uint8_t *b, size_t nbytes)
+{
+	uint32_t c = 0;
+	size_t i = 0;
+
+	for (; i + 8 <= nbytes; i += 8)
+		c += (uint32_t)__builtin_popcountll(vec_load64(a + i) ^
+						    vec_load64(b + i));
+	for (; i < nbytes; i++)
+		c += (uint32_t)__builtin_popcount((unsigned)(a[i] ^ b[i]));
+	return c;
+}
+
+static float jaccard(const uint8_t *a, const uint8_t *b, size_t nbytes)
+{
+	uint32_t in = 0, un = 0;
+	size_t i = 0;
+
+	for (; i + 8 <= nbytes; i += 8) {
+		uint64_t x = vec_load64(a + i), y = vec_load64(b + i);
+
+		in += (uint32_t)__builtin_popcountll(x & y);
+		un += (uint32_t)__builtin_popcountll(x | y);
+	}
+	for (; i < nbytes; i++) {
+		in += (uint32_t)__builtin_popcount((unsigned)(a[i] & b[i]));
+		un += (uint32_t)__builtin_popcount((unsigned)(a[i] | b[i]));
+	}
+	/* Two empty sets are identical: distance 0. */
+	return un ? 1.0f - (float)in / (float)un : 0.0f;
+}
+
+static void l2sq_many(const float *q, const float *X, size_t n, size_t d,
+		      float *out)
+{
+	for (size_t j = 0; j < n; j++)
+		out[j] = l2sq(q, X + j * d, d);
+}
+
+static void dot_many(const float *q, const float *X, size_t n, size_t d,
+		     float *out)
+{
+	for (size_t j = 0; j < n; j++)
+		out[j] = dot(q, X + j * d, d);
+}
+
+const struct vec_kernels vec_kernels_scalar = {
+	.name = "scalar",
+	.l2sq = l2sq,
+	.dot = dot,
+	.hamming = hamming,
+	.jaccard = jaccard,
+	.l2sq_many = l2sq_many,
+	.dot_many = dot_many,
+};

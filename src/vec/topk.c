@@ -1,0 +1,100 @@
+/* topk.c - bounded selection of the k best (smallest score) hits.
+ *
+ * A max-heap on (score, id): the root is the worst hit kept, so a candidate
+ * that cannot enter is rejected with one comparison (callers can test
+ * vec_topk_worst() themselves and skip the call).  Order is total: equal
+ * scores rank by id, smaller first, so results do not depend on the order in
+ * which candidates arrive.  NaN scores are never kept.
+ */
+#include "vec/vec.h"
+
+/* 1 if (s1, i1) ranks after (s2, i2). */
+static inline int worse(float s1, int64_t i1, float s2, int64_t i2)
+{
+	return s1 > s2 || (s1 == s2 && i1 > i2);
+}
+
+void vec_topk_init(struct vec_topk *t, size_t k, float *score, int64_t *id)
+{
+	t->k = k;
+	t->n = 0;
+	t->score = score;
+	t->id = id;
+}
+
+static void sift_down(float *s, int64_t *id, size_t n, size_t i)
+{
+	float vs = s[i];
+	int64_t vi = id[i];
+
+	for (;;) {
+		size_t c = 2 * i + 1;
+
+		if (c >= n)
+			break;
+		if (c + 1 < n && worse(s[c + 1], id[c + 1], s[c], id[c]))
+			c++;
+		if (!worse(s[c], id[c], vs, vi))
+			break;
+		s[i] = s[c];
+		id[i] = id[c];
+		i = c;
+	}
+	s[i] = vs;
+	id[i] = vi;
+}
+
+void vec_topk_push(struct vec_topk *t, float score, int64_t id)
+{
+	if (score != score)     /* NaN */
+		return;
+	if (t->n < t->k) {
+		size_t i = t->n++;
+
+		while (i > 0) {
+			size_t p = (i - 1) / 2;
+
+			if (!worse(score, id, t->score[p], t->id[p]))
+				break;
+			t->score[i] = t->score[p];
+			t->id[i] = t->id[p];
+			i = p;
+		}
+		t->score[i] = score;
+		t->id[i] = id;
+		return;
+	}
+	if (t->k == 0 || !worse(t->score[0], t->id[0], score, id))
+		return;
+	t->score[0] = score;
+	t->id[0] = id;
+	sift_down(t->score, t->id, t->n, 0);
+}
+
+void vec_topk_push_many(struct vec_topk *t, const float *score,
+			const int64_t *ids, int64_t base, size_t n)
+{
+	float w = vec_topk_worst(t);
+
+	for (size_t j = 0; j < n; j++) {
+		if (!(score[j] <= w))   /* also rejects NaN */
+			continue;
+		vec_topk_push(t, score[j], ids ? ids[j] : base + (int64_t)j);
+		w = vec_topk_worst(t);
+	}
+}
+
+void vec_topk_sort(struct vec_topk *t)
+{
+	/* Heapsort: move the worst to the end, shrink, repeat. */
+	for (size_t n = t->n; n > 1; n--) {
+		float s = t->score[0];
+		int64_t i = t->id[0];
+
+		t->score[0] = t->score[n - 1];
+		t->id[0] = t->id[n - 1];
+		t->score[n - 1] = s;
+		t->id[n - 1] = i;
+		sift_down(t->score, t->id, n - 1, 0);
+	}
+}
