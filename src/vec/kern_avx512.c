@@ -19,60 +19,46 @@ INL __mmask16 tail_mask(size_t r)
 	return (__mmask16)((1u << r) - 1u);
 }
 
+/* One accumulator per row, 16 lanes a step, masked tail, then one
+ * reduction: exactly the operations of the four-row kernels below, so a
+ * row's score is bit-identical whichever kernel computes it (results must
+ * not depend on how a scan was split into blocks). */
 INL float l2sq_k(const float *a, const float *b, size_t d)
 {
-	__m512 s0 = _mm512_setzero_ps(), s1 = _mm512_setzero_ps();
+	__m512 s = _mm512_setzero_ps();
 	size_t i = 0;
 
-	for (; i + 32 <= d; i += 32) {
-		__m512 t0 = _mm512_sub_ps(_mm512_loadu_ps(a + i),
-					  _mm512_loadu_ps(b + i));
-		__m512 t1 = _mm512_sub_ps(_mm512_loadu_ps(a + i + 16),
-					  _mm512_loadu_ps(b + i + 16));
+	for (; i + 16 <= d; i += 16) {
+		__m512 t = _mm512_sub_ps(_mm512_loadu_ps(b + i),
+					 _mm512_loadu_ps(a + i));
 
-		s0 = _mm512_fmadd_ps(t0, t0, s0);
-		s1 = _mm512_fmadd_ps(t1, t1, s1);
-	}
-	if (i + 16 <= d) {
-		__m512 t = _mm512_sub_ps(_mm512_loadu_ps(a + i),
-					 _mm512_loadu_ps(b + i));
-
-		s0 = _mm512_fmadd_ps(t, t, s0);
-		i += 16;
+		s = _mm512_fmadd_ps(t, t, s);
 	}
 	if (i < d) {
 		__mmask16 m = tail_mask(d - i);
-		__m512 t = _mm512_sub_ps(_mm512_maskz_loadu_ps(m, a + i),
-					 _mm512_maskz_loadu_ps(m, b + i));
+		__m512 t = _mm512_sub_ps(_mm512_maskz_loadu_ps(m, b + i),
+					 _mm512_maskz_loadu_ps(m, a + i));
 
-		s1 = _mm512_fmadd_ps(t, t, s1);
+		s = _mm512_fmadd_ps(t, t, s);
 	}
-	return _mm512_reduce_add_ps(_mm512_add_ps(s0, s1));
+	return _mm512_reduce_add_ps(s);
 }
 
 INL float dot_k(const float *a, const float *b, size_t d)
 {
-	__m512 s0 = _mm512_setzero_ps(), s1 = _mm512_setzero_ps();
+	__m512 s = _mm512_setzero_ps();
 	size_t i = 0;
 
-	for (; i + 32 <= d; i += 32) {
-		s0 = _mm512_fmadd_ps(_mm512_loadu_ps(a + i),
-				     _mm512_loadu_ps(b + i), s0);
-		s1 = _mm512_fmadd_ps(_mm512_loadu_ps(a + i + 16),
-				     _mm512_loadu_ps(b + i + 16), s1);
-	}
-	if (i + 16 <= d) {
-		s0 = _mm512_fmadd_ps(_mm512_loadu_ps(a + i),
-				     _mm512_loadu_ps(b + i), s0);
-		i += 16;
-	}
+	for (; i + 16 <= d; i += 16)
+		s = _mm512_fmadd_ps(_mm512_loadu_ps(b + i),
+				    _mm512_loadu_ps(a + i), s);
 	if (i < d) {
 		__mmask16 m = tail_mask(d - i);
 
-		s1 = _mm512_fmadd_ps(_mm512_maskz_loadu_ps(m, a + i),
-				     _mm512_maskz_loadu_ps(m, b + i), s1);
+		s = _mm512_fmadd_ps(_mm512_maskz_loadu_ps(m, b + i),
+				    _mm512_maskz_loadu_ps(m, a + i), s);
 	}
-	return _mm512_reduce_add_ps(_mm512_add_ps(s0, s1));
+	return _mm512_reduce_add_ps(s);
 }
 
 /* Four rows x, x+d, x+2d, x+3d against q. */

@@ -143,6 +143,9 @@ static void check_many_kernels(const struct vec_kernels *k)
 				ck_assert_msg(fabs(out[j] - r) <= tol(d, abs),
 					      "%s l2sq_many d=%zu n=%zu j=%zu",
 					      k->name, d, n, j);
+				/* Bit-identical to the one-row kernel. */
+				ck_assert(out[j] ==
+					  k->l2sq(q + 1, Xu + j * d, d));
 			}
 			k->dot_many(q + 1, Xu, n, d, out);
 			ck_assert(out[n] == 12345.0f);
@@ -153,6 +156,8 @@ static void check_many_kernels(const struct vec_kernels *k)
 				ck_assert_msg(fabs(out[j] - r) <= tol(d, abs),
 					      "%s dot_many d=%zu n=%zu j=%zu",
 					      k->name, d, n, j);
+				ck_assert(out[j] ==
+					  k->dot(q + 1, Xu + j * d, d));
 			}
 		}
 	}
