@@ -133,6 +133,13 @@ int fmt_query_parse(struct fmt_query *q, const char *text, size_t len,
 /* Fill q's vectors from an fvecs batch file (no parameter lines). */
 int fmt_query_parse_fvecs(struct fmt_query *q, const void *data, size_t len,
 			  struct mfs_err *err);
+/* Parse an inline query name (SPEC §6 form 1): "0.1,0.2,0.3&k=3",
+ * "id=42&k=5", "k=3&id=42": the base before the first '&' as with
+ * fmt_query_parse, then the pairs after it as overrides, and only then the
+ * check that there is a vector or id=N.  name is NUL-terminated (borrowed).
+ * q is changed only on success.  -EINVAL, -ENOMEM. */
+int fmt_query_parse_name(struct fmt_query *q, const char *name,
+			 struct mfs_err *err);
 /* Split a search/ file name "base&k=v&..." at the first '&': *base_len
  * gets the length of base, *params the rest after '&' (or NULL). */
 void fmt_query_split_name(const char *name, size_t *base_len,

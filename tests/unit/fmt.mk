@@ -1,1 +1,7 @@
-# Check suite(s) of fmt: check_PROGRAMS += tests/unit/test_fmt; TESTS += tests/unit/test_fmt
+# Check suite of fmt: links fmt and base only, so it builds while the other
+# layers are in progress.
+check_PROGRAMS += tests/unit/test_fmt
+TESTS += tests/unit/test_fmt
+tests_unit_test_fmt_SOURCES = tests/unit/test_fmt.c
+tests_unit_test_fmt_CFLAGS = $(UNIT_CFLAGS)
+tests_unit_test_fmt_LDADD = libmfs_fmt.a libmfs_base.a $(CHECK_LIBS) -lm -lpthread

@@ -1,0 +1,94 @@
+/* batch.c - the growable record batch that the record parsers fill.
+ *
+ * Invariant: when dim != 0, vecs holds cap * fmt_vbytes(vtype, dim) bytes.
+ * A batch whose dim was set and then restored to 0 (a failed first record)
+ * keeps stale storage; fmt_batch_set_dim resizes it again.
+ */
+#include "fmt/fmt_int.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+void fmt_batch_init(struct fmt_batch *b, enum vec_type vtype, uint32_t dim)
+{
+	memset(b, 0, sizeof(*b));
+	b->vtype = vtype;
+	b->dim = dim;
+}
+
+void fmt_batch_reset(struct fmt_batch *b)
+{
+	b->n = 0;
+}
+
+void fmt_batch_fini(struct fmt_batch *b)
+{
+	if (!b)
+		return;
+	free(b->has_id);
+	free(b->ids);
+	free(b->vecs);
+	free(b->line);
+	fmt_batch_init(b, b->vtype, b->dim);
+}
+
+/* Resize every array to ncap records; the batch is unchanged on failure
+ * except that arrays already grown stay grown (harmless: cap is only
+ * raised once all four succeeded). */
+static int resize(struct fmt_batch *b, size_t ncap)
+{
+	size_t vb = fmt_vbytes(b->vtype, b->dim);
+	void *p;
+
+	if (ncap > SIZE_MAX / (vb ? vb : 1) || ncap > SIZE_MAX / sizeof(int64_t))
+		return -ENOMEM;
+	p = realloc(b->has_id, ncap);
+	if (!p)
+		return -ENOMEM;
+	b->has_id = p;
+	p = realloc(b->ids, ncap * sizeof(*b->ids));
+	if (!p)
+		return -ENOMEM;
+	b->ids = p;
+	p = realloc(b->line, ncap * sizeof(*b->line));
+	if (!p)
+		return -ENOMEM;
+	b->line = p;
+	p = realloc(b->vecs, ncap * vb + 1);
+	if (!p)
+		return -ENOMEM;
+	b->vecs = p;
+	b->cap = ncap;
+	return 0;
+}
+
+int fmt_batch_grow(struct fmt_batch *b, size_t need)
+{
+	size_t ncap;
+
+	if (need <= b->cap)
+		return 0;
+	ncap = b->cap ? b->cap : 64;
+	while (ncap < need)
+		ncap = ncap > SIZE_MAX / 2 ? need : ncap * 2;
+	return resize(b, ncap);
+}
+
+int fmt_batch_set_dim(struct fmt_batch *b, uint32_t dim)
+{
+	void *p;
+	size_t vb;
+
+	b->dim = dim;
+	if (!b->cap)
+		return 0;
+	vb = fmt_vbytes(b->vtype, dim);
+	p = realloc(b->vecs, b->cap * vb + 1);
+	if (!p) {
+		b->dim = 0;
+		return -ENOMEM;
+	}
+	b->vecs = p;
+	return 0;
+}

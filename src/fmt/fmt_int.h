@@ -1,0 +1,53 @@
+/* fmt_int.h - helpers shared by the fmt sources; not part of the API. */
+#ifndef MFS_FMT_FMT_INT_H
+#define MFS_FMT_FMT_INT_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "fmt/fmt.h"
+
+/* SPEC §3: dims of float and binary vectors. */
+#define FMT_DIM_MAX 32768u
+#define FMT_FLOAT_DIM_MIN 2u
+
+/* Bytes of one vector (dim*4 float, dim/8 binary).  Private so that fmt
+ * depends on base alone (vec.h's enums only). */
+static inline size_t fmt_vbytes(enum vec_type t, uint32_t dim)
+{
+	return t == VEC_BINARY ? (size_t)dim / 8 : (size_t)dim * 4;
+}
+
+static inline bool fmt_isspace(int c)
+{
+	return c == ' ' || c == '\t' || c == '\r' || c == '\v' || c == '\f';
+}
+
+/* Make room for one more record at b->n (dim must be set).  0, -ENOMEM. */
+int fmt_batch_grow(struct fmt_batch *b, size_t need);
+/* Set the dim of a batch whose dim is 0, resizing the vector storage.
+ * 0, -ENOMEM. */
+int fmt_batch_set_dim(struct fmt_batch *b, uint32_t dim);
+
+/* Parse the number token [s, e) as a float32: 0, -1 (not a number),
+ * -2 (NaN or infinite), -3 (out of float32 range).  Never reads outside
+ * [s, e).  *out is written on 0 only. */
+int fmt_parse_float(const char *s, const char *e, float *out);
+/* Parse the token [s, e) as an int64 (optional sign, decimal digits).
+ * 0 or -1. */
+int fmt_parse_i64(const char *s, const char *e, int64_t *out);
+
+/* Write a printable, quoted-free excerpt of [s, s+n) into dst (NUL-
+ * terminated, at most dstsz-1 bytes): bytes outside printable ASCII become
+ * \xNN, long input ends in "...".  Returns dst, for messages. */
+char *fmt_excerpt(char *dst, size_t dstsz, const char *s, size_t n);
+
+/* 1 if [s, s+n) is valid UTF-8 without NUL or control bytes other than
+ * tab, CR and LF. */
+bool fmt_text_clean(const char *s, size_t n);
+
+/* Append %.9g of v to out.  0, -ENOMEM, -EFBIG. */
+int fmt_put_float(struct mfs_buf *out, float v);
+
+#endif

@@ -1,0 +1,137 @@
+/* kv.c - key=value text in and out (schema, index, load, search
+ * parameters).
+ *
+ * Pairs are separated by blanks, newlines or '&', so "dim=128 metric_type=L2",
+ * one pair a line, and "k=5&ef=64" all read the same.  "description" takes
+ * the rest of its line, spaces and '&' included (SPEC §3: free text).
+ */
+#include "fmt/fmt_int.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+static bool key_char(int c)
+{
+	return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+		(c >= '0' && c <= '9') || c == '_' || c == '.' || c == '-';
+}
+
+static bool sep(int c)
+{
+	return fmt_isspace(c) || c == '&';
+}
+
+/* Set key [k, ke) to [v, ve) in kv. */
+static int put(struct mfs_kv *kv, const char *k, const char *ke,
+	       const char *v, const char *ve, struct mfs_err *err)
+{
+	char key[MFS_KV_KEY_MAX], ex[48];
+	char *val;
+	size_t kl = (size_t)(ke - k), vl = (size_t)(ve - v);
+	int rc;
+
+	for (const char *p = k; p < ke; p++)
+		if (!key_char((unsigned char)*p))
+			return mfs_errf(err, -EINVAL,
+					"expected a parameter name of letters, digits and '_', got '%s'",
+					fmt_excerpt(ex, sizeof(ex), k, kl));
+	if (kl >= MFS_KV_KEY_MAX)
+		return mfs_errf(err, -EINVAL,
+				"parameter name too long: at most %d bytes, got %zu",
+				MFS_KV_KEY_MAX - 1, kl);
+	if (vl >= MFS_KV_VAL_MAX)
+		return mfs_errf(err, -EINVAL,
+				"value of %s too long: at most %d bytes, got %zu",
+				fmt_excerpt(ex, sizeof(ex), k, kl), MFS_KV_VAL_MAX - 1, vl);
+	val = malloc(vl + 1);
+	if (!val)
+		return mfs_errf(err, -ENOMEM, "out of memory");
+	memcpy(key, k, kl);
+	key[kl] = '\0';
+	memcpy(val, v, vl);
+	val[vl] = '\0';
+	rc = mfs_kv_set(kv, key, val, err);
+	free(val);
+	return rc;
+}
+
+static int parse_line(struct mfs_kv *kv, const char *p, const char *e,
+		      struct mfs_err *err)
+{
+	char ex[48];
+
+	for (;;) {
+		const char *t, *eq = NULL;
+		int rc;
+
+		while (p < e && sep((unsigned char)*p))
+			p++;
+		if (p == e)
+			return 0;
+		t = p;
+		while (p < e && !sep((unsigned char)*p)) {
+			if (*p == '=' && !eq)
+				eq = p;
+			p++;
+		}
+		if (!eq || eq == t)
+			return mfs_errf(err, -EINVAL, "expected key=value, got '%s'",
+					fmt_excerpt(ex, sizeof(ex), t, (size_t)(p - t)));
+		if (eq - t == 11 && memcmp(t, "description", 11) == 0) {
+			while (e > eq + 1 && fmt_isspace((unsigned char)e[-1]))
+				e--;
+			return put(kv, t, eq, eq + 1, e, err);
+		}
+		rc = put(kv, t, eq, eq + 1, p, err);
+		if (rc)
+			return rc;
+	}
+}
+
+int fmt_kv_parse(const char *text, size_t len, struct mfs_kv *kv,
+		 struct mfs_err *err)
+{
+	struct mfs_kv *tmp;
+	size_t pos = 0;
+	int rc = 0;
+
+	if (!fmt_text_clean(text, len))
+		return mfs_errf(err, -EINVAL,
+				"expected key=value text, got binary data or invalid UTF-8");
+	tmp = malloc(sizeof(*tmp));
+	if (!tmp)
+		return mfs_errf(err, -ENOMEM, "out of memory");
+	memcpy(tmp, kv, sizeof(*tmp));
+	while (pos < len && !rc) {
+		const char *s = text + pos, *e;
+		const char *nl = memchr(s, '\n', len - pos);
+
+		e = nl ? nl : text + len;
+		pos = (size_t)(e - text) + (nl ? 1 : 0);
+		while (s < e && fmt_isspace((unsigned char)*s))
+			s++;
+		if (s == e || *s == '#')
+			continue;
+		rc = parse_line(tmp, s, e, err);
+	}
+	if (!rc)
+		memcpy(kv, tmp, sizeof(*tmp));
+	free(tmp);
+	return rc;
+}
+
+int fmt_kv_print(struct mfs_buf *out, const struct mfs_kv *kv)
+{
+	size_t len0 = out->len;
+	int rc = 0;
+
+	for (size_t i = 0; i < kv->n && !rc; i++)
+		rc = mfs_buf_printf(out, "%s=%s\n", kv->item[i].key,
+				    kv->item[i].val);
+	if (rc && out->data) {
+		out->len = len0;
+		out->data[len0] = '\0';
+	}
+	return rc;
+}

@@ -1,0 +1,217 @@
+/* num.c - numbers in and out, and safe excerpts of input for messages.
+ *
+ * fmt_parse_float is on the insert path (10^7 values for a 100k x 100
+ * import), so it avoids strtof for the common case: a decimal of at most
+ * 19 significant digits and a power of ten within 10^±22 is computed in
+ * double exactly as Clinger's fast path does (m and 10^k are exact doubles,
+ * one IEEE operation rounds correctly).  Rounding that double to float is a
+ * second rounding, which is only wrong when the double lands exactly on a
+ * float midpoint; that case, subnormals, overflow and every other syntax
+ * (hex, inf, nan, long mantissas) go to strtof on a NUL-terminated copy of
+ * the token, so the result always equals strtof's.
+ */
+#include "fmt/fmt_int.h"
+
+#include <errno.h>
+#include <float.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+static const double pow10_tab[23] = {
+	1e0, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9, 1e10, 1e11,
+	1e12, 1e13, 1e14, 1e15, 1e16, 1e17, 1e18, 1e19, 1e20, 1e21, 1e22,
+};
+
+static int slow_float(const char *s, const char *e, float *out)
+{
+	char small[64], *copy = small, *end;
+	size_t n = (size_t)(e - s);
+	float v;
+	int rc = 0;
+
+	if (n >= sizeof(small)) {
+		copy = malloc(n + 1);
+		if (!copy)
+			return -1;
+	}
+	memcpy(copy, s, n);
+	copy[n] = '\0';
+	errno = 0;
+	v = strtof(copy, &end);
+	if (end != copy + n || n == 0 || fmt_isspace((unsigned char)copy[0]))
+		rc = -1;
+	else if (isnan(v))
+		rc = -2;
+	else if (isinf(v))
+		rc = errno == ERANGE ? -3 : -2;
+	if (copy != small)
+		free(copy);
+	if (rc == 0)
+		*out = v;
+	return rc;
+}
+
+int fmt_parse_float(const char *s, const char *e, float *out)
+{
+	const char *p = s;
+	bool neg = false, any = false;
+	uint64_t m = 0;
+	int nd = 0, exp10 = 0;
+	double d;
+	uint64_t bits;
+
+	if (p < e && (*p == '-' || *p == '+'))
+		neg = *p++ == '-';
+	for (; p < e && *p >= '0' && *p <= '9'; p++) {
+		any = true;
+		if (m == 0 && *p == '0')
+			continue;
+		if (++nd > 19)
+			return slow_float(s, e, out);
+		m = m * 10 + (uint64_t)(*p - '0');
+	}
+	if (p < e && *p == '.') {
+		for (p++; p < e && *p >= '0' && *p <= '9'; p++) {
+			any = true;
+			exp10--;
+			if (m == 0 && *p == '0')
+				continue;
+			if (++nd > 19)
+				return slow_float(s, e, out);
+			m = m * 10 + (uint64_t)(*p - '0');
+		}
+	}
+	if (!any)
+		return slow_float(s, e, out);   /* inf, nan, junk */
+	if (p < e && (*p == 'e' || *p == 'E')) {
+		bool eneg = false;
+		int x = 0;
+
+		p++;
+		if (p < e && (*p == '-' || *p == '+'))
+			eneg = *p++ == '-';
+		if (p == e || *p < '0' || *p > '9')
+			return -1;
+		for (; p < e && *p >= '0' && *p <= '9'; p++)
+			if (x < 100000)
+				x = x * 10 + (*p - '0');
+		exp10 += eneg ? -x : x;
+	}
+	if (p != e)
+		return slow_float(s, e, out);   /* hex floats, junk */
+	if (m == 0) {
+		*out = neg ? -0.0f : 0.0f;
+		return 0;
+	}
+	if (m > (1ull << 53) || exp10 < -22 || exp10 > 22)
+		return slow_float(s, e, out);
+	d = (double)m;
+	d = exp10 < 0 ? d / pow10_tab[-exp10] : d * pow10_tab[exp10];
+	if (d > FLT_MAX || d < FLT_MIN)
+		return slow_float(s, e, out);
+	memcpy(&bits, &d, sizeof(bits));
+	if ((bits & 0x1fffffffu) == 0x10000000u)       /* a float midpoint */
+		return slow_float(s, e, out);
+	*out = neg ? -(float)d : (float)d;
+	return 0;
+}
+
+int fmt_parse_i64(const char *s, const char *e, int64_t *out)
+{
+	const char *p = s;
+	bool neg = false;
+	uint64_t v = 0, lim;
+
+	if (p < e && (*p == '-' || *p == '+'))
+		neg = *p++ == '-';
+	if (p == e)
+		return -1;
+	lim = neg ? (uint64_t)INT64_MAX + 1 : (uint64_t)INT64_MAX;
+	for (; p < e; p++) {
+		if (*p < '0' || *p > '9')
+			return -1;
+		if (v > (lim - (uint64_t)(*p - '0')) / 10)
+			return -1;
+		v = v * 10 + (uint64_t)(*p - '0');
+	}
+	*out = neg ? (int64_t)(0 - v) : (int64_t)v;
+	return 0;
+}
+
+char *fmt_excerpt(char *dst, size_t dstsz, const char *s, size_t n)
+{
+	size_t o = 0, i;
+
+	if (!dstsz)
+		return dst;
+	for (i = 0; i < n; i++) {
+		unsigned char c = (unsigned char)s[i];
+		size_t need = (c >= 0x20 && c < 0x7f) ? 1 : 4;
+
+		if (o + need + 4 > dstsz) {     /* room for "..." and NUL */
+			memcpy(dst + o, "...", 3);
+			o += 3;
+			break;
+		}
+		if (need == 1)
+			dst[o++] = (char)c;
+		else
+			o += (size_t)snprintf(dst + o, 5, "\\x%02x", c);
+	}
+	dst[o] = '\0';
+	return dst;
+}
+
+bool fmt_text_clean(const char *s, size_t n)
+{
+	const unsigned char *p = (const unsigned char *)s, *e = p + n;
+
+	while (p < e) {
+		unsigned c = *p;
+		size_t k;
+		uint32_t cp;
+
+		if (c < 0x80) {
+			if (c < 0x20 && c != '\t' && c != '\n' && c != '\r')
+				return false;
+			if (c == 0x7f)
+				return false;
+			p++;
+			continue;
+		}
+		if (c >= 0xc2 && c <= 0xdf) {
+			k = 1;
+			cp = c & 0x1f;
+		} else if (c >= 0xe0 && c <= 0xef) {
+			k = 2;
+			cp = c & 0x0f;
+		} else if (c >= 0xf0 && c <= 0xf4) {
+			k = 3;
+			cp = c & 0x07;
+		} else {
+			return false;
+		}
+		if ((size_t)(e - p) <= k)
+			return false;
+		for (size_t i = 1; i <= k; i++) {
+			if ((p[i] & 0xc0) != 0x80)
+				return false;
+			cp = (cp << 6) | (p[i] & 0x3f);
+		}
+		if ((k == 2 && cp < 0x800) || (k == 3 && cp < 0x10000) ||
+		    cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff))
+			return false;
+		p += k + 1;
+	}
+	return true;
+}
+
+int fmt_put_float(struct mfs_buf *out, float v)
+{
+	char tmp[32];
+	int n = snprintf(tmp, sizeof(tmp), "%.9g", (double)v);
+
+	return mfs_buf_append(out, tmp, (size_t)n);
+}
