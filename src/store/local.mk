@@ -1,3 +1,5 @@
 noinst_LIBRARIES += libmfs_store.a
-libmfs_store_a_SOURCES = src/store/store.h
+libmfs_store_a_SOURCES = src/store/store.h src/store/store_int.h \
+	src/store/env.c src/store/catalog.c src/store/ent.c \
+	src/store/blob.c src/store/query.c
 libmfs_store_a_CFLAGS = $(AM_CFLAGS) $(LMDB_CFLAGS)

@@ -23,14 +23,28 @@
  *
  *   db        key                               value
  *   meta      "version"                         u32 layout version (1)
- *   meta      "next_cid" / "next_pid"           u32 counters
- *   coll      name                              struct store_coll (fixed)
+ *   meta      "next_cid" / "next_pid"           u32 next counter value
+ *                                               (start at 1, never reused)
+ *   coll      name                              cid u32 | dim u32 |
+ *                                               vtype u8 | metric u8 |
+ *                                               metric_set u8 | 0 u8 |
+ *                                               next_id u64 | u16 len |
+ *                                               description | u16 len |
+ *                                               index text
  *   part      cid u32 | name                    pid u32
- *   pinfo     pid u32                           struct store_part (fixed)
- *   ent       pid u32 | seq u64                 id i64 | vector bytes
- *   idmap     cid u32 | id u64                  pid u32 | seq u64
+ *   pinfo     pid u32                           pid u32 | cid u32 |
+ *                                               loaded u8 | count u64 |
+ *                                               next_seq u64 |
+ *                                               index_seq u64 (37 bytes)
+ *   ent       pid u32 | seq u64                 id i64 (big-endian two's
+ *                                               complement) | vector bytes
+ *   idmap     cid u32 | id^2^63 u64             pid u32 | seq u64
  *   blob      pid u32 | chunk u32               <= 1 MiB of index blob
+ *                                               (chunks 0, 1, ... no gaps)
  *   query     cid u32 | pid u32 | name          saved query text
+ *
+ * Records are encoded field by field, never as raw structs.  A database
+ * whose "version" is not 1 is refused with -EIO.
  *
  * ent is appended with MDB_APPEND (seq rises per partition), so reading a
  * partition in insertion order is one range scan; idmap gives uniqueness
@@ -39,6 +53,15 @@
  *
  * Thread-safety: store_read/store_write may be called from any thread;
  * writers are serialized by LMDB; readers run in parallel with the writer.
+ * Never call store_read/store_write (or store_sync, store_mapsize) from
+ * inside a callback: the map-growth lock would deadlock.
+ *
+ * Errors inside a transaction: the store_* functions below return 0 or a
+ * negative errno (-EINVAL for a name that is empty or longer than
+ * STORE_NAME_MAX).  An LMDB failure is also remembered by the txn, so
+ * store_write aborts (or grows the map and retries) even if the callback
+ * ignores the return value.  Functions that write fail in store_read
+ * transactions.
  */
 #ifndef MFS_STORE_STORE_H
 #define MFS_STORE_STORE_H
@@ -70,6 +93,11 @@ void store_close(struct store *st);
 int store_sync(struct store *st);
 /* Current map size in bytes (grows by itself). */
 uint64_t store_mapsize(struct store *st);
+/* Number of keys in the named db ("meta", "coll", "part", "pinfo", "ent",
+ * "idmap", "blob", "query") in *n: diagnostics and tests (a drop must
+ * leave no key behind).  -EINVAL (unknown db), -EIO. */
+int store_stat_entries(struct store *st, const char *db, uint64_t *n,
+		       struct mfs_err *err);
 
 typedef int (*store_fn)(struct store_txn *txn, void *arg,
 			struct mfs_err *err);
@@ -145,7 +173,9 @@ int store_part_list(struct store_txn *txn, uint32_t cid,
  * vec_bytes bytes at vecs + i*vec_bytes.  Updates p->count and p->next_seq
  * in *p and in the database.  -EEXIST when an id exists in the collection
  * or twice in ids: *dup gets its index in ids (nothing is inserted, but
- * the caller must abort: return the error from the store_write callback). */
+ * the caller must abort: return the error from the store_write callback;
+ * store_write refuses to commit such a txn anyway).  The partition record
+ * is re-read from the database, so *p needs only pid. */
 int store_ent_insert(struct store_txn *txn, struct store_part *p,
 		     const int64_t *ids, const void *vecs, size_t vec_bytes,
 		     size_t n, size_t *dup);
@@ -162,10 +192,10 @@ int store_ent_delete(struct store_txn *txn, uint32_t cid, uint32_t only_pid,
 int store_ent_get(struct store_txn *txn, uint32_t cid, int64_t id,
 		  uint32_t *pid, void *vec, size_t vec_bytes);
 /* Walk partition pid in insertion order from seq from_seq, at most max
- * entities: cb(arg, seq, id, vec) with vec borrowed (valid during the
- * call only).  *next_seq gets the seq to continue from (UINT64_MAX when
- * the end was reached).  A non-zero cb result stops the walk and is
- * returned. */
+ * entities (0: no limit): cb(arg, seq, id, vec) with vec borrowed (valid
+ * during the call only, aligned to 8 bytes).  *next_seq gets the seq to
+ * continue from (UINT64_MAX when the end was reached).  A non-zero cb
+ * result stops the walk and is returned (*next_seq untouched). */
 int store_ent_scan(struct store_txn *txn, uint32_t pid, uint64_t from_seq,
 		   size_t max,
 		   int (*cb)(void *arg, uint64_t seq, int64_t id,

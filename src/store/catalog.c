@@ -1,0 +1,472 @@
+/* catalog.c - collections, partitions and the meta counters.
+ *
+ * Records are serialized field by field (big-endian), never as raw
+ * structs, so the layout does not depend on the compiler:
+ *
+ *   coll value : cid u32 | dim u32 | vtype u8 | metric u8 | metric_set u8 |
+ *                0 u8 | next_id u64 | dlen u16 | description | ilen u16 |
+ *                index text
+ *   pinfo value: pid u32 | cid u32 | loaded u8 | count u64 | next_seq u64 |
+ *                index_seq u64
+ *
+ * cid and pid come from the meta counters "next_cid" / "next_pid" (start
+ * at 1, never reused; pid 0 means "the collection" in the query db).
+ */
+#include "store/store_int.h"
+
+#include <errno.h>
+#include <stdlib.h>
+
+#define COLL_FIXED 24
+#define PINFO_SIZE 37
+
+/* ---- meta counters ---- */
+
+int store_meta_next(struct store_txn *t, const char *name, uint32_t *out)
+{
+	MDB_val k = { strlen(name), (void *)name }, v;
+	unsigned char b[4];
+	uint32_t next = 1;
+	int rc;
+
+	rc = mdb_get(t->txn, store_dbi(t, DB_META), &k, &v);
+	if (rc == 0 && v.mv_size == 4)
+		next = get_be32(v.mv_data);
+	else if (rc != MDB_NOTFOUND && rc != 0)
+		return store_txn_fail(t, rc);
+	if (next == UINT32_MAX)
+		return -ENOSPC;
+	put_be32(b, next + 1);
+	v.mv_data = b;
+	v.mv_size = 4;
+	rc = mdb_put(t->txn, store_dbi(t, DB_META), &k, &v, 0);
+	if (rc)
+		return store_txn_fail(t, rc);
+	*out = next;
+	return 0;
+}
+
+/* ---- collection records ---- */
+
+static size_t text_len(const char *s)
+{
+	return strnlen(s, STORE_TEXT_MAX - 1);
+}
+
+static int coll_encode(const struct store_coll *c, MDB_val *v,
+		       unsigned char *buf)
+{
+	size_t dl = text_len(c->description), il = text_len(c->index);
+	unsigned char *p = buf;
+
+	put_be32(p, c->cid);
+	put_be32(p + 4, c->dim);
+	p[8] = c->vtype;
+	p[9] = c->metric;
+	p[10] = c->metric_set;
+	p[11] = 0;
+	put_be64(p + 12, c->next_id);
+	p[20] = (unsigned char)(dl >> 8);
+	p[21] = (unsigned char)dl;
+	memcpy(p + 22, c->description, dl);
+	p += 22 + dl;
+	p[0] = (unsigned char)(il >> 8);
+	p[1] = (unsigned char)il;
+	memcpy(p + 2, c->index, il);
+	p += 2 + il;
+	v->mv_data = buf;
+	v->mv_size = (size_t)(p - buf);
+	return 0;
+}
+
+static int coll_decode(const MDB_val *v, struct store_coll *c)
+{
+	const unsigned char *p = v->mv_data;
+	size_t n = v->mv_size, dl, il;
+
+	if (n < COLL_FIXED)
+		return -EIO;
+	memset(c, 0, sizeof(*c));
+	c->cid = get_be32(p);
+	c->dim = get_be32(p + 4);
+	c->vtype = p[8];
+	c->metric = p[9];
+	c->metric_set = p[10];
+	c->next_id = get_be64(p + 12);
+	dl = (size_t)p[20] << 8 | p[21];
+	if (dl >= STORE_TEXT_MAX || 22 + dl + 2 > n)
+		return -EIO;
+	memcpy(c->description, p + 22, dl);
+	p += 22 + dl;
+	il = (size_t)p[0] << 8 | p[1];
+	if (il >= STORE_TEXT_MAX || 22 + dl + 2 + il != n)
+		return -EIO;
+	memcpy(c->index, p + 2, il);
+	return 0;
+}
+
+static void name_val(const char *name, MDB_val *k)
+{
+	k->mv_data = (void *)name;
+	k->mv_size = strlen(name);
+}
+
+int store_coll_get(struct store_txn *t, const char *name,
+		   struct store_coll *out)
+{
+	MDB_val k, v;
+	int rc;
+
+	if (store_name_len(name) < 0)
+		return -EINVAL;
+	name_val(name, &k);
+	rc = mdb_get(t->txn, store_dbi(t, DB_COLL), &k, &v);
+	if (rc)
+		return store_txn_fail(t, rc);
+	return coll_decode(&v, out);
+}
+
+int store_coll_put(struct store_txn *t, const char *name,
+		   const struct store_coll *c)
+{
+	unsigned char buf[COLL_FIXED + 2 * STORE_TEXT_MAX];
+	struct store_coll old;
+	MDB_val k, v;
+	int rc;
+
+	rc = store_coll_get(t, name, &old);
+	if (rc)
+		return rc;
+	if (old.cid != c->cid)
+		return -EINVAL;
+	name_val(name, &k);
+	coll_encode(c, &v, buf);
+	rc = mdb_put(t->txn, store_dbi(t, DB_COLL), &k, &v, 0);
+	return rc ? store_txn_fail(t, rc) : 0;
+}
+
+int store_coll_new(struct store_txn *t, const char *name,
+		   struct store_coll *out)
+{
+	unsigned char buf[COLL_FIXED + 2 * STORE_TEXT_MAX];
+	struct store_coll c;
+	struct store_part p;
+	MDB_val k, v;
+	int rc;
+
+	if (store_name_len(name) < 0)
+		return -EINVAL;
+	name_val(name, &k);
+	rc = mdb_get(t->txn, store_dbi(t, DB_COLL), &k, &v);
+	if (rc == 0)
+		return -EEXIST;
+	if (rc != MDB_NOTFOUND)
+		return store_txn_fail(t, rc);
+	memset(&c, 0, sizeof(c));
+	rc = store_meta_next(t, "next_cid", &c.cid);
+	if (rc)
+		return rc;
+	c.next_id = 1;              /* dim 0, vtype 0 (FLOAT), metric 0 (L2) */
+	coll_encode(&c, &v, buf);
+	rc = mdb_put(t->txn, store_dbi(t, DB_COLL), &k, &v, MDB_NOOVERWRITE);
+	if (rc)
+		return store_txn_fail(t, rc);
+	rc = store_part_new(t, c.cid, "_default", &p);
+	if (rc)
+		return rc;
+	*out = c;
+	return 0;
+}
+
+int store_coll_rename(struct store_txn *t, const char *from, const char *to)
+{
+	unsigned char buf[COLL_FIXED + 2 * STORE_TEXT_MAX];
+	struct store_coll c;
+	MDB_val k, v;
+	int rc;
+
+	if (store_name_len(to) < 0)
+		return -EINVAL;
+	rc = store_coll_get(t, from, &c);
+	if (rc)
+		return rc;
+	if (strcmp(from, to) == 0)
+		return 0;
+	name_val(to, &k);
+	coll_encode(&c, &v, buf);
+	rc = mdb_put(t->txn, store_dbi(t, DB_COLL), &k, &v, MDB_NOOVERWRITE);
+	if (rc)
+		return store_txn_fail(t, rc);
+	name_val(from, &k);
+	rc = mdb_del(t->txn, store_dbi(t, DB_COLL), &k, NULL);
+	return rc ? store_txn_fail(t, rc) : 0;
+}
+
+int store_coll_del(struct store_txn *t, const char *name)
+{
+	struct store_coll c;
+	unsigned char pre[4];
+	MDB_cursor *cur;
+	MDB_val k, v;
+	int rc, ret = 0;
+
+	rc = store_coll_get(t, name, &c);
+	if (rc)
+		return rc;
+	put_be32(pre, c.cid);
+	/* Each partition's entities, blob and pinfo; the ids and queries of
+	 * the whole collection go by prefix below, faster than per id. */
+	rc = mdb_cursor_open(t->txn, store_dbi(t, DB_PART), &cur);
+	if (rc)
+		return store_txn_fail(t, rc);
+	k.mv_data = pre;
+	k.mv_size = 4;
+	rc = mdb_cursor_get(cur, &k, &v, MDB_SET_RANGE);
+	while (rc == 0 && k.mv_size >= 4 && memcmp(k.mv_data, pre, 4) == 0) {
+		if (v.mv_size != 4) {
+			rc = MDB_CORRUPTED;
+			break;
+		}
+		ret = store_part_purge(t, c.cid, get_be32(v.mv_data), 0);
+		if (ret)
+			break;
+		rc = mdb_cursor_get(cur, &k, &v, MDB_NEXT);
+	}
+	mdb_cursor_close(cur);
+	if (ret)
+		return ret;
+	if (rc && rc != MDB_NOTFOUND)
+		return store_txn_fail(t, rc);
+	if ((rc = store_del_prefix(t, DB_PART, pre, 4, NULL)) ||
+	    (rc = store_del_prefix(t, DB_IDMAP, pre, 4, NULL)) ||
+	    (rc = store_del_prefix(t, DB_QUERY, pre, 4, NULL)))
+		return rc;
+	name_val(name, &k);
+	rc = mdb_del(t->txn, store_dbi(t, DB_COLL), &k, NULL);
+	return rc ? store_txn_fail(t, rc) : 0;
+}
+
+int store_coll_list(struct store_txn *t,
+		    int (*cb)(void *arg, const char *name,
+			      const struct store_coll *c),
+		    void *arg)
+{
+	char name[STORE_NAME_MAX + 1];
+	struct store_coll c;
+	MDB_cursor *cur;
+	MDB_val k, v;
+	int rc, ret = 0;
+
+	rc = mdb_cursor_open(t->txn, store_dbi(t, DB_COLL), &cur);
+	if (rc)
+		return store_txn_fail(t, rc);
+	for (rc = mdb_cursor_get(cur, &k, &v, MDB_FIRST); rc == 0;
+	     rc = mdb_cursor_get(cur, &k, &v, MDB_NEXT)) {
+		if (k.mv_size > STORE_NAME_MAX || coll_decode(&v, &c)) {
+			rc = MDB_CORRUPTED;
+			break;
+		}
+		memcpy(name, k.mv_data, k.mv_size);
+		name[k.mv_size] = '\0';
+		ret = cb(arg, name, &c);
+		if (ret)
+			break;
+	}
+	mdb_cursor_close(cur);
+	if (ret)
+		return ret;
+	if (rc == MDB_NOTFOUND)
+		return 0;
+	return store_txn_fail(t, rc);
+}
+
+/* ---- partitions ---- */
+
+static void pinfo_encode(const struct store_part *p, unsigned char *b)
+{
+	put_be32(b, p->pid);
+	put_be32(b + 4, p->cid);
+	b[8] = p->loaded;
+	put_be64(b + 9, p->count);
+	put_be64(b + 17, p->next_seq);
+	put_be64(b + 25, p->index_seq);
+	memset(b + 33, 0, PINFO_SIZE - 33);
+}
+
+static int pinfo_decode(const MDB_val *v, struct store_part *p)
+{
+	const unsigned char *b = v->mv_data;
+
+	if (v->mv_size != PINFO_SIZE)
+		return -EIO;
+	memset(p, 0, sizeof(*p));
+	p->pid = get_be32(b);
+	p->cid = get_be32(b + 4);
+	p->loaded = b[8];
+	p->count = get_be64(b + 9);
+	p->next_seq = get_be64(b + 17);
+	p->index_seq = get_be64(b + 25);
+	return 0;
+}
+
+int store_pinfo_get(struct store_txn *t, uint32_t pid, struct store_part *p)
+{
+	unsigned char kb[4];
+	MDB_val k = { 4, kb }, v;
+	int rc;
+
+	put_be32(kb, pid);
+	rc = mdb_get(t->txn, store_dbi(t, DB_PINFO), &k, &v);
+	if (rc)
+		return store_txn_fail(t, rc);
+	return pinfo_decode(&v, p);
+}
+
+int store_part_put(struct store_txn *t, const struct store_part *p)
+{
+	unsigned char kb[4], vb[PINFO_SIZE];
+	MDB_val k = { 4, kb }, v = { PINFO_SIZE, vb };
+	int rc;
+
+	put_be32(kb, p->pid);
+	pinfo_encode(p, vb);
+	rc = mdb_put(t->txn, store_dbi(t, DB_PINFO), &k, &v, 0);
+	return rc ? store_txn_fail(t, rc) : 0;
+}
+
+static int part_key(uint32_t cid, const char *name, unsigned char *kb,
+		    MDB_val *k)
+{
+	int len = store_name_len(name);
+
+	if (len < 0)
+		return len;
+	put_be32(kb, cid);
+	memcpy(kb + 4, name, (size_t)len);
+	k->mv_data = kb;
+	k->mv_size = 4 + (size_t)len;
+	return 0;
+}
+
+int store_part_new(struct store_txn *t, uint32_t cid, const char *name,
+		   struct store_part *out)
+{
+	unsigned char kb[4 + STORE_NAME_MAX], pb[4];
+	struct store_part p;
+	MDB_val k, v;
+	int rc;
+
+	rc = part_key(cid, name, kb, &k);
+	if (rc)
+		return rc;
+	rc = mdb_get(t->txn, store_dbi(t, DB_PART), &k, &v);
+	if (rc == 0)
+		return -EEXIST;
+	if (rc != MDB_NOTFOUND)
+		return store_txn_fail(t, rc);
+	memset(&p, 0, sizeof(p));
+	p.cid = cid;
+	rc = store_meta_next(t, "next_pid", &p.pid);
+	if (rc)
+		return rc;
+	put_be32(pb, p.pid);
+	v.mv_data = pb;
+	v.mv_size = 4;
+	rc = mdb_put(t->txn, store_dbi(t, DB_PART), &k, &v, MDB_NOOVERWRITE);
+	if (rc)
+		return store_txn_fail(t, rc);
+	rc = store_part_put(t, &p);
+	if (rc)
+		return rc;
+	*out = p;
+	return 0;
+}
+
+int store_part_get(struct store_txn *t, uint32_t cid, const char *name,
+		   struct store_part *out)
+{
+	unsigned char kb[4 + STORE_NAME_MAX];
+	MDB_val k, v;
+	int rc;
+
+	rc = part_key(cid, name, kb, &k);
+	if (rc)
+		return rc;
+	rc = mdb_get(t->txn, store_dbi(t, DB_PART), &k, &v);
+	if (rc)
+		return store_txn_fail(t, rc);
+	if (v.mv_size != 4)
+		return -EIO;
+	rc = store_pinfo_get(t, get_be32(v.mv_data), out);
+	return rc == -ENOENT ? -EIO : rc;
+}
+
+int store_part_del(struct store_txn *t, uint32_t cid, const char *name)
+{
+	unsigned char kb[4 + STORE_NAME_MAX];
+	MDB_val k, v;
+	uint32_t pid;
+	int rc;
+
+	rc = part_key(cid, name, kb, &k);
+	if (rc)
+		return rc;
+	rc = mdb_get(t->txn, store_dbi(t, DB_PART), &k, &v);
+	if (rc)
+		return store_txn_fail(t, rc);
+	if (v.mv_size != 4)
+		return -EIO;
+	pid = get_be32(v.mv_data);
+	rc = store_part_purge(t, cid, pid, 1);
+	if (rc)
+		return rc;
+	rc = mdb_del(t->txn, store_dbi(t, DB_PART), &k, NULL);
+	return rc ? store_txn_fail(t, rc) : 0;
+}
+
+int store_part_list(struct store_txn *t, uint32_t cid,
+		    int (*cb)(void *arg, const char *name,
+			      const struct store_part *p),
+		    void *arg)
+{
+	char name[STORE_NAME_MAX + 1];
+	unsigned char pre[4];
+	struct store_part p;
+	MDB_cursor *cur;
+	MDB_val k, v;
+	int rc, ret = 0;
+
+	put_be32(pre, cid);
+	rc = mdb_cursor_open(t->txn, store_dbi(t, DB_PART), &cur);
+	if (rc)
+		return store_txn_fail(t, rc);
+	k.mv_data = pre;
+	k.mv_size = 4;
+	for (rc = mdb_cursor_get(cur, &k, &v, MDB_SET_RANGE); rc == 0;
+	     rc = mdb_cursor_get(cur, &k, &v, MDB_NEXT)) {
+		if (k.mv_size < 4 || memcmp(k.mv_data, pre, 4) != 0) {
+			rc = MDB_NOTFOUND;
+			break;
+		}
+		if (k.mv_size - 4 > STORE_NAME_MAX || v.mv_size != 4) {
+			rc = MDB_CORRUPTED;
+			break;
+		}
+		ret = store_pinfo_get(t, get_be32(v.mv_data), &p);
+		if (ret) {
+			ret = ret == -ENOENT ? -EIO : ret;
+			break;
+		}
+		memcpy(name, (char *)k.mv_data + 4, k.mv_size - 4);
+		name[k.mv_size - 4] = '\0';
+		ret = cb(arg, name, &p);
+		if (ret)
+			break;
+	}
+	mdb_cursor_close(cur);
+	if (ret)
+		return ret;
+	if (rc == MDB_NOTFOUND)
+		return 0;
+	return store_txn_fail(t, rc);
+}
