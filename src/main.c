@@ -1,1 +1,439 @@
-int main(void) { return 0; }
+/* main.c - the milvusfs daemon: options, wiring, the FUSE loop.
+ *
+ *     milvusfs [-f] [-d] [-s] [-o OPTION[,OPTION...]] MOUNTPOINT
+ *     milvusfs SOURCE MOUNTPOINT [-o OPTION...]      (mount helper form)
+ *
+ * Order matters: the process detaches first (our own fork, so that the
+ * parent can exit 1 with the child's message when the database is busy or
+ * the mount fails), and only then opens LMDB and starts the engine's
+ * threads, which must live in the process that serves the mount.  The
+ * parent exits when the mount is ready.  SIGTERM/SIGINT/SIGHUP end the
+ * loop (libfuse's handlers); the daemon then unmounts, stops the engine,
+ * syncs and closes the store, and exits 0.
+ */
+#define FUSE_USE_VERSION 31
+
+#include <errno.h>
+#include <fcntl.h>
+#include <fuse.h>
+#include <fuse_lowlevel.h>
+#include <limits.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "base/kv.h"
+#include "base/log.h"
+#include "engine/engine.h"
+#include "fs/fs.h"
+#include "store/store.h"
+
+#if FS_FUSE_USE_VERSION != FUSE_USE_VERSION
+#error "main.c and src/fs must agree on FUSE_USE_VERSION"
+#endif
+
+struct opts {
+	char *db;
+	char *mapsize;
+	char *sync;
+	char *memory_limit;
+	char *threads;
+	char *max_partitions;
+	char *pos[2];           /* SOURCE MOUNTPOINT, or MOUNTPOINT */
+	int npos;
+	int too_many;
+	int foreground, debug, single, help, version;
+};
+
+enum { KEY_FG, KEY_DEBUG, KEY_SINGLE, KEY_HELP, KEY_VERSION };
+
+#define OPT(t, m) { t, offsetof(struct opts, m), 0 }
+
+static const struct fuse_opt opt_spec[] = {
+	OPT("db=%s", db),
+	OPT("mapsize=%s", mapsize),
+	OPT("sync=%s", sync),
+	OPT("memory_limit=%s", memory_limit),
+	OPT("threads=%s", threads),
+	OPT("max_partitions=%s", max_partitions),
+	FUSE_OPT_KEY("-f", KEY_FG),
+	FUSE_OPT_KEY("-d", KEY_DEBUG),
+	FUSE_OPT_KEY("debug", KEY_DEBUG),
+	FUSE_OPT_KEY("-s", KEY_SINGLE),
+	FUSE_OPT_KEY("-h", KEY_HELP),
+	FUSE_OPT_KEY("--help", KEY_HELP),
+	FUSE_OPT_KEY("-V", KEY_VERSION),
+	FUSE_OPT_KEY("--version", KEY_VERSION),
+	/* fstab words that mount(8) may hand to a helper */
+	FUSE_OPT_KEY("defaults", FUSE_OPT_KEY_DISCARD),
+	FUSE_OPT_KEY("auto", FUSE_OPT_KEY_DISCARD),
+	FUSE_OPT_KEY("noauto", FUSE_OPT_KEY_DISCARD),
+	FUSE_OPT_KEY("nofail", FUSE_OPT_KEY_DISCARD),
+	FUSE_OPT_KEY("_netdev", FUSE_OPT_KEY_DISCARD),
+	FUSE_OPT_KEY("user", FUSE_OPT_KEY_DISCARD),
+	FUSE_OPT_KEY("users", FUSE_OPT_KEY_DISCARD),
+	FUSE_OPT_KEY("nouser", FUSE_OPT_KEY_DISCARD),
+	FUSE_OPT_END
+};
+
+static int opt_proc(void *data, const char *arg, int key,
+		    struct fuse_args *outargs)
+{
+	struct opts *o = data;
+
+	switch (key) {
+	case KEY_FG:
+		o->foreground = 1;
+		return 0;
+	case KEY_DEBUG:
+		o->debug = o->foreground = 1;
+		return 1;       /* libfuse logs every request */
+	case KEY_SINGLE:
+		o->single = 1;
+		return 0;
+	case KEY_HELP:
+		o->help = 1;
+		return 0;
+	case KEY_VERSION:
+		o->version = 1;
+		return 0;
+	case FUSE_OPT_KEY_NONOPT:
+		if (o->npos == 2) {
+			o->too_many = 1;
+			return 0;
+		}
+		o->pos[o->npos] = strdup(arg);
+		if (!o->pos[o->npos])
+			return -1;
+		o->npos++;
+		return 0;
+	default:
+		return 1;       /* FUSE's own options pass through */
+	}
+}
+
+static void usage(const char *prog)
+{
+	printf("usage: %s [-f] [-d] [-s] [-o OPTION[,OPTION...]] MOUNTPOINT\n"
+	       "       %s DATABASE MOUNTPOINT [-o OPTION[,OPTION...]]\n"
+	       "\n"
+	       "milvusfs mounts a vector database as a filesystem "
+	       "(see milvusfs(1), milvusfs(5)).\n"
+	       "\n"
+	       "general options:\n"
+	       "    -f                     stay in the foreground\n"
+	       "    -d, -o debug           foreground, log every FUSE request\n"
+	       "    -s                     single-threaded request loop\n"
+	       "    -h, --help             this help\n"
+	       "    -V, --version          versions\n"
+	       "\n"
+	       "milvusfs options:\n"
+	       "    -o db=PATH             database directory (default "
+	       "$MILVUSFS_DB,\n"
+	       "                           else $XDG_DATA_HOME/milvusfs, "
+	       "else ~/.local/share/milvusfs)\n"
+	       "    -o mapsize=SIZE        initial LMDB map size, K/M/G "
+	       "suffixes (default 1G; grows)\n"
+	       "    -o sync=fsync|always   durable at fsync/close (default) "
+	       "or at every write\n"
+	       "    -o memory_limit=SIZE   memory for loaded partitions "
+	       "(default 90%% of RAM)\n"
+	       "    -o threads=N           search and index-build threads "
+	       "(default: cores)\n"
+	       "    -o max_partitions=N    partitions per collection "
+	       "(default 1024)\n"
+	       "\n"
+	       "FUSE options:\n", prog, prog);
+	fflush(stdout);
+}
+
+/* The database directory when db= is absent; owned. */
+static char *default_db(void)
+{
+	const char *env = getenv("MILVUSFS_DB");
+	const char *xdg = getenv("XDG_DATA_HOME");
+	const char *home = getenv("HOME");
+	char *s = NULL;
+
+	if (env && *env)
+		return strdup(env);
+	if (xdg && *xdg) {
+		if (asprintf(&s, "%s/milvusfs", xdg) < 0)
+			return NULL;
+		return s;
+	}
+	if (!home || !*home)
+		home = "/";
+	if (asprintf(&s, "%s/.local/share/milvusfs", home) < 0)
+		return NULL;
+	return s;
+}
+
+/* An absolute version of path (the daemon changes directory to /). */
+static char *absolute(const char *path)
+{
+	char cwd[PATH_MAX];
+	char *s = NULL;
+
+	if (path[0] == '/')
+		return strdup(path);
+	if (!getcwd(cwd, sizeof(cwd)))
+		return NULL;
+	if (asprintf(&s, "%s/%s", cwd, path) < 0)
+		return NULL;
+	return s;
+}
+
+static int bad_value(const char *key, const char *val, const char *expect)
+{
+	fprintf(stderr, "milvusfs: bad value for %s: expected %s, got '%s'\n",
+		key, expect, val);
+	return -EINVAL;
+}
+
+static int check_opts(const struct opts *o, struct store_opts *so,
+		      struct eng_opts *eo, bool *sync_fsync)
+{
+	uint64_t v;
+	long n;
+
+	memset(so, 0, sizeof(*so));
+	memset(eo, 0, sizeof(*eo));
+	*sync_fsync = true;
+	if (o->mapsize) {
+		if (mfs_parse_size(o->mapsize, &v) < 0 || v < 64 * 1024)
+			return bad_value("mapsize", o->mapsize,
+					 "a size of at least 64K (K, M, G "
+					 "suffixes)");
+		so->mapsize_bytes = v;
+	}
+	if (o->sync) {
+		if (strcmp(o->sync, "always") == 0)
+			*sync_fsync = false, so->sync_always = 1;
+		else if (strcmp(o->sync, "fsync") != 0)
+			return bad_value("sync", o->sync, "fsync or always");
+	}
+	if (o->memory_limit) {
+		if (mfs_parse_size(o->memory_limit, &v) < 0 || v == 0)
+			return bad_value("memory_limit", o->memory_limit,
+					 "a positive size (K, M, G suffixes)");
+		eo->memory_limit_bytes = v;
+	}
+	if (o->threads) {
+		if (mfs_parse_long(o->threads, 1, 1024, &n) < 0)
+			return bad_value("threads", o->threads,
+					 "an integer in [1, 1024]");
+		eo->threads = (unsigned)n;
+	}
+	if (o->max_partitions) {
+		if (mfs_parse_long(o->max_partitions, 1, 65536, &n) < 0)
+			return bad_value("max_partitions", o->max_partitions,
+					 "an integer in [1, 65536]");
+		eo->max_partitions = (unsigned)n;
+	}
+	return 0;
+}
+
+/* Detach: the parent waits on a pipe for the child's verdict and exits
+ * with it; returns the write end in the child. */
+static int detach(void)
+{
+	int p[2];
+	pid_t pid;
+	char verdict = 1;
+
+	if (pipe(p) != 0) {
+		perror("milvusfs: pipe");
+		return -1;
+	}
+	pid = fork();
+	if (pid < 0) {
+		perror("milvusfs: fork");
+		return -1;
+	}
+	if (pid > 0) {
+		close(p[1]);
+		if (read(p[0], &verdict, 1) != 1)
+			verdict = 1;
+		_exit(verdict ? 1 : 0);
+	}
+	close(p[0]);
+	if (setsid() < 0)
+		perror("milvusfs: setsid");
+	return p[1];
+}
+
+static void ready(int fd)
+{
+	char ok = 0;
+	int nul;
+
+	if (fd < 0)
+		return;
+	if (chdir("/") != 0)
+		perror("milvusfs: chdir /");
+	nul = open("/dev/null", O_RDWR);
+	if (nul >= 0) {
+		dup2(nul, 0);
+		dup2(nul, 1);
+		dup2(nul, 2);
+		if (nul > 2)
+			close(nul);
+	}
+	if (write(fd, &ok, 1) != 1) {
+		/* the parent is gone: nothing to tell */
+	}
+	close(fd);
+}
+
+int main(int argc, char *argv[])
+{
+	struct fuse_args args = FUSE_ARGS_INIT(argc, argv);
+	struct opts o;
+	struct store_opts so;
+	struct eng_opts eo;
+	struct fs_opts fo;
+	struct fuse_operations ops;
+	struct mfs_err err;
+	struct store *st = NULL;
+	struct eng *eng = NULL;
+	struct fs *fs = NULL;
+	struct fuse *fuse = NULL;
+	char *db = NULL, *mnt = NULL;
+	bool sync_fsync;
+	int pipe_fd = -1, status = 1, rc;
+
+	memset(&o, 0, sizeof(o));
+	mfs_err_clear(&err);
+	if (fuse_opt_parse(&args, &o, opt_spec, opt_proc) != 0) {
+		fprintf(stderr, "milvusfs: cannot parse the options\n");
+		goto out_args;
+	}
+	if (o.version) {
+		printf("milvusfs " PACKAGE_VERSION "\n");
+		printf("FUSE library version %s\n", fuse_pkgversion());
+		fuse_lowlevel_version();
+		status = 0;
+		goto out_args;
+	}
+	if (o.help) {
+		usage(argv[0]);
+		fuse_lowlevel_help();
+		fuse_lib_help(&args);
+		status = 0;
+		goto out_args;
+	}
+	if (o.too_many || o.npos == 0) {
+		fprintf(stderr, "milvusfs: %s\nusage: %s [-f] [-d] [-s] "
+			"[-o OPTION[,OPTION...]] MOUNTPOINT\n(try --help)\n",
+			o.too_many ? "too many arguments" :
+			"no mount point given", argv[0]);
+		goto out_args;
+	}
+	if (check_opts(&o, &so, &eo, &sync_fsync) < 0)
+		goto out_args;
+	/* mount helper form: SOURCE is the database unless db= says */
+	if (o.db)
+		db = absolute(o.db);
+	else if (o.npos == 2)
+		db = absolute(o.pos[0]);
+	else {
+		char *d = default_db();
+		db = d ? absolute(d) : NULL;
+		free(d);
+	}
+	mnt = realpath(o.pos[o.npos - 1], NULL);
+	if (!db) {
+		fprintf(stderr, "milvusfs: out of memory\n");
+		goto out_args;
+	}
+	if (!mnt) {
+		fprintf(stderr, "milvusfs: bad mount point '%s': %s\n",
+			o.pos[o.npos - 1], strerror(errno));
+		goto out_args;
+	}
+	/* first, so that the user's own fsname= or subtype= wins */
+	if (fuse_opt_insert_arg(&args, 1, "-ofsname=milvusfs,subtype=milvusfs"))
+		goto out_args;
+	mfs_log_set_level(o.debug ? MFS_LOG_DEBUG : MFS_LOG_INFO);
+
+	if (!o.foreground) {
+		pipe_fd = detach();
+		if (pipe_fd < 0)
+			goto out_args;
+	}
+	rc = store_open(db, &so, &st, &err);
+	if (rc < 0) {
+		fprintf(stderr, "milvusfs: %s\n", err.msg[0] ? err.msg :
+			strerror(-rc));
+		goto out_args;
+	}
+	rc = eng_open(st, &eo, &eng, &err);
+	if (rc < 0) {
+		fprintf(stderr, "milvusfs: database %s: %s\n", db,
+			err.msg[0] ? err.msg : strerror(-rc));
+		goto out_store;
+	}
+	fo.sync_fsync = sync_fsync;
+	fo.db_dir = db;
+	rc = fs_new(eng, &fo, &fs, &err);
+	if (rc < 0) {
+		fprintf(stderr, "milvusfs: %s\n", err.msg);
+		goto out_eng;
+	}
+	fs_fill_ops(&ops);
+	fuse = fuse_new(&args, &ops, sizeof(ops), fs);
+	if (!fuse)
+		goto out_fs;            /* libfuse said why */
+	if (fuse_mount(fuse, mnt) != 0)
+		goto out_fuse;
+	if (fuse_set_signal_handlers(fuse_get_session(fuse)) != 0)
+		goto out_unmount;
+	mfs_log(MFS_LOG_INFO, "serving database %s on %s", db, mnt);
+	ready(pipe_fd);
+	pipe_fd = -1;
+
+	if (o.single)
+		rc = fuse_loop(fuse);
+	else
+		rc = fuse_loop_mt(fuse, 0);
+	/* rc > 0: ended by a signal, which is how a daemon is told to stop */
+	if (rc < 0)
+		mfs_log(MFS_LOG_ERROR, "FUSE loop: %s", strerror(-rc));
+	else
+		status = 0;
+	fuse_remove_signal_handlers(fuse_get_session(fuse));
+out_unmount:
+	fuse_unmount(fuse);
+out_fuse:
+	fuse_destroy(fuse);
+out_fs:
+	/* no request runs now: the engine may stop */
+out_eng:
+	eng_close(eng);
+	fs_free(fs);
+	if (st && store_sync(st) < 0) {
+		mfs_log(MFS_LOG_ERROR, "database %s: final sync failed", db);
+		status = 1;
+	}
+out_store:
+	store_close(st);
+out_args:
+	if (pipe_fd >= 0)
+		close(pipe_fd);         /* the parent reads EOF: exit 1 */
+	fuse_opt_free_args(&args);
+	free(o.db);
+	free(o.mapsize);
+	free(o.sync);
+	free(o.memory_limit);
+	free(o.threads);
+	free(o.max_partitions);
+	free(o.pos[0]);
+	free(o.pos[1]);
+	free(db);
+	free(mnt);
+	return status;
+}

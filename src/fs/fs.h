@@ -1,1 +1,56 @@
-/* fs.h - placeholder, replaced by the FUSE adaptor. */
+/* fs.h - the FUSE adaptor: milvusfs's file tree over the engine.
+ *
+ * The fs layer is thin: it maps a path to a node kind (a table, Plan 9
+ * webfs style), keeps per-open buffers, parses what is written with fmt,
+ * calls the engine, and returns -errno.  Every failing operation appends
+ * one line to /.errors (and to the daemon's log).  See SPEC §2-§7.
+ *
+ * Use (main.c):
+ *
+ *     struct fuse_operations ops;
+ *     fs_new(eng, &opts, &fs, &err);
+ *     fs_fill_ops(&ops);
+ *     fuse_new(&args, &ops, sizeof(ops), fs);    // fs is the private data
+ *     ... fuse_loop_mt ...
+ *     fs_free(fs);
+ *
+ * The caller compiles against FUSE_USE_VERSION FS_FUSE_USE_VERSION.
+ */
+#ifndef MFS_FS_FS_H
+#define MFS_FS_FS_H
+
+#include <stdbool.h>
+
+#include "base/err.h"
+#include "engine/engine.h"
+
+#define FS_FUSE_USE_VERSION 31
+
+/* Most recent /.errors lines kept (SPEC §7: at least 1,000). */
+#define FS_ERRORS_MAX 1024
+
+struct fs;
+struct fuse_operations;
+
+struct fs_opts {
+	bool sync_fsync;        /* sync=fsync: fsync(2)/close(2) call eng_sync */
+	const char *db_dir;     /* borrowed for fs_new only (statfs reports it) */
+};
+
+/* Make the fs context over engine e (borrowed; must outlive the fs).
+ * Returns owned *out.  -ENOMEM. */
+int fs_new(struct eng *e, const struct fs_opts *opts, struct fs **out,
+	   struct mfs_err *err);
+/* Free the context (no FUSE call may be running); NULL allowed. */
+void fs_free(struct fs *fs);
+/* Fill *ops (struct fuse_operations, zeroed first) with the fs callbacks.
+ * The struct fs must be passed as fuse_new's private data. */
+void fs_fill_ops(struct fuse_operations *ops);
+
+/* Append a failure line to /.errors and the log, as the FUSE operations do:
+ * "2026-11-20T10:00:00Z pid=4242 op path ENAME: message".  pid is the
+ * caller's (0 outside a FUSE request).  Returns code.  Thread-safe. */
+int fs_fail(struct fs *fs, const char *op, const char *path, int code,
+	    const struct mfs_err *err);
+
+#endif

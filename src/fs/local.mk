@@ -1,5 +1,14 @@
 noinst_LIBRARIES += libmfs_fs.a
-libmfs_fs_a_SOURCES = src/fs/fs.h
+libmfs_fs_a_SOURCES = \
+	src/fs/fs.h src/fs/fs_int.h \
+	src/fs/fs.c \
+	src/fs/node.c \
+	src/fs/errors.c \
+	src/fs/ops_dir.c \
+	src/fs/ops_file.c \
+	src/fs/ctl.c \
+	src/fs/stream.c \
+	src/fs/search.c
 libmfs_fs_a_CFLAGS = $(AM_CFLAGS) $(FUSE_CFLAGS)
 
 bin_PROGRAMS += milvusfs

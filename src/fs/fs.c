@@ -1,0 +1,103 @@
+/* fs.c - the fs context and the table of FUSE operations.
+ *
+ * The high-level libfuse API gives every operation a path; the fs resolves
+ * it (node.c) and dispatches on the node kind.  Kernel caching is off
+ * (entry, attribute and negative timeouts 0) so what a lookup says is
+ * always what the engine says now: entities and saved queries come and go
+ * through other files (delete, search/), which the kernel cannot see.
+ * Control files are direct_io (set at open), so nothing is served stale.
+ */
+#include "fs/fs_int.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/statvfs.h>
+#include <unistd.h>
+
+struct fs *fs_ctx(void)
+{
+	return fuse_get_context()->private_data;
+}
+
+int fs_new(struct eng *e, const struct fs_opts *opts, struct fs **out,
+	   struct mfs_err *err)
+{
+	struct fs *fs = calloc(1, sizeof(*fs));
+
+	if (!fs)
+		return mfs_errf(err, -ENOMEM, "out of memory");
+	fs->eng = e;
+	fs->sync_fsync = opts->sync_fsync;
+	if (opts->db_dir)
+		snprintf(fs->db_dir, sizeof(fs->db_dir), "%s", opts->db_dir);
+	fs->uid = getuid();
+	fs->gid = getgid();
+	clock_gettime(CLOCK_REALTIME, &fs->t0);
+	fs_errors_init(&fs->errors);
+	*out = fs;
+	return 0;
+}
+
+void fs_free(struct fs *fs)
+{
+	if (!fs)
+		return;
+	fs_errors_fini(&fs->errors);
+	free(fs);
+}
+
+static void *op_init(struct fuse_conn_info *conn, struct fuse_config *cfg)
+{
+	cfg->entry_timeout = 0;
+	cfg->attr_timeout = 0;
+	cfg->negative_timeout = 0;
+	/* Unlinking an open query must not become a rename to .fuse_hidden */
+	cfg->hard_remove = 1;
+	cfg->use_ino = 0;
+	/* Writes go straight to the daemon, one write(2) at a time. */
+	conn->want &= ~FUSE_CAP_WRITEBACK_CACHE;
+	return fuse_get_context()->private_data;
+}
+
+static int op_statfs(const char *path, struct statvfs *st)
+{
+	struct fs *fs = fs_ctx();
+
+	memset(st, 0, sizeof(*st));
+	if (fs->db_dir[0] && statvfs(fs->db_dir, st) != 0)
+		memset(st, 0, sizeof(*st));
+	st->f_namemax = STORE_NAME_MAX;
+	if (!st->f_bsize)
+		st->f_bsize = st->f_frsize = 4096;
+	return 0;
+}
+
+void fs_fill_ops(struct fuse_operations *ops)
+{
+	memset(ops, 0, sizeof(*ops));
+	ops->init = op_init;
+	ops->statfs = op_statfs;
+	ops->getattr = fs_op_getattr;
+	ops->readdir = fs_op_readdir;
+	ops->mkdir = fs_op_mkdir;
+	ops->rmdir = fs_op_rmdir;
+	ops->unlink = fs_op_unlink;
+	ops->rename = fs_op_rename;
+	ops->access = fs_op_access;
+	ops->truncate = fs_op_truncate;
+	ops->chmod = fs_op_chmod;
+	ops->chown = fs_op_chown;
+	ops->utimens = fs_op_utimens;
+	ops->mknod = fs_op_mknod;
+	ops->symlink = fs_op_symlink;
+	ops->link = fs_op_link;
+	ops->open = fs_op_open;
+	ops->create = fs_op_create;
+	ops->read = fs_op_read;
+	ops->write = fs_op_write;
+	ops->flush = fs_op_flush;
+	ops->release = fs_op_release;
+	ops->fsync = fs_op_fsync;
+}

@@ -1,0 +1,210 @@
+/* fs_int.h - private to src/fs: the fs context, node kinds, open files.
+ *
+ * Locks: fs->errors.lock guards the /.errors ring; each struct fs_file has
+ * its own lock (two threads may use one descriptor at once).  The fs never
+ * holds one of its locks while calling into the engine except a file's
+ * own lock, and the engine never calls back, so there is no lock order to
+ * keep beyond "file lock, then errors lock".
+ */
+#ifndef MFS_FS_FS_INT_H
+#define MFS_FS_FS_INT_H
+
+#ifndef FUSE_USE_VERSION
+#define FUSE_USE_VERSION 31
+#endif
+
+#include <fuse.h>
+#include <limits.h>
+#include <pthread.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <sys/stat.h>
+#include <sys/types.h>
+
+#include "base/buf.h"
+#include "base/err.h"
+#include "engine/engine.h"
+#include "fmt/fmt.h"
+#include "fs/fs.h"
+
+/* ---- /.errors ---- */
+
+struct fs_errors {
+	pthread_mutex_t lock;
+	char *line[FS_ERRORS_MAX];      /* protected by lock; owned */
+	size_t head;                    /* protected by lock: oldest */
+	size_t n;                       /* protected by lock */
+};
+
+void fs_errors_init(struct fs_errors *r);
+void fs_errors_fini(struct fs_errors *r);
+/* Append a copy of line (without '\n'), dropping the oldest when full. */
+void fs_errors_add(struct fs_errors *r, const char *line);
+/* Append every line, oldest first, each with '\n'.  0, -ENOMEM. */
+int fs_errors_dump(struct fs_errors *r, struct mfs_buf *out);
+
+/* ---- the context ---- */
+
+struct fs {
+	struct eng *eng;                /* borrowed */
+	bool sync_fsync;
+	char db_dir[PATH_MAX];
+	uid_t uid;
+	gid_t gid;
+	struct timespec t0;             /* mount time: every node's times */
+	struct fs_errors errors;
+};
+
+/* The context of the running request. */
+struct fs *fs_ctx(void);
+
+/* ---- node kinds (the table lives in node.c) ---- */
+
+enum fs_kind {
+	K_ROOT = 0,
+	K_ERRORS,
+	K_COLL,
+	K_PART,
+	K_SCHEMA,
+	K_INDEX,
+	K_LOAD,
+	K_RELEASE,
+	K_STATE,
+	K_COUNT,
+	K_PARTITIONS,
+	K_VECTORS,
+	K_FVECS,
+	K_DELETE,
+	K_IDS,
+	K_ENTDIR,
+	K_ENTITY,
+	K_SEARCHDIR,
+	K_QUERY,
+	K_NKINDS
+};
+
+#define FS_AT_COLL 1u   /* a file of a collection directory */
+#define FS_AT_PART 2u   /* a file of a partition directory */
+
+struct fs_kind_info {
+	const char *name;       /* control name, NULL for the others */
+	mode_t mode;            /* S_IFDIR|0755, S_IFREG|0444/0200/0644 */
+	unsigned where;         /* FS_AT_* for control names */
+};
+
+extern const struct fs_kind_info fs_kinds[K_NKINDS];
+
+struct fs_node {
+	enum fs_kind kind;
+	char coll[STORE_NAME_MAX + 1];
+	char part[STORE_NAME_MAX + 1];  /* "" at collection level */
+	char name[STORE_NAME_MAX + 1];  /* query name, entity id text */
+	int64_t id;                     /* K_ENTITY */
+};
+
+/* The partition argument for the engine: NULL at collection level. */
+static inline const char *fs_node_part(const struct fs_node *n)
+{
+	return n->part[0] ? n->part : NULL;
+}
+
+/* Resolve path to a node: the collection and partition must exist; an
+ * entity or query name is taken as it is (see fs_node_exists).  -ENOENT,
+ * -ENAMETOOLONG. */
+int fs_resolve(struct fs *fs, const char *path, struct fs_node *out);
+/* Does the node exist (entity present, query name meaningful)? */
+bool fs_node_exists(struct fs *fs, const struct fs_node *n);
+/* Mode of a node (type and permission bits). */
+mode_t fs_node_mode(const struct fs_node *n);
+/* Fill st for a node. */
+void fs_node_stat(struct fs *fs, const struct fs_node *n, struct stat *st);
+
+/* ---- open files ---- */
+
+struct fs_file {
+	pthread_mutex_t lock;           /* guards everything below */
+	struct fs_node node;
+	int flags;                      /* open(2) flags */
+	bool dirty;                     /* written since the last flush */
+
+	/* read side: out holds bytes [out_off, out_off + out.len) */
+	struct mfs_buf out;
+	uint64_t out_off;
+	bool out_ready;                 /* out holds the whole content */
+	struct eng_cursor cur;          /* streamed kinds: the scan position */
+	struct eng_schema schema;       /* streamed kinds: at scan start */
+
+	/* write side (vectors, vectors.fvecs, delete) */
+	struct mfs_buf pend;            /* bytes not yet parsed */
+	size_t line0;                   /* number of the first pending line */
+	struct fmt_batch batch;
+	bool batch_ready;
+
+	/* search/<name> */
+	struct mfs_buf qtext;           /* text this descriptor wrote */
+	bool qran;                      /* results in out answer qtext */
+	uint64_t qbase;                 /* offset of the first result read */
+};
+
+/* ops_file.c */
+int fs_op_open(const char *path, struct fuse_file_info *fi);
+int fs_op_create(const char *path, mode_t mode, struct fuse_file_info *fi);
+int fs_op_read(const char *path, char *buf, size_t size, off_t off,
+	       struct fuse_file_info *fi);
+int fs_op_write(const char *path, const char *buf, size_t size, off_t off,
+		struct fuse_file_info *fi);
+int fs_op_flush(const char *path, struct fuse_file_info *fi);
+int fs_op_release(const char *path, struct fuse_file_info *fi);
+int fs_op_fsync(const char *path, int datasync, struct fuse_file_info *fi);
+
+/* ops_dir.c */
+int fs_op_getattr(const char *path, struct stat *st,
+		  struct fuse_file_info *fi);
+int fs_op_readdir(const char *path, void *buf, fuse_fill_dir_t filler,
+		  off_t off, struct fuse_file_info *fi,
+		  enum fuse_readdir_flags flags);
+int fs_op_mkdir(const char *path, mode_t mode);
+int fs_op_rmdir(const char *path);
+int fs_op_unlink(const char *path);
+int fs_op_rename(const char *from, const char *to, unsigned int flags);
+int fs_op_access(const char *path, int mask);
+int fs_op_truncate(const char *path, off_t size, struct fuse_file_info *fi);
+int fs_op_chmod(const char *path, mode_t mode, struct fuse_file_info *fi);
+int fs_op_chown(const char *path, uid_t uid, gid_t gid,
+		struct fuse_file_info *fi);
+int fs_op_utimens(const char *path, const struct timespec tv[2],
+		  struct fuse_file_info *fi);
+int fs_op_mknod(const char *path, mode_t mode, dev_t dev);
+int fs_op_symlink(const char *target, const char *path);
+int fs_op_link(const char *from, const char *to);
+
+/* ctl.c: contents of generated files, actions of written control files */
+/* Generate the whole content of a static kind into out.  0 or -errno. */
+int fs_ctl_generate(struct fs *fs, const struct fs_node *n,
+		    struct mfs_buf *out, struct mfs_err *err);
+/* Act on one write(2) to load, release, schema or index. */
+int fs_ctl_write(struct fs *fs, const struct fs_node *n, int flags,
+		 const char *buf, size_t size, struct mfs_err *err);
+
+/* stream.c: vectors, vectors.fvecs, ids, delete */
+/* Serve [off, off+size) of a streamed read, scanning as it advances. */
+int fs_stream_read(struct fs *fs, struct fs_file *f, char *buf, size_t size,
+		   uint64_t off, size_t *got, struct mfs_err *err);
+/* Take one write(2) (final = false) or the close (final = true). */
+int fs_stream_write(struct fs *fs, struct fs_file *f, const char *buf,
+		    size_t size, bool final, struct mfs_err *err);
+
+/* search.c */
+/* Does search/<name> exist for getattr (saved, based on a saved one, or
+ * looking like an inline query)? */
+bool fs_query_exists(struct fs *fs, const struct fs_node *n);
+/* Run the query of node n (text = NULL: the saved or inline query the name
+ * says; else text this descriptor wrote, with the name's overrides) and
+ * put the results into out.  -ENOENT, -EINVAL, -ENODATA, -EAGAIN, ... */
+int fs_query_run(struct fs *fs, const struct fs_node *n, const char *text,
+		 size_t len, struct mfs_buf *out, struct mfs_err *err);
+/* Validate text for query n and save it (close of a writer). */
+int fs_query_save(struct fs *fs, const struct fs_node *n, const char *text,
+		  size_t len, struct mfs_err *err);
+
+#endif

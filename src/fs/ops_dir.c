@@ -1,0 +1,401 @@
+/* ops_dir.c - FUSE operations on the tree: attributes, directories,
+ * mkdir/rmdir/rename/unlink, and the refusals (chmod, links, mknod).
+ *
+ * Lookups of paths that do not exist (getattr, access) are not logged to
+ * /.errors: shells and ls probe paths all the time.  Every other failure
+ * is logged exactly once, through fs_fail.
+ */
+#include "fs/fs_int.h"
+
+#include <errno.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "fs/fs.h"
+
+int fs_op_getattr(const char *path, struct stat *st, struct fuse_file_info *fi)
+{
+	struct fs *fs = fs_ctx();
+	struct fs_node n;
+
+	if (fi && fi->fh) {
+		struct fs_file *f = (struct fs_file *)(uintptr_t)fi->fh;
+		fs_node_stat(fs, &f->node, st);
+		return 0;
+	}
+	if (fs_resolve(fs, path, &n) < 0 || !fs_node_exists(fs, &n))
+		return -ENOENT;
+	fs_node_stat(fs, &n, st);
+	return 0;
+}
+
+int fs_op_access(const char *path, int mask)
+{
+	struct fs *fs = fs_ctx();
+	struct fs_node n;
+	mode_t m;
+
+	if (fs_resolve(fs, path, &n) < 0 || !fs_node_exists(fs, &n))
+		return -ENOENT;
+	m = fs_node_mode(&n);
+	if ((mask & R_OK) && !(m & 0444))
+		return -EACCES;
+	if ((mask & W_OK) && !(m & 0222))
+		return -EACCES;
+	if ((mask & X_OK) && !(m & 0111))
+		return -EACCES;
+	return 0;
+}
+
+/* ---- readdir ---- */
+
+struct fill {
+	void *buf;
+	fuse_fill_dir_t filler;
+};
+
+static int fill_names(struct fill *fl, const struct eng_names *names)
+{
+	for (size_t i = 0; i < names->n; i++)
+		if (fl->filler(fl->buf, names->name[i], NULL, 0, 0))
+			return -ENOBUFS;
+	return 0;
+}
+
+static void fill_controls(struct fill *fl, unsigned where)
+{
+	for (int k = 0; k < K_NKINDS; k++)
+		if (fs_kinds[k].name && (fs_kinds[k].where & where))
+			fl->filler(fl->buf, fs_kinds[k].name, NULL, 0, 0);
+}
+
+static int fill_id(void *arg, int64_t id, const void *vec)
+{
+	struct fill *fl = arg;
+	char name[32];
+
+	snprintf(name, sizeof(name), "%" PRId64, id);
+	/* A full reply buffer is not an error: the listing is as long as
+	 * the kernel takes (readdir without offsets). */
+	return fl->filler(fl->buf, name, NULL, 0, 0) ? 1 : 0;
+}
+
+int fs_op_readdir(const char *path, void *buf, fuse_fill_dir_t filler,
+		  off_t off, struct fuse_file_info *fi,
+		  enum fuse_readdir_flags flags)
+{
+	struct fs *fs = fs_ctx();
+	struct fill fl = { buf, filler };
+	struct eng_names names = { 0, NULL };
+	struct mfs_err err;
+	struct fs_node n;
+	int rc = 0;
+
+	mfs_err_clear(&err);
+	rc = fs_resolve(fs, path, &n);
+	if (rc < 0)
+		return fs_fail(fs, "readdir", path, rc, NULL);
+	if (!S_ISDIR(fs_node_mode(&n)))
+		return fs_fail(fs, "readdir", path, -ENOTDIR, NULL);
+	filler(buf, ".", NULL, 0, 0);
+	filler(buf, "..", NULL, 0, 0);
+	switch (n.kind) {
+	case K_ROOT:
+		filler(buf, ".errors", NULL, 0, 0);
+		rc = eng_coll_list(fs->eng, &names, &err);
+		if (rc == 0)
+			fill_names(&fl, &names);
+		break;
+	case K_COLL:
+		fill_controls(&fl, FS_AT_COLL);
+		rc = eng_part_list(fs->eng, n.coll, &names, &err);
+		if (rc == 0)
+			fill_names(&fl, &names);
+		break;
+	case K_PART:
+		fill_controls(&fl, FS_AT_PART);
+		break;
+	case K_ENTDIR: {
+		struct eng_cursor cur;
+		memset(&cur, 0, sizeof(cur));
+		while (rc == 0 && !cur.done)
+			rc = eng_scan(fs->eng, n.coll, NULL, &cur, 4096,
+				      fill_id, &fl, &err);
+		if (rc > 0)
+			rc = 0;
+		break;
+	}
+	case K_SEARCHDIR:
+		rc = eng_query_list(fs->eng, n.coll, fs_node_part(&n), &names,
+				    &err);
+		if (rc == 0)
+			fill_names(&fl, &names);
+		break;
+	default:
+		break;
+	}
+	eng_names_free(&names);
+	if (rc < 0)
+		return fs_fail(fs, "readdir", path, rc, &err);
+	return 0;
+}
+
+/* ---- mkdir, rmdir ---- */
+
+/* Split path into its parent and last component (both in caller arrays
+ * of PATH_MAX and STORE_NAME_MAX+1 bytes).  -ENAMETOOLONG. */
+static int split_last(const char *path, char *parent, char *last)
+{
+	const char *slash = strrchr(path, '/');
+	size_t plen, llen;
+
+	if (!slash)
+		return -ENOENT;
+	plen = (size_t)(slash - path);
+	llen = strlen(slash + 1);
+	if (plen >= PATH_MAX || llen > STORE_NAME_MAX)
+		return -ENAMETOOLONG;
+	memcpy(parent, path, plen);
+	parent[plen] = '\0';
+	if (plen == 0)
+		strcpy(parent, "/");
+	memcpy(last, slash + 1, llen + 1);
+	return 0;
+}
+
+int fs_op_mkdir(const char *path, mode_t mode)
+{
+	struct fs *fs = fs_ctx();
+	char parent[PATH_MAX], name[STORE_NAME_MAX + 1];
+	struct mfs_err err;
+	struct fs_node n;
+	int rc;
+
+	mfs_err_clear(&err);
+	rc = split_last(path, parent, name);
+	if (rc < 0)
+		return fs_fail(fs, "mkdir", path, rc, NULL);
+	rc = fs_resolve(fs, parent, &n);
+	if (rc < 0)
+		return fs_fail(fs, "mkdir", path, rc, NULL);
+	if (n.kind == K_ROOT) {
+		rc = fmt_name_check("collection", name, &err);
+		if (rc == 0)
+			rc = eng_coll_create(fs->eng, name, &err);
+	} else if (n.kind == K_COLL) {
+		rc = fmt_name_check("partition", name, &err);
+		if (rc == 0)
+			rc = eng_part_create(fs->eng, n.coll, name, &err);
+	} else {
+		rc = mfs_errf(&err, -EPERM, "directories are made at / "
+			      "(collections) and in a collection (partitions)"
+			      " only");
+	}
+	if (rc < 0)
+		return fs_fail(fs, "mkdir", path, rc, &err);
+	return 0;
+}
+
+int fs_op_rmdir(const char *path)
+{
+	struct fs *fs = fs_ctx();
+	struct mfs_err err;
+	struct fs_node n;
+	int rc;
+
+	mfs_err_clear(&err);
+	rc = fs_resolve(fs, path, &n);
+	if (rc < 0)
+		return fs_fail(fs, "rmdir", path, rc, NULL);
+	switch (n.kind) {
+	case K_COLL:
+		rc = eng_coll_drop(fs->eng, n.coll, &err);
+		break;
+	case K_PART:
+		rc = eng_part_drop(fs->eng, n.coll, n.part, &err);
+		break;
+	case K_ROOT:
+		rc = mfs_errf(&err, -EBUSY, "the root cannot be removed");
+		break;
+	case K_ENTDIR:
+	case K_SEARCHDIR:
+		rc = mfs_errf(&err, -EPERM, "%s/ is part of its directory "
+			      "and cannot be removed", fs_kinds[n.kind].name);
+		break;
+	default:
+		rc = -ENOTDIR;
+		break;
+	}
+	if (rc < 0)
+		return fs_fail(fs, "rmdir", path, rc, &err);
+	return 0;
+}
+
+/* ---- unlink, rename ---- */
+
+int fs_op_unlink(const char *path)
+{
+	struct fs *fs = fs_ctx();
+	struct mfs_err err;
+	struct fs_node n;
+	size_t nd = 0;
+	int rc;
+
+	mfs_err_clear(&err);
+	rc = fs_resolve(fs, path, &n);
+	if (rc < 0)
+		return fs_fail(fs, "unlink", path, rc, NULL);
+	switch (n.kind) {
+	case K_ENTITY:
+		rc = eng_delete(fs->eng, n.coll, NULL, &n.id, 1, &nd, &err);
+		if (rc == 0 && nd == 0)
+			rc = mfs_errf(&err, -ENOENT, "entity %" PRId64
+				      " not found[collection=%s]", n.id,
+				      n.coll);
+		break;
+	case K_QUERY:
+		rc = eng_query_del(fs->eng, n.coll, fs_node_part(&n), n.name,
+				   &err);
+		break;
+	default:
+		if (S_ISDIR(fs_node_mode(&n)))
+			rc = -EISDIR;
+		else
+			rc = mfs_errf(&err, -EPERM, "control files cannot be "
+				      "removed");
+		break;
+	}
+	if (rc < 0)
+		return fs_fail(fs, "unlink", path, rc, &err);
+	if (fs->sync_fsync)
+		eng_sync(fs->eng, NULL);
+	return 0;
+}
+
+int fs_op_rename(const char *from, const char *to, unsigned int flags)
+{
+	struct fs *fs = fs_ctx();
+	char parent[PATH_MAX], name[STORE_NAME_MAX + 1];
+	struct mfs_err err;
+	struct fs_node n, dst;
+	int rc;
+
+	mfs_err_clear(&err);
+	rc = fs_resolve(fs, from, &n);
+	if (rc < 0)
+		return fs_fail(fs, "rename", from, rc, NULL);
+	if (n.kind != K_COLL) {
+		const char *what = n.kind == K_PART ? "partitions" :
+			n.kind == K_QUERY ? "saved queries" :
+			n.kind == K_ENTITY ? "entities" : "control files";
+		rc = mfs_errf(&err, -EPERM, "%s cannot be renamed (only "
+			      "collections can)", what);
+		goto fail;
+	}
+	rc = split_last(to, parent, name);
+	if (rc < 0)
+		goto fail;
+	if (strcmp(parent, "/") != 0) {
+		rc = mfs_errf(&err, -EPERM, "a collection can only be renamed "
+			      "within /, got destination %s", to);
+		goto fail;
+	}
+	if (flags & RENAME_EXCHANGE) {
+		rc = mfs_errf(&err, -EINVAL, "collections cannot be exchanged");
+		goto fail;
+	}
+	if (fs_resolve(fs, to, &dst) == 0 && dst.kind == K_ERRORS) {
+		rc = mfs_errf(&err, -EPERM, "/.errors cannot be replaced");
+		goto fail;
+	}
+	rc = fmt_name_check("collection", name, &err);
+	if (rc == 0)
+		rc = eng_coll_rename(fs->eng, n.coll, name, &err);
+	if (rc < 0)
+		goto fail;
+	return 0;
+fail:
+	/* /.errors names the source (one path, no spaces: SPEC §7) */
+	return fs_fail(fs, "rename", from, rc, &err);
+}
+
+/* ---- attributes ---- */
+
+int fs_op_truncate(const char *path, off_t size, struct fuse_file_info *fi)
+{
+	struct fs *fs = fs_ctx();
+	struct mfs_err err;
+	struct fs_node n;
+	int rc;
+
+	mfs_err_clear(&err);
+	if (fi && fi->fh) {
+		n = ((struct fs_file *)(uintptr_t)fi->fh)->node;
+	} else {
+		rc = fs_resolve(fs, path, &n);
+		if (rc < 0)
+			return fs_fail(fs, "truncate", path, rc, NULL);
+	}
+	if (S_ISDIR(fs_node_mode(&n)))
+		return fs_fail(fs, "truncate", path, -EISDIR, NULL);
+	if (!(fs_node_mode(&n) & 0222)) {
+		rc = mfs_errf(&err, -EACCES, "%s is read-only",
+			      n.kind == K_ENTITY ? "an entity" :
+			      "this control file");
+		return fs_fail(fs, "truncate", path, rc, &err);
+	}
+	/* SPEC §4: vectors is an append-only log, truncation is ignored;
+	 * the other writable files take whole writes, so there is nothing
+	 * to truncate either. */
+	return 0;
+}
+
+int fs_op_chmod(const char *path, mode_t mode, struct fuse_file_info *fi)
+{
+	struct mfs_err err;
+
+	mfs_errf(&err, -EPERM, "modes are fixed by the file's kind");
+	return fs_fail(fs_ctx(), "chmod", path, -EPERM, &err);
+}
+
+int fs_op_chown(const char *path, uid_t uid, gid_t gid,
+		struct fuse_file_info *fi)
+{
+	struct mfs_err err;
+
+	mfs_errf(&err, -EPERM, "owners are fixed: the mounting user");
+	return fs_fail(fs_ctx(), "chown", path, -EPERM, &err);
+}
+
+int fs_op_utimens(const char *path, const struct timespec tv[2],
+		  struct fuse_file_info *fi)
+{
+	/* touch works; times stay the mount time. */
+	return 0;
+}
+
+int fs_op_mknod(const char *path, mode_t mode, dev_t dev)
+{
+	struct mfs_err err;
+
+	mfs_errf(&err, -EPERM, "files can be created in search/ only");
+	return fs_fail(fs_ctx(), "mknod", path, -EPERM, &err);
+}
+
+int fs_op_symlink(const char *target, const char *path)
+{
+	struct mfs_err err;
+
+	mfs_errf(&err, -EPERM, "symbolic links are not supported");
+	return fs_fail(fs_ctx(), "symlink", path, -EPERM, &err);
+}
+
+int fs_op_link(const char *from, const char *to)
+{
+	struct mfs_err err;
+
+	mfs_errf(&err, -EPERM, "hard links are not supported");
+	return fs_fail(fs_ctx(), "link", to, -EPERM, &err);
+}

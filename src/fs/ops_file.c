@@ -1,0 +1,324 @@
+/* ops_file.c - FUSE operations on open files: open/create, read, write,
+ * flush (close), release, fsync.
+ *
+ * Each open makes a struct fs_file (fi->fh), freed in release on every
+ * path.  Its lock serializes the operations of one descriptor.  Every
+ * file is direct_io with size 0 (SPEC §2): reads are served from the
+ * descriptor's buffer, generated at open (small files, search results) or
+ * streamed as the reader advances (vectors, vectors.fvecs, ids).
+ */
+#include "fs/fs_int.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* Cap on the text one descriptor may write to search/<name>. */
+#define QUERY_TEXT_MAX ((size_t)256 << 20)
+
+static struct fs_file *file_of(struct fuse_file_info *fi)
+{
+	return (struct fs_file *)(uintptr_t)fi->fh;
+}
+
+static struct fs_file *file_new(const struct fs_node *n, int flags)
+{
+	struct fs_file *f = calloc(1, sizeof(*f));
+
+	if (!f)
+		return NULL;
+	pthread_mutex_init(&f->lock, NULL);
+	f->node = *n;
+	f->flags = flags;
+	mfs_buf_init(&f->out, SIZE_MAX);
+	mfs_buf_init(&f->pend, SIZE_MAX);
+	mfs_buf_init(&f->qtext, QUERY_TEXT_MAX);
+	f->line0 = 1;
+	return f;
+}
+
+static void file_free(struct fs_file *f)
+{
+	if (!f)
+		return;
+	if (f->batch_ready)
+		fmt_batch_fini(&f->batch);
+	mfs_buf_fini(&f->out);
+	mfs_buf_fini(&f->pend);
+	mfs_buf_fini(&f->qtext);
+	pthread_mutex_destroy(&f->lock);
+	free(f);
+}
+
+static bool is_streamed(enum fs_kind k)
+{
+	return k == K_VECTORS || k == K_FVECS || k == K_IDS;
+}
+
+static bool is_generated(enum fs_kind k)
+{
+	return k == K_ERRORS || k == K_SCHEMA || k == K_INDEX ||
+		k == K_LOAD || k == K_STATE || k == K_COUNT ||
+		k == K_PARTITIONS || k == K_ENTITY;
+}
+
+/* Open node n; the operation is "open" or "create" for the log. */
+static int do_open(struct fs *fs, const char *op, const char *path,
+		   const struct fs_node *n, struct fuse_file_info *fi)
+{
+	int acc = fi->flags & O_ACCMODE;
+	bool want_r = acc != O_WRONLY, want_w = acc != O_RDONLY;
+	mode_t mode = fs_node_mode(n);
+	struct fs_file *f = NULL;
+	struct mfs_err err;
+	int rc = 0;
+
+	mfs_err_clear(&err);
+	if (S_ISDIR(mode))
+		return fs_fail(fs, op, path, -EISDIR, NULL);
+	if (want_r && !(mode & 0444)) {
+		rc = mfs_errf(&err, -EACCES, "%s is write-only",
+			      fs_kinds[n->kind].name);
+		goto fail;
+	}
+	if (want_w && !(mode & 0222)) {
+		rc = mfs_errf(&err, -EACCES, "%s is read-only",
+			      n->kind == K_ENTITY ? "an entity (rm deletes "
+			      "it)" : n->kind == K_ERRORS ? ".errors" :
+			      fs_kinds[n->kind].name);
+		goto fail;
+	}
+	if (n->kind == K_ENTITY && !fs_node_exists(fs, n)) {
+		rc = mfs_errf(&err, -ENOENT, "entity %s not found"
+			      "[collection=%s]", n->name, n->coll);
+		goto fail;
+	}
+	f = file_new(n, fi->flags);
+	if (!f) {
+		rc = mfs_errf(&err, -ENOMEM, "out of memory");
+		goto fail;
+	}
+	if (want_r && is_generated(n->kind)) {
+		rc = fs_ctl_generate(fs, n, &f->out, &err);
+		f->out_ready = true;
+	} else if (n->kind == K_QUERY && acc == O_RDONLY) {
+		/* SPEC §6: the query runs at open, so errors come back from
+		 * open (ENODATA, EAGAIN, EINVAL, ENOENT). */
+		rc = fs_query_run(fs, n, NULL, 0, &f->out, &err);
+		f->qran = true;
+	}
+	if (rc < 0)
+		goto fail;
+	fi->direct_io = 1;
+	fi->keep_cache = 0;
+	fi->fh = (uint64_t)(uintptr_t)f;
+	return 0;
+fail:
+	file_free(f);
+	return fs_fail(fs, op, path, rc, &err);
+}
+
+int fs_op_open(const char *path, struct fuse_file_info *fi)
+{
+	struct fs *fs = fs_ctx();
+	struct fs_node n;
+	int rc = fs_resolve(fs, path, &n);
+
+	if (rc < 0)
+		return fs_fail(fs, "open", path, rc, NULL);
+	return do_open(fs, "open", path, &n, fi);
+}
+
+int fs_op_create(const char *path, mode_t mode, struct fuse_file_info *fi)
+{
+	struct fs *fs = fs_ctx();
+	struct mfs_err err;
+	struct fs_node n;
+	int rc;
+
+	mfs_err_clear(&err);
+	/* The kernel has found the parent, so a name that does not resolve
+	 * to search/<name> is a new file somewhere else. */
+	rc = fs_resolve(fs, path, &n);
+	if (rc == -ENOENT || (rc == 0 && n.kind != K_QUERY))
+		rc = mfs_errf(&err, -EPERM, "files can be created in search/ "
+			      "only");
+	if (rc == 0 && strchr(n.name, '&'))
+		rc = mfs_errf(&err, -EINVAL, "a saved query's name cannot "
+			      "contain '&' (it starts the overrides), got "
+			      "'%s'", n.name);
+	if (rc < 0)
+		return fs_fail(fs, "create", path, rc, &err);
+	return do_open(fs, "create", path, &n, fi);
+}
+
+/* Serve [off, off+size) of a buffer holding the whole content. */
+static int serve(const struct mfs_buf *b, char *buf, size_t size,
+		 uint64_t off)
+{
+	size_t n;
+
+	if (off >= b->len)
+		return 0;
+	n = b->len - (size_t)off;
+	if (n > size)
+		n = size;
+	memcpy(buf, b->data + off, n);
+	return (int)n;
+}
+
+int fs_op_read(const char *path, char *buf, size_t size, off_t off,
+	       struct fuse_file_info *fi)
+{
+	struct fs *fs = fs_ctx();
+	struct fs_file *f = file_of(fi);
+	struct mfs_err err;
+	size_t got = 0;
+	int rc = 0;
+
+	mfs_err_clear(&err);
+	if (size > INT32_MAX)
+		size = INT32_MAX;
+	pthread_mutex_lock(&f->lock);
+	if (is_streamed(f->node.kind)) {
+		rc = fs_stream_read(fs, f, buf, size, (uint64_t)off, &got,
+				    &err);
+		if (rc == 0)
+			rc = (int)got;
+	} else if (f->node.kind == K_QUERY) {
+		if (!f->qran) {
+			/* SPEC §6: what a descriptor reads answers what
+			 * that descriptor wrote. */
+			rc = f->dirty || f->qtext.len ?
+				fs_query_run(fs, &f->node, f->qtext.data ?
+					     f->qtext.data : "", f->qtext.len,
+					     &f->out, &err) :
+				fs_query_run(fs, &f->node, NULL, 0, &f->out,
+					     &err);
+			if (rc == 0) {
+				f->qran = true;
+				/* results start where the reader stands */
+				f->qbase = (uint64_t)off;
+			}
+		}
+		if (rc == 0) {
+			uint64_t pos = (uint64_t)off >= f->qbase ?
+				(uint64_t)off - f->qbase : (uint64_t)off;
+			rc = serve(&f->out, buf, size, pos);
+		}
+	} else {
+		if (!f->out_ready) {
+			mfs_buf_reset(&f->out);
+			rc = fs_ctl_generate(fs, &f->node, &f->out, &err);
+			if (rc == 0)
+				f->out_ready = true;
+		}
+		if (rc == 0)
+			rc = serve(&f->out, buf, size, (uint64_t)off);
+	}
+	pthread_mutex_unlock(&f->lock);
+	if (rc < 0)
+		return fs_fail(fs, "read", path, rc, &err);
+	return rc;
+}
+
+int fs_op_write(const char *path, const char *buf, size_t size, off_t off,
+		struct fuse_file_info *fi)
+{
+	struct fs *fs = fs_ctx();
+	struct fs_file *f = file_of(fi);
+	struct mfs_err err;
+	int rc;
+
+	mfs_err_clear(&err);
+	if (size > INT32_MAX)
+		return fs_fail(fs, "write", path, -EFBIG, NULL);
+	pthread_mutex_lock(&f->lock);
+	f->dirty = true;
+	switch (f->node.kind) {
+	case K_VECTORS:
+	case K_FVECS:
+	case K_DELETE:
+		rc = fs_stream_write(fs, f, buf, size, false, &err);
+		break;
+	case K_QUERY:
+		if (f->qran) {
+			/* a new query after reading the last one's results */
+			mfs_buf_reset(&f->qtext);
+			f->qran = false;
+		}
+		rc = mfs_buf_append(&f->qtext, buf, size);
+		if (rc < 0)
+			mfs_errf(&err, rc, "query text longer than %zu bytes",
+				 QUERY_TEXT_MAX);
+		break;
+	default:
+		rc = fs_ctl_write(fs, &f->node, f->flags, buf, size, &err);
+		f->out_ready = false;   /* read again after a write: fresh */
+		break;
+	}
+	pthread_mutex_unlock(&f->lock);
+	if (rc < 0)
+		return fs_fail(fs, "write", path, rc, &err);
+	return (int)size;
+}
+
+int fs_op_flush(const char *path, struct fuse_file_info *fi)
+{
+	struct fs *fs = fs_ctx();
+	struct fs_file *f = file_of(fi);
+	struct mfs_err err;
+	int rc = 0;
+
+	mfs_err_clear(&err);
+	pthread_mutex_lock(&f->lock);
+	if (f->dirty) {
+		/* close(2) may come more than once (dup'd descriptors): act
+		 * only on what was written since the last one. */
+		f->dirty = false;
+		switch (f->node.kind) {
+		case K_VECTORS:
+		case K_FVECS:
+		case K_DELETE:
+			/* SPEC §4: the partial last line is a last line */
+			rc = fs_stream_write(fs, f, NULL, 0, true, &err);
+			break;
+		case K_QUERY:
+			rc = fs_query_save(fs, &f->node, f->qtext.data ?
+					   f->qtext.data : "", f->qtext.len,
+					   &err);
+			break;
+		default:
+			break;
+		}
+		if (rc == 0 && fs->sync_fsync)
+			rc = eng_sync(fs->eng, &err);
+	}
+	pthread_mutex_unlock(&f->lock);
+	if (rc < 0)
+		return fs_fail(fs, "close", path, rc, &err);
+	return 0;
+}
+
+int fs_op_release(const char *path, struct fuse_file_info *fi)
+{
+	file_free(file_of(fi));
+	fi->fh = 0;
+	return 0;
+}
+
+int fs_op_fsync(const char *path, int datasync, struct fuse_file_info *fi)
+{
+	struct fs *fs = fs_ctx();
+	struct mfs_err err;
+	int rc;
+
+	mfs_err_clear(&err);
+	if (!fs->sync_fsync)
+		return 0;
+	rc = eng_sync(fs->eng, &err);
+	if (rc < 0)
+		return fs_fail(fs, "fsync", path, rc, &err);
+	return 0;
+}

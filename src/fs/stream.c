@@ -1,0 +1,310 @@
+/* stream.c - the big files: vectors, vectors.fvecs and ids are read in
+ * chunks as the reader advances; vectors, vectors.fvecs and delete are
+ * written as streams of records.
+ *
+ * Reads: the descriptor keeps a window out = bytes [out_off, out_off+len)
+ * of the file and an engine cursor; a read past the window drops what lies
+ * before the read offset and scans the next entities, so memory stays at
+ * about one read plus one chunk however large the collection.  A read
+ * before the window restarts the scan from the beginning.
+ *
+ * Writes (SPEC §4): each write(2) is parsed together with the bytes left
+ * pending by the previous one; its complete records go to the engine in
+ * one eng_insert (all or nothing), a partial last record waits.  On any
+ * error the pending bytes are dropped as well, so the next write starts
+ * clean.  At close (final) the remainder is a last record.
+ */
+#include "fs/fs_int.h"
+
+#include <errno.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define CHUNK_BYTES (256u * 1024u)
+
+/* ---- reads ---- */
+
+static int scan_cb(void *arg, int64_t id, const void *vec)
+{
+	struct fs_file *f = arg;
+
+	switch (f->node.kind) {
+	case K_IDS:
+		return mfs_buf_printf(&f->out, "%" PRId64 "\n", id);
+	case K_FVECS:
+		return fmt_entity_fvecs(&f->out, f->schema.vtype,
+					f->schema.dim, vec);
+	default:
+		return fmt_entity_tsv(&f->out, id, f->schema.vtype,
+				      f->schema.dim, vec);
+	}
+}
+
+static int restart(struct fs *fs, struct fs_file *f, struct mfs_err *err)
+{
+	int rc = eng_schema_get(fs->eng, f->node.coll, &f->schema, err);
+
+	if (rc < 0)
+		return rc;
+	memset(&f->cur, 0, sizeof(f->cur));
+	mfs_buf_reset(&f->out);
+	f->out_off = 0;
+	f->out_ready = true;
+	/* No dim yet: no entity can exist. */
+	if (f->schema.dim == 0 && f->node.kind != K_IDS)
+		f->cur.done = true;
+	return 0;
+}
+
+/* Entities per scan call: about CHUNK_BYTES of output. */
+static size_t chunk_entities(const struct fs_file *f)
+{
+	size_t per;
+
+	if (f->node.kind == K_IDS)
+		per = 12;
+	else if (f->node.kind == K_FVECS)
+		per = 4 + vec_bytes(f->schema.vtype, f->schema.dim);
+	else
+		per = 24 + (size_t)f->schema.dim * 12;
+	return CHUNK_BYTES / per + 1;
+}
+
+int fs_stream_read(struct fs *fs, struct fs_file *f, char *buf, size_t size,
+		   uint64_t off, size_t *got, struct mfs_err *err)
+{
+	int rc;
+
+	if (!f->out_ready || off < f->out_off) {
+		rc = restart(fs, f, err);
+		if (rc < 0)
+			return rc;
+	}
+	for (;;) {
+		uint64_t end = f->out_off + f->out.len;
+		if (off + size <= end || f->cur.done)
+			break;
+		if (off > f->out_off) {
+			uint64_t d = off - f->out_off;
+			if (d > f->out.len)
+				d = f->out.len;
+			mfs_buf_consume(&f->out, (size_t)d);
+			f->out_off += d;
+		}
+		rc = eng_scan(fs->eng, f->node.coll, fs_node_part(&f->node),
+			      &f->cur, chunk_entities(f), scan_cb, f, err);
+		if (rc != 0) {
+			/* the window is now unreliable: start over next time */
+			f->out_ready = false;
+			return rc < 0 ? rc : mfs_errf(err, -ENOMEM,
+						      "out of memory");
+		}
+	}
+	*got = 0;
+	if (off >= f->out_off && off < f->out_off + f->out.len) {
+		size_t at = (size_t)(off - f->out_off);
+		size_t n = f->out.len - at;
+		if (n > size)
+			n = size;
+		memcpy(buf, f->out.data + at, n);
+		*got = n;
+	}
+	return 0;
+}
+
+/* ---- writes ---- */
+
+static int batch_prepare(struct fs *fs, struct fs_file *f,
+			 struct mfs_err *err)
+{
+	struct eng_schema s;
+	int rc;
+
+	if (f->batch_ready && f->batch.dim != 0)
+		return 0;
+	rc = eng_schema_get(fs->eng, f->node.coll, &s, err);
+	if (rc < 0)
+		return rc;
+	if (f->batch_ready)
+		fmt_batch_fini(&f->batch);
+	fmt_batch_init(&f->batch, s.vtype, s.dim);
+	f->batch_ready = true;
+	return 0;
+}
+
+/* delete: ids separated by whitespace; a token touching the end of the
+ * data waits unless final. */
+static int parse_ids(const char *data, size_t len, bool final,
+		     int64_t **ids_out, size_t *n_out, size_t *consumed,
+		     struct mfs_err *err)
+{
+	int64_t *ids = NULL;
+	size_t n = 0, cap = 0, i = 0, used = 0;
+
+	while (i < len) {
+		size_t s;
+		while (i < len && (data[i] == ' ' || data[i] == '\t' ||
+				   data[i] == '\n' || data[i] == '\r' ||
+				   data[i] == ',' || data[i] == '\0'))
+			i++;
+		if (i == len) {
+			used = len;
+			break;
+		}
+		s = i;
+		while (i < len && !(data[i] == ' ' || data[i] == '\t' ||
+				    data[i] == '\n' || data[i] == '\r' ||
+				    data[i] == ',' || data[i] == '\0'))
+			i++;
+		if (i == len && !final) {
+			used = s;
+			break;
+		}
+		char tok[32], *end;
+		size_t tl = i - s;
+		long long v;
+		if (tl >= sizeof(tok)) {
+			free(ids);
+			return mfs_errf(err, -EINVAL, "delete: expected an id, "
+					"got '%.24s...'", data + s);
+		}
+		memcpy(tok, data + s, tl);
+		tok[tl] = '\0';
+		errno = 0;
+		v = strtoll(tok, &end, 10);
+		if (errno || *end || end == tok) {
+			free(ids);
+			return mfs_errf(err, -EINVAL, "delete: expected an id "
+					"(a 64-bit integer), got '%s'", tok);
+		}
+		if (n == cap) {
+			size_t nc = cap ? cap * 2 : 64;
+			int64_t *p = realloc(ids, nc * sizeof(*ids));
+			if (!p) {
+				free(ids);
+				return mfs_errf(err, -ENOMEM, "out of memory");
+			}
+			ids = p;
+			cap = nc;
+		}
+		ids[n++] = v;
+		used = i;
+	}
+	*ids_out = ids;
+	*n_out = n;
+	*consumed = used;
+	return 0;
+}
+
+static int take_records(struct fs *fs, struct fs_file *f, const char *data,
+			size_t len, bool final, size_t *consumed,
+			struct mfs_err *err)
+{
+	const struct fs_node *n = &f->node;
+	int rc;
+
+	if (n->kind == K_DELETE) {
+		int64_t *ids = NULL;
+		size_t nids = 0;
+		rc = parse_ids(data, len, final, &ids, &nids, consumed, err);
+		if (rc == 0 && nids > 0)
+			rc = eng_delete(fs->eng, n->coll, fs_node_part(n), ids,
+					nids, NULL, err);
+		free(ids);
+		return rc;
+	}
+
+	rc = batch_prepare(fs, f, err);
+	if (rc < 0)
+		return rc;
+	fmt_batch_reset(&f->batch);
+	if (n->kind == K_FVECS) {
+		rc = fmt_fvecs_parse(data, len, f->line0, &f->batch, consumed,
+				     err);
+		if (rc == 0 && final && *consumed < len)
+			rc = mfs_errf(err, -EINVAL, "record %zu: truncated "
+				      "fvecs record at close (%zu bytes)",
+				      f->line0 + f->batch.n, len - *consumed);
+	} else {
+		rc = fmt_text_parse(data, len, f->line0, final, &f->batch,
+				    consumed, err);
+	}
+	if (rc == 0 && f->batch.n > 0) {
+		struct eng_rows rows = {
+			.n = f->batch.n,
+			.vtype = f->batch.vtype,
+			.dim = f->batch.dim,
+			.has_id = f->batch.has_id,
+			.ids = f->batch.ids,
+			.vecs = f->batch.vecs,
+			.line = f->batch.line,
+		};
+		rc = eng_insert(fs->eng, n->coll, fs_node_part(n), &rows,
+				NULL, err);
+	}
+	if (rc < 0) {
+		/* refresh dim and type from the schema at the next write */
+		fmt_batch_fini(&f->batch);
+		f->batch_ready = false;
+		return rc;
+	}
+	if (n->kind == K_FVECS) {
+		f->line0 += f->batch.n;
+	} else {
+		for (size_t i = 0; i < *consumed; i++)
+			f->line0 += data[i] == '\n';
+	}
+	fmt_batch_reset(&f->batch);
+	return 0;
+}
+
+int fs_stream_write(struct fs *fs, struct fs_file *f, const char *buf,
+		    size_t size, bool final, struct mfs_err *err)
+{
+	const char *data;
+	size_t len, consumed = 0;
+	int rc;
+
+	if (f->line0 == 0)
+		f->line0 = 1;
+	if (final && f->pend.len == 0)
+		return 0;
+	if (f->pend.len == 0) {
+		data = buf;
+		len = size;
+	} else {
+		rc = mfs_buf_append(&f->pend, buf, size);
+		if (rc < 0) {
+			mfs_buf_reset(&f->pend);
+			return mfs_errf(err, rc, "out of memory");
+		}
+		data = f->pend.data;
+		len = f->pend.len;
+	}
+	rc = take_records(fs, f, data, len, final, &consumed, err);
+	if (rc < 0) {
+		mfs_buf_reset(&f->pend);
+		return rc;
+	}
+	if (data == buf) {
+		rc = mfs_buf_append(&f->pend, buf + consumed, size - consumed);
+		if (rc < 0) {
+			mfs_buf_reset(&f->pend);
+			return mfs_errf(err, rc, "out of memory");
+		}
+	} else {
+		mfs_buf_consume(&f->pend, consumed);
+	}
+	if (f->pend.len > FMT_LINE_MAX) {
+		mfs_buf_reset(&f->pend);
+		if (f->node.kind == K_VECTORS)
+			return mfs_errf(err, -EINVAL, "line %zu: line longer "
+					"than %u bytes", f->line0,
+					FMT_LINE_MAX);
+		return mfs_errf(err, -EINVAL, "a pending record or id longer "
+				"than %u bytes", FMT_LINE_MAX);
+	}
+	return 0;
+}
