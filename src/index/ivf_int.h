@@ -1,0 +1,170 @@
+/* ivf_int.h - the inverted-file core shared by IVF_FLAT, IVF_SQ8, IVF_PQ
+ * and BIN_IVF_FLAT (private to src/index/ivf*.c, sq8.c, pq.c, bin_ivf.c).
+ *
+ * An IVF index is a coarse quantizer (nlist centroids trained by k-means)
+ * and nlist inverted lists; each list holds the ids and the codes of the
+ * entities whose nearest centroid (squared L2; Hamming for binary) it is.
+ * What a code is depends on the kind:
+ *
+ *   FLAT  the vector itself (normalized for COSINE), dim floats
+ *   SQ8   the residual to the list's centroid, one byte per dimension
+ *         scaled between per-dimension min and max (faiss QT_8bit)
+ *   PQ    the residual, m sub-quantizer indices of nbits bits each
+ *   BIN   the packed bits themselves
+ *
+ * Raw vectors are not kept for SQ8 and PQ (they live in LMDB), so memory is
+ * centroids + quantizer tables + per entity (8-byte id + code).  There is no
+ * id -> list map: remove() scans the lists once per call against the sorted
+ * ids to drop, which keeps memory to ids + codes.
+ *
+ * An index built over no entities is untrained: it trains on its first
+ * add() batch.  All state is owned by struct ivf; search() only reads it.
+ */
+#ifndef MFS_INDEX_IVF_INT_H
+#define MFS_INDEX_IVF_INT_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "index/index.h"
+
+enum ivf_kind { IVF_FLAT = 0, IVF_SQ8, IVF_PQ, IVF_BIN };
+
+#define IVF_NLIST_MAX 65536
+#define IVF_NLIST_DEF 128
+#define IVF_NPROBE_DEF 8
+#define IVF_SEED 0x4d46534956464cULL    /* fixed: builds are reproducible */
+
+struct ivf_list {
+	int64_t *ids;                   /* n used, cap allocated */
+	uint8_t *codes;                 /* n * code_size */
+	size_t n, cap;
+};
+
+struct ivf {
+	struct idx base;
+	enum ivf_kind kind;
+	uint32_t nlist;
+	uint32_t m, nbits;              /* PQ only */
+	int trained;
+	size_t code_size;               /* bytes per entity code */
+	size_t ntotal;
+	float *cent;                    /* nlist * dim (float kinds) */
+	float *cnorm;                   /* nlist squared norms */
+	uint8_t *bcent;                 /* nlist * dim/8 (binary) */
+	float *sq_min, *sq_step;        /* SQ8: dim each; x = min + (c+.5)*step */
+	float *pq_cb;                   /* PQ: m * ksub * dsub */
+	float *pq_cbt;                  /* PQ: the same as m * dsub * ksub */
+	struct ivf_list *lists;         /* nlist */
+};
+
+/* Parameters read from a canonical kv (see ivf_params). */
+struct ivf_params {
+	uint32_t nlist, m, nbits;
+};
+
+static inline size_t ivf_pq_ksub(const struct ivf *v)
+{
+	return (size_t)1 << v->nbits;
+}
+
+/* ivf.c: parameters, lifecycle, build, add, remove. */
+int ivf_params(enum ivf_kind kind, const struct idx_info *info,
+	       const struct mfs_kv *kv, struct ivf_params *p,
+	       struct mfs_err *err);
+/* Validate params for kind and write the canonical list to canon. */
+int ivf_check(enum ivf_kind kind, const char *name,
+	      const struct idx_info *info, const struct mfs_kv *params,
+	      struct mfs_kv *canon, struct mfs_err *err);
+int ivf_new(const struct idx_type *type, enum ivf_kind kind,
+	    const struct idx_info *info, const struct ivf_params *p,
+	    struct ivf **out);
+void ivf_destroy(struct ivf *v);
+/* Train on n prepared vectors (float kinds: normalized for COSINE). */
+int ivf_train(struct ivf *v, const void *x, size_t n,
+	      const struct idx_progress *pr, double lo, double hi,
+	      struct mfs_err *err);
+/* Assign, encode and append n prepared vectors. */
+int ivf_add_prepared(struct ivf *v, const int64_t *ids, const void *x,
+		     size_t n, const struct idx_progress *pr, double lo,
+		     double hi, struct mfs_err *err);
+/* Float kinds under COSINE: a normalized copy in *copy (free it); others:
+ * *out = vecs.  0 or -ENOMEM. */
+int ivf_prepare(const struct ivf *v, const void *vecs, size_t n,
+		const void **out, float **copy);
+int ivf_list_push(struct ivf_list *l, int64_t id, const uint8_t *code,
+		  size_t code_size);
+void ivf_shrink(struct ivf *v);
+int ivf_generic_add(struct idx *ix, const int64_t *ids, const void *vecs,
+		    size_t n, struct mfs_err *err);
+/* Shared vtable entries. */
+int ivf_generic_check_search(const struct idx *ix, const struct mfs_kv *sp,
+			     size_t k, struct mfs_err *err);
+void ivf_generic_remove(struct idx *ix, const int64_t *ids, size_t n);
+size_t ivf_generic_count(const struct idx *ix);
+size_t ivf_generic_memory(const struct idx *ix);
+void ivf_generic_free(struct idx *ix);
+int ivf_generic_build(enum ivf_kind kind, const struct idx_type *type,
+		      const struct idx_info *info, const struct mfs_kv *canon,
+		      const int64_t *ids, const void *vecs, size_t n,
+		      const struct idx_progress *pr, struct idx **out,
+		      struct mfs_err *err);
+size_t ivf_estimate(enum ivf_kind kind, const struct idx_info *info,
+		    const struct mfs_kv *canon, size_t n);
+
+/* ivf_search.c */
+int ivf_generic_search(const struct idx *ix, const void *q, size_t nq,
+		       const struct mfs_kv *sp, struct idx_hits *hits,
+		       struct mfs_err *err);
+
+/* ivf_io.c */
+int ivf_generic_save(const struct idx *ix, struct mfs_buf *blob);
+int ivf_generic_restore(enum ivf_kind kind, const struct idx_type *type,
+			const struct idx_info *info,
+			const struct mfs_kv *canon, const void *blob,
+			size_t len, const int64_t *ids, const void *vecs,
+			size_t n, struct idx **out, struct mfs_err *err);
+
+/* sq8.c: train min/step on n residuals; encode one residual. */
+int sq8_train(struct ivf *v, const float *res, size_t n, struct mfs_err *err);
+void sq8_encode(const struct ivf *v, const float *res, uint8_t *code);
+/* base[t] = cent[t] + min[t] + 0.5 step[t]: x[t] = base[t] + c[t] step[t] */
+void sq8_list_base(const struct ivf *v, const float *cent, float *base);
+void sq8_decode(const struct ivf *v, const float *base, const uint8_t *code,
+		float *x);
+
+/* pq.c */
+int pq_train(struct ivf *v, const float *res, size_t n,
+	     const struct idx_progress *pr, double lo, double hi,
+	     struct mfs_err *err);
+/* Encode n residuals into codes (n * code_size), parallel over the pool. */
+int pq_encode(const struct ivf *v, const float *res, size_t n, uint8_t *codes,
+	      struct mfs_err *err);
+/* Fill pq_cbt from pq_cb (after training or loading). */
+void pq_transpose(struct ivf *v);
+/* Index j of code (nbits bits each, little-endian bit order). */
+static inline uint32_t pq_code_get(const uint8_t *code, uint32_t j,
+				   uint32_t nbits)
+{
+	if (nbits == 8)
+		return code[j];
+	size_t bit = (size_t)j * nbits;
+	uint32_t val = 0;
+
+	for (uint32_t b = 0; b < nbits; b++, bit++)
+		val |= (uint32_t)((code[bit >> 3] >> (bit & 7)) & 1) << b;
+	return val;
+}
+/* Squared-L2 table: lut[j * ksub + c] = |r_j - cb_jc|^2. */
+void pq_lut_l2(const struct ivf *v, const float *r, float *lut);
+/* Inner-product table: lut[j * ksub + c] = -(q_j . cb_jc). */
+void pq_lut_ip(const struct ivf *v, const float *q, float *lut);
+
+/* bin_ivf.c: nearest binary centroid by Hamming. */
+void bin_assign(const struct ivf *v, const uint8_t *x, size_t n,
+		uint32_t *label);
+int bin_train(struct ivf *v, const uint8_t *x, size_t n,
+	      const struct idx_progress *pr, double lo, double hi,
+	      struct mfs_err *err);
+
+#endif

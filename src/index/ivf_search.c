@@ -1,0 +1,219 @@
+/* ivf_search.c - batched search of an IVF index.
+ *
+ * Queries are cut into blocks of QBLOCK; the blocks run over the pool, each
+ * worker with its own scratch (indexed by the pool's worker number, so no
+ * lock).  Per block: coarse scores against all centroids with one
+ * vec_gemm_dot (Hamming for binary), then per query the nprobe best lists
+ * (smallest squared L2 to the centroid; largest inner product under IP) are
+ * scanned into a vec.h top-k heap.  The index is only read.
+ */
+#include "index/ivf_int.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define QBLOCK 16
+
+struct sjob {
+	const struct ivf *v;
+	const uint8_t *q;
+	size_t qbytes, nq, nprobe, maxlist;
+	struct idx_hits *hits;
+	char *scratch;
+	size_t stride;
+};
+
+/* Scratch of one worker, carved from one block. */
+struct scr {
+	float *qn, *coarse, *pscore, *resid, *dec, *base, *lut, *sbuf;
+	int64_t *pid;
+};
+
+static size_t align64(size_t b)
+{
+	return (b + 63) & ~(size_t)63;
+}
+
+static size_t carve(const struct ivf *v, size_t nprobe, size_t maxlist,
+		    char *p, struct scr *s)
+{
+	size_t d = v->base.info.dim, off = 0;
+	size_t lutn = v->kind == IVF_PQ ? v->m * ivf_pq_ksub(v) : 1;
+#define TAKE(field, type, count)                                               \
+	do {                                                                   \
+		if (p)                                                         \
+			s->field = (type *)(p + off);                          \
+		off += align64((count) * sizeof(type));                        \
+	} while (0)
+	TAKE(qn, float, QBLOCK * d);
+	TAKE(coarse, float, QBLOCK * (size_t)v->nlist);
+	TAKE(pscore, float, nprobe);
+	TAKE(pid, int64_t, nprobe);
+	TAKE(resid, float, d);
+	TAKE(dec, float, d);
+	TAKE(base, float, d);
+	TAKE(lut, float, lutn);
+	TAKE(sbuf, float, maxlist ? maxlist : 1);
+#undef TAKE
+	return off;
+}
+
+static float pq_score(const float *lut, const uint8_t *code, uint32_t m,
+		      uint32_t nbits, size_t ksub)
+{
+	float s = 0;
+
+	if (nbits == 8) {
+		for (uint32_t j = 0; j < m; j++)
+			s += lut[j * 256 + code[j]];
+		return s;
+	}
+	for (uint32_t j = 0; j < m; j++)
+		s += lut[j * ksub + pq_code_get(code, j, nbits)];
+	return s;
+}
+
+static void scan_list(const struct ivf *v, uint32_t li, const void *q,
+		      struct scr *s, struct vec_topk *t)
+{
+	const struct ivf_list *l = &v->lists[li];
+	enum vec_metric mt = v->base.info.metric;
+	size_t d = v->base.info.dim;
+	const float *qf = q;
+
+	if (l->n == 0)
+		return;
+	switch (v->kind) {
+	case IVF_FLAT:
+	case IVF_BIN:
+		vec_score_many(mt, q, l->codes, l->n, v->base.info.dim,
+			       s->sbuf);
+		vec_topk_push_many(t, s->sbuf, l->ids, 0, l->n);
+		return;
+	case IVF_SQ8:
+		sq8_list_base(v, v->cent + (size_t)li * d, s->base);
+		for (size_t i = 0; i < l->n; i++) {
+			float sc;
+
+			sq8_decode(v, s->base, l->codes + i * d, s->dec);
+			sc = mt == VEC_L2 ? vec_l2sq(qf, s->dec, d) :
+					    -vec_dot(qf, s->dec, d);
+			vec_topk_push(t, sc, l->ids[i]);
+		}
+		return;
+	case IVF_PQ: {
+		size_t ksub = ivf_pq_ksub(v);
+		float c0 = 0;
+
+		if (mt == VEC_L2) {
+			const float *c = v->cent + (size_t)li * d;
+
+			for (size_t k = 0; k < d; k++)
+				s->resid[k] = qf[k] - c[k];
+			pq_lut_l2(v, s->resid, s->lut);
+		} else {
+			/* The IP table was made once per query. */
+			c0 = -vec_dot(qf, v->cent + (size_t)li * d, d);
+		}
+		for (size_t i = 0; i < l->n; i++) {
+			float sc = c0 + pq_score(s->lut, l->codes +
+						 i * v->code_size, v->m,
+						 v->nbits, ksub);
+
+			if (sc <= vec_topk_worst(t))
+				vec_topk_push(t, sc, l->ids[i]);
+		}
+		return;
+	}
+	}
+}
+
+static void search_block(void *arg, size_t b, unsigned worker)
+{
+	struct sjob *j = arg;
+	const struct ivf *v = j->v;
+	size_t d = v->base.info.dim, nl = v->nlist, k = j->hits->k;
+	size_t i0 = b * QBLOCK, m = j->nq - i0 < QBLOCK ? j->nq - i0 : QBLOCK;
+	enum vec_metric mt = v->base.info.metric;
+	struct scr s;
+
+	carve(v, j->nprobe, j->maxlist, j->scratch + worker * j->stride, &s);
+	if (v->kind == IVF_BIN) {
+		for (size_t i = 0; i < m; i++)
+			for (size_t c = 0; c < nl; c++)
+				s.coarse[i * nl + c] = (float)vec_hamming(
+					j->q + (i0 + i) * j->qbytes,
+					v->bcent + c * j->qbytes, j->qbytes);
+	} else {
+		memcpy(s.qn, j->q + i0 * j->qbytes, m * j->qbytes);
+		if (mt == VEC_COSINE)
+			for (size_t i = 0; i < m; i++)
+				vec_normalize(s.qn + i * d, d);
+		vec_gemm_dot(s.qn, m, v->cent, nl, d, s.coarse, nl);
+		for (size_t i = 0; i < m; i++)
+			for (size_t c = 0; c < nl; c++) {
+				float dot = s.coarse[i * nl + c];
+
+				s.coarse[i * nl + c] = mt == VEC_IP ? -dot :
+					v->cnorm[c] - 2 * dot;
+			}
+	}
+	for (size_t i = 0; i < m; i++) {
+		size_t qi = i0 + i;
+		const void *q = v->kind == IVF_BIN ?
+			(const void *)(j->q + qi * j->qbytes) :
+			(const void *)(s.qn + i * d);
+		struct vec_topk probe, top;
+
+		vec_topk_init(&probe, j->nprobe, s.pscore, s.pid);
+		vec_topk_push_many(&probe, s.coarse + i * nl, NULL, 0, nl);
+		vec_topk_sort(&probe);
+		if (v->kind == IVF_PQ && mt != VEC_L2)
+			pq_lut_ip(v, q, s.lut);
+		vec_topk_init(&top, k, j->hits->score + qi * k,
+			      j->hits->id + qi * k);
+		for (size_t p = 0; p < probe.n; p++)
+			scan_list(v, (uint32_t)probe.id[p], q, &s, &top);
+		vec_topk_sort(&top);
+		j->hits->count[qi] = top.n;
+	}
+}
+
+int ivf_generic_search(const struct idx *ix, const void *q, size_t nq,
+		       const struct mfs_kv *sp, struct idx_hits *hits,
+		       struct mfs_err *err)
+{
+	const struct ivf *v = (const struct ivf *)ix;
+	struct mfs_pool *pool = v->base.info.pool;
+	unsigned nw = pool ? mfs_pool_size(pool) : 1;
+	struct sjob j = {
+		.v = v, .q = q, .nq = nq, .hits = hits,
+		.qbytes = vec_bytes(v->base.info.vtype, v->base.info.dim),
+	};
+	const char *s = sp ? mfs_kv_get(sp, "nprobe") : NULL;
+	long np = IVF_NPROBE_DEF < v->nlist ? IVF_NPROBE_DEF : v->nlist;
+	int rc = 0;
+
+	if (s && mfs_parse_long(s, 1, v->nlist, &np) < 0)
+		return mfs_errf(err, -EINVAL, "nprobe out of range: [1, %u], "
+				"got %s", v->nlist, s);
+	if (nq == 0)
+		return 0;
+	if (!v->trained || v->ntotal == 0 || hits->k == 0) {
+		memset(hits->count, 0, nq * sizeof(size_t));
+		return 0;
+	}
+	j.nprobe = (size_t)np;
+	for (uint32_t l = 0; l < v->nlist; l++)
+		if (v->lists[l].n > j.maxlist)
+			j.maxlist = v->lists[l].n;
+	j.stride = carve(v, j.nprobe, j.maxlist, NULL, NULL);
+	j.scratch = aligned_alloc(64, nw * j.stride);
+	if (!j.scratch)
+		return mfs_errf(err, -ENOMEM, "%s search: out of memory",
+				v->base.type->name);
+	mfs_pool_for(pool, (nq + QBLOCK - 1) / QBLOCK, search_block, &j);
+	free(j.scratch);
+	return rc;
+}

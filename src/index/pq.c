@@ -1,0 +1,148 @@
+/* pq.c - product quantization of IVF residuals (IVF_PQ).
+ *
+ * The residual is cut into m sub-vectors of dsub = dim / m components; each
+ * sub-quantizer is a codebook of ksub = 2^nbits centroids trained by k-means
+ * (25 iterations, as faiss's ProductQuantizer) on a sample of residuals.  A
+ * code is m indices of nbits bits, packed little-endian bit first (the
+ * nbits = 8 case is one byte each).  Search is asymmetric (ADC): a lookup
+ * table of the query's distance to every sub-centroid, then m lookups per
+ * code.  The tables are computed from a transposed codebook copy
+ * (pq_cbt[j][t][c]) so that the loop over c vectorizes.
+ */
+#include "index/ivf_int.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "index/kmeans_int.h"
+
+#define PQ_NITER 25
+
+void pq_transpose(struct ivf *v)
+{
+	size_t d = v->base.info.dim, ksub = ivf_pq_ksub(v), dsub = d / v->m;
+
+	for (size_t j = 0; j < v->m; j++)
+		for (size_t c = 0; c < ksub; c++)
+			for (size_t t = 0; t < dsub; t++)
+				v->pq_cbt[(j * dsub + t) * ksub + c] =
+					v->pq_cb[(j * ksub + c) * dsub + t];
+}
+
+/* Sub-vectors j of the n rows at x into out (n * dsub). */
+static void gather(const float *x, size_t n, size_t d, size_t dsub, size_t j,
+		   float *out)
+{
+	for (size_t i = 0; i < n; i++)
+		memcpy(out + i * dsub, x + i * d + j * dsub,
+		       dsub * sizeof(float));
+}
+
+int pq_train(struct ivf *v, const float *res, size_t n,
+	     const struct idx_progress *pr, double lo, double hi,
+	     struct mfs_err *err)
+{
+	size_t d = v->base.info.dim, ksub = ivf_pq_ksub(v), dsub = d / v->m;
+	float *sub = malloc(n * dsub * sizeof(float));
+	int rc = 0;
+
+	if (!sub)
+		return mfs_errf(err, -ENOMEM, "IVF_PQ training: out of memory");
+	for (size_t j = 0; j < v->m && rc == 0; j++) {
+		double a = lo + (hi - lo) * j / v->m;
+		struct km_opts o = {
+			.niter = PQ_NITER, .seed = IVF_SEED + 2 + j,
+			.max_per_centroid = 256, .pool = v->base.info.pool,
+			.progress = pr ? pr->fn : NULL,
+			.progress_arg = pr ? pr->arg : NULL,
+			.lo = a, .hi = a + (hi - lo) / v->m,
+		};
+
+		gather(res, n, d, dsub, j, sub);
+		rc = km_train(sub, n, dsub, ksub, &o,
+			      v->pq_cb + j * ksub * dsub, err);
+	}
+	free(sub);
+	if (rc == 0)
+		pq_transpose(v);
+	return rc;
+}
+
+int pq_encode(const struct ivf *v, const float *res, size_t n, uint8_t *codes,
+	      struct mfs_err *err)
+{
+	size_t d = v->base.info.dim, ksub = ivf_pq_ksub(v), dsub = d / v->m;
+	float *sub = malloc(n * dsub * sizeof(float));
+	uint32_t *label = malloc(n * sizeof(uint32_t));
+	int rc = 0;
+
+	if (!sub || !label) {
+		rc = mfs_errf(err, -ENOMEM, "IVF_PQ encode: out of memory");
+		goto out;
+	}
+	memset(codes, 0, n * v->code_size);
+	for (size_t j = 0; j < v->m; j++) {
+		gather(res, n, d, dsub, j, sub);
+		rc = km_assign(v->pq_cb + j * ksub * dsub, NULL, ksub, sub, n,
+			       dsub, v->base.info.pool, label, NULL, err);
+		if (rc < 0)
+			goto out;
+		for (size_t i = 0; i < n; i++) {
+			uint8_t *code = codes + i * v->code_size;
+
+			if (v->nbits == 8) {
+				code[j] = (uint8_t)label[i];
+				continue;
+			}
+			size_t bit = j * v->nbits;
+
+			for (uint32_t b = 0; b < v->nbits; b++, bit++)
+				code[bit >> 3] |= (uint8_t)(((label[i] >> b) & 1)
+							    << (bit & 7));
+		}
+	}
+out:
+	free(sub);
+	free(label);
+	return rc;
+}
+
+void pq_lut_l2(const struct ivf *v, const float *r, float *lut)
+{
+	size_t d = v->base.info.dim, ksub = ivf_pq_ksub(v), dsub = d / v->m;
+
+	for (size_t j = 0; j < v->m; j++) {
+		float *out = lut + j * ksub;
+
+		memset(out, 0, ksub * sizeof(float));
+		for (size_t t = 0; t < dsub; t++) {
+			const float *cb = v->pq_cbt + (j * dsub + t) * ksub;
+			float x = r[j * dsub + t];
+
+			for (size_t c = 0; c < ksub; c++) {
+				float diff = x - cb[c];
+
+				out[c] += diff * diff;
+			}
+		}
+	}
+}
+
+void pq_lut_ip(const struct ivf *v, const float *q, float *lut)
+{
+	size_t d = v->base.info.dim, ksub = ivf_pq_ksub(v), dsub = d / v->m;
+
+	for (size_t j = 0; j < v->m; j++) {
+		float *out = lut + j * ksub;
+
+		memset(out, 0, ksub * sizeof(float));
+		for (size_t t = 0; t < dsub; t++) {
+			const float *cb = v->pq_cbt + (j * dsub + t) * ksub;
+			float x = q[j * dsub + t];
+
+			for (size_t c = 0; c < ksub; c++)
+				out[c] -= x * cb[c];
+		}
+	}
+}
