@@ -1,0 +1,432 @@
+/* hnsw_io.c - HNSW persistence: the graph as a blob, and back.
+ *
+ * The blob holds what is costly to rebuild, the graph, but not the live
+ * vectors, which the engine hands back from the partition's entities at
+ * restore.  Tombstones (deleted nodes still used for navigation) have no
+ * entity any more, so their vectors travel in the blob.  Layout, in host
+ * byte order (the blob never leaves the machine's LMDB):
+ *
+ *     header (struct blob_hdr)
+ *     i64 label[n] | u8 level[n] | u8 tomb[n] | pad to 4
+ *     u32 l0[n][1 + maxM0]              count, then links
+ *     u32 upper[...]                    level(i) lists of (1 + M) per node
+ *     f32 tomb_vec[ntomb][dim]          normalized as held, in node order
+ *
+ * restore() reconciles the blob with the current entities: a saved live
+ * node whose id is still present keeps its place and takes the current
+ * vector; a tombstone stays a tombstone; a saved live node whose id is gone
+ * (deleted after the save: its vector is lost) is dropped from the graph and
+ * every list that pointed to it is repaired from the dropped node's own
+ * neighbours, re-pruned with the heuristic (as FreshDiskANN consolidates
+ * deletes); entities the blob does not know are inserted as by add().
+ */
+#include "index/hnsw_int.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define BLOB_MAGIC "MFSHNSW1"
+#define BLOB_VERSION 1
+
+struct blob_hdr {
+	char magic[8];
+	uint32_t version, dim, metric, M, efc, maxM0;
+	int32_t maxlevel;
+	uint32_t entry;
+	uint64_t n, ntomb;
+};
+
+static size_t pad4(size_t x)
+{
+	return (x + 3) & ~(size_t)3;
+}
+
+int hnsw_save(const struct idx *ix, struct mfs_buf *blob)
+{
+	const struct hnsw *h = (const struct hnsw *)ix;
+	struct blob_hdr hd = { .version = BLOB_VERSION, .dim = (uint32_t)h->dim,
+			       .metric = (uint32_t)ix->info.metric, .M = h->M,
+			       .efc = h->efc, .maxM0 = h->maxM0,
+			       .maxlevel = h->maxlevel, .entry = h->entry,
+			       .n = h->n, .ntomb = h->n - h->live };
+	size_t l0list = (1 + (size_t)h->maxM0) * sizeof(uint32_t);
+	size_t uplist = (1 + (size_t)h->M) * sizeof(uint32_t);
+	size_t total, start = blob->len;
+	static const char zero[4];
+	int rc;
+
+	memcpy(hd.magic, BLOB_MAGIC, 8);
+	total = sizeof(hd) + pad4(h->n * 10) + h->n * l0list + h->upper_bytes +
+		hd.ntomb * h->dim * sizeof(float);
+	if ((rc = mfs_buf_reserve(blob, total)) < 0)
+		return rc;
+	if ((rc = mfs_buf_append(blob, &hd, sizeof(hd))) < 0 ||
+	    (rc = mfs_buf_append(blob, h->labels, h->n * 8)) < 0 ||
+	    (rc = mfs_buf_append(blob, h->level, h->n)) < 0 ||
+	    (rc = mfs_buf_append(blob, h->tomb, h->n)) < 0 ||
+	    (rc = mfs_buf_append(blob, zero, pad4(h->n * 10) - h->n * 10)) < 0)
+		goto fail;
+	for (size_t i = 0; i < h->n; i++)
+		if ((rc = mfs_buf_append(blob, hnsw_l0_links(h, (uint32_t)i),
+					 l0list)) < 0)
+			goto fail;
+	for (size_t i = 0; i < h->n; i++)
+		if (h->level[i] &&
+		    (rc = mfs_buf_append(blob, h->upper[i],
+					 h->level[i] * uplist)) < 0)
+			goto fail;
+	for (size_t i = 0; i < h->n; i++)
+		if (h->tomb[i] &&
+		    (rc = mfs_buf_append(blob, hnsw_vec(h, (uint32_t)i),
+					 h->dim * sizeof(float))) < 0)
+			goto fail;
+	return 0;
+fail:
+	blob->len = start;
+	if (blob->data)
+		blob->data[start] = 0;
+	return rc;
+}
+
+/* The parsed, validated views of a blob. */
+struct view {
+	struct blob_hdr hd;
+	const int64_t *label;
+	const uint8_t *level, *tomb;
+	const uint32_t *l0;
+	const uint32_t **up;            /* owned: per-node start of upper */
+	const float *tvec;
+};
+
+static const uint32_t *old_list(const struct view *v, size_t i, int lv)
+{
+	if (lv == 0)
+		return v->l0 + i * (1 + (size_t)v->hd.maxM0);
+	return v->up[i] + (size_t)(lv - 1) * (1 + v->hd.M);
+}
+
+static int parse(const void *blob, size_t len, const struct idx_info *info,
+		 uint32_t M, struct view *v, struct mfs_err *err)
+{
+	const char *p = blob;
+	size_t n, need, nup = 0, ntomb = 0, l0n, off;
+
+	if (!blob || len < sizeof(v->hd))
+		return mfs_errf(err, -EINVAL,
+				"HNSW blob: expected at least %zu bytes, got %zu",
+				sizeof(v->hd), len);
+	memcpy(&v->hd, p, sizeof(v->hd));
+	if (memcmp(v->hd.magic, BLOB_MAGIC, 8) || v->hd.version != BLOB_VERSION)
+		return mfs_errf(err, -EINVAL,
+				"HNSW blob: expected magic %s version %d",
+				BLOB_MAGIC, BLOB_VERSION);
+	if (v->hd.dim != info->dim || v->hd.metric != (uint32_t)info->metric ||
+	    v->hd.M != M || v->hd.maxM0 != 2 * M)
+		return mfs_errf(err, -EINVAL,
+				"HNSW blob: expected dim %u metric %d M %u, got dim %u metric %u M %u",
+				info->dim, (int)info->metric, M, v->hd.dim,
+				v->hd.metric, v->hd.M);
+	n = v->hd.n;
+	l0n = 1 + (size_t)v->hd.maxM0;
+	if (n >= HNSW_NONE || v->hd.ntomb > n)
+		return mfs_errf(err, -EINVAL, "HNSW blob: bad node count %zu", n);
+	off = sizeof(v->hd);
+	need = off + pad4(n * 10) + n * l0n * 4;
+	if (len < need)
+		goto short_blob;
+	v->label = (const int64_t *)(p + off);
+	v->level = (const uint8_t *)(p + off + n * 8);
+	v->tomb = v->level + n;
+	v->l0 = (const uint32_t *)(p + off + pad4(n * 10));
+	for (size_t i = 0; i < n; i++) {
+		if (v->level[i] > HNSW_MAX_LEVEL)
+			return mfs_errf(err, -EINVAL,
+					"HNSW blob: node %zu: level %u", i,
+					v->level[i]);
+		nup += v->level[i];
+		ntomb += v->tomb[i] != 0;
+	}
+	if (ntomb != v->hd.ntomb)
+		return mfs_errf(err, -EINVAL,
+				"HNSW blob: expected %llu tombstones, got %zu",
+				(unsigned long long)v->hd.ntomb, ntomb);
+	need += nup * (1 + (size_t)M) * 4 + ntomb * info->dim * 4;
+	if (len != need)
+		goto short_blob;
+	v->up = calloc(n ? n : 1, sizeof(*v->up));
+	if (!v->up)
+		return mfs_errf(err, -ENOMEM, "HNSW restore: out of memory");
+	off = sizeof(v->hd) + pad4(n * 10) + n * l0n * 4;
+	for (size_t i = 0; i < n; i++) {
+		v->up[i] = (const uint32_t *)(p + off);
+		off += v->level[i] * (1 + (size_t)M) * 4;
+	}
+	v->tvec = (const float *)(p + off);
+	for (size_t i = 0; i < n; i++)
+		for (int lv = 0; lv <= v->level[i]; lv++) {
+			const uint32_t *l = old_list(v, i, lv);
+			uint32_t maxm = lv ? M : 2 * M;
+
+			if (l[0] > maxm)
+				goto bad_links;
+			for (uint32_t j = 0; j < l[0]; j++)
+				if (l[1 + j] >= n || v->level[l[1 + j]] < lv)
+					goto bad_links;
+		}
+	if (n && (v->hd.entry >= n || v->hd.maxlevel != v->level[v->hd.entry]))
+		goto bad_links;
+	return 0;
+short_blob:
+	return mfs_errf(err, -EINVAL, "HNSW blob: expected %zu bytes, got %zu",
+			need, len);
+bad_links:
+	free(v->up);
+	v->up = NULL;
+	return mfs_errf(err, -EINVAL, "HNSW blob: corrupt link lists");
+}
+
+/* Rewrite node c's list at lv (old node i) without dropped nodes: the
+ * dropped neighbours' own live neighbours stand in, re-pruned. */
+static int repair(struct hnsw *h, struct hnsw_ws *ws, const struct view *v,
+		  const uint32_t *remap, size_t i, uint32_t c, int lv)
+{
+	const uint32_t *ol = old_list(v, i, lv);
+	uint32_t *l = hnsw_links(h, c, lv);
+	uint32_t maxm = lv ? h->M : h->maxM0;
+	const float *cv = hnsw_vec(h, c);
+	size_t n = 0, cap = 0;
+	struct hnsw_pair *cand = NULL;
+
+	if (++ws->epoch == 0) {
+		memset(ws->tag, 0, ws->tag_cap * sizeof(*ws->tag));
+		ws->epoch = 1;
+	}
+	ws->tag[c] = ws->epoch;
+	for (uint32_t j = 0; j < ol[0]; j++) {
+		uint32_t e = ol[1 + j];
+		const uint32_t *el = old_list(v, e, lv);
+		uint32_t from[1] = { e };
+		const uint32_t *src = remap[e] != HNSW_NONE ? from : el + 1;
+		uint32_t cnt = remap[e] != HNSW_NONE ? 1 : el[0];
+
+		for (uint32_t t = 0; t < cnt; t++) {
+			uint32_t nc = remap[src[t]];
+
+			if (nc == HNSW_NONE || ws->tag[nc] == ws->epoch)
+				continue;
+			ws->tag[nc] = ws->epoch;
+			if (n == cap) {
+				struct hnsw_pair *p;
+
+				cap = cap ? 2 * cap : 64;
+				p = realloc(cand, cap * sizeof(*p));
+				if (!p) {
+					free(cand);
+					return -ENOMEM;
+				}
+				cand = p;
+			}
+			cand[n++] = (struct hnsw_pair){
+				h->dist(cv, hnsw_vec(h, nc), h->dim), nc
+			};
+		}
+	}
+	hnsw_sort_pairs(cand, n);
+	n = hnsw_heuristic(h, cand, n, maxm);
+	for (size_t j = 0; j < n; j++)
+		l[1 + j] = cand[j].id;
+	for (size_t j = n; j < maxm; j++)
+		l[1 + j] = 0;
+	l[0] = (uint32_t)n;
+	free(cand);
+	return 0;
+}
+
+static void normalize(float *x, size_t d)
+{
+	double s = 0;
+
+	for (size_t i = 0; i < d; i++)
+		s += (double)x[i] * x[i];
+	if (s > 0)
+		for (size_t i = 0; i < d; i++)
+			x[i] = (float)(x[i] / __builtin_sqrt(s));
+}
+
+int hnsw_restore(const struct idx_info *info, const struct mfs_kv *canon,
+		 const void *blob, size_t len, const int64_t *ids,
+		 const void *vecs, size_t n, struct idx **out,
+		 struct mfs_err *err)
+{
+	struct view v = { 0 };
+	struct hnsw_map cur = { 0 };
+	struct hnsw *h = NULL;
+	struct hnsw_ws *ws = NULL;
+	uint32_t M, efc, *remap = NULL, *pos = NULL, first;
+	uint8_t *used = NULL;
+	size_t nb, kept = 0, matched = 0, ndrop = 0, nnew, ti = 0;
+	size_t upl;
+	const float *fv = vecs;
+	void *aligned = NULL;
+	int rc;
+
+	/* the arrays in the blob are read in place: they need 8-byte
+	 * alignment, which an LMDB value need not have */
+	if (blob && ((uintptr_t)blob & 7)) {
+		aligned = malloc(len ? len : 1);
+		if (!aligned)
+			return mfs_errf(err, -ENOMEM, "HNSW restore: out of memory");
+		memcpy(aligned, blob, len);
+		blob = aligned;
+	}
+	if ((rc = hnsw_check_info(info, err)) < 0 ||
+	    (rc = hnsw_params(canon, &M, &efc, err)) < 0 ||
+	    (rc = parse(blob, len, info, M, &v, err)) < 0) {
+		free(aligned);
+		return rc;
+	}
+	nb = v.hd.n;
+	upl = (1 + (size_t)M) * sizeof(uint32_t);
+	rc = -ENOMEM;
+	remap = malloc((nb ? nb : 1) * sizeof(*remap));
+	pos = malloc((nb ? nb : 1) * sizeof(*pos));
+	used = calloc(n ? n : 1, 1);
+	if (!remap || !pos || !used || hnsw_map_reserve(&cur, n) < 0)
+		goto fail;
+	for (size_t i = 0; i < n; i++)
+		hnsw_map_put(&cur, ids[i], (uint32_t)i);
+	for (size_t i = 0; i < nb; i++) {
+		uint32_t p = v.tomb[i] ? HNSW_NONE : hnsw_map_get(&cur, v.label[i]);
+
+		pos[i] = p;
+		if (v.tomb[i]) {
+			remap[i] = (uint32_t)kept++;
+		} else if (p != HNSW_NONE && !used[p]) {
+			used[p] = 1;
+			remap[i] = (uint32_t)kept++;
+			matched++;
+		} else {
+			remap[i] = HNSW_NONE;
+			ndrop++;
+		}
+	}
+	nnew = n - matched;
+	if (hnsw_new(info, M, efc, &h) < 0)
+		goto fail;
+	h->base.type = &idx_hnsw_type;
+	if (hnsw_reserve(h, kept + nnew ? kept + nnew : 1) < 0)
+		goto fail;
+	/* nodes, in the blob's order */
+	for (size_t i = 0; i < nb; i++) {
+		uint32_t c = remap[i];
+		int lv = v.level[i];
+
+		if (c == HNSW_NONE) {
+			if (v.tomb[i])
+				ti++;
+			continue;
+		}
+		h->upper[c] = lv ? calloc((size_t)lv, upl) : NULL;
+		if (lv && !h->upper[c])
+			goto fail;
+		h->n = c + 1;
+		h->upper_bytes += lv * upl;
+		h->level[c] = (uint8_t)lv;
+		h->tomb[c] = v.tomb[i] ? 1 : 0;
+		h->labels[c] = v.label[i];
+		atomic_init(&h->lock[c], 0);
+		if (v.tomb[i]) {
+			memcpy(hnsw_vec(h, c), v.tvec + ti * h->dim,
+			       h->dim * sizeof(float));
+			ti++;
+		} else {
+			memcpy(hnsw_vec(h, c), fv + (size_t)pos[i] * h->dim,
+			       h->dim * sizeof(float));
+			if (h->cosine)
+				normalize(hnsw_vec(h, c), h->dim);
+			hnsw_map_put(&h->map, v.label[i], c);
+		}
+	}
+	h->n = kept;
+	h->live = matched;
+	/* links, renumbered; lists that lost a node are repaired below */
+	for (size_t i = 0; i < nb; i++) {
+		uint32_t c = remap[i];
+
+		if (c == HNSW_NONE)
+			continue;
+		for (int lv = 0; lv <= v.level[i]; lv++) {
+			const uint32_t *ol = old_list(&v, i, lv);
+			uint32_t *l = hnsw_links(h, c, lv), m = 0;
+
+			for (uint32_t j = 0; j < ol[0]; j++)
+				if (remap[ol[1 + j]] != HNSW_NONE)
+					l[1 + m++] = remap[ol[1 + j]];
+			l[0] = m;
+			for (uint32_t j = m; j < (lv ? M : 2 * M); j++)
+				l[1 + j] = 0;
+		}
+	}
+	if (ndrop) {
+		ws = hnsw_ws_get(h);
+		if (!ws)
+			goto fail;
+		for (size_t i = 0; i < nb; i++) {
+			uint32_t c = remap[i];
+
+			if (c == HNSW_NONE)
+				continue;
+			for (int lv = 0; lv <= v.level[i]; lv++) {
+				const uint32_t *ol = old_list(&v, i, lv);
+				int hit = 0;
+
+				for (uint32_t j = 0; j < ol[0] && !hit; j++)
+					hit = remap[ol[1 + j]] == HNSW_NONE;
+				if (hit && repair(h, ws, &v, remap, i, c, lv) < 0)
+					goto fail;
+			}
+		}
+		hnsw_ws_put(h, ws);
+		ws = NULL;
+	}
+	/* entry point: the saved one, else the highest node left */
+	if (nb && remap[v.hd.entry] != HNSW_NONE) {
+		h->entry = remap[v.hd.entry];
+		h->maxlevel = v.hd.maxlevel;
+	} else {
+		for (uint32_t c = 0; c < kept; c++)
+			if ((int)h->level[c] > h->maxlevel) {
+				h->maxlevel = h->level[c];
+				h->entry = c;
+			}
+	}
+	/* entities inserted after the save */
+	for (size_t i = 0; i < n; i++)
+		if (!used[i] && hnsw_append(h, ids + i, fv + i * h->dim, 1,
+					    &first) < 0)
+			goto fail;
+	if (nnew && hnsw_link_range(h, (uint32_t)kept, nnew, info->pool,
+				    NULL) < 0)
+		goto fail;
+	free(v.up);
+	free(remap);
+	free(pos);
+	free(used);
+	hnsw_map_fini(&cur);
+	free(aligned);
+	*out = &h->base;
+	return 0;
+fail:
+	if (ws)
+		hnsw_ws_put(h, ws);
+	hnsw_free_all(h);
+	free(v.up);
+	free(remap);
+	free(pos);
+	free(used);
+	hnsw_map_fini(&cur);
+	free(aligned);
+	return mfs_errf(err, -ENOMEM, "HNSW restore of %zu entities: out of memory",
+			n);
+}
