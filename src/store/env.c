@@ -360,7 +360,8 @@ int store_sync(struct store *st)
 	pthread_rwlock_rdlock(&st->grow_lock);
 	rc = st->broken ? EIO : mdb_env_sync(st->env, 1);
 	pthread_rwlock_unlock(&st->grow_lock);
-	return store_mdb_errno(rc, STORE_OP_COMMIT);
+	/* An fsync EIO is a real I/O error, not a full disk. */
+	return store_mdb_errno(rc, STORE_OP_DATA);
 }
 
 uint64_t store_mapsize(struct store *st)
@@ -371,35 +372,6 @@ uint64_t store_mapsize(struct store *st)
 	n = st->mapsize_bytes;
 	pthread_rwlock_unlock(&st->grow_lock);
 	return n;
-}
-
-int store_stat_entries(struct store *st, const char *db, uint64_t *n,
-		       struct mfs_err *err)
-{
-	MDB_txn *txn;
-	MDB_stat ms;
-	int i, rc;
-
-	for (i = 0; i < DB_COUNT; i++)
-		if (strcmp(db_names[i], db) == 0)
-			break;
-	if (i == DB_COUNT)
-		return mfs_errf(err, -EINVAL,
-				"database name: expected meta, coll, part, pinfo, ent, idmap, blob or query, got \"%s\"",
-				db);
-	pthread_rwlock_rdlock(&st->grow_lock);
-	rc = mdb_txn_begin(st->env, NULL, MDB_RDONLY, &txn);
-	if (rc == 0) {
-		rc = mdb_stat(txn, st->dbi[i], &ms);
-		mdb_txn_abort(txn);
-	}
-	pthread_rwlock_unlock(&st->grow_lock);
-	if (rc)
-		return mfs_errf(err, store_mdb_errno(rc, STORE_OP_DATA),
-				"database %s: stat %s: %s", st->dir, db,
-				mdb_strerror(rc));
-	*n = ms.ms_entries;
-	return 0;
 }
 
 /* ---- map growth ---- */
@@ -571,4 +543,42 @@ int store_write(struct store *st, store_fn fn, void *arg,
 		return mfs_errf(err, rc, "database %s: commit failed: %s",
 				st->dir, strerror(-rc));
 	}
+}
+
+struct stat_arg {
+	int db;
+	uint64_t n;
+};
+
+static int stat_fn(struct store_txn *t, void *arg, struct mfs_err *err)
+{
+	struct stat_arg *a = arg;
+	MDB_stat ms;
+	int rc = mdb_stat(t->txn, t->st->dbi[a->db], &ms);
+
+	if (rc)
+		return mfs_errf(err, store_txn_fail(t, rc),
+				"database %s: stat %s: %s", t->st->dir,
+				db_names[a->db], mdb_strerror(rc));
+	a->n = ms.ms_entries;
+	return 0;
+}
+
+int store_stat_entries(struct store *st, const char *db, uint64_t *n,
+		       struct mfs_err *err)
+{
+	struct stat_arg a = { 0 };
+	int rc;
+
+	for (a.db = 0; a.db < DB_COUNT; a.db++)
+		if (strcmp(db_names[a.db], db) == 0)
+			break;
+	if (a.db == DB_COUNT)
+		return mfs_errf(err, -EINVAL,
+				"database name: expected meta, coll, part, pinfo, ent, idmap, blob or query, got \"%s\"",
+				db);
+	rc = store_read(st, stat_fn, &a, err);
+	if (rc == 0)
+		*n = a.n;
+	return rc;
 }

@@ -138,7 +138,8 @@ int store_coll_new(struct store_txn *txn, const char *name,
 /* -ENOENT */
 int store_coll_get(struct store_txn *txn, const char *name,
 		   struct store_coll *out);
-/* Overwrite the record of an existing collection. -ENOENT */
+/* Overwrite the record of an existing collection. -ENOENT, -EINVAL
+ * (c->cid is not the collection's cid). */
 int store_coll_put(struct store_txn *txn, const char *name,
 		   const struct store_coll *c);
 /* Drop the collection with every partition, entity, id, blob and saved

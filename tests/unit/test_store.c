@@ -19,6 +19,7 @@
 #include <string.h>
 #include <sys/mount.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -157,6 +158,13 @@ static int ins_fn(struct store_txn *t, void *arg, struct mfs_err *err)
 	a->p.pid = a->pid;
 	return store_ent_insert(t, &a->p, a->ids, a->vecs,
 				a->dim * sizeof(float), a->n, &a->dup);
+}
+
+/* A careless caller: ignores the insert's result. */
+static int ins_ignore_fn(struct store_txn *t, void *arg, struct mfs_err *err)
+{
+	ins_fn(t, arg, err);
+	return 0;
 }
 
 static int insert(struct store *st, uint32_t pid, const int64_t *ids,
@@ -534,7 +542,11 @@ START_TEST(test_dup_and_get)
 	int64_t ids2[4] = { 200, 201, 202, 201 };
 	ck_assert_int_eq(insert(st, q.pid, ids2, v, 16, 4, &dup), -EEXIST);
 	ck_assert_uint_eq(dup, 3);
-	/* nothing of either batch is in */
+	/* a callback that ignores the EEXIST still cannot commit */
+	struct ins_arg ia = { .pid = q.pid, .ids = ids2, .vecs = v, .dim = 16,
+			      .n = 4 };
+	ck_assert_int_eq(store_write(st, ins_ignore_fn, &ia, &err), -EEXIST);
+	/* nothing of any batch is in */
 	ck_assert_uint_eq(nkeys(st, "ent"), 10);
 	ck_assert_uint_eq(nkeys(st, "idmap"), 10);
 	q = getpart(st, c.cid, "novel");
@@ -881,14 +893,40 @@ START_TEST(test_second_open)
 	ck_assert_int_eq(store_open(deep, NULL, &st2, &err), -EIO);
 	ck_assert_msg(strstr(err.msg, "expected an LMDB environment"),
 		      "message: %s", err.msg);
-	if (geteuid() != 0) {
-		snprintf(deep, sizeof(deep), "%s/ro", tmp_root);
-		mkdir(deep, 0500);
-		snprintf(deep, sizeof(deep), "%s/ro/db", tmp_root);
-		ck_assert_int_eq(store_open(deep, NULL, &st2, &err), -EACCES);
-		ck_assert_msg(strstr(err.msg, "ermission denied"), "message: %s",
-			      err.msg);
+}
+END_TEST
+
+/* EACCES with a readable message; as root, from a child that drops to
+ * nobody. */
+START_TEST(test_eacces)
+{
+	char ro[400], deep[450];
+	pid_t pid;
+	int status;
+
+	snprintf(ro, sizeof(ro), "%s/ro", tmp_root);
+	ck_assert_int_eq(mkdir(ro, 0555), 0);
+	ck_assert_int_eq(chmod(tmp_root, 0755), 0);
+	ck_assert_int_eq(chmod(ro, 0555), 0);
+	snprintf(deep, sizeof(deep), "%s/db", ro);
+	pid = fork();
+	ck_assert_int_ge(pid, 0);
+	if (pid == 0) {
+		struct mfs_err err = { 0 };
+		struct store *st = NULL;
+
+		if (geteuid() == 0 && (setgid(65534) != 0 || setuid(65534) != 0))
+			_exit(3);
+		if (store_open(deep, NULL, &st, &err) != -EACCES)
+			_exit(1);
+		if (!strstr(err.msg, "cannot create database directory") ||
+		    !strstr(err.msg, "ermission denied"))
+			_exit(2);
+		_exit(0);
 	}
+	ck_assert_int_eq(waitpid(pid, &status, 0), pid);
+	ck_assert_msg(WIFEXITED(status) && WEXITSTATUS(status) == 0,
+		      "child status %d", status);
 }
 END_TEST
 
@@ -918,6 +956,44 @@ START_TEST(test_version)
 		      "message: %s", err.msg);
 	/* the refusal released the lock */
 	ck_assert_int_eq(store_open(db_dir, NULL, &st, &err), -EIO);
+}
+END_TEST
+
+/* Another process (bypassing the lock, as only a foreign tool would) grows
+ * the map: our next transaction meets MDB_MAP_RESIZED and adopts it. */
+START_TEST(test_map_resized)
+{
+	struct store *st = open_db(64 * 1024);
+	struct store_coll c = mkcoll(st, "book");
+	pid_t pid = fork();
+	int status;
+
+	ck_assert_int_ge(pid, 0);
+	if (pid == 0) {
+		MDB_env *env;
+		MDB_txn *txn;
+		MDB_dbi dbi;
+		static char big[4 << 20];
+		MDB_val k = { 5, "bulky" }, v = { sizeof(big), big };
+
+		if (mdb_env_create(&env) || mdb_env_set_maxdbs(env, 8) ||
+		    mdb_env_set_mapsize(env, 64 << 20) ||
+		    mdb_env_open(env, db_dir, 0, 0644) ||
+		    mdb_txn_begin(env, NULL, 0, &txn) ||
+		    mdb_dbi_open(txn, "meta", 0, &dbi) ||
+		    mdb_put(txn, dbi, &k, &v, 0) || mdb_txn_commit(txn))
+			_exit(1);
+		mdb_env_close(env);
+		_exit(0);
+	}
+	ck_assert_int_eq(waitpid(pid, &status, 0), pid);
+	ck_assert_int_eq(WIFEXITED(status) && WEXITSTATUS(status) == 0, 1);
+	ck_assert_uint_eq(nkeys(st, "meta"), 4);
+	struct store_part p = getpart(st, c.cid, "_default");
+	insert_range(st, p.pid, 1, 100, 8);
+	ck_assert_uint_ge(store_mapsize(st), 4 << 20);
+	ck_assert_uint_eq(scan_all(st, p.pid, 8, 1), 100);
+	store_close(st);
 }
 END_TEST
 
@@ -1184,7 +1260,9 @@ static Suite *store_suite(void)
 	tcase_add_test(tc, test_queries);
 	tcase_add_test(tc, test_drop_cascade);
 	tcase_add_test(tc, test_second_open);
+	tcase_add_test(tc, test_eacces);
 	tcase_add_test(tc, test_version);
+	tcase_add_test(tc, test_map_resized);
 	tcase_add_test(tc, test_persistence);
 	tcase_add_test(tc, test_growth);
 	tcase_add_test(tc, test_insert_speed);
