@@ -21,6 +21,8 @@
 # subshell.
 
 TEST_NAME=$(basename "$0" .sh)
+LC_ALL=C
+export LC_ALL
 : "${MFS_SRCDIR:=$(cd "$(dirname "$0")/../.." && pwd)}"
 : "${MFS_BUILDDIR:=$(pwd)}"
 : "${MFS_BIN:=$MFS_BUILDDIR/milvusfs}"
@@ -33,6 +35,7 @@ NL='
 '
 MFS_PID=
 MFS_WATCHDOG=
+MFS_AT_CLEANUP=
 
 # --- reporting ---------------------------------------------------------------
 
@@ -64,10 +67,11 @@ expect_errno() {
 
 expect_ok() { expect_errno OK "$@"; }
 
-# expect_content PATH LINE...: PATH reads exactly the LINEs, each ended by \n.
+# expect_content PATH LINE...: PATH reads exactly the LINEs, each ended by \n
+# (no LINE: PATH reads empty).
 expect_content() {
 	_p=$1; shift
-	printf '%s\n' "$@" >"$T/expected"
+	if [ $# -eq 0 ]; then : >"$T/expected"; else printf '%s\n' "$@" >"$T/expected"; fi
 	cat "$_p" >"$T/actual" 2>"$T/cat.err" ||
 		fail "cat $_p failed: $(cat "$T/cat.err")"
 	cmp -s "$T/expected" "$T/actual" ||
@@ -134,11 +138,14 @@ is_mounted() {
 	awk -v m="$M" '$2 == m { f = 1 } END { exit !f }' /proc/self/mounts
 }
 
-# mfs_mount [EXTRA-OPTIONS]: mount $T/db on $M in the foreground, in the
+# at_cleanup COMMAND: eval COMMAND at exit, after the unmount (last first).
+at_cleanup() { MFS_AT_CLEANUP="$1${MFS_AT_CLEANUP:+; $MFS_AT_CLEANUP}"; }
+
+# mfs_mount [EXTRA-OPTIONS]: mount $DB (default $T/db) on $M in the foreground, in the
 # background of this shell; waits (20 s at most) for the root to answer.
 mfs_mount() {
 	[ -z "$MFS_PID" ] || fail "mfs_mount: already mounted"
-	_opts="db=$T/db${1:+,$1}"
+	_opts="db=$DB${1:+,$1}"
 	printf '== milvusfs -f -o %s %s\n' "$_opts" "$M" >>"$T/log"
 	"$MFS_BIN" -f -o "$_opts" "$M" >>"$T/log" 2>&1 &
 	MFS_PID=$!
@@ -190,7 +197,7 @@ mfs_unmount() {
 }
 
 # remount [EXTRA-OPTIONS]: unmount (the daemon must exit 0), mount again on
-# the same database.
+# $DB (the same database unless the test changed DB).
 remount() {
 	mfs_unmount || fail "unmount before remount failed"
 	mfs_mount "$@"
@@ -214,6 +221,12 @@ mfs_cleanup() {
 	[ -n "$MFS_WATCHDOG" ] && kill "$MFS_WATCHDOG" "$(cat "$T/watchdog.sleep" 2>/dev/null)" 2>/dev/null
 	# let background helpers of the test finish writing before unmounting
 	mfs_unmount || _rc=1
+	if is_mounted; then
+		printf 'FAIL: %s: %s still mounted at exit\n' "$TEST_NAME" "$M" >&2
+		fusermount3 -uz "$M"
+		_rc=1
+	fi
+	[ -z "$MFS_AT_CLEANUP" ] || eval "$MFS_AT_CLEANUP"
 	scan_log || _rc=1
 	if [ -f "$T/timeout" ]; then
 		printf 'FAIL: %s: watchdog: the test ran past %s s (daemon killed)\n' \
@@ -242,6 +255,7 @@ py() { "$MFS_PYTHON" - "$@"; }
 
 T=$(mktemp -d "${TMPDIR:-/tmp}/mfs-$TEST_NAME.XXXXXX") || exit 99
 M=$T/mnt
+DB=$T/db
 mkdir "$M" || exit 99
 trap mfs_cleanup EXIT
 trap 'exit 1' INT TERM HUP

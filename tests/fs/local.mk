@@ -1,1 +1,24 @@
-# fragment for tests/fs
+## Mount tests: one script per behaviour, each mounting a fresh filesystem
+## through tests/fs/lib.sh (see tests/fs/README.md).  errno_probe prints
+## exact errno names for the scripts to compare.
+check_PROGRAMS += tests/fs/errno_probe
+tests_fs_errno_probe_SOURCES = tests/fs/errno_probe.c
+tests_fs_errno_probe_CFLAGS = $(AM_CFLAGS) $(FUSE_CFLAGS)
+tests_fs_errno_probe_LDADD = $(FUSE_LIBS)
+
+FS_TESTS = \
+	tests/fs/collections.sh \
+	tests/fs/partitions.sh \
+	tests/fs/insert_text.sh \
+	tests/fs/insert_fvecs.sh \
+	tests/fs/delete.sh \
+	tests/fs/load_release.sh \
+	tests/fs/search_flat.sh \
+	tests/fs/errors.sh \
+	tests/fs/persistence.sh \
+	tests/fs/kill9.sh \
+	tests/fs/concurrency.sh \
+	tests/fs/mount_options.sh \
+	tests/fs/examples.sh
+TESTS += $(FS_TESTS)
+EXTRA_DIST += $(FS_TESTS) tests/fs/lib.sh tests/fs/README.md

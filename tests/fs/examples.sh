@@ -1,0 +1,80 @@
+#!/bin/sh
+# examples.sh - the examples run and say what they should: quickstart.sh on
+# a fresh database with photosift128 and with the bundled sample, and on a
+# mount given to it; search.py against a mount.
+. "$(dirname "$0")/lib.sh"
+EX=$MFS_SRCDIR/examples
+PS=$MFS_DATA/photosift128/photosift128_base.fvecs
+[ -r "$PS" ] || fail "data set missing: $PS"
+
+# quickstart OUT [ARGS]: run it with TMPDIR in $T; it must exit 0 and leave
+# nothing mounted nor any temporary directory behind.
+quickstart() {
+	_out=$1; shift
+	mkdir -p "$T/qs"
+	TMPDIR=$T/qs MILVUSFS=$MFS_BIN sh "$EX/quickstart.sh" "$@" >"$_out" 2>"$_out.err" ||
+		fail "quickstart.sh $* exited with status $?:$NL$(tail -n 20 "$_out" "$_out.err")"
+	grep -q " $T/qs" /proc/self/mounts && fail "quickstart.sh left a mount behind"
+	[ -z "$(ls "$T/qs")" ] || fail "quickstart.sh left $(ls "$T/qs") in TMPDIR"
+	return 0
+}
+
+# With photosift128.
+MFS_DATA=$MFS_DATA quickstart "$T/qs1"
+o=$T/qs1
+grep -qx 10000 "$o" || fail "quickstart: no count of 10000 in:$NL$(cat "$o")"
+grep -qx Loaded "$o" || fail "quickstart: not Loaded"
+grep -qx NotLoad "$o" || fail "quickstart: not released"
+grep -qx 'dim=128' "$o" || fail "quickstart: no dim=128 schema"
+# the first hit of id=1 is entity 1 at distance 0
+sed -n '/search\/id=1&k=5/{n;p;}' "$o" | grep -qx "1${TAB}0" ||
+	fail "quickstart: the first hit of id=1 is not '1<TAB>0':$NL$(cat "$o")"
+[ "$(grep -c "^[0-9]*${TAB}[0-9.e+-]*\$" "$o")" -ge 10 ] || fail "quickstart: too few hit lines"
+grep -q '^\[\[{"id":2,"distance":0}' "$o" || fail "quickstart: the JSON query of entity 2 does not find it first"
+grep -q 'ENOENT' "$o" || fail "quickstart: /.errors shows no ENOENT line"
+
+# With the bundled sample (no data sets).
+MFS_DATA=$T/nodata quickstart "$T/qs2"
+o=$T/qs2
+grep -qx 300 "$o" || fail "quickstart with the sample: no count of 300:$NL$(cat "$o")"
+grep -qx 'dim=8' "$o" || fail "quickstart with the sample: no dim=8"
+sed -n '/search\/id=1&k=5/{n;p;}' "$o" | grep -qx "1${TAB}0" ||
+	fail "quickstart with the sample: the first hit of id=1 is not '1<TAB>0'"
+
+# On a filesystem that is mounted already: it works there and leaves it.
+mfs_mount
+MFS_DATA=$T/nodata quickstart "$T/qs3" "$M"
+expect_content "$M/photos/count" 300
+expect_content "$M/photos/state" NotLoad
+# Run again: the name is taken, it picks another.
+MFS_DATA=$T/nodata quickstart "$T/qs4" "$M"
+expect_eq "$(ls "$M" | wc -l | tr -d ' ')" 2 "collections after two quickstarts"
+
+# search.py, twice (it starts afresh).
+for i in 1 2; do
+	"$MFS_PYTHON" "$EX/search.py" "$M" >"$T/py.out" 2>"$T/py.err" ||
+		fail "search.py exited with status $?: $(cat "$T/py.err")"
+	cat >"$T/py.want" <<'EOF'
+count: 8
+state: Loaded
+sour and juicy:
+  lemon   3  cosine 0.9869
+  lime    4  cosine 0.9832
+  grape   8  cosine 0.7303
+like an apple:
+  apple   1  cosine 1.0000
+  carrot  7  cosine 0.9558
+  pear    2  cosine 0.9438
+like a banana (JSON):
+  banana  5  cosine 1.0000
+  mango   6  cosine 0.8754
+entity 7: carrot [0.5, 0.1, 1, 0.4]
+state: NotLoad
+EOF
+	cmp -s "$T/py.want" "$T/py.out" ||
+		fail "search.py output:$NL$(diff "$T/py.want" "$T/py.out")"
+done
+# The only failures were the quickstart's deliberate ones.
+grep -v '/search/id=99999 ENOENT: ' "$M/.errors" >"$T/other.errors" || true
+[ ! -s "$T/other.errors" ] || fail "unexpected failures in /.errors:$NL$(cat "$T/other.errors")"
+exit 0
