@@ -315,13 +315,13 @@ int main(int argc, char *argv[])
 	if (o.version) {
 		printf("milvusfs " PACKAGE_VERSION "\n");
 		printf("FUSE library version %s\n", fuse_pkgversion());
+		fflush(stdout);
 		fuse_lowlevel_version();
 		status = 0;
 		goto out_args;
 	}
 	if (o.help) {
 		usage(argv[0]);
-		fuse_lowlevel_help();
 		fuse_lib_help(&args);
 		status = 0;
 		goto out_args;
@@ -360,16 +360,29 @@ int main(int argc, char *argv[])
 		goto out_args;
 	mfs_log_set_level(o.debug ? MFS_LOG_DEBUG : MFS_LOG_INFO);
 
+	/* The FUSE session first: bad FUSE options fail before anything is
+	 * created.  It starts no thread, so it survives the fork. */
+	fo.sync_fsync = sync_fsync;
+	fo.db_dir = db;
+	rc = fs_new(NULL, &fo, &fs, &err);
+	if (rc < 0) {
+		fprintf(stderr, "milvusfs: %s\n", err.msg);
+		goto out_args;
+	}
+	fs_fill_ops(&ops);
+	fuse = fuse_new(&args, &ops, sizeof(ops), fs);
+	if (!fuse)
+		goto out_fs;            /* libfuse said why */
 	if (!o.foreground) {
 		pipe_fd = detach();
 		if (pipe_fd < 0)
-			goto out_args;
+			goto out_fuse;
 	}
 	rc = store_open(db, &so, &st, &err);
 	if (rc < 0) {
 		fprintf(stderr, "milvusfs: %s\n", err.msg[0] ? err.msg :
 			strerror(-rc));
-		goto out_args;
+		goto out_fuse;
 	}
 	rc = eng_open(st, &eo, &eng, &err);
 	if (rc < 0) {
@@ -377,19 +390,9 @@ int main(int argc, char *argv[])
 			err.msg[0] ? err.msg : strerror(-rc));
 		goto out_store;
 	}
-	fo.sync_fsync = sync_fsync;
-	fo.db_dir = db;
-	rc = fs_new(eng, &fo, &fs, &err);
-	if (rc < 0) {
-		fprintf(stderr, "milvusfs: %s\n", err.msg);
-		goto out_eng;
-	}
-	fs_fill_ops(&ops);
-	fuse = fuse_new(&args, &ops, sizeof(ops), fs);
-	if (!fuse)
-		goto out_fs;            /* libfuse said why */
+	fs_set_engine(fs, eng);
 	if (fuse_mount(fuse, mnt) != 0)
-		goto out_fuse;
+		goto out_eng;
 	if (fuse_set_signal_handlers(fuse_get_session(fuse)) != 0)
 		goto out_unmount;
 	mfs_log(MFS_LOG_INFO, "serving database %s on %s", db, mnt);
@@ -408,19 +411,19 @@ int main(int argc, char *argv[])
 	fuse_remove_signal_handlers(fuse_get_session(fuse));
 out_unmount:
 	fuse_unmount(fuse);
-out_fuse:
-	fuse_destroy(fuse);
-out_fs:
-	/* no request runs now: the engine may stop */
 out_eng:
+	/* no request runs now: the engine may stop */
 	eng_close(eng);
-	fs_free(fs);
-	if (st && store_sync(st) < 0) {
+	if (store_sync(st) < 0) {
 		mfs_log(MFS_LOG_ERROR, "database %s: final sync failed", db);
 		status = 1;
 	}
 out_store:
 	store_close(st);
+out_fuse:
+	fuse_destroy(fuse);
+out_fs:
+	fs_free(fs);
 out_args:
 	if (pipe_fd >= 0)
 		close(pipe_fd);         /* the parent reads EOF: exit 1 */

@@ -40,6 +40,11 @@ int fs_new(struct eng *e, const struct fs_opts *opts, struct fs **out,
 	return 0;
 }
 
+void fs_set_engine(struct fs *fs, struct eng *e)
+{
+	fs->eng = e;
+}
+
 void fs_free(struct fs *fs)
 {
 	if (!fs)

@@ -37,10 +37,14 @@ struct fs_opts {
 	const char *db_dir;     /* borrowed for fs_new only (statfs reports it) */
 };
 
-/* Make the fs context over engine e (borrowed; must outlive the fs).
+/* Make the fs context over engine e (borrowed; must outlive the fs; may be
+ * NULL until fs_set_engine, which must come before the mount serves).
  * Returns owned *out.  -ENOMEM. */
 int fs_new(struct eng *e, const struct fs_opts *opts, struct fs **out,
 	   struct mfs_err *err);
+/* Set the engine of a context made with none (main.c makes the FUSE
+ * session, which needs the context, before it starts the engine). */
+void fs_set_engine(struct fs *fs, struct eng *e);
 /* Free the context (no FUSE call may be running); NULL allowed. */
 void fs_free(struct fs *fs);
 /* Fill *ops (struct fuse_operations, zeroed first) with the fs callbacks.
