@@ -195,6 +195,9 @@ struct eng_query {
 	bool by_id;                     /* search with entity id's vector */
 	int64_t id;
 	const struct mfs_kv *params;    /* index search params (ef, nprobe) */
+	uint32_t dim;                   /* dim of the vectors at vecs, checked
+					 * against the schema; 0 = unchecked
+					 * (vecs must then hold schema dim) */
 };
 
 /* Results: for query i, count[i] hits at ids[i*k], dist[i*k] (k as

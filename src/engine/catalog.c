@@ -1,0 +1,764 @@
+/* catalog.c - the in-memory catalog cache: collections and partitions.
+ *
+ * Every change runs as one store_write under e->wmu and is then applied to
+ * the cache under e->cat in write mode, so the cache follows the database
+ * in commit order (engine_int.h has the lock order).  Lookups take e->cat
+ * in read mode only and never touch LMDB.
+ */
+#include "engine/engine_int.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* ---- references ---- */
+
+static struct eng_part *part_new(const char *name, const struct store_part *sp)
+{
+	struct eng_part *p = calloc(1, sizeof(*p));
+
+	if (!p)
+		return NULL;
+	snprintf(p->name, sizeof(p->name), "%s", name);
+	p->pid = sp->pid;
+	p->cid = sp->cid;
+	p->count = sp->count;
+	atomic_init(&p->refs, 1);
+	atomic_init(&p->state, ENG_NOTLOAD);
+	atomic_init(&p->progress, 0);
+	pthread_mutex_init(&p->wmu, NULL);
+	pthread_rwlock_init(&p->ilock, NULL);
+	return p;
+}
+
+void eng_part_ref(struct eng_part *p)
+{
+	atomic_fetch_add(&p->refs, 1);
+}
+
+void eng_part_unref(struct eng_part *p)
+{
+	if (!p || atomic_fetch_sub(&p->refs, 1) != 1)
+		return;
+	idx_free(p->ix);
+	free(p->bdel);
+	pthread_rwlock_destroy(&p->ilock);
+	pthread_mutex_destroy(&p->wmu);
+	free(p);
+}
+
+static struct eng_coll *coll_new(const char *name, const struct store_coll *rec)
+{
+	struct eng_coll *c = calloc(1, sizeof(*c));
+
+	if (!c)
+		return NULL;
+	snprintf(c->name, sizeof(c->name), "%s", name);
+	c->cid = rec->cid;
+	c->rec = *rec;
+	atomic_init(&c->refs, 1);
+	atomic_init(&c->build_progress, 100);
+	pthread_mutex_init(&c->bmu, NULL);
+	return c;
+}
+
+void eng_coll_ref(struct eng_coll *c)
+{
+	atomic_fetch_add(&c->refs, 1);
+}
+
+void eng_coll_unref(struct eng_coll *c)
+{
+	if (!c || atomic_fetch_sub(&c->refs, 1) != 1)
+		return;
+	for (size_t i = 0; i < c->nparts; i++)
+		eng_part_unref(c->parts[i]);
+	free(c->parts);
+	pthread_mutex_destroy(&c->bmu);
+	free(c);
+}
+
+/* Append p (taking the caller's reference) in pid order. */
+static int coll_add_part(struct eng_coll *c, struct eng_part *p)
+{
+	size_t i;
+
+	if (c->nparts == c->capparts) {
+		size_t cap = c->capparts ? c->capparts * 2 : 4;
+		struct eng_part **np = realloc(c->parts, cap * sizeof(*np));
+
+		if (!np)
+			return -ENOMEM;
+		c->parts = np;
+		c->capparts = cap;
+	}
+	for (i = c->nparts; i > 0 && c->parts[i - 1]->pid > p->pid; i--)
+		c->parts[i] = c->parts[i - 1];
+	c->parts[i] = p;
+	c->nparts++;
+	return 0;
+}
+
+static int eng_add_coll(struct eng *e, struct eng_coll *c)
+{
+	if (e->ncolls == e->capcolls) {
+		size_t cap = e->capcolls ? e->capcolls * 2 : 8;
+		struct eng_coll **nc = realloc(e->colls, cap * sizeof(*nc));
+
+		if (!nc)
+			return -ENOMEM;
+		e->colls = nc;
+		e->capcolls = cap;
+	}
+	e->colls[e->ncolls++] = c;
+	return 0;
+}
+
+/* ---- lookups (caller holds e->cat) ---- */
+
+struct eng_coll *eng_coll_find(struct eng *e, const char *name)
+{
+	for (size_t i = 0; i < e->ncolls; i++)
+		if (strcmp(e->colls[i]->name, name) == 0)
+			return e->colls[i];
+	return NULL;
+}
+
+struct eng_part *eng_part_find(struct eng_coll *c, const char *name)
+{
+	for (size_t i = 0; i < c->nparts; i++)
+		if (strcmp(c->parts[i]->name, name) == 0)
+			return c->parts[i];
+	return NULL;
+}
+
+struct eng_part *eng_part_by_pid(struct eng_coll *c, uint32_t pid)
+{
+	for (size_t i = 0; i < c->nparts; i++)
+		if (c->parts[i]->pid == pid)
+			return c->parts[i];
+	return NULL;
+}
+
+int eng_lookup(struct eng *e, const char *coll, const char *part,
+	       struct eng_coll **coll_out, struct eng_part **part_out,
+	       struct store_coll *rec_out, struct mfs_err *err)
+{
+	struct eng_coll *c;
+	struct eng_part *p = NULL;
+
+	pthread_rwlock_rdlock(&e->cat);
+	c = eng_coll_find(e, coll);
+	if (!c) {
+		pthread_rwlock_unlock(&e->cat);
+		return mfs_errf(err, -ENOENT,
+				"collection not found[collection=%s]", coll);
+	}
+	if (part) {
+		p = eng_part_find(c, part);
+		if (!p) {
+			pthread_rwlock_unlock(&e->cat);
+			return mfs_errf(err, -ENOENT,
+					"partition not found[partition=%s]",
+					part);
+		}
+		eng_part_ref(p);
+	}
+	eng_coll_ref(c);
+	if (rec_out)
+		*rec_out = c->rec;
+	pthread_rwlock_unlock(&e->cat);
+	*coll_out = c;
+	if (part_out)
+		*part_out = p;
+	else if (p)
+		eng_part_unref(p);
+	return 0;
+}
+
+int eng_parts_get(struct eng *e, struct eng_coll *c, struct eng_part ***out,
+		  size_t *n)
+{
+	struct eng_part **v;
+
+	pthread_rwlock_rdlock(&e->cat);
+	v = malloc((c->nparts ? c->nparts : 1) * sizeof(*v));
+	if (!v) {
+		pthread_rwlock_unlock(&e->cat);
+		return -ENOMEM;
+	}
+	for (size_t i = 0; i < c->nparts; i++) {
+		v[i] = c->parts[i];
+		eng_part_ref(v[i]);
+	}
+	*n = c->nparts;
+	pthread_rwlock_unlock(&e->cat);
+	*out = v;
+	return 0;
+}
+
+void eng_parts_put(struct eng_part **parts, size_t n)
+{
+	if (!parts)
+		return;
+	for (size_t i = 0; i < n; i++)
+		eng_part_unref(parts[i]);
+	free(parts);
+}
+
+/* ---- reading the catalog at eng_open ---- */
+
+struct read_arg {
+	struct eng *e;
+	struct eng_coll *cur;
+	struct store_txn *txn;
+};
+
+static int read_part_cb(void *arg, const char *name, const struct store_part *sp)
+{
+	struct read_arg *a = arg;
+	struct eng_part *p = part_new(name, sp);
+
+	if (!p)
+		return -ENOMEM;
+	if (coll_add_part(a->cur, p) < 0) {
+		eng_part_unref(p);
+		return -ENOMEM;
+	}
+	if (sp->loaded) {
+		/* eng_reload_start loads it again in the background. */
+		atomic_store(&p->state, ENG_LOADING);
+		p->reload_pending = true;
+	}
+	return 0;
+}
+
+static int read_coll_cb(void *arg, const char *name, const struct store_coll *rec)
+{
+	struct read_arg *a = arg;
+	struct eng_coll *c = coll_new(name, rec);
+	int rc;
+
+	if (!c)
+		return -ENOMEM;
+	if (eng_add_coll(a->e, c) < 0) {
+		eng_coll_unref(c);
+		return -ENOMEM;
+	}
+	a->cur = c;
+	rc = store_part_list(a->txn, rec->cid, read_part_cb, a);
+	return rc;
+}
+
+static int read_txn(struct store_txn *txn, void *arg, struct mfs_err *err)
+{
+	struct read_arg *a = arg;
+	int rc;
+
+	a->txn = txn;
+	rc = store_coll_list(txn, read_coll_cb, a);
+	if (rc < 0)
+		return mfs_errf(err, rc, "cannot read the catalog");
+	return 0;
+}
+
+void eng_catalog_free(struct eng *e)
+{
+	for (size_t i = 0; i < e->ncolls; i++)
+		eng_coll_unref(e->colls[i]);
+	free(e->colls);
+	e->colls = NULL;
+	e->ncolls = e->capcolls = 0;
+}
+
+int eng_catalog_read(struct eng *e, struct mfs_err *err)
+{
+	struct read_arg a = { .e = e };
+	int rc = store_read(e->st, read_txn, &a, err);
+
+	if (rc < 0)
+		eng_catalog_free(e);
+	return rc;
+}
+
+/* ---- collections ---- */
+
+bool eng_coll_exists(struct eng *e, const char *coll)
+{
+	bool r;
+
+	pthread_rwlock_rdlock(&e->cat);
+	r = eng_coll_find(e, coll) != NULL;
+	pthread_rwlock_unlock(&e->cat);
+	return r;
+}
+
+struct create_arg {
+	const char *name;
+	struct store_coll rec;
+	struct store_part def;
+};
+
+static int create_txn(struct store_txn *txn, void *arg, struct mfs_err *err)
+{
+	struct create_arg *a = arg;
+	int rc = store_coll_new(txn, a->name, &a->rec);
+
+	if (rc == -EEXIST)
+		return mfs_errf(err, rc, "collection %s already exists",
+				a->name);
+	if (rc < 0)
+		return mfs_errf(err, rc, "cannot create collection %s",
+				a->name);
+	rc = store_part_get(txn, a->rec.cid, ENG_DEFAULT_PARTITION, &a->def);
+	if (rc < 0)
+		return mfs_errf(err, rc == -ENOENT ? -EIO : rc,
+				"collection %s: no default partition", a->name);
+	return 0;
+}
+
+/* Make room for one more pointer in *v (caller holds e->cat for write). */
+static int grow(void *vp, size_t n, size_t *cap)
+{
+	void ***v = vp;
+	size_t nc;
+	void **nv;
+
+	if (n < *cap)
+		return 0;
+	nc = *cap ? *cap * 2 : 8;
+	nv = realloc(*v, nc * sizeof(**v));
+	if (!nv)
+		return -ENOMEM;
+	*v = nv;
+	*cap = nc;
+	return 0;
+}
+
+int eng_coll_create(struct eng *e, const char *coll, struct mfs_err *err)
+{
+	struct create_arg a = { .name = coll };
+	struct store_coll zc = { 0 };
+	struct store_part zp = { 0 };
+	struct eng_coll *c;
+	struct eng_part *p;
+	int rc;
+
+	if (strlen(coll) > STORE_NAME_MAX)
+		return mfs_errf(err, -EINVAL,
+				"collection name too long: at most %d bytes",
+				STORE_NAME_MAX);
+	/* Allocate first: once committed, the cache update cannot fail. */
+	c = coll_new(coll, &zc);
+	p = part_new(ENG_DEFAULT_PARTITION, &zp);
+	if (!c || !p || coll_add_part(c, p) < 0) {
+		eng_part_unref(p);
+		eng_coll_unref(c);
+		return mfs_errf(err, -ENOMEM, "out of memory");
+	}
+	pthread_mutex_lock(&e->wmu);
+	pthread_rwlock_wrlock(&e->cat);
+	rc = grow(&e->colls, e->ncolls, &e->capcolls);
+	pthread_rwlock_unlock(&e->cat);
+	if (rc < 0) {
+		rc = mfs_errf(err, rc, "out of memory");
+		goto unlock;
+	}
+	if (eng_coll_exists(e, coll)) {
+		rc = mfs_errf(err, -EEXIST, "collection %s already exists",
+			      coll);
+		goto unlock;
+	}
+	rc = store_write(e->st, create_txn, &a, err);
+	if (rc < 0)
+		goto unlock;
+	c->cid = a.rec.cid;
+	c->rec = a.rec;
+	p->pid = a.def.pid;
+	p->cid = a.def.cid;
+	p->count = a.def.count;
+	pthread_rwlock_wrlock(&e->cat);
+	e->colls[e->ncolls++] = c;
+	pthread_rwlock_unlock(&e->cat);
+	c = NULL;
+unlock:
+	pthread_mutex_unlock(&e->wmu);
+	eng_coll_unref(c);
+	return rc;
+}
+
+static int drop_txn(struct store_txn *txn, void *arg, struct mfs_err *err)
+{
+	const char *name = arg;
+	int rc = store_coll_del(txn, name);
+
+	if (rc < 0)
+		return mfs_errf(err, rc, "cannot drop collection %s", name);
+	return 0;
+}
+
+static void remove_coll(struct eng *e, struct eng_coll *c)
+{
+	for (size_t i = 0; i < e->ncolls; i++)
+		if (e->colls[i] == c) {
+			e->colls[i] = e->colls[--e->ncolls];
+			c->dropped = true;
+			for (size_t j = 0; j < c->nparts; j++)
+				c->parts[j]->dropped = true;
+			eng_coll_unref(c);
+			return;
+		}
+}
+
+int eng_coll_drop(struct eng *e, const char *coll, struct mfs_err *err)
+{
+	struct eng_coll *c;
+	struct eng_part **parts = NULL;
+	size_t n = 0, locked = 0;
+	bool building;
+	int rc;
+
+	rc = eng_lookup(e, coll, NULL, &c, NULL, NULL, err);
+	if (rc < 0)
+		return rc;
+	rc = eng_parts_get(e, c, &parts, &n);
+	if (rc < 0) {
+		rc = mfs_errf(err, rc, "out of memory");
+		goto unref;
+	}
+	/* Hold every partition's writer mutex so no load starts meanwhile. */
+	for (; locked < n; locked++) {
+		pthread_mutex_lock(&parts[locked]->wmu);
+		if (atomic_load(&parts[locked]->state) != ENG_NOTLOAD) {
+			rc = mfs_errf(err, -EBUSY,
+				      "collection cannot be dropped, collection is loaded, please release it first");
+			locked++;
+			goto unlock;
+		}
+	}
+	pthread_mutex_lock(&c->bmu);
+	building = c->building;
+	pthread_mutex_unlock(&c->bmu);
+	if (building) {
+		rc = mfs_errf(err, -EBUSY,
+			      "collection cannot be dropped: an index build of collection %s is in progress",
+			      coll);
+		goto unlock;
+	}
+	pthread_mutex_lock(&e->wmu);
+	pthread_rwlock_rdlock(&e->cat);
+	/* The name may have changed since the lookup. */
+	char name[STORE_NAME_MAX + 1];
+	snprintf(name, sizeof(name), "%s", c->name);
+	bool gone = c->dropped;
+	pthread_rwlock_unlock(&e->cat);
+	if (gone) {
+		rc = mfs_errf(err, -ENOENT, "collection not found[collection=%s]",
+			      coll);
+	} else {
+		rc = store_write(e->st, drop_txn, name, err);
+		if (rc == 0) {
+			pthread_rwlock_wrlock(&e->cat);
+			remove_coll(e, c);
+			pthread_rwlock_unlock(&e->cat);
+		}
+	}
+	pthread_mutex_unlock(&e->wmu);
+unlock:
+	while (locked > 0)
+		pthread_mutex_unlock(&parts[--locked]->wmu);
+	eng_parts_put(parts, n);
+unref:
+	eng_coll_unref(c);
+	return rc;
+}
+
+struct rename_arg {
+	const char *from, *to;
+};
+
+static int rename_txn(struct store_txn *txn, void *arg, struct mfs_err *err)
+{
+	struct rename_arg *a = arg;
+	int rc = store_coll_rename(txn, a->from, a->to);
+
+	if (rc == -EEXIST)
+		return mfs_errf(err, rc, "collection %s already exists", a->to);
+	if (rc == -ENOENT)
+		return mfs_errf(err, rc, "collection not found[collection=%s]",
+				a->from);
+	if (rc < 0)
+		return mfs_errf(err, rc, "cannot rename collection %s to %s",
+				a->from, a->to);
+	return 0;
+}
+
+int eng_coll_rename(struct eng *e, const char *from, const char *to,
+		    struct mfs_err *err)
+{
+	struct rename_arg a = { .from = from, .to = to };
+	int rc;
+
+	if (strlen(to) > STORE_NAME_MAX)
+		return mfs_errf(err, -EINVAL,
+				"collection name too long: at most %d bytes",
+				STORE_NAME_MAX);
+	pthread_mutex_lock(&e->wmu);
+	if (!eng_coll_exists(e, from)) {
+		rc = mfs_errf(err, -ENOENT, "collection not found[collection=%s]",
+			      from);
+		goto unlock;
+	}
+	if (strcmp(from, to) == 0) {
+		rc = 0;
+		goto unlock;
+	}
+	if (eng_coll_exists(e, to)) {
+		rc = mfs_errf(err, -EEXIST, "collection %s already exists", to);
+		goto unlock;
+	}
+	rc = store_write(e->st, rename_txn, &a, err);
+	if (rc == 0) {
+		pthread_rwlock_wrlock(&e->cat);
+		struct eng_coll *c = eng_coll_find(e, from);
+		if (c)
+			snprintf(c->name, sizeof(c->name), "%s", to);
+		pthread_rwlock_unlock(&e->cat);
+	}
+unlock:
+	pthread_mutex_unlock(&e->wmu);
+	return rc;
+}
+
+static int names_add(struct eng_names *out, size_t *cap, const char *name)
+{
+	char *s;
+
+	if (out->n == *cap) {
+		size_t nc = *cap ? *cap * 2 : 8;
+		char **nn = realloc(out->name, nc * sizeof(*nn));
+
+		if (!nn)
+			return -ENOMEM;
+		out->name = nn;
+		*cap = nc;
+	}
+	s = strdup(name);
+	if (!s)
+		return -ENOMEM;
+	out->name[out->n++] = s;
+	return 0;
+}
+
+static int cmp_str(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+int eng_coll_list(struct eng *e, struct eng_names *out, struct mfs_err *err)
+{
+	struct eng_names r = { 0 };
+	size_t cap = 0;
+	int rc = 0;
+
+	pthread_rwlock_rdlock(&e->cat);
+	for (size_t i = 0; i < e->ncolls && rc == 0; i++)
+		rc = names_add(&r, &cap, e->colls[i]->name);
+	pthread_rwlock_unlock(&e->cat);
+	if (rc < 0) {
+		eng_names_free(&r);
+		return mfs_errf(err, rc, "out of memory");
+	}
+	if (r.n > 1)
+		qsort(r.name, r.n, sizeof(*r.name), cmp_str);
+	*out = r;
+	return 0;
+}
+
+/* ---- partitions ---- */
+
+bool eng_part_exists(struct eng *e, const char *coll, const char *part)
+{
+	struct eng_coll *c;
+	bool r = false;
+
+	pthread_rwlock_rdlock(&e->cat);
+	c = eng_coll_find(e, coll);
+	if (c)
+		r = eng_part_find(c, part) != NULL;
+	pthread_rwlock_unlock(&e->cat);
+	return r;
+}
+
+struct pcreate_arg {
+	const char *coll, *part;
+	uint32_t cid;
+	struct store_part sp;
+};
+
+static int pcreate_txn(struct store_txn *txn, void *arg, struct mfs_err *err)
+{
+	struct pcreate_arg *a = arg;
+	int rc = store_part_new(txn, a->cid, a->part, &a->sp);
+
+	if (rc == -EEXIST)
+		return mfs_errf(err, rc, "partition %s already exists", a->part);
+	if (rc < 0)
+		return mfs_errf(err, rc, "cannot create partition %s", a->part);
+	return 0;
+}
+
+int eng_part_create(struct eng *e, const char *coll, const char *part,
+		    struct mfs_err *err)
+{
+	struct pcreate_arg a = { .coll = coll, .part = part };
+	struct eng_coll *c;
+	struct eng_part *p;
+	int rc;
+
+	if (strlen(part) > STORE_NAME_MAX)
+		return mfs_errf(err, -EINVAL,
+				"partition name too long: at most %d bytes",
+				STORE_NAME_MAX);
+	pthread_mutex_lock(&e->wmu);
+	/* Under e->wmu no other writer changes the partition list. */
+	pthread_rwlock_rdlock(&e->cat);
+	c = eng_coll_find(e, coll);
+	if (!c)
+		rc = mfs_errf(err, -ENOENT,
+			      "collection not found[collection=%s]", coll);
+	else if (eng_part_find(c, part))
+		rc = mfs_errf(err, -EEXIST, "partition %s already exists",
+			      part);
+	else if (c->nparts >= e->max_partitions)
+		rc = mfs_errf(err, -EDQUOT,
+			      "partition number (%zu) exceeds max configuration (%u), collection: %s",
+			      c->nparts, e->max_partitions, coll);
+	else
+		rc = 0;
+	if (rc == 0)
+		a.cid = c->cid;
+	pthread_rwlock_unlock(&e->cat);
+	if (rc < 0)
+		goto unlock;
+	p = part_new(part, &a.sp);
+	pthread_rwlock_wrlock(&e->cat);
+	if (p)
+		rc = grow(&c->parts, c->nparts, &c->capparts);
+	pthread_rwlock_unlock(&e->cat);
+	if (!p || rc < 0) {
+		eng_part_unref(p);
+		rc = mfs_errf(err, -ENOMEM, "out of memory");
+		goto unlock;
+	}
+	rc = store_write(e->st, pcreate_txn, &a, err);
+	if (rc < 0) {
+		eng_part_unref(p);
+		goto unlock;
+	}
+	p->pid = a.sp.pid;
+	p->cid = a.sp.cid;
+	p->count = a.sp.count;
+	pthread_rwlock_wrlock(&e->cat);
+	coll_add_part(c, p);    /* room was made above */
+	pthread_rwlock_unlock(&e->cat);
+unlock:
+	pthread_mutex_unlock(&e->wmu);
+	return rc;
+}
+
+struct pdrop_arg {
+	uint32_t cid;
+	const char *part;
+};
+
+static int pdrop_txn(struct store_txn *txn, void *arg, struct mfs_err *err)
+{
+	struct pdrop_arg *a = arg;
+	int rc = store_part_del(txn, a->cid, a->part);
+
+	if (rc < 0)
+		return mfs_errf(err, rc, "cannot drop partition %s", a->part);
+	return 0;
+}
+
+int eng_part_drop(struct eng *e, const char *coll, const char *part,
+		  struct mfs_err *err)
+{
+	struct eng_coll *c;
+	struct eng_part *p;
+	struct pdrop_arg a = { .part = part };
+	int rc;
+
+	if (strcmp(part, ENG_DEFAULT_PARTITION) == 0) {
+		if (!eng_coll_exists(e, coll))
+			return mfs_errf(err, -ENOENT,
+					"collection not found[collection=%s]",
+					coll);
+		return mfs_errf(err, -EPERM,
+				"default partition cannot be deleted");
+	}
+	rc = eng_lookup(e, coll, part, &c, &p, NULL, err);
+	if (rc < 0)
+		return rc;
+	a.cid = c->cid;
+	pthread_mutex_lock(&p->wmu);
+	if (atomic_load(&p->state) != ENG_NOTLOAD) {
+		rc = mfs_errf(err, -EBUSY,
+			      "partition cannot be dropped, partition is loaded, please release it first");
+		goto unlock_p;
+	}
+	pthread_mutex_lock(&e->wmu);
+	if (p->dropped) {
+		rc = mfs_errf(err, -ENOENT, "partition not found[partition=%s]",
+			      part);
+	} else {
+		rc = store_write(e->st, pdrop_txn, &a, err);
+		if (rc == 0) {
+			pthread_rwlock_wrlock(&e->cat);
+			for (size_t i = 0; i < c->nparts; i++)
+				if (c->parts[i] == p) {
+					memmove(&c->parts[i], &c->parts[i + 1],
+						(c->nparts - i - 1) *
+						sizeof(c->parts[0]));
+					c->nparts--;
+					p->dropped = true;
+					eng_part_unref(p);  /* the list's */
+					break;
+				}
+			pthread_rwlock_unlock(&e->cat);
+		}
+	}
+	pthread_mutex_unlock(&e->wmu);
+unlock_p:
+	pthread_mutex_unlock(&p->wmu);
+	eng_part_unref(p);
+	eng_coll_unref(c);
+	return rc;
+}
+
+int eng_part_list(struct eng *e, const char *coll, struct eng_names *out,
+		  struct mfs_err *err)
+{
+	struct eng_names r = { 0 };
+	struct eng_coll *c;
+	size_t cap = 0;
+	int rc = 0;
+
+	pthread_rwlock_rdlock(&e->cat);
+	c = eng_coll_find(e, coll);
+	if (!c) {
+		pthread_rwlock_unlock(&e->cat);
+		return mfs_errf(err, -ENOENT,
+				"collection not found[collection=%s]", coll);
+	}
+	for (size_t i = 0; i < c->nparts && rc == 0; i++)
+		rc = names_add(&r, &cap, c->parts[i]->name);
+	pthread_rwlock_unlock(&e->cat);
+	if (rc < 0) {
+		eng_names_free(&r);
+		return mfs_errf(err, rc, "out of memory");
+	}
+	*out = r;
+	return 0;
+}

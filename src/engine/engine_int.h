@@ -1,0 +1,207 @@
+/* engine_int.h - the engine's private structures, shared by its files.
+ *
+ * The catalog cache.  struct eng holds the collections (struct eng_coll,
+ * one per LMDB coll record), each with its partitions (struct eng_part) in
+ * creation order (= pid order).  It is read from the store at eng_open and
+ * updated after each successful store_write, so lookups (exists, count,
+ * state, list) touch no LMDB.  Collections and partitions are reference
+ * counted: a caller takes a reference under the catalog lock, drops the
+ * lock, and may then use the struct (its constant fields, its own locks)
+ * even if it is dropped from the catalog meanwhile; the last unref frees.
+ *
+ * Locks, in the order they are taken (never the reverse):
+ *
+ *   1. part->wmu    (per partition) serializes writers to the partition's
+ *                   in-memory state: an insert or delete (store write + idx
+ *                   update), a load (the whole read of the entities), a
+ *                   release, the swap of a newly built index.  Several are
+ *                   taken in ascending pid order (a delete over a whole
+ *                   collection).  Held across store_read/store_write: a
+ *                   search never takes it, so a search never waits for
+ *                   LMDB's writer lock behind it.
+ *   2. e->wmu       the engine writer mutex: held around every store_write
+ *                   together with the cache update that follows, so the
+ *                   cache changes in the same order as the database.
+ *                   Searches never take it.
+ *   3. e->cat       rwlock of the catalog cache (collections, partition
+ *                   lists, names, cached records and counts).  Held only for
+ *                   memory operations: never across a store call or an
+ *                   index computation.
+ *   -  part->ilock  rwlock of part->ix.  Search = read, add/remove/swap/
+ *                   free = write.  Never held together with e->cat.
+ *   -  e->memmu, e->bgmu, c->bmu: leaf mutexes (memory accounting,
+ *                   background threads, index build status).
+ *
+ * Fields say which lock protects them.
+ */
+#ifndef MFS_ENGINE_ENGINE_INT_H
+#define MFS_ENGINE_ENGINE_INT_H
+
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdbool.h>
+
+#include "base/pool.h"
+#include "engine/engine.h"
+#include "index/index.h"
+#include "store/store.h"
+
+#define ENG_SCAN_CHUNK 8192             /* entities per read txn */
+
+enum eng_build_state { ENG_BUILD_FINISHED = 0, ENG_BUILD_INPROGRESS,
+		       ENG_BUILD_FAILED };
+
+struct eng_part {
+	char name[STORE_NAME_MAX + 1];  /* constant */
+	uint32_t pid, cid;              /* constant */
+	atomic_int refs;
+	uint64_t count;                 /* e->cat */
+	atomic_int state;               /* enum eng_state */
+	atomic_uint progress;           /* 0-100 while loading */
+	bool dropped;                   /* e->cat */
+
+	pthread_mutex_t wmu;
+	bool reload_pending;            /* wmu: eng_open's reload to do */
+	size_t mem_bytes;               /* wmu: charged to e->mem_used */
+	bool building;                  /* wmu: an index build runs */
+	int64_t *bdel;                  /* wmu: ids deleted while building */
+	size_t nbdel, capbdel;          /* wmu */
+
+	char ix_text[STORE_TEXT_MAX];   /* wmu: rec.index that ix was made
+					 * from */
+
+	pthread_rwlock_t ilock;
+	struct idx *ix;                 /* ilock; NULL when not loaded (or
+					 * loaded while dim is still 0) */
+};
+
+struct eng_coll {
+	atomic_int refs;
+	char name[STORE_NAME_MAX + 1];  /* e->cat (rename) */
+	uint32_t cid;                   /* constant */
+	struct store_coll rec;          /* e->cat; a copy of the LMDB record */
+	struct eng_part **parts;        /* e->cat; pid order, one ref each */
+	size_t nparts, capparts;        /* e->cat */
+	bool dropped;                   /* e->cat */
+
+	pthread_mutex_t bmu;            /* index build status: */
+	bool building;                  /* bmu */
+	int build_state;                /* bmu: enum eng_build_state */
+	char build_text[STORE_TEXT_MAX];/* bmu: canon text being built */
+	char build_msg[MFS_ERR_MSG_MAX];/* bmu: why the last build failed */
+	atomic_uint build_progress;     /* 0-100 */
+};
+
+struct eng_bg {
+	pthread_t tid;
+	bool done;                      /* e->bgmu */
+	struct eng_bg *next;            /* e->bgmu */
+};
+
+struct eng {
+	struct store *st;               /* borrowed */
+	struct mfs_pool *pool;
+	unsigned threads;
+	uint64_t memory_limit;
+	unsigned max_partitions;
+
+	pthread_mutex_t wmu;
+	pthread_rwlock_t cat;
+	struct eng_coll **colls;        /* cat; unordered */
+	size_t ncolls, capcolls;        /* cat */
+
+	pthread_mutex_t memmu;
+	uint64_t mem_used;              /* memmu */
+
+	pthread_mutex_t bgmu;
+	struct eng_bg *bg;              /* bgmu: background threads */
+	atomic_bool closing;
+};
+
+/* ---- catalog.c ---- */
+
+void eng_part_ref(struct eng_part *p);
+void eng_part_unref(struct eng_part *p);
+void eng_coll_ref(struct eng_coll *c);
+void eng_coll_unref(struct eng_coll *c);
+/* Caller holds e->cat. NULL when absent. */
+struct eng_coll *eng_coll_find(struct eng *e, const char *name);
+struct eng_part *eng_part_find(struct eng_coll *c, const char *name);
+struct eng_part *eng_part_by_pid(struct eng_coll *c, uint32_t pid);
+/* Take references on coll (and part unless part is NULL; part_out may be
+ * NULL) and copy its record, under e->cat. -ENOENT with a message. */
+int eng_lookup(struct eng *e, const char *coll, const char *part,
+	       struct eng_coll **coll_out, struct eng_part **part_out,
+	       struct store_coll *rec_out, struct mfs_err *err);
+/* Referenced copy of c's partition list (free with eng_parts_put). */
+int eng_parts_get(struct eng *e, struct eng_coll *c, struct eng_part ***out,
+		  size_t *n);
+void eng_parts_put(struct eng_part **parts, size_t n);
+/* Read the whole catalog from the store (eng_open). */
+int eng_catalog_read(struct eng *e, struct mfs_err *err);
+void eng_catalog_free(struct eng *e);
+
+/* ---- itext.c: canonical index text <-> kv, index types ---- */
+
+int eng_itext_to_kv(const char *text, struct mfs_kv *kv, struct mfs_err *err);
+int eng_kv_to_itext(const struct mfs_kv *kv, char *text, size_t cap,
+		    struct mfs_err *err);
+/* The index type and canonical parameters the collection's record names
+ * (FLAT or BIN_FLAT when none). */
+int eng_rec_index(const struct store_coll *rec, const struct idx_type **type,
+		  struct mfs_kv *canon, struct mfs_err *err);
+const struct idx_type *eng_default_type(enum vec_type vt);
+void eng_rec_info(struct eng *e, const struct store_coll *rec,
+		  struct idx_info *info);
+
+/* ---- load.c ---- */
+
+/* Entities of a partition read into memory. */
+struct eng_ents {
+	size_t n, cap;
+	int64_t *ids;
+	uint8_t *vecs;
+	size_t vec_bytes;
+	uint64_t next_seq;              /* first seq not read */
+};
+void eng_ents_free(struct eng_ents *x);
+/* Read pid's entities with seq in [from_seq, to_seq) in chunks of
+ * ENG_SCAN_CHUNK, one read txn each; progress (may be NULL) gets the
+ * fraction read so far, of expect entities. */
+int eng_ents_read(struct eng *e, uint32_t pid, size_t vec_bytes,
+		  uint64_t from_seq, uint64_t to_seq, struct eng_ents *out,
+		  atomic_uint *progress, uint64_t expect, struct mfs_err *err);
+/* Load p (caller holds p->wmu). */
+int eng_part_load_locked(struct eng *e, struct eng_coll *c, struct eng_part *p,
+			 struct mfs_err *err);
+/* Restore (from its blob) or build p's index for rec over x. */
+int eng_part_make_index(struct eng *e, const struct store_coll *rec,
+			struct eng_part *p, const struct eng_ents *x,
+			struct idx **out, struct mfs_err *err);
+/* Persist p's loaded flag (e->wmu taken inside). */
+int eng_part_persist_loaded(struct eng *e, struct eng_part *p, bool loaded,
+			    struct mfs_err *err);
+void eng_mem_adjust(struct eng *e, int64_t delta);
+/* Reload what eng_open found marked loaded, in the background. */
+int eng_reload_start(struct eng *e, struct mfs_err *err);
+
+/* ---- insert.c ---- */
+
+/* dim valid for vt (SPEC §3)? 0 or -EINVAL. */
+int eng_check_dim(enum vec_type vt, uint32_t dim, struct mfs_err *err);
+/* Vector of entity id of collection cid (vb bytes into vec, may be NULL)
+ * and its pid. -ENOENT "entity 42 not found". */
+int eng_entity_read(struct eng *e, uint32_t cid, int64_t id, void *vec,
+		    size_t vb, uint32_t *pid, struct mfs_err *err);
+
+/* ---- engine.c ---- */
+
+/* Start fn(arg) in a background thread joined at eng_close. */
+int eng_bg_start(struct eng *e, void *(*fn)(void *), void *arg);
+/* Run a store_write under e->wmu. */
+int eng_write(struct eng *e, store_fn fn, void *arg, struct mfs_err *err);
+/* "41.0 MiB" */
+void eng_fmt_bytes(uint64_t n, char *buf, size_t cap);
+
+#endif

@@ -1,0 +1,534 @@
+/* index_build.c - building, storing and swapping a collection's index
+ * (SPEC §5), and showing it.
+ *
+ * A build runs without holding any engine lock while it computes:
+ *
+ *  1. For each partition, under part->wmu: set part->building (deletes now
+ *     also record their ids in part->bdel) and note snap = next_seq.
+ *  2. Read the entities with seq < snap (chunked read txns), build the
+ *     index over them (progress weighted by partition size), serialize it
+ *     (save) into a blob.  The built index is kept only for partitions
+ *     loaded at that time; for the others the blob is all that is needed.
+ *  3. One store_write stores every blob (with index_seq = snap) and the
+ *     collection's new canonical index text.  Until this commit nothing is
+ *     changed: a failure leaves the previous index (state=Failed).
+ *  4. For each partition, under part->wmu: if it is loaded, catch the new
+ *     index up (add entities with seq >= snap, remove the ids in bdel) and
+ *     swap it in under part->ilock; a partition loaded meanwhile without a
+ *     built index gets one made from the new blob.  Clear building.
+ *
+ * index_type=FLAT (BIN_FLAT for binary collections) drops the index: the
+ * same steps with empty blobs and an empty index text.  Only one build per
+ * collection runs at a time (c->building, under c->bmu; -EBUSY otherwise).
+ * With wait = false the build runs in a background thread joined at
+ * eng_close.
+ */
+#include "engine/engine_int.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "base/buf.h"
+#include "base/log.h"
+
+struct job_part {
+	struct eng_part *p;             /* referenced */
+	uint64_t snap;                  /* entities with seq < snap built */
+	double w0, w;                   /* progress weights */
+	struct idx *ix;                 /* built, for a loaded partition */
+	struct mfs_buf blob;
+	bool gone;                      /* dropped before the commit */
+};
+
+struct job {
+	struct eng *e;
+	struct eng_coll *c;             /* referenced */
+	struct store_coll rec;          /* at the start */
+	const struct idx_type *t;
+	struct mfs_kv canon;
+	char text[STORE_TEXT_MAX];      /* "" when dropping the index */
+	struct job_part *jp;
+	size_t n;
+	double wtotal;
+	struct job_part *cur;           /* for progress */
+};
+
+/* ---- progress ---- */
+
+static void progress_fn(void *arg, double pct)
+{
+	struct job *j = arg;
+	struct job_part *q = j->cur;
+	double v;
+
+	if (!q)
+		return;
+	if (pct < 0)
+		pct = 0;
+	if (pct > 100)
+		pct = 100;
+	v = (q->w0 + q->w * pct / 100) / j->wtotal * 100;
+	atomic_store(&j->c->build_progress, (unsigned)(v >= 99 ? 99 : v));
+}
+
+/* ---- the steps ---- */
+
+struct snap_arg {
+	struct eng_part *p;
+	struct store_part sp;
+};
+
+static int snap_txn(struct store_txn *txn, void *arg, struct mfs_err *err)
+{
+	struct snap_arg *a = arg;
+	int rc = store_part_get(txn, a->p->cid, a->p->name, &a->sp);
+
+	if (rc < 0)
+		return mfs_errf(err, rc, "partition not found[partition=%s]",
+				a->p->name);
+	return 0;
+}
+
+static int build_part(struct job *j, struct job_part *q, struct mfs_err *err)
+{
+	struct eng *e = j->e;
+	struct eng_part *p = q->p;
+	struct snap_arg sa = { .p = p };
+	struct eng_ents x = { 0 };
+	struct idx_info info;
+	struct idx_progress prog = { progress_fn, j };
+	struct idx *ix = NULL;
+	bool loaded;
+	int rc;
+
+	pthread_mutex_lock(&p->wmu);
+	rc = store_read(e->st, snap_txn, &sa, err);
+	if (rc == 0) {
+		p->building = true;
+		p->nbdel = 0;
+		q->snap = sa.sp.next_seq;
+	}
+	loaded = atomic_load(&p->state) == ENG_LOADED;
+	pthread_mutex_unlock(&p->wmu);
+	if (rc == -ENOENT) {
+		q->gone = true;         /* dropped meanwhile */
+		mfs_err_clear(err);
+		return 0;
+	}
+	if (rc < 0)
+		return rc;
+	/* Without a blob to save, only a loaded partition needs the build. */
+	if (!j->t->save && !loaded)
+		return 0;
+	rc = eng_ents_read(e, p->pid, vec_bytes((enum vec_type)j->rec.vtype,
+						j->rec.dim),
+			   0, q->snap, &x, NULL, sa.sp.count, err);
+	if (rc < 0)
+		goto out;
+	eng_rec_info(e, &j->rec, &info);
+	j->cur = q;
+	rc = j->t->build(&info, &j->canon, x.ids, x.vecs, x.n, &prog, &ix,
+			 err);
+	j->cur = NULL;
+	if (rc < 0) {
+		mfs_err_prefix(err, rc, "partition %s", p->name);
+		goto out;
+	}
+	if (j->t->save) {
+		rc = j->t->save(ix, &q->blob);
+		if (rc < 0) {
+			rc = mfs_errf(err, rc, "cannot serialize the index of partition %s",
+				      p->name);
+			goto out;
+		}
+	}
+	if (atomic_load(&p->state) == ENG_LOADED) {
+		q->ix = ix;
+		ix = NULL;
+	}
+out:
+	idx_free(ix);
+	eng_ents_free(&x);
+	return rc;
+}
+
+static int commit_txn(struct store_txn *txn, void *arg, struct mfs_err *err)
+{
+	struct job *j = arg;
+	struct store_coll rec;
+	char name[STORE_NAME_MAX + 1];
+	int rc;
+
+	pthread_rwlock_rdlock(&j->e->cat);
+	snprintf(name, sizeof(name), "%s", j->c->name);
+	pthread_rwlock_unlock(&j->e->cat);
+	rc = store_coll_get(txn, name, &rec);
+	if (rc < 0)
+		return mfs_errf(err, rc, "collection not found[collection=%s]",
+				name);
+	if (rec.dim != j->rec.dim || rec.vtype != j->rec.vtype ||
+	    rec.metric != j->rec.metric)
+		return mfs_errf(err, -EBUSY,
+				"the schema of collection %s changed during the index build",
+				name);
+	for (size_t i = 0; i < j->n; i++) {
+		struct job_part *q = &j->jp[i];
+		struct store_part sp;
+
+		if (q->gone)
+			continue;
+		rc = store_part_get(txn, q->p->cid, q->p->name, &sp);
+		if (rc == -ENOENT)
+			continue;       /* dropped meanwhile */
+		if (rc < 0)
+			return mfs_errf(err, rc, "cannot read partition %s",
+					q->p->name);
+		rc = store_blob_put(txn, q->p->pid, q->blob.data, q->blob.len);
+		if (rc < 0)
+			return mfs_errf(err, rc,
+					"cannot store the index of partition %s",
+					q->p->name);
+		sp.index_seq = q->blob.len ? q->snap : 0;
+		rc = store_part_put(txn, &sp);
+		if (rc < 0)
+			return mfs_errf(err, rc, "cannot update partition %s",
+					q->p->name);
+	}
+	snprintf(rec.index, sizeof(rec.index), "%s", j->text);
+	rc = store_coll_put(txn, name, &rec);
+	if (rc < 0)
+		return mfs_errf(err, rc, "cannot update collection %s", name);
+	j->rec = rec;
+	return 0;
+}
+
+/* Bring a built index up to date and swap it in (caller holds p->wmu). */
+static int swap_part(struct job *j, struct job_part *q, struct mfs_err *err)
+{
+	struct eng *e = j->e;
+	struct eng_part *p = q->p;
+	struct idx *ix = q->ix, *old;
+	struct eng_ents x = { 0 };
+	size_t mem;
+	int rc = 0;
+
+	q->ix = NULL;
+	if (atomic_load(&p->state) != ENG_LOADED || p->dropped) {
+		idx_free(ix);
+		return 0;
+	}
+	if (!ix && strcmp(p->ix_text, j->text) == 0 && p->ix)
+		return 0;               /* loaded with the new index already */
+	if (ix && p->nbdel == SIZE_MAX) {
+		idx_free(ix);           /* lost track of deletes: remake */
+		ix = NULL;
+	}
+	rc = eng_ents_read(e, p->pid, vec_bytes((enum vec_type)j->rec.vtype,
+						j->rec.dim),
+			   ix ? q->snap : 0, UINT64_MAX, &x, NULL, 0, err);
+	if (rc < 0)
+		goto fail;
+	if (ix) {
+		if (p->nbdel)
+			ix->type->remove(ix, p->bdel, p->nbdel);
+		if (x.n)
+			rc = ix->type->add(ix, x.ids, x.vecs, x.n, err);
+	} else {
+		rc = eng_part_make_index(e, &j->rec, p, &x, &ix, err);
+	}
+	eng_ents_free(&x);
+	if (rc < 0)
+		goto fail;
+	mem = ix->type->memory_bytes(ix);
+	pthread_rwlock_wrlock(&p->ilock);       /* waits for searches */
+	old = p->ix;
+	p->ix = ix;
+	pthread_rwlock_unlock(&p->ilock);
+	idx_free(old);
+	eng_mem_adjust(e, (int64_t)mem - (int64_t)p->mem_bytes);
+	p->mem_bytes = mem;
+	snprintf(p->ix_text, sizeof(p->ix_text), "%s", j->text);
+	return 0;
+fail:
+	idx_free(ix);
+	mfs_log(MFS_LOG_ERROR,
+		"index of partition %s stored but not swapped in (old index kept until reload): %s",
+		p->name, err ? err->msg : "");
+	return rc;
+}
+
+static void job_free(struct job *j)
+{
+	for (size_t i = 0; i < j->n; i++) {
+		idx_free(j->jp[i].ix);
+		mfs_buf_fini(&j->jp[i].blob);
+		eng_part_unref(j->jp[i].p);
+	}
+	free(j->jp);
+	eng_coll_unref(j->c);
+	free(j);
+}
+
+static int job_run(struct job *j, struct mfs_err *err)
+{
+	struct eng *e = j->e;
+	struct eng_coll *c = j->c;
+	int rc = 0;
+
+	for (size_t i = 0; i < j->n && rc == 0; i++) {
+		rc = build_part(j, &j->jp[i], err);
+		progress_fn(j, 100);
+		j->cur = NULL;
+	}
+	if (rc == 0) {
+		pthread_mutex_lock(&e->wmu);
+		rc = store_write(e->st, commit_txn, j, err);
+		if (rc == 0) {
+			pthread_rwlock_wrlock(&e->cat);
+			snprintf(c->rec.index, sizeof(c->rec.index), "%s",
+				 j->text);
+			pthread_rwlock_unlock(&e->cat);
+		}
+		pthread_mutex_unlock(&e->wmu);
+	}
+	for (size_t i = 0; i < j->n; i++) {
+		struct job_part *q = &j->jp[i];
+		struct mfs_err serr = { 0 };
+
+		pthread_mutex_lock(&q->p->wmu);
+		if (rc == 0 && !q->gone)
+			swap_part(j, q, &serr);
+		q->p->building = false;
+		q->p->nbdel = 0;
+		pthread_mutex_unlock(&q->p->wmu);
+	}
+	pthread_mutex_lock(&c->bmu);
+	c->building = false;
+	c->build_state = rc == 0 ? ENG_BUILD_FINISHED : ENG_BUILD_FAILED;
+	snprintf(c->build_msg, sizeof(c->build_msg), "%s",
+		 rc == 0 || !err ? "" : err->msg);
+	atomic_store(&c->build_progress, 100);
+	pthread_mutex_unlock(&c->bmu);
+	return rc;
+}
+
+static void *job_main(void *arg)
+{
+	struct job *j = arg;
+	struct mfs_err err = { 0 };
+
+	if (job_run(j, &err) < 0)
+		mfs_log(MFS_LOG_ERROR, "index build of %s failed: %s",
+			j->c->name, err.msg);
+	job_free(j);
+	return NULL;
+}
+
+/* Keys `cat index` shows that are not build parameters: accepted (so that
+ * `cat index > index` works) and ignored. */
+static bool shown_only(const char *k)
+{
+	return strcmp(k, "state") == 0 || strcmp(k, "progress") == 0 ||
+	       strcmp(k, "fail_reason") == 0;
+}
+
+int eng_index_set(struct eng *e, const char *coll, const struct mfs_kv *params,
+		  bool wait, struct mfs_err *err)
+{
+	struct job *j;
+	struct mfs_kv p2;
+	struct idx_info info;
+	const char *tname, *metric;
+	bool drop;
+	int rc;
+
+	j = calloc(1, sizeof(*j));
+	if (!j)
+		return mfs_errf(err, -ENOMEM, "out of memory");
+	j->e = e;
+	rc = eng_lookup(e, coll, NULL, &j->c, NULL, &j->rec, err);
+	if (rc < 0) {
+		free(j);
+		return rc;
+	}
+	tname = mfs_kv_get(params, "index_type");
+	if (!tname || !*tname) {
+		rc = mfs_errf(err, -EINVAL,
+			      "index_type is required, expected one of FLAT, IVF_FLAT, IVF_SQ8, IVF_PQ, HNSW, BIN_FLAT, BIN_IVF_FLAT");
+		goto fail;
+	}
+	j->t = idx_lookup(tname);
+	if (!j->t) {
+		rc = mfs_errf(err, -EINVAL, "invalid index type: %s", tname);
+		goto fail;
+	}
+	if (j->rec.dim == 0) {
+		rc = mfs_errf(err, -EINVAL,
+			      "dim is not set: write the schema or insert first");
+		goto fail;
+	}
+	drop = j->t == &idx_flat_type || j->t == eng_default_type(
+		(enum vec_type)j->rec.vtype);
+	if (drop)
+		j->t = eng_default_type((enum vec_type)j->rec.vtype);
+	if (j->t->binary != (j->rec.vtype == VEC_BINARY)) {
+		rc = mfs_errf(err, -EINVAL,
+			      "index type %s does not apply to %s",
+			      j->t->name,
+			      vec_type_name((enum vec_type)j->rec.vtype));
+		goto fail;
+	}
+	metric = mfs_kv_get(params, "metric_type");
+	if (metric) {
+		enum vec_metric m;
+
+		if (vec_metric_parse(metric, &m) < 0 ||
+		    m != (enum vec_metric)j->rec.metric) {
+			rc = mfs_errf(err, -EINVAL,
+				      "metric type not match: expected=%s, actual=%s",
+				      vec_metric_name((enum vec_metric)j->rec.metric),
+				      metric);
+			goto fail;
+		}
+	}
+	mfs_kv_init(&p2);
+	for (size_t i = 0; i < params->n; i++) {
+		const char *k = params->item[i].key;
+
+		if (strcmp(k, "metric_type") == 0 || shown_only(k))
+			continue;
+		if (strcmp(k, "index_type") == 0) {
+			mfs_kv_set(&p2, k, j->t->name, NULL);
+			continue;
+		}
+		mfs_kv_set(&p2, k, params->item[i].val, NULL);
+	}
+	eng_rec_info(e, &j->rec, &info);
+	rc = j->t->check(&info, &p2, &j->canon, err);
+	if (rc < 0)
+		goto fail;
+	mfs_kv_del(&j->canon, "metric_type");
+	if (!drop) {
+		if (!mfs_kv_get(&j->canon, "index_type")) {
+			/* Keep index_type first. */
+			struct mfs_kv t;
+
+			mfs_kv_init(&t);
+			mfs_kv_set(&t, "index_type", j->t->name, NULL);
+			for (size_t i = 0; i < j->canon.n; i++)
+				mfs_kv_set(&t, j->canon.item[i].key,
+					   j->canon.item[i].val, NULL);
+			j->canon = t;
+		}
+		rc = eng_kv_to_itext(&j->canon, j->text, sizeof(j->text), err);
+		if (rc < 0)
+			goto fail;
+	}
+	{
+		struct eng_part **v;
+		size_t n;
+
+		rc = eng_parts_get(e, j->c, &v, &n);
+		if (rc < 0) {
+			rc = mfs_errf(err, rc, "out of memory");
+			goto fail;
+		}
+		j->jp = calloc(n ? n : 1, sizeof(*j->jp));
+		if (!j->jp) {
+			eng_parts_put(v, n);
+			rc = mfs_errf(err, -ENOMEM, "out of memory");
+			goto fail;
+		}
+		j->n = n;
+		pthread_rwlock_rdlock(&e->cat);
+		for (size_t i = 0; i < n; i++) {
+			double w = (double)v[i]->count + 1;
+
+			j->jp[i].p = v[i];
+			j->jp[i].w0 = j->wtotal;
+			j->jp[i].w = w;
+			mfs_buf_init(&j->jp[i].blob, SIZE_MAX);
+			j->wtotal += w;
+		}
+		pthread_rwlock_unlock(&e->cat);
+		free(v);                /* the references moved to j->jp */
+	}
+	pthread_mutex_lock(&j->c->bmu);
+	if (j->c->building) {
+		pthread_mutex_unlock(&j->c->bmu);
+		rc = mfs_errf(err, -EBUSY,
+			      "an index build of collection %s is in progress",
+			      coll);
+		goto fail;
+	}
+	j->c->building = true;
+	j->c->build_state = ENG_BUILD_INPROGRESS;
+	snprintf(j->c->build_text, sizeof(j->c->build_text), "%s",
+		 drop ? "" : j->text);
+	atomic_store(&j->c->build_progress, 0);
+	pthread_mutex_unlock(&j->c->bmu);
+	if (wait) {
+		rc = job_run(j, err);
+		job_free(j);
+		return rc;
+	}
+	rc = eng_bg_start(e, job_main, j);
+	if (rc < 0) {
+		rc = job_run(j, err);   /* no thread: build inline */
+		job_free(j);
+	}
+	return rc;
+
+fail:
+	job_free(j);
+	return rc;
+}
+
+int eng_index_get(struct eng *e, const char *coll, struct mfs_kv *out,
+		  struct mfs_err *err)
+{
+	struct store_coll rec;
+	struct eng_coll *c;
+	struct mfs_kv canon, r;
+	const struct idx_type *t;
+	char msg[MFS_ERR_MSG_MAX] = "";
+	int state, rc;
+	unsigned progress;
+
+	rc = eng_lookup(e, coll, NULL, &c, NULL, &rec, err);
+	if (rc < 0)
+		return rc;
+	pthread_mutex_lock(&c->bmu);
+	state = c->build_state;
+	if (c->building)
+		snprintf(rec.index, sizeof(rec.index), "%s", c->build_text);
+	else if (state == ENG_BUILD_FAILED)
+		snprintf(msg, sizeof(msg), "%s", c->build_msg);
+	progress = state == ENG_BUILD_INPROGRESS
+			   ? atomic_load(&c->build_progress) : 100;
+	pthread_mutex_unlock(&c->bmu);
+	eng_coll_unref(c);
+	rc = eng_rec_index(&rec, &t, &canon, err);
+	if (rc < 0)
+		return rc;
+	mfs_kv_init(&r);
+	mfs_kv_set(&r, "index_type", t->name, NULL);
+	mfs_kv_set(&r, "metric_type",
+		   vec_metric_name((enum vec_metric)rec.metric), NULL);
+	for (size_t i = 0; i < canon.n; i++)
+		if (strcmp(canon.item[i].key, "index_type") != 0)
+			mfs_kv_set(&r, canon.item[i].key, canon.item[i].val,
+				   NULL);
+	mfs_kv_set(&r, "state", state == ENG_BUILD_INPROGRESS ? "InProgress"
+				: state == ENG_BUILD_FAILED ? "Failed"
+							     : "Finished",
+		   NULL);
+	char pbuf[16];
+	snprintf(pbuf, sizeof(pbuf), "%u", progress);
+	mfs_kv_set(&r, "progress", pbuf, NULL);
+	if (msg[0])
+		mfs_kv_set(&r, "fail_reason", msg, NULL);
+	*out = r;
+	return 0;
+}

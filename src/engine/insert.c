@@ -1,0 +1,645 @@
+/* insert.c - inserting, deleting, counting and reading entities.
+ *
+ * Insert: validate the rows, then under part->wmu and e->wmu run one
+ * store_write that assigns ids (from the collection's next_id), appends the
+ * entities (store_ent_insert: EEXIST aborts everything) and rewrites the
+ * collection record (next_id, and dim when it was 0).  After the commit the
+ * cache takes the new record and count, and, if the partition is loaded,
+ * the vectors go into its index under its write lock before eng_insert
+ * returns (SPEC §4: Strong consistency).  part->wmu is what keeps a load
+ * from missing them: a load holds it for its whole read.
+ *
+ * Delete: the same with every partition concerned locked in pid order;
+ * the removed ids also go to part->bdel while an index build runs, so the
+ * build's result drops them before it is swapped in.
+ */
+#include "engine/engine_int.h"
+
+#include <errno.h>
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "base/log.h"
+
+static size_t row_line(const struct eng_rows *rows, size_t i)
+{
+	return rows->line ? rows->line[i] : i + 1;
+}
+
+int eng_check_dim(enum vec_type vt, uint32_t dim, struct mfs_err *err)
+{
+	if (vt == VEC_BINARY) {
+		if (dim == 0 || dim % 8 || dim > ENG_DIM_MAX)
+			return mfs_errf(err, -EINVAL,
+					"invalid dimension: expected a multiple of 8 in [8, %d] for BINARY_VECTOR, got %u",
+					ENG_DIM_MAX, dim);
+		return 0;
+	}
+	if (dim < 2 || dim > ENG_DIM_MAX)
+		return mfs_errf(err, -EINVAL,
+				"invalid dimension: expected an integer in [2, %d], got %u",
+				ENG_DIM_MAX, dim);
+	return 0;
+}
+
+struct ins_arg {
+	struct eng *e;
+	struct eng_coll *c;
+	struct eng_part *p;
+	const struct eng_rows *rows;
+	int64_t *ids;                   /* rows->n, filled in the txn */
+	int64_t first_id;
+	bool any_auto;
+	struct store_coll rec;          /* out: record after the insert */
+	struct store_part sp;           /* out: partition after the insert */
+};
+
+static int ins_txn(struct store_txn *txn, void *arg, struct mfs_err *err)
+{
+	struct ins_arg *a = arg;
+	const struct eng_rows *rows = a->rows;
+	char name[STORE_NAME_MAX + 1];
+	size_t dup = 0;
+	int rc;
+
+	/* Under e->wmu the name cannot change (rename takes it too). */
+	pthread_rwlock_rdlock(&a->e->cat);
+	snprintf(name, sizeof(name), "%s", a->c->name);
+	pthread_rwlock_unlock(&a->e->cat);
+	rc = store_coll_get(txn, name, &a->rec);
+	if (rc < 0)
+		return mfs_errf(err, rc, "collection not found[collection=%s]",
+				name);
+	if (a->rec.dim == 0) {
+		/* SPEC §3: no schema written, the first insert sets dim. */
+		if (rows->vtype != (enum vec_type)a->rec.vtype &&
+		    !a->rec.metric_set)
+			a->rec.metric = rows->vtype == VEC_BINARY ? VEC_HAMMING
+								  : VEC_L2;
+		if (!vec_metric_fits((enum vec_metric)a->rec.metric,
+				     rows->vtype))
+			return mfs_errf(err, -EINVAL,
+					"line %zu: vector type mismatch, expected %s, got %s",
+					row_line(rows, 0),
+					vec_type_name((enum vec_type)a->rec.vtype),
+					vec_type_name(rows->vtype));
+		a->rec.vtype = (uint8_t)rows->vtype;
+		a->rec.dim = rows->dim;
+	} else if (rows->vtype != (enum vec_type)a->rec.vtype) {
+		return mfs_errf(err, -EINVAL,
+				"line %zu: vector type mismatch, expected %s, got %s",
+				row_line(rows, 0),
+				vec_type_name((enum vec_type)a->rec.vtype),
+				vec_type_name(rows->vtype));
+	} else if (rows->dim != a->rec.dim) {
+		return mfs_errf(err, -EINVAL,
+				"line %zu: vector dimension mismatch, expected %u, got %u",
+				row_line(rows, 0), a->rec.dim, rows->dim);
+	}
+	a->any_auto = false;
+	for (size_t i = 0; i < rows->n; i++) {
+		if (rows->has_id && rows->has_id[i]) {
+			int64_t id = rows->ids[i];
+
+			a->ids[i] = id;
+			if (id >= 0 && (uint64_t)id >= a->rec.next_id &&
+			    id < INT64_MAX)
+				a->rec.next_id = (uint64_t)id + 1;
+		} else {
+			if (a->rec.next_id >= (uint64_t)INT64_MAX)
+				return mfs_errf(err, -EINVAL,
+						"line %zu: auto ids exhausted",
+						row_line(rows, i));
+			a->ids[i] = (int64_t)a->rec.next_id++;
+			if (!a->any_auto)
+				a->first_id = a->ids[i];
+			a->any_auto = true;
+		}
+	}
+	rc = store_part_get(txn, a->c->cid, a->p->name, &a->sp);
+	if (rc < 0)
+		return mfs_errf(err, rc, "partition not found[partition=%s]",
+				a->p->name);
+	rc = store_ent_insert(txn, &a->sp, a->ids, rows->vecs,
+			      vec_bytes(rows->vtype, rows->dim), rows->n, &dup);
+	if (rc == -EEXIST)
+		return mfs_errf(err, rc,
+				"duplicate primary key: id %lld at line %zu already exists",
+				(long long)a->ids[dup < rows->n ? dup : 0],
+				row_line(rows, dup < rows->n ? dup : 0));
+	if (rc < 0)
+		return mfs_errf(err, rc, "cannot insert into partition %s",
+				a->p->name);
+	rc = store_coll_put(txn, name, &a->rec);
+	if (rc < 0)
+		return mfs_errf(err, rc, "cannot update collection %s", name);
+	return 0;
+}
+
+static int check_rows(const struct eng_rows *rows, struct mfs_err *err)
+{
+	int rc = eng_check_dim(rows->vtype, rows->dim, err);
+
+	if (rc < 0)
+		return mfs_err_prefix(err, rc, "line %zu", row_line(rows, 0));
+	if (rows->vtype == VEC_FLOAT) {
+		const float *v = rows->vecs;
+
+		for (size_t i = 0; i < rows->n; i++)
+			for (uint32_t j = 0; j < rows->dim; j++)
+				if (!isfinite(v[i * rows->dim + j]))
+					return mfs_errf(err, -EINVAL,
+							"line %zu: vector holds NaN or Inf at position %u",
+							row_line(rows, i), j + 1);
+	}
+	return 0;
+}
+
+/* Add vectors to a loaded partition's index (caller holds p->wmu). */
+static int part_add(struct eng *e, struct eng_part *p,
+		    const struct store_coll *rec, const int64_t *ids,
+		    const void *vecs, size_t n, struct mfs_err *err)
+{
+	int rc = 0;
+
+	if (atomic_load(&p->state) != ENG_LOADED)
+		return 0;
+	pthread_rwlock_wrlock(&p->ilock);
+	if (!p->ix) {
+		/* Loaded while the collection had no dim yet. */
+		const struct idx_type *t;
+		struct mfs_kv canon;
+		struct idx_info info;
+
+		eng_rec_info(e, rec, &info);
+		rc = eng_rec_index(rec, &t, &canon, err);
+		if (rc == 0)
+			rc = t->build(&info, &canon, ids, vecs, n, NULL, &p->ix,
+				      err);
+	} else {
+		rc = p->ix->type->add(p->ix, ids, vecs, n, err);
+	}
+	if (rc == 0) {
+		size_t m = p->ix->type->memory_bytes(p->ix);
+
+		eng_mem_adjust(e, (int64_t)m - (int64_t)p->mem_bytes);
+		p->mem_bytes = m;
+	}
+	pthread_rwlock_unlock(&p->ilock);
+	return rc;
+}
+
+int eng_insert(struct eng *e, const char *coll, const char *part,
+	       const struct eng_rows *rows, int64_t *first_id,
+	       struct mfs_err *err)
+{
+	struct ins_arg a = { .e = e, .rows = rows };
+	int rc;
+
+	if (!part)
+		part = ENG_DEFAULT_PARTITION;
+	rc = eng_lookup(e, coll, part, &a.c, &a.p, NULL, err);
+	if (rc < 0)
+		return rc;
+	if (rows->n == 0)
+		goto unref;
+	rc = check_rows(rows, err);
+	if (rc < 0)
+		goto unref;
+	a.ids = malloc(rows->n * sizeof(*a.ids));
+	if (!a.ids) {
+		rc = mfs_errf(err, -ENOMEM, "out of memory");
+		goto unref;
+	}
+	pthread_mutex_lock(&a.p->wmu);
+	pthread_mutex_lock(&e->wmu);
+	if (a.p->dropped)
+		rc = mfs_errf(err, -ENOENT, "partition not found[partition=%s]",
+			      part);
+	else
+		rc = store_write(e->st, ins_txn, &a, err);
+	if (rc == 0) {
+		pthread_rwlock_wrlock(&e->cat);
+		a.c->rec = a.rec;
+		a.p->count = a.sp.count;
+		pthread_rwlock_unlock(&e->cat);
+	}
+	pthread_mutex_unlock(&e->wmu);
+	if (rc == 0) {
+		rc = part_add(e, a.p, &a.rec, a.ids, rows->vecs, rows->n, err);
+		if (rc < 0) {
+			mfs_log(MFS_LOG_ERROR,
+				"insert into %s/%s: stored but not searchable until reloaded: %s",
+				coll, part, err ? err->msg : "");
+			rc = mfs_err_prefix(err, rc,
+					    "entities stored but not loaded");
+		}
+	}
+	pthread_mutex_unlock(&a.p->wmu);
+	if (rc == 0 && first_id && a.any_auto)
+		*first_id = a.first_id;
+	free(a.ids);
+unref:
+	eng_part_unref(a.p);
+	eng_coll_unref(a.c);
+	return rc;
+}
+
+/* ---- delete ---- */
+
+struct del_pair {
+	uint32_t pid;
+	int64_t id;
+};
+
+struct del_arg {
+	uint32_t cid, only_pid;
+	const int64_t *ids;
+	size_t n;
+	struct eng_part **parts;        /* locked */
+	size_t nparts;
+	struct del_pair *out;           /* n slots */
+	size_t nout;
+	bool foreign;                   /* hit a partition not locked */
+};
+
+static void del_cb(void *arg, uint32_t pid, int64_t id)
+{
+	struct del_arg *a = arg;
+	bool known = false;
+
+	for (size_t i = 0; i < a->nparts; i++)
+		if (a->parts[i]->pid == pid)
+			known = true;
+	if (!known)
+		a->foreign = true;
+	if (a->nout < a->n)
+		a->out[a->nout++] = (struct del_pair){ pid, id };
+}
+
+static int del_txn(struct store_txn *txn, void *arg, struct mfs_err *err)
+{
+	struct del_arg *a = arg;
+	size_t nd = 0;
+	int rc;
+
+	a->nout = 0;
+	a->foreign = false;
+	rc = store_ent_delete(txn, a->cid, a->only_pid, a->ids, a->n, del_cb,
+			      a, &nd);
+	if (rc < 0)
+		return mfs_errf(err, rc, "cannot delete entities");
+	if (a->foreign)
+		return -EAGAIN;         /* a partition created meanwhile */
+	return 0;
+}
+
+static int lock_parts(struct eng *e, struct eng_coll *c, struct eng_part *only,
+		      struct eng_part ***parts, size_t *n)
+{
+	int rc;
+
+	if (only) {
+		*parts = malloc(sizeof(**parts));
+		if (!*parts)
+			return -ENOMEM;
+		eng_part_ref(only);
+		(*parts)[0] = only;
+		*n = 1;
+	} else {
+		rc = eng_parts_get(e, c, parts, n);
+		if (rc < 0)
+			return rc;
+	}
+	for (size_t i = 0; i < *n; i++)
+		pthread_mutex_lock(&(*parts)[i]->wmu);
+	return 0;
+}
+
+static void unlock_parts(struct eng_part **parts, size_t n)
+{
+	for (size_t i = n; i > 0; i--)
+		pthread_mutex_unlock(&parts[i - 1]->wmu);
+	eng_parts_put(parts, n);
+}
+
+static int cmp_pair(const void *x, const void *y)
+{
+	const struct del_pair *a = x, *b = y;
+
+	if (a->pid != b->pid)
+		return a->pid < b->pid ? -1 : 1;
+	return (a->id > b->id) - (a->id < b->id);
+}
+
+/* Drop deleted ids from loaded indexes (caller holds each p->wmu). */
+static void del_apply(struct eng *e, struct del_arg *a)
+{
+	int64_t *ids = malloc((a->nout ? a->nout : 1) * sizeof(*ids));
+
+	qsort(a->out, a->nout, sizeof(*a->out), cmp_pair);
+	for (size_t i = 0; i < a->nparts; i++) {
+		struct eng_part *p = a->parts[i];
+		size_t m = 0;
+
+		for (size_t j = 0; j < a->nout; j++)
+			if (a->out[j].pid == p->pid) {
+				if (ids)
+					ids[m] = a->out[j].id;
+				m++;
+			}
+		if (m == 0 || !ids)
+			continue;
+		if (p->building) {
+			if (p->nbdel + m > p->capbdel) {
+				size_t cap = (p->nbdel + m) * 2;
+				int64_t *nb = realloc(p->bdel,
+						      cap * sizeof(*nb));
+
+				if (nb) {
+					p->bdel = nb;
+					p->capbdel = cap;
+				}
+			}
+			if (p->nbdel + m <= p->capbdel) {
+				memcpy(p->bdel + p->nbdel, ids,
+				       m * sizeof(*ids));
+				p->nbdel += m;
+			} else {
+				/* The build will fail its swap. */
+				p->nbdel = SIZE_MAX;
+			}
+		}
+		pthread_rwlock_wrlock(&p->ilock);
+		if (p->ix)
+			p->ix->type->remove(p->ix, ids, m);
+		pthread_rwlock_unlock(&p->ilock);
+	}
+	free(ids);
+}
+
+int eng_delete(struct eng *e, const char *coll, const char *part,
+	       const int64_t *ids, size_t n, size_t *ndeleted,
+	       struct mfs_err *err)
+{
+	struct eng_coll *c;
+	struct eng_part *p = NULL;
+	struct del_arg a = { .ids = ids, .n = n };
+	int rc;
+
+	rc = eng_lookup(e, coll, part, &c, &p, NULL, err);
+	if (rc < 0)
+		return rc;
+	a.cid = c->cid;
+	a.only_pid = p ? p->pid : 0;
+	if (n == 0) {
+		if (ndeleted)
+			*ndeleted = 0;
+		goto unref;
+	}
+	a.out = malloc(n * sizeof(*a.out));
+	if (!a.out) {
+		rc = mfs_errf(err, -ENOMEM, "out of memory");
+		goto unref;
+	}
+	for (;;) {
+		rc = lock_parts(e, c, p, &a.parts, &a.nparts);
+		if (rc < 0) {
+			rc = mfs_errf(err, rc, "out of memory");
+			break;
+		}
+		pthread_mutex_lock(&e->wmu);
+		rc = store_write(e->st, del_txn, &a, err);
+		if (rc == 0) {
+			pthread_rwlock_wrlock(&e->cat);
+			for (size_t i = 0; i < a.nout; i++) {
+				struct eng_part *q =
+					eng_part_by_pid(c, a.out[i].pid);
+
+				if (q && q->count)
+					q->count--;
+			}
+			pthread_rwlock_unlock(&e->cat);
+		}
+		pthread_mutex_unlock(&e->wmu);
+		if (rc == 0)
+			del_apply(e, &a);
+		unlock_parts(a.parts, a.nparts);
+		if (rc != -EAGAIN || p)
+			break;
+		mfs_err_clear(err);
+	}
+	if (rc == 0 && ndeleted)
+		*ndeleted = a.nout;
+	free(a.out);
+unref:
+	eng_part_unref(p);
+	eng_coll_unref(c);
+	return rc;
+}
+
+/* ---- reading ---- */
+
+int eng_count(struct eng *e, const char *coll, const char *part,
+	      uint64_t *out, struct mfs_err *err)
+{
+	struct eng_coll *c;
+	uint64_t n = 0;
+
+	pthread_rwlock_rdlock(&e->cat);
+	c = eng_coll_find(e, coll);
+	if (!c) {
+		pthread_rwlock_unlock(&e->cat);
+		return mfs_errf(err, -ENOENT,
+				"collection not found[collection=%s]", coll);
+	}
+	if (part) {
+		struct eng_part *p = eng_part_find(c, part);
+
+		if (!p) {
+			pthread_rwlock_unlock(&e->cat);
+			return mfs_errf(err, -ENOENT,
+					"partition not found[partition=%s]",
+					part);
+		}
+		n = p->count;
+	} else {
+		for (size_t i = 0; i < c->nparts; i++)
+			n += c->parts[i]->count;
+	}
+	pthread_rwlock_unlock(&e->cat);
+	*out = n;
+	return 0;
+}
+
+struct get_arg {
+	uint32_t cid;
+	int64_t id;
+	uint32_t pid;
+	void *vec;
+	size_t vb;
+};
+
+static int get_txn(struct store_txn *txn, void *arg, struct mfs_err *err)
+{
+	struct get_arg *a = arg;
+	int rc = store_ent_get(txn, a->cid, a->id, &a->pid, a->vec, a->vb);
+
+	if (rc == -ENOENT)
+		return mfs_errf(err, rc, "entity %lld not found",
+				(long long)a->id);
+	if (rc < 0)
+		return mfs_errf(err, rc, "cannot read entity %lld",
+				(long long)a->id);
+	return 0;
+}
+
+int eng_entity_read(struct eng *e, uint32_t cid, int64_t id, void *vec,
+		    size_t vb, uint32_t *pid, struct mfs_err *err)
+{
+	struct get_arg a = { .cid = cid, .id = id, .vec = vec, .vb = vb };
+	int rc = store_read(e->st, get_txn, &a, err);
+
+	if (rc == 0 && pid)
+		*pid = a.pid;
+	return rc;
+}
+
+int eng_entity_get(struct eng *e, const char *coll, int64_t id, void *vec,
+		   char *part, struct mfs_err *err)
+{
+	struct eng_coll *c;
+	struct store_coll rec;
+	uint32_t pid = 0;
+	int rc;
+
+	rc = eng_lookup(e, coll, NULL, &c, NULL, &rec, err);
+	if (rc < 0)
+		return rc;
+	if (rec.dim == 0) {
+		rc = mfs_errf(err, -ENOENT, "entity %lld not found",
+			      (long long)id);
+		goto unref;
+	}
+	rc = eng_entity_read(e, c->cid, id, vec,
+			     vec_bytes((enum vec_type)rec.vtype, rec.dim), &pid,
+			     err);
+	if (rc == 0 && part) {
+		pthread_rwlock_rdlock(&e->cat);
+		struct eng_part *p = eng_part_by_pid(c, pid);
+		snprintf(part, STORE_NAME_MAX + 1, "%s", p ? p->name : "");
+		pthread_rwlock_unlock(&e->cat);
+	}
+unref:
+	eng_coll_unref(c);
+	return rc;
+}
+
+/* ---- scan ---- */
+
+struct scan_arg {
+	struct eng_part **parts;
+	size_t nparts;
+	struct eng_cursor cur;          /* working copy */
+	size_t max, given;
+	int (*cb)(void *arg, int64_t id, const void *vec);
+	void *cbarg;
+	int cbrc;
+};
+
+static int scan_cb(void *arg, uint64_t seq, int64_t id, const void *vec,
+		   size_t vb)
+{
+	struct scan_arg *a = arg;
+	int rc = a->cb(a->cbarg, id, vec);
+
+	if (rc) {
+		a->cbrc = rc;
+		a->cur.seq = seq;       /* not consumed */
+		return rc;
+	}
+	a->cur.seq = seq + 1;
+	a->given++;
+	return 0;
+}
+
+static int scan_txn(struct store_txn *txn, void *arg, struct mfs_err *err)
+{
+	struct scan_arg *a = arg;
+
+	for (size_t i = 0; i < a->nparts && a->given < a->max; i++) {
+		struct eng_part *p = a->parts[i];
+		uint64_t next = 0;
+		int rc;
+
+		if (p->pid < a->cur.pid)
+			continue;
+		if (p->pid > a->cur.pid) {
+			a->cur.pid = p->pid;
+			a->cur.seq = 0;
+		}
+		rc = store_ent_scan(txn, p->pid, a->cur.seq, a->max - a->given,
+				    scan_cb, a, &next);
+		if (a->cbrc)
+			return a->cbrc;
+		if (rc < 0)
+			return mfs_errf(err, rc, "cannot read partition %s",
+					p->name);
+		if (next != UINT64_MAX) {
+			a->cur.seq = next;
+			return 0;
+		}
+		/* End of this partition: go on with the next one. */
+		a->cur.pid = p->pid + 1;
+		a->cur.seq = 0;
+	}
+	if (a->given < a->max)
+		a->cur.done = true;
+	else {
+		/* Stopped exactly at max: done when no partition remains. */
+		bool more = false;
+
+		for (size_t i = 0; i < a->nparts; i++)
+			if (a->parts[i]->pid >= a->cur.pid)
+				more = true;
+		a->cur.done = !more;
+	}
+	return 0;
+}
+
+int eng_scan(struct eng *e, const char *coll, const char *part,
+	     struct eng_cursor *cur, size_t max,
+	     int (*cb)(void *arg, int64_t id, const void *vec),
+	     void *arg, struct mfs_err *err)
+{
+	struct eng_coll *c;
+	struct eng_part *p = NULL;
+	struct scan_arg a = { .cur = *cur, .max = max, .cb = cb, .cbarg = arg };
+	int rc;
+
+	if (cur->done)
+		return 0;
+	rc = eng_lookup(e, coll, part, &c, &p, NULL, err);
+	if (rc < 0)
+		return rc;
+	if (p) {
+		a.parts = &p;
+		a.nparts = 1;
+	} else {
+		rc = eng_parts_get(e, c, &a.parts, &a.nparts);
+		if (rc < 0) {
+			rc = mfs_errf(err, rc, "out of memory");
+			goto unref;
+		}
+	}
+	rc = store_read(e->st, scan_txn, &a, err);
+	if (rc == 0 || rc == a.cbrc)
+		*cur = a.cur;
+	if (!p)
+		eng_parts_put(a.parts, a.nparts);
+unref:
+	eng_part_unref(p);
+	eng_coll_unref(c);
+	return rc;
+}

@@ -1,0 +1,607 @@
+/* load.c - loading partitions into memory, releasing them, load state.
+ *
+ * A load holds part->wmu from start to end, so inserts and deletes into
+ * the partition wait for it and none is missed (engine_int.h: lock order).
+ * Steps: charge the index type's estimate of the partition against
+ * memory_limit (-ENOMEM past it), set state Loading, read the entities in
+ * chunks of ENG_SCAN_CHUNK (one read txn each, progress rising with them),
+ * restore the collection's index from its blob (or build it when there is
+ * none or the blob does not fit), publish it under part->ilock, set state
+ * Loaded and persist store_part.loaded = 1 so the next eng_open loads it
+ * again (SPEC §5).  A release takes part->ilock for writing, which waits
+ * for every search holding it for reading, then frees.
+ */
+#include "engine/engine_int.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "base/log.h"
+
+/* ---- reading entities ---- */
+
+void eng_ents_free(struct eng_ents *x)
+{
+	free(x->ids);
+	free(x->vecs);
+	memset(x, 0, sizeof(*x));
+}
+
+static int ents_reserve(struct eng_ents *x, size_t n)
+{
+	if (n <= x->cap)
+		return 0;
+	size_t cap = x->cap ? x->cap : 1024;
+	while (cap < n)
+		cap *= 2;
+	int64_t *ids = realloc(x->ids, cap * sizeof(*ids));
+	if (!ids)
+		return -ENOMEM;
+	x->ids = ids;
+	uint8_t *v = realloc(x->vecs, cap * (x->vec_bytes ? x->vec_bytes : 1));
+	if (!v)
+		return -ENOMEM;
+	x->vecs = v;
+	x->cap = cap;
+	return 0;
+}
+
+struct rd_arg {
+	struct eng_ents *x;
+	uint32_t pid;
+	uint64_t from, to;
+	size_t n0;                      /* x->n at the start of the txn */
+	uint64_t next;
+	bool stop;
+};
+
+static int rd_cb(void *arg, uint64_t seq, int64_t id, const void *vec,
+		 size_t vb)
+{
+	struct rd_arg *a = arg;
+	struct eng_ents *x = a->x;
+
+	if (seq >= a->to) {
+		a->stop = true;
+		return 1;
+	}
+	if (vb != x->vec_bytes)
+		return -EIO;
+	if (ents_reserve(x, x->n + 1) < 0)
+		return -ENOMEM;
+	x->ids[x->n] = id;
+	memcpy(x->vecs + x->n * x->vec_bytes, vec, vb);
+	x->n++;
+	return 0;
+}
+
+static int rd_txn(struct store_txn *txn, void *arg, struct mfs_err *err)
+{
+	struct rd_arg *a = arg;
+	int rc;
+
+	a->x->n = a->n0;
+	a->stop = false;
+	rc = store_ent_scan(txn, a->pid, a->from, ENG_SCAN_CHUNK, rd_cb, a,
+			    &a->next);
+	if (a->stop)
+		return 0;
+	if (rc == -ENOMEM)
+		return mfs_errf(err, rc, "out of memory reading partition");
+	if (rc == -EIO)
+		return mfs_errf(err, rc, "corrupt entity in partition: wrong vector size");
+	if (rc < 0)
+		return mfs_errf(err, rc, "cannot read partition");
+	return 0;
+}
+
+int eng_ents_read(struct eng *e, uint32_t pid, size_t vec_bytes,
+		  uint64_t from_seq, uint64_t to_seq, struct eng_ents *out,
+		  atomic_uint *progress, uint64_t expect, struct mfs_err *err)
+{
+	struct rd_arg a = { .x = out, .pid = pid, .from = from_seq,
+			    .to = to_seq };
+	int rc;
+
+	out->vec_bytes = vec_bytes;
+	if (expect && ents_reserve(out, expect) < 0)
+		return mfs_errf(err, -ENOMEM, "out of memory reading partition");
+	for (;;) {
+		a.n0 = out->n;
+		rc = store_read(e->st, rd_txn, &a, err);
+		if (rc < 0)
+			return rc;
+		if (progress && expect) {
+			uint64_t pct = (uint64_t)out->n * 90 / expect;
+
+			atomic_store(progress, (unsigned)(pct > 90 ? 90 : pct));
+		}
+		if (a.stop || a.next == UINT64_MAX)
+			break;
+		a.from = a.next;
+	}
+	out->next_seq = a.stop ? to_seq : a.next;
+	return 0;
+}
+
+/* ---- persistence of the load flag ---- */
+
+struct persist_arg {
+	struct eng_part *p;
+	bool loaded;
+};
+
+static int persist_txn(struct store_txn *txn, void *arg, struct mfs_err *err)
+{
+	struct persist_arg *a = arg;
+	struct store_part sp;
+	int rc = store_part_get(txn, a->p->cid, a->p->name, &sp);
+
+	if (rc < 0)
+		return mfs_errf(err, rc, "partition not found[partition=%s]",
+				a->p->name);
+	if (sp.loaded == (uint8_t)a->loaded)
+		return 0;
+	sp.loaded = (uint8_t)a->loaded;
+	rc = store_part_put(txn, &sp);
+	if (rc < 0)
+		return mfs_errf(err, rc, "cannot update partition %s",
+				a->p->name);
+	return 0;
+}
+
+int eng_part_persist_loaded(struct eng *e, struct eng_part *p, bool loaded,
+			    struct mfs_err *err)
+{
+	struct persist_arg a = { .p = p, .loaded = loaded };
+
+	return eng_write(e, persist_txn, &a, err);
+}
+
+/* ---- load ---- */
+
+struct blob_arg {
+	uint32_t pid;
+	void *data;
+	size_t len;
+};
+
+static int blob_txn(struct store_txn *txn, void *arg, struct mfs_err *err)
+{
+	struct blob_arg *a = arg;
+	int rc = store_blob_get(txn, a->pid, &a->data, &a->len);
+
+	if (rc < 0)
+		return mfs_errf(err, rc, "cannot read the index of partition");
+	return 0;
+}
+
+static uint64_t part_need(struct eng *e, const struct store_coll *rec,
+			  uint64_t count)
+{
+	const struct idx_type *t;
+	struct mfs_kv canon;
+	struct idx_info info;
+
+	if (rec->dim == 0)
+		return 0;
+	if (eng_rec_index(rec, &t, &canon, NULL) < 0)
+		t = eng_default_type((enum vec_type)rec->vtype);
+	eng_rec_info(e, rec, &info);
+	return t->estimate_bytes(&info, &canon, (size_t)count);
+}
+
+static int mem_reserve(struct eng *e, uint64_t need, const char *what,
+		       struct mfs_err *err)
+{
+	int rc = 0;
+
+	pthread_mutex_lock(&e->memmu);
+	if (e->mem_used + need > e->memory_limit) {
+		char n[32], l[32], u[32];
+
+		eng_fmt_bytes(need, n, sizeof(n));
+		eng_fmt_bytes(e->memory_limit, l, sizeof(l));
+		eng_fmt_bytes(e->mem_used, u, sizeof(u));
+		rc = mfs_errf(err, -ENOMEM,
+			      "load %s failed: memory not enough: need %s, limit %s, in use %s",
+			      what, n, l, u);
+	} else {
+		e->mem_used += need;
+	}
+	pthread_mutex_unlock(&e->memmu);
+	return rc;
+}
+
+/* Build or restore the index of one partition from its entities. */
+int eng_part_make_index(struct eng *e, const struct store_coll *rec,
+			struct eng_part *p, const struct eng_ents *x,
+			struct idx **out, struct mfs_err *err)
+{
+	const struct idx_type *t;
+	struct mfs_kv canon;
+	struct idx_info info;
+	struct blob_arg b = { .pid = p->pid };
+	int rc;
+
+	eng_rec_info(e, rec, &info);
+	rc = eng_rec_index(rec, &t, &canon, err);
+	if (rc < 0)
+		return rc;
+	if (t->save) {
+		rc = store_read(e->st, blob_txn, &b, err);
+		if (rc < 0)
+			return rc;
+	}
+	if (b.data && b.len) {
+		rc = t->restore(&info, &canon, b.data, b.len, x->ids, x->vecs,
+				x->n, out, err);
+		free(b.data);
+		if (rc != -EINVAL)
+			return rc;
+		mfs_log(MFS_LOG_WARN,
+			"partition %s: saved %s index unusable (%s), rebuilding",
+			p->name, t->name, err ? err->msg : "");
+		mfs_err_clear(err);
+	}
+	rc = t->build(&info, &canon, x->ids, x->vecs, x->n, NULL, out, err);
+	if (rc == -EINVAL && t != eng_default_type(info.vtype)) {
+		/* E.g. too few vectors to train: serve exact search. */
+		mfs_log(MFS_LOG_WARN, "partition %s: cannot build %s (%s), using %s",
+			p->name, t->name, err ? err->msg : "",
+			eng_default_type(info.vtype)->name);
+		mfs_err_clear(err);
+		t = eng_default_type(info.vtype);
+		mfs_kv_init(&canon);
+		mfs_kv_set(&canon, "index_type", t->name, NULL);
+		rc = t->build(&info, &canon, x->ids, x->vecs, x->n, NULL, out,
+			      err);
+	}
+	return rc;
+}
+
+int eng_part_load_locked(struct eng *e, struct eng_coll *c, struct eng_part *p,
+			 struct mfs_err *err)
+{
+	struct store_coll rec;
+	struct eng_ents x = { 0 };
+	struct idx *ix = NULL;
+	uint64_t count, need;
+	size_t mem = 0;
+	bool dropped;
+	int rc;
+
+	if (atomic_load(&p->state) == ENG_LOADED)
+		return 0;
+	pthread_rwlock_rdlock(&e->cat);
+	rec = c->rec;
+	count = p->count;
+	dropped = p->dropped;
+	pthread_rwlock_unlock(&e->cat);
+	if (dropped)
+		return mfs_errf(err, -ENOENT, "partition not found[partition=%s]",
+				p->name);
+	need = part_need(e, &rec, count);
+	rc = mem_reserve(e, need, "partition", err);
+	if (rc < 0)
+		goto fail;
+	atomic_store(&p->progress, 0);
+	atomic_store(&p->state, ENG_LOADING);
+	if (rec.dim) {
+		rc = eng_ents_read(e, p->pid,
+				   vec_bytes((enum vec_type)rec.vtype, rec.dim),
+				   0, UINT64_MAX, &x, &p->progress, count, err);
+		if (rc == 0)
+			rc = eng_part_make_index(e, &rec, p, &x, &ix, err);
+		eng_ents_free(&x);
+		if (rc < 0)
+			goto fail_mem;
+		mem = ix->type->memory_bytes(ix);
+	}
+	rc = eng_part_persist_loaded(e, p, true, err);
+	if (rc < 0)
+		goto fail_mem;
+	pthread_rwlock_wrlock(&p->ilock);
+	p->ix = ix;
+	pthread_rwlock_unlock(&p->ilock);
+	eng_mem_adjust(e, (int64_t)mem - (int64_t)need);
+	p->mem_bytes = mem;
+	snprintf(p->ix_text, sizeof(p->ix_text), "%s", rec.index);
+	p->reload_pending = false;
+	atomic_store(&p->progress, 100);
+	atomic_store(&p->state, ENG_LOADED);
+	return 0;
+
+fail_mem:
+	idx_free(ix);
+	eng_mem_adjust(e, -(int64_t)need);
+fail:
+	atomic_store(&p->progress, 0);
+	atomic_store(&p->state, ENG_NOTLOAD);
+	p->reload_pending = false;
+	return rc;
+}
+
+/* Release p (caller holds p->wmu). */
+static int part_release_locked(struct eng *e, struct eng_part *p,
+			       struct mfs_err *err)
+{
+	struct idx *ix;
+	bool was = atomic_load(&p->state) != ENG_NOTLOAD || p->reload_pending;
+	int rc;
+
+	pthread_rwlock_wrlock(&p->ilock);       /* waits for searches */
+	ix = p->ix;
+	p->ix = NULL;
+	atomic_store(&p->state, ENG_NOTLOAD);
+	atomic_store(&p->progress, 0);
+	pthread_rwlock_unlock(&p->ilock);
+	idx_free(ix);
+	eng_mem_adjust(e, -(int64_t)p->mem_bytes);
+	p->mem_bytes = 0;
+	p->reload_pending = false;
+	if (!was || p->dropped)
+		return 0;
+	rc = eng_part_persist_loaded(e, p, false, err);
+	return rc;
+}
+
+int eng_load(struct eng *e, const char *coll, const char *part,
+	     unsigned replica_number, struct mfs_err *err)
+{
+	struct eng_coll *c;
+	struct eng_part *p = NULL, **parts = NULL;
+	size_t n = 0, i;
+	bool *mine = NULL;
+	int rc;
+
+	if (replica_number > 1)
+		return mfs_errf(err, -EINVAL,
+				"only support to load 1 replica on a standalone node, got replica_number=%u",
+				replica_number);
+	rc = eng_lookup(e, coll, part, &c, &p, NULL, err);
+	if (rc < 0)
+		return rc;
+	if (p) {
+		pthread_mutex_lock(&p->wmu);
+		rc = eng_part_load_locked(e, c, p, err);
+		pthread_mutex_unlock(&p->wmu);
+		goto unref;
+	}
+	rc = eng_parts_get(e, c, &parts, &n);
+	if (rc < 0) {
+		rc = mfs_errf(err, rc, "out of memory");
+		goto unref;
+	}
+	mine = calloc(n ? n : 1, sizeof(*mine));
+	if (!mine) {
+		rc = mfs_errf(err, -ENOMEM, "out of memory");
+		goto put;
+	}
+	/* Check the whole collection first so the message names its size. */
+	{
+		uint64_t need = 0;
+		struct store_coll rec;
+
+		pthread_rwlock_rdlock(&e->cat);
+		rec = c->rec;
+		for (i = 0; i < n; i++)
+			if (atomic_load(&parts[i]->state) != ENG_LOADED)
+				need += part_need(e, &rec, parts[i]->count);
+		pthread_rwlock_unlock(&e->cat);
+		rc = mem_reserve(e, need, "collection", err);
+		if (rc < 0)
+			goto put;
+		eng_mem_adjust(e, -(int64_t)need);      /* each charges its own */
+	}
+	for (i = 0; i < n && rc == 0; i++) {
+		pthread_mutex_lock(&parts[i]->wmu);
+		if (atomic_load(&parts[i]->state) != ENG_LOADED) {
+			rc = eng_part_load_locked(e, c, parts[i], err);
+			mine[i] = rc == 0;
+		}
+		pthread_mutex_unlock(&parts[i]->wmu);
+	}
+	if (rc < 0) {
+		/* SPEC §7: a failed operation changes nothing. */
+		for (i = 0; i < n; i++)
+			if (mine[i]) {
+				pthread_mutex_lock(&parts[i]->wmu);
+				part_release_locked(e, parts[i], NULL);
+				pthread_mutex_unlock(&parts[i]->wmu);
+			}
+	}
+put:
+	free(mine);
+	eng_parts_put(parts, n);
+unref:
+	eng_part_unref(p);
+	eng_coll_unref(c);
+	return rc;
+}
+
+int eng_release(struct eng *e, const char *coll, const char *part,
+		struct mfs_err *err)
+{
+	struct eng_coll *c;
+	struct eng_part *p = NULL, **parts = NULL;
+	size_t n = 0;
+	int rc;
+
+	rc = eng_lookup(e, coll, part, &c, &p, NULL, err);
+	if (rc < 0)
+		return rc;
+	if (p) {
+		parts = &p;
+		n = 1;
+	} else {
+		rc = eng_parts_get(e, c, &parts, &n);
+		if (rc < 0) {
+			rc = mfs_errf(err, rc, "out of memory");
+			goto unref;
+		}
+	}
+	for (size_t i = 0; i < n; i++) {
+		int r;
+
+		pthread_mutex_lock(&parts[i]->wmu);
+		r = part_release_locked(e, parts[i], err);
+		pthread_mutex_unlock(&parts[i]->wmu);
+		if (r < 0 && rc == 0)
+			rc = r;
+	}
+	if (!p)
+		eng_parts_put(parts, n);
+unref:
+	eng_part_unref(p);
+	eng_coll_unref(c);
+	return rc;
+}
+
+int eng_state(struct eng *e, const char *coll, const char *part,
+	      enum eng_state *state, unsigned *progress, struct mfs_err *err)
+{
+	struct eng_coll *c;
+	enum eng_state s;
+	unsigned pr;
+
+	pthread_rwlock_rdlock(&e->cat);
+	c = eng_coll_find(e, coll);
+	if (!c) {
+		pthread_rwlock_unlock(&e->cat);
+		return mfs_errf(err, -ENOENT,
+				"collection not found[collection=%s]", coll);
+	}
+	if (part) {
+		struct eng_part *p = eng_part_find(c, part);
+
+		if (!p) {
+			pthread_rwlock_unlock(&e->cat);
+			return mfs_errf(err, -ENOENT,
+					"partition not found[partition=%s]",
+					part);
+		}
+		s = (enum eng_state)atomic_load(&p->state);
+		pr = s == ENG_LOADED ? 100
+		     : s == ENG_LOADING ? atomic_load(&p->progress) : 0;
+	} else {
+		/* SPEC §5: Loaded only when every partition is loaded,
+		 * Loading while any is loading, else NotLoad. */
+		bool all = true, any_loading = false;
+		unsigned sum = 0;
+
+		for (size_t i = 0; i < c->nparts; i++) {
+			enum eng_state ps = (enum eng_state)atomic_load(
+				&c->parts[i]->state);
+
+			all &= ps == ENG_LOADED;
+			any_loading |= ps == ENG_LOADING;
+			sum += ps == ENG_LOADED ? 100
+			       : ps == ENG_LOADING
+				 ? atomic_load(&c->parts[i]->progress) : 0;
+		}
+		s = all ? ENG_LOADED : any_loading ? ENG_LOADING : ENG_NOTLOAD;
+		pr = s == ENG_LOADED ? 100
+		     : s == ENG_NOTLOAD ? 0
+		     : (unsigned)(sum / (c->nparts ? c->nparts : 1));
+	}
+	pthread_rwlock_unlock(&e->cat);
+	if (state)
+		*state = s;
+	if (progress)
+		*progress = pr;
+	return 0;
+}
+
+/* ---- reload at eng_open ---- */
+
+struct reload_item {
+	struct eng_coll *c;
+	struct eng_part *p;
+};
+
+struct reload_arg {
+	struct eng *e;
+	struct reload_item *v;
+	size_t n;
+};
+
+static void *reload_main(void *arg)
+{
+	struct reload_arg *a = arg;
+	struct eng *e = a->e;
+
+	for (size_t i = 0; i < a->n; i++) {
+		struct eng_part *p = a->v[i].p;
+		struct mfs_err err = { 0 };
+
+		pthread_mutex_lock(&p->wmu);
+		if (p->reload_pending) {
+			if (atomic_load(&e->closing)) {
+				/* Keep the persisted flag: the next open
+				 * loads it. */
+				p->reload_pending = false;
+				atomic_store(&p->state, ENG_NOTLOAD);
+			} else if (eng_part_load_locked(e, a->v[i].c, p,
+							&err) < 0) {
+				mfs_log(MFS_LOG_ERROR,
+					"reload of %s/%s failed: %s",
+					a->v[i].c->name, p->name, err.msg);
+			}
+		}
+		pthread_mutex_unlock(&p->wmu);
+		eng_part_unref(p);
+		eng_coll_unref(a->v[i].c);
+	}
+	free(a->v);
+	free(a);
+	return NULL;
+}
+
+int eng_reload_start(struct eng *e, struct mfs_err *err)
+{
+	struct reload_arg *a = calloc(1, sizeof(*a));
+	size_t cap = 0;
+	int rc;
+
+	if (!a)
+		return mfs_errf(err, -ENOMEM, "out of memory");
+	a->e = e;
+	pthread_rwlock_rdlock(&e->cat);
+	for (size_t i = 0; i < e->ncolls; i++)
+		for (size_t j = 0; j < e->colls[i]->nparts; j++) {
+			struct eng_part *p = e->colls[i]->parts[j];
+
+			if (!p->reload_pending)
+				continue;
+			if (a->n == cap) {
+				size_t nc = cap ? cap * 2 : 8;
+				struct reload_item *nv =
+					realloc(a->v, nc * sizeof(*nv));
+				if (!nv) {
+					/* Only eng_open runs: no lock needed. */
+					p->reload_pending = false;
+					atomic_store(&p->state, ENG_NOTLOAD);
+					continue;
+				}
+				a->v = nv;
+				cap = nc;
+			}
+			eng_coll_ref(e->colls[i]);
+			eng_part_ref(p);
+			a->v[a->n++] = (struct reload_item){ e->colls[i], p };
+		}
+	pthread_rwlock_unlock(&e->cat);
+	if (a->n == 0) {
+		free(a->v);
+		free(a);
+		return 0;
+	}
+	rc = eng_bg_start(e, reload_main, a);
+	if (rc < 0) {
+		/* Load inline rather than fail the open. */
+		reload_main(a);
+	}
+	return 0;
+}

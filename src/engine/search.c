@@ -1,0 +1,324 @@
+/* search.c - search fan-out over loaded partitions and merge.
+ *
+ * Under e->cat (read) the partitions are resolved (SPEC §6: a collection
+ * search covers its loaded partitions, nothing loaded is ENODATA, a
+ * partition still loading is EAGAIN) and referenced; the catalog lock is
+ * dropped before any computation.  Each partition's index is then searched
+ * under its part->ilock in read mode for k + offset hits (the index splits
+ * batches over the pool), hits are merged per query through a bounded
+ * heap on the internal score (smaller is better), offset hits are dropped,
+ * and scores become Milvus distances (vec_score_to_distance).
+ */
+#include "engine/engine_int.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+void eng_result_free(struct eng_result *r)
+{
+	if (!r)
+		return;
+	free(r->count);
+	free(r->ids);
+	free(r->dist);
+	memset(r, 0, sizeof(*r));
+}
+
+/* Parameters a search may carry.  The query-level ones (k, offset,
+ * partitions, format, ...) are the caller's; they are accepted here so a
+ * caller may pass the whole list. */
+static const char *const known_params[] = {
+	"ef", "nprobe", "metric_type", "k", "limit", "top_k", "offset",
+	"partitions", "format", "id", "round_decimal", "radius",
+	"range_filter", "ignore_growing", NULL,
+};
+
+static int check_params(const struct store_coll *rec, const struct mfs_kv *kv,
+			struct mfs_err *err)
+{
+	if (!kv)
+		return 0;
+	for (size_t i = 0; i < kv->n; i++) {
+		const char *key = kv->item[i].key;
+		size_t j;
+
+		for (j = 0; known_params[j]; j++)
+			if (strcmp(key, known_params[j]) == 0)
+				break;
+		if (!known_params[j])
+			return mfs_errf(err, -EINVAL,
+					"invalid search parameter: %s", key);
+		if (strcmp(key, "metric_type") == 0) {
+			enum vec_metric m;
+
+			if (vec_metric_parse(kv->item[i].val, &m) < 0 ||
+			    m != (enum vec_metric)rec->metric)
+				return mfs_errf(err, -EINVAL,
+						"metric type not match: expected=%s, actual=%s",
+						vec_metric_name((enum vec_metric)rec->metric),
+						kv->item[i].val);
+		}
+	}
+	return 0;
+}
+
+static int part_usable(struct eng_part *p, struct mfs_err *err)
+{
+	int s = atomic_load(&p->state);
+
+	if (s == ENG_LOADING)
+		return mfs_errf(err, -EAGAIN,
+				"partition is loading[partition=%s], progress %u%%",
+				p->name, atomic_load(&p->progress));
+	if (s != ENG_LOADED)
+		return mfs_errf(err, -ENODATA,
+				"partition not loaded[partition=%s]", p->name);
+	return 0;
+}
+
+/* Resolve and reference the partitions to search (under e->cat). */
+static int resolve(struct eng *e, struct eng_coll *c, struct eng_part *only,
+		   const struct eng_query *q, struct eng_part ***out,
+		   size_t *nout, struct mfs_err *err)
+{
+	struct eng_part **v;
+	size_t n = 0;
+	int rc = 0;
+
+	pthread_rwlock_rdlock(&e->cat);
+	v = calloc(c->nparts + q->nparts + 1, sizeof(*v));
+	if (!v) {
+		pthread_rwlock_unlock(&e->cat);
+		return mfs_errf(err, -ENOMEM, "out of memory");
+	}
+	if (only) {
+		rc = part_usable(only, err);
+		if (rc == 0)
+			v[n++] = only;
+	} else if (q->nparts) {
+		for (size_t i = 0; i < q->nparts && rc == 0; i++) {
+			struct eng_part *p = eng_part_find(c, q->parts[i]);
+			bool dup = false;
+
+			if (!p) {
+				rc = mfs_errf(err, -ENOENT,
+					      "partition not found[partition=%s]",
+					      q->parts[i]);
+				break;
+			}
+			rc = part_usable(p, err);
+			for (size_t j = 0; j < n; j++)
+				dup |= v[j] == p;
+			if (rc == 0 && !dup)
+				v[n++] = p;
+		}
+	} else {
+		bool loading = false;
+
+		for (size_t i = 0; i < c->nparts; i++) {
+			int s = atomic_load(&c->parts[i]->state);
+
+			if (s == ENG_LOADING)
+				loading = true;
+			else if (s == ENG_LOADED)
+				v[n++] = c->parts[i];
+		}
+		if (loading)
+			rc = mfs_errf(err, -EAGAIN,
+				      "collection is loading[collection=%s]",
+				      c->name);
+		else if (n == 0)
+			rc = mfs_errf(err, -ENODATA,
+				      "collection not loaded[collection=%s]",
+				      c->name);
+	}
+	if (rc == 0)
+		for (size_t i = 0; i < n; i++)
+			eng_part_ref(v[i]);
+	pthread_rwlock_unlock(&e->cat);
+	if (rc < 0) {
+		free(v);
+		return rc;
+	}
+	*out = v;
+	*nout = n;
+	return 0;
+}
+
+struct merge {
+	size_t nq, K;
+	struct vec_topk *tk;            /* nq */
+	float *score;                   /* nq * K */
+	int64_t *id;                    /* nq * K */
+};
+
+static int merge_init(struct merge *m, size_t nq, size_t K)
+{
+	m->nq = nq;
+	m->K = K;
+	m->tk = calloc(nq, sizeof(*m->tk));
+	m->score = malloc(nq * K * sizeof(*m->score));
+	m->id = malloc(nq * K * sizeof(*m->id));
+	if (!m->tk || !m->score || !m->id)
+		return -ENOMEM;
+	for (size_t i = 0; i < nq; i++)
+		vec_topk_init(&m->tk[i], K, m->score + i * K, m->id + i * K);
+	return 0;
+}
+
+static void merge_fini(struct merge *m)
+{
+	free(m->tk);
+	free(m->score);
+	free(m->id);
+}
+
+/* Search one partition and push its hits (caller holds nothing). */
+static int search_part(struct eng_part *p, const void *qv, size_t nq,
+		       size_t K, const struct eng_query *q, struct merge *m,
+		       struct idx_hits *h, struct mfs_err *err)
+{
+	int rc = 0;
+
+	pthread_rwlock_rdlock(&p->ilock);
+	if (atomic_load(&p->state) != ENG_LOADED) {
+		/* Released between resolve and now. */
+		rc = mfs_errf(err, -ENODATA, "partition not loaded[partition=%s]",
+			      p->name);
+		goto unlock;
+	}
+	if (!p->ix)
+		goto unlock;            /* loaded while empty (dim 0) */
+	if (p->ix->type->check_search) {
+		rc = p->ix->type->check_search(p->ix, q->params, K, err);
+		if (rc < 0)
+			goto unlock;
+	}
+	h->k = K;
+	rc = idx_search(p->ix, qv, nq, q->params, h, err);
+	if (rc < 0)
+		goto unlock;
+	for (size_t i = 0; i < nq; i++) {
+		size_t c = h->count[i] < K ? h->count[i] : K;
+
+		for (size_t j = 0; j < c; j++)
+			vec_topk_push(&m->tk[i], h->score[i * K + j],
+				      h->id[i * K + j]);
+	}
+unlock:
+	pthread_rwlock_unlock(&p->ilock);
+	return rc;
+}
+
+int eng_search(struct eng *e, const char *coll, const char *part,
+	       const struct eng_query *q, struct eng_result *out,
+	       struct mfs_err *err)
+{
+	struct eng_coll *c;
+	struct eng_part *only = NULL, **parts = NULL;
+	struct store_coll rec;
+	struct eng_result r = { 0 };
+	struct merge m = { 0 };
+	struct idx_hits h = { 0 };
+	void *byid = NULL;
+	const void *qv;
+	size_t nparts = 0, nq, K, vb;
+	int rc;
+
+	if (q->k < 1 || q->k > ENG_K_MAX)
+		return mfs_errf(err, -EINVAL,
+				"topk [%zu] is invalid, it should be in range [1, %d]",
+				q->k, ENG_K_MAX);
+	if (q->offset > ENG_K_MAX - q->k)
+		return mfs_errf(err, -EINVAL,
+				"topk [%zu] + offset [%zu] is invalid, it should be in range [1, %d]",
+				q->k, q->offset, ENG_K_MAX);
+	if (!q->by_id && q->nq == 0)
+		return mfs_errf(err, -EINVAL, "no query vector");
+	rc = eng_lookup(e, coll, part, &c, &only, &rec, err);
+	if (rc < 0)
+		return rc;
+	rc = check_params(&rec, q->params, err);
+	if (rc < 0)
+		goto unref;
+	if (!q->by_id && q->dim && rec.dim && q->dim != rec.dim) {
+		rc = mfs_errf(err, -EINVAL,
+			      "vector dimension mismatch, expected %u, got %u",
+			      rec.dim, q->dim);
+		goto unref;
+	}
+	rc = resolve(e, c, only, q, &parts, &nparts, err);
+	if (rc < 0)
+		goto unref;
+	nq = q->by_id ? 1 : q->nq;
+	K = q->k + q->offset;
+	vb = vec_bytes((enum vec_type)rec.vtype, rec.dim);
+	qv = q->vecs;
+	if (q->by_id) {
+		if (rec.dim == 0) {
+			rc = mfs_errf(err, -ENOENT, "entity %lld not found",
+				      (long long)q->id);
+			goto put;
+		}
+		byid = malloc(vb);
+		if (!byid) {
+			rc = mfs_errf(err, -ENOMEM, "out of memory");
+			goto put;
+		}
+		rc = eng_entity_read(e, c->cid, q->id, byid, vb, NULL, err);
+		if (rc < 0)
+			goto put;
+		qv = byid;
+	}
+	r.nq = nq;
+	r.k = q->k;
+	r.count = calloc(nq, sizeof(*r.count));
+	r.ids = malloc(nq * q->k * sizeof(*r.ids));
+	r.dist = malloc(nq * q->k * sizeof(*r.dist));
+	h.count = calloc(nq, sizeof(*h.count));
+	h.score = malloc(nq * K * sizeof(*h.score));
+	h.id = malloc(nq * K * sizeof(*h.id));
+	if (!r.count || !r.ids || !r.dist || !h.count || !h.score || !h.id ||
+	    merge_init(&m, nq, K) < 0) {
+		rc = mfs_errf(err, -ENOMEM,
+			      "out of memory for %zu queries of %zu hits", nq, K);
+		goto put;
+	}
+	if (rec.dim) {
+		for (size_t i = 0; i < nparts && rc == 0; i++)
+			rc = search_part(parts[i], qv, nq, K, q, &m, &h, err);
+		if (rc < 0)
+			goto put;
+	}
+	for (size_t i = 0; i < nq; i++) {
+		struct vec_topk *t = &m.tk[i];
+		size_t got;
+
+		vec_topk_sort(t);
+		got = t->n > q->offset ? t->n - q->offset : 0;
+		if (got > q->k)
+			got = q->k;
+		r.count[i] = got;
+		for (size_t j = 0; j < got; j++) {
+			r.ids[i * q->k + j] = t->id[q->offset + j];
+			r.dist[i * q->k + j] = vec_score_to_distance(
+				(enum vec_metric)rec.metric,
+				t->score[q->offset + j]);
+		}
+	}
+	*out = r;
+	memset(&r, 0, sizeof(r));
+put:
+	eng_result_free(&r);
+	merge_fini(&m);
+	free(h.count);
+	free(h.score);
+	free(h.id);
+	free(byid);
+	eng_parts_put(parts, nparts);
+unref:
+	eng_part_unref(only);
+	eng_coll_unref(c);
+	return rc;
+}
