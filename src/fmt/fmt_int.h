@@ -34,6 +34,12 @@ int fmt_batch_set_dim(struct fmt_batch *b, uint32_t dim);
  * -2 (NaN or infinite), -3 (out of float32 range).  Never reads outside
  * [s, e).  *out is written on 0 only. */
 int fmt_parse_float(const char *s, const char *e, float *out);
+/* The fast path of fmt_parse_float: scan a plain decimal at s (not past e)
+ * and stop after it: 0 with *out and *endp set, or -1 when the number
+ * needs fmt_parse_float (not decimal, too many digits, a rare rounding
+ * case) or there is no number at s. */
+int fmt_scan_float(const char *s, const char *e, float *out,
+		   const char **endp);
 /* Parse the token [s, e) as an int64 (optional sign, decimal digits).
  * 0 or -1. */
 int fmt_parse_i64(const char *s, const char *e, int64_t *out);

@@ -26,14 +26,14 @@ static const double pow10_tab[23] = {
 
 static int slow_float(const char *s, const char *e, float *out)
 {
-	char small[64], *copy = small, *end;
+	char small[64], *heap = NULL, *copy = small, *end;
 	size_t n = (size_t)(e - s);
 	float v;
 	int rc = 0;
 
 	if (n >= sizeof(small)) {
-		copy = malloc(n + 1);
-		if (!copy)
+		copy = heap = malloc(n + 1);
+		if (!heap)
 			return -1;
 	}
 	memcpy(copy, s, n);
@@ -46,45 +46,38 @@ static int slow_float(const char *s, const char *e, float *out)
 		rc = -2;
 	else if (isinf(v))
 		rc = errno == ERANGE ? -3 : -2;
-	if (copy != small)
-		free(copy);
+	free(heap);
 	if (rc == 0)
 		*out = v;
 	return rc;
 }
 
-int fmt_parse_float(const char *s, const char *e, float *out)
+int fmt_scan_float(const char *s, const char *e, float *out, const char **endp)
 {
-	const char *p = s;
-	bool neg = false, any = false;
-	uint64_t m = 0;
-	int nd = 0, exp10 = 0;
+	const char *p = s, *d0;
+	uint64_t m = 0, bits;
+	int nd, exp10;
+	bool neg;
 	double d;
-	uint64_t bits;
 
-	if (p < e && (*p == '-' || *p == '+'))
-		neg = *p++ == '-';
-	for (; p < e && *p >= '0' && *p <= '9'; p++) {
-		any = true;
-		if (m == 0 && *p == '0')
-			continue;
-		if (++nd > 19)
-			return slow_float(s, e, out);
+	if (p == e)
+		return -1;
+	neg = *p == '-';
+	p += (*p == '-') | (*p == '+');         /* branch-free: signs are random */
+	for (d0 = p; p < e && (unsigned)(*p - '0') < 10; p++)
 		m = m * 10 + (uint64_t)(*p - '0');
-	}
+	nd = (int)(p - d0);
+	exp10 = 0;
 	if (p < e && *p == '.') {
-		for (p++; p < e && *p >= '0' && *p <= '9'; p++) {
-			any = true;
-			exp10--;
-			if (m == 0 && *p == '0')
-				continue;
-			if (++nd > 19)
-				return slow_float(s, e, out);
+		const char *f0 = ++p;
+
+		for (; p < e && (unsigned)(*p - '0') < 10; p++)
 			m = m * 10 + (uint64_t)(*p - '0');
-		}
+		exp10 = -(int)(p - f0);
+		nd -= exp10;
 	}
-	if (!any)
-		return slow_float(s, e, out);   /* inf, nan, junk */
+	if (nd == 0 || nd > 19)                 /* no digits; m may have wrapped */
+		return -1;
 	if (p < e && (*p == 'e' || *p == 'E')) {
 		bool eneg = false;
 		int x = 0;
@@ -92,30 +85,39 @@ int fmt_parse_float(const char *s, const char *e, float *out)
 		p++;
 		if (p < e && (*p == '-' || *p == '+'))
 			eneg = *p++ == '-';
-		if (p == e || *p < '0' || *p > '9')
+		if (p == e || (unsigned)(*p - '0') >= 10)
 			return -1;
-		for (; p < e && *p >= '0' && *p <= '9'; p++)
+		for (; p < e && (unsigned)(*p - '0') < 10; p++)
 			if (x < 100000)
 				x = x * 10 + (*p - '0');
 		exp10 += eneg ? -x : x;
 	}
-	if (p != e)
-		return slow_float(s, e, out);   /* hex floats, junk */
 	if (m == 0) {
 		*out = neg ? -0.0f : 0.0f;
+		*endp = p;
 		return 0;
 	}
 	if (m > (1ull << 53) || exp10 < -22 || exp10 > 22)
-		return slow_float(s, e, out);
+		return -1;
 	d = (double)m;
 	d = exp10 < 0 ? d / pow10_tab[-exp10] : d * pow10_tab[exp10];
 	if (d > FLT_MAX || d < FLT_MIN)
-		return slow_float(s, e, out);
+		return -1;
 	memcpy(&bits, &d, sizeof(bits));
 	if ((bits & 0x1fffffffu) == 0x10000000u)       /* a float midpoint */
-		return slow_float(s, e, out);
+		return -1;
 	*out = neg ? -(float)d : (float)d;
+	*endp = p;
 	return 0;
+}
+
+int fmt_parse_float(const char *s, const char *e, float *out)
+{
+	const char *end;
+
+	if (fmt_scan_float(s, e, out, &end) == 0 && end == e)
+		return 0;
+	return slow_float(s, e, out);   /* inf, nan, hex, long, rare, junk */
 }
 
 int fmt_parse_i64(const char *s, const char *e, int64_t *out)

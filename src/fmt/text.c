@@ -90,9 +90,16 @@ static int float_list(struct ctx *c, const char *p, const char *e, char close,
 		goto done;
 	}
 	for (;;) {
-		const char *t = p;
+		const char *t = p, *q;
 		float v;
 
+		/* fast path: a plain decimal followed by a separator */
+		if (fmt_scan_float(p, e, &v, &q) == 0 &&
+		    (q == e || *q == ' ' || *q == ',' || *q == '\t' ||
+		     (close && *q == close) || fmt_isspace((unsigned char)*q))) {
+			p = q;
+			goto have;
+		}
 		while (p < e && !fmt_isspace((unsigned char)*p) && *p != ',' &&
 		       !(close && *p == close))
 			p++;
@@ -115,6 +122,7 @@ static int float_list(struct ctx *c, const char *p, const char *e, char close,
 			return mfs_errf(c->err, -EINVAL,
 					"line %zu: not a number: '%s'", c->line, ex);
 		}
+have:
 		if (n < cap)
 			dst[n] = v;
 		n++;
@@ -509,6 +517,7 @@ static int parse_line(struct ctx *c, const char *s, const char *e)
 	rc = vec_value(c, body, e, false, &endp);
 	if (rc)
 		return rc;
+	endp = skipws(endp, e);
 	if (endp != e)
 		return fail_tok(c, "expected end of line after ']'", endp, e);
 	return commit(c, has_id, id);
