@@ -44,6 +44,11 @@ static void setup(void)
 
 static void teardown(void)
 {
+	char mnt[400];
+
+	/* test_disk_full's tmpfs, if an assertion left it mounted */
+	snprintf(mnt, sizeof(mnt), "%s/small", tmp_root);
+	umount2(mnt, MNT_DETACH);
 	nftw(tmp_root, rm_cb, 16, FTW_DEPTH | FTW_PHYS);
 }
 
