@@ -25,7 +25,7 @@
 
 #include "store/store.h"
 
-static char tmp_root[256];
+static char tmp_root[300];
 static char db_dir[512];
 
 static int rm_cb(const char *path, const struct stat *sb, int flag,
@@ -35,12 +35,7 @@ static int rm_cb(const char *path, const struct stat *sb, int flag,
 	return remove(path);
 }
 
-static void setup(void)
-{
-	snprintf(tmp_root, sizeof(tmp_root), "/tmp/test_store.XXXXXX");
-	ck_assert_ptr_nonnull(mkdtemp(tmp_root));
-	snprintf(db_dir, sizeof(db_dir), "%s/db", tmp_root);
-}
+static char suite_root[256];    /* made by main(), removed by main() */
 
 static void teardown(void)
 {
@@ -50,6 +45,13 @@ static void teardown(void)
 	snprintf(mnt, sizeof(mnt), "%s/small", tmp_root);
 	umount2(mnt, MNT_DETACH);
 	nftw(tmp_root, rm_cb, 16, FTW_DEPTH | FTW_PHYS);
+}
+
+static void setup(void)
+{
+	snprintf(tmp_root, sizeof(tmp_root), "%s/case.XXXXXX", suite_root);
+	ck_assert_ptr_nonnull(mkdtemp(tmp_root));
+	snprintf(db_dir, sizeof(db_dir), "%s/db", tmp_root);
 }
 
 static struct store *open_db(uint64_t mapsize)
@@ -1283,7 +1285,16 @@ int main(void)
 	SRunner *sr = srunner_create(store_suite());
 	int failed;
 
+	/* A failed assertion ends a forked test case before its teardown:
+	 * every case works under suite_root, which goes at the end. */
+	snprintf(suite_root, sizeof(suite_root), "/tmp/test_store.XXXXXX");
+	if (!mkdtemp(suite_root)) {
+		perror("mkdtemp");
+		return EXIT_FAILURE;
+	}
 	srunner_run_all(sr, CK_NORMAL);
+	snprintf(tmp_root, sizeof(tmp_root), "%s", suite_root);
+	teardown();
 	failed = srunner_ntests_failed(sr);
 	srunner_free(sr);
 	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
