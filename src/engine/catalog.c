@@ -27,7 +27,7 @@ static struct eng_part *part_new(const char *name, const struct store_part *sp)
 	atomic_init(&p->state, ENG_NOTLOAD);
 	atomic_init(&p->progress, 0);
 	pthread_mutex_init(&p->wmu, NULL);
-	pthread_rwlock_init(&p->ilock, NULL);
+	eng_rwlock_init(&p->ilock);
 	return p;
 }
 

@@ -16,6 +16,20 @@
 
 #include "base/log.h"
 
+void eng_rwlock_init(pthread_rwlock_t *l)
+{
+	pthread_rwlockattr_t a;
+
+	/* glibc's default prefers readers: a steady stream of searches would
+	 * starve an insert waiting for part->ilock.  Prefer writers (the
+	 * engine never takes a read lock recursively). */
+	pthread_rwlockattr_init(&a);
+	pthread_rwlockattr_setkind_np(&a,
+		PTHREAD_RWLOCK_PREFER_WRITER_NONRECURSIVE_NP);
+	pthread_rwlock_init(l, &a);
+	pthread_rwlockattr_destroy(&a);
+}
+
 static void opts_defaults(const struct eng_opts *o, struct eng *e)
 {
 	long cores = sysconf(_SC_NPROCESSORS_ONLN);
@@ -46,7 +60,7 @@ int eng_open(struct store *st, const struct eng_opts *opts, struct eng **out,
 	e->st = st;
 	opts_defaults(opts, e);
 	pthread_mutex_init(&e->wmu, NULL);
-	pthread_rwlock_init(&e->cat, NULL);
+	eng_rwlock_init(&e->cat);
 	pthread_mutex_init(&e->memmu, NULL);
 	pthread_mutex_init(&e->bgmu, NULL);
 	atomic_init(&e->closing, false);

@@ -201,6 +201,8 @@ int eng_entity_read(struct eng *e, uint32_t cid, int64_t id, void *vec,
 int eng_bg_start(struct eng *e, void *(*fn)(void *), void *arg);
 /* Run a store_write under e->wmu. */
 int eng_write(struct eng *e, store_fn fn, void *arg, struct mfs_err *err);
+/* A writer-preferring rwlock (no reader recursion allowed). */
+void eng_rwlock_init(pthread_rwlock_t *l);
 /* "41.0 MiB" */
 void eng_fmt_bytes(uint64_t n, char *buf, size_t cap);
 

@@ -1085,6 +1085,55 @@ START_TEST(test_index)
 }
 END_TEST
 
+/* Partitions with no or few entities still get (or fall back from) the
+ * index; loaded empty ones keep serving inserts. */
+START_TEST(test_index_small_parts)
+{
+	const char *types[] = { "IVF_FLAT", "IVF_SQ8", "IVF_PQ", "HNSW",
+				"FLAT" };
+	float *v = rand_vecs(300, 8);
+	struct mfs_kv kv;
+	struct eng_result r;
+
+	OK(eng_coll_create(eng, "book", &err));
+	OK(eng_part_create(eng, "book", "tiny", &err));
+	OK(eng_part_create(eng, "book", "big", &err));
+	ck_assert_int_eq(insert("book", "tiny", v, 3, 8, NULL, NULL), 0);
+	ck_assert_int_eq(insert("book", "big", v + 3 * 8, 290, 8, NULL, NULL),
+			 0);
+	OK(eng_load(eng, "book", NULL, 1, &err));
+	for (size_t t = 0; t < sizeof(types) / sizeof(types[0]); t++) {
+		if (!idx_lookup(types[t]))
+			continue;
+		mfs_kv_init(&kv);
+		mfs_kv_set(&kv, "index_type", types[t], NULL);
+		if (strncmp(types[t], "IVF", 3) == 0)
+			mfs_kv_set(&kv, "nlist", "4", NULL);
+		if (strcmp(types[t], "IVF_PQ") == 0)
+			mfs_kv_set(&kv, "m", "4", NULL);
+		OK(eng_index_set(eng, "book", &kv, true, &err));
+		/* Loaded empty _default takes an insert, searchable. */
+		ck_assert_int_eq(insert("book", NULL, v + (293 + t) * 8, 1, 8,
+					NULL, NULL), 0);
+		OK(eng_release(eng, "book", NULL, &err));
+		OK(eng_load(eng, "book", NULL, 1, &err));
+		mfs_kv_init(&kv);
+		if (strncmp(types[t], "IVF", 3) == 0)
+			mfs_kv_set(&kv, "nprobe", "4", NULL);
+		struct eng_query q = { .k = 1, .nq = 1, .vecs = v + 8,
+				       .dim = 8, .params = &kv };
+		OK(eng_search(eng, "book", "tiny", &q, &r, &err));
+		ck_assert_msg(r.count[0] == 1 && r.ids[0] == 2, "%s", types[t]);
+		eng_result_free(&r);
+		q.vecs = v + (293 + t) * 8;
+		OK(eng_search(eng, "book", "_default", &q, &r, &err));
+		ck_assert_msg(r.count[0] == 1, "%s", types[t]);
+		eng_result_free(&r);
+	}
+	free(v);
+}
+END_TEST
+
 START_TEST(test_binary)
 {
 	uint8_t v[4][2] = { { 0xff, 0x00 }, { 0x0f, 0x00 }, { 0x00, 0x00 },
@@ -1160,6 +1209,7 @@ static Suite *engine_suite(void)
 		{ "concurrent", test_concurrent },
 		{ "recall_photosift", test_recall_photosift },
 		{ "index", test_index },
+		{ "index_small_parts", test_index_small_parts },
 		{ "binary", test_binary },
 		{ "saved_queries", test_saved_queries },
 	};
