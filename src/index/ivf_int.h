@@ -132,6 +132,12 @@ void sq8_encode(const struct ivf *v, const float *res, uint8_t *code);
 void sq8_list_base(const struct ivf *v, const float *cent, float *base);
 void sq8_decode(const struct ivf *v, const float *base, const uint8_t *code,
 		float *x);
+/* Per (query, list) weights w (dim floats) and constant for sq8_score. */
+float sq8_prep(const struct ivf *v, const float *q, const float *base,
+	       float *w);
+/* Score of one code: squared L2, or -IP for IP and COSINE. */
+float sq8_score(const struct ivf *v, const float *w, float k0,
+		const uint8_t *code);
 
 /* pq.c */
 int pq_train(struct ivf *v, const float *res, size_t n,

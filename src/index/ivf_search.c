@@ -92,16 +92,19 @@ static void scan_list(const struct ivf *v, uint32_t li, const void *q,
 		vec_topk_push_many(t, s->sbuf, l->ids, 0, l->n);
 		return;
 	case IVF_SQ8:
-		sq8_list_base(v, v->cent + (size_t)li * d, s->base);
-		for (size_t i = 0; i < l->n; i++) {
-			float sc;
+	{
+		float k0;
 
-			sq8_decode(v, s->base, l->codes + i * d, s->dec);
-			sc = mt == VEC_L2 ? vec_l2sq(qf, s->dec, d) :
-					    -vec_dot(qf, s->dec, d);
-			vec_topk_push(t, sc, l->ids[i]);
+		sq8_list_base(v, v->cent + (size_t)li * d, s->base);
+		k0 = sq8_prep(v, qf, s->base, s->dec);
+		for (size_t i = 0; i < l->n; i++) {
+			float sc = sq8_score(v, s->dec, k0, l->codes + i * d);
+
+			if (sc <= vec_topk_worst(t))
+				vec_topk_push(t, sc, l->ids[i]);
 		}
 		return;
+	}
 	case IVF_PQ: {
 		size_t ksub = ivf_pq_ksub(v);
 		float c0 = 0;

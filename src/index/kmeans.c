@@ -30,6 +30,79 @@ struct assign_job {
 	float *dist;
 };
 
+/* GCC vector extension (AVX/AVX-512 with -march=native, SSE otherwise):
+ * the argmin over all centroids is the hot loop of k-means, and -O2 does
+ * not vectorize a float min reduction by itself. */
+typedef float v8f __attribute__((vector_size(32)));
+typedef int32_t v8i __attribute__((vector_size(32)));
+
+/* Index of the smallest cnorm[c] - 2 dot[c] (first on ties), value in *v.
+ * Each lane keeps its best value and index; lanes merge at the end. */
+static uint32_t argmin_row(const float *cnorm, const float *dot, size_t k,
+			   float *v)
+{
+	float best = INFINITY;
+	uint32_t arg = 0;
+	size_t c = 0, k8 = k / 8 * 8;
+
+	if (k8) {
+		/* Two independent lane sets break the dependency chain. */
+		v8f m0 = { INFINITY, INFINITY, INFINITY, INFINITY,
+			   INFINITY, INFINITY, INFINITY, INFINITY }, m1 = m0;
+		v8i i0 = { 0 }, i1 = { 0 }, ci = { 0, 1, 2, 3, 4, 5, 6, 7 };
+		v8i lt;
+
+		for (; c + 16 <= k8; c += 16, ci += 16) {
+			v8f a, b, s0, s1;
+
+			memcpy(&a, cnorm + c, sizeof(a));
+			memcpy(&b, dot + c, sizeof(b));
+			s0 = a - 2.0f * b;
+			memcpy(&a, cnorm + c + 8, sizeof(a));
+			memcpy(&b, dot + c + 8, sizeof(b));
+			s1 = a - 2.0f * b;
+			lt = s0 < m0;
+			i0 = (ci & lt) | (i0 & ~lt);
+			m0 = (v8f)(((v8i)s0 & lt) | ((v8i)m0 & ~lt));
+			lt = s1 < m1;
+			i1 = ((ci + 8) & lt) | (i1 & ~lt);
+			m1 = (v8f)(((v8i)s1 & lt) | ((v8i)m1 & ~lt));
+		}
+		for (; c < k8; c += 8, ci += 8) {
+			v8f a, b, s0;
+
+			memcpy(&a, cnorm + c, sizeof(a));
+			memcpy(&b, dot + c, sizeof(b));
+			s0 = a - 2.0f * b;
+			lt = s0 < m0;
+			i0 = (ci & lt) | (i0 & ~lt);
+			m0 = (v8f)(((v8i)s0 & lt) | ((v8i)m0 & ~lt));
+		}
+		/* Merge: smaller value, or equal value with smaller index. */
+		lt = (m1 < m0) | ((m1 == m0) & (i1 < i0));
+		i0 = (i1 & lt) | (i0 & ~lt);
+		m0 = (v8f)(((v8i)m1 & lt) | ((v8i)m0 & ~lt));
+		arg = (uint32_t)i0[0];
+		best = m0[0];
+		for (int l = 1; l < 8; l++)
+			if (m0[l] < best ||
+			    (m0[l] == best && (uint32_t)i0[l] < arg)) {
+				best = m0[l];
+				arg = (uint32_t)i0[l];
+			}
+	}
+	for (; c < k; c++) {
+		float s = cnorm[c] - 2.0f * dot[c];
+
+		if (s < best) {
+			best = s;
+			arg = (uint32_t)c;
+		}
+	}
+	*v = best;
+	return arg;
+}
+
 static void assign_tile(void *arg, size_t t, unsigned worker)
 {
 	struct assign_job *j = arg;
@@ -39,18 +112,10 @@ static void assign_tile(void *arg, size_t t, unsigned worker)
 
 	vec_gemm_dot(j->x + i0 * j->d, m, j->cent, j->k, j->d, dot, j->k);
 	for (size_t i = 0; i < m; i++) {
-		const float *row = dot + i * j->k;
-		float best = INFINITY;
-		uint32_t arg_best = 0;
+		float best;
+		uint32_t arg_best = argmin_row(j->cnorm, dot + i * j->k, j->k,
+					       &best);
 
-		for (size_t c = 0; c < j->k; c++) {
-			float s = j->cnorm[c] - 2.0f * row[c];
-
-			if (s < best) {
-				best = s;
-				arg_best = (uint32_t)c;
-			}
-		}
 		j->label[i0 + i] = arg_best;
 		if (j->dist) {
 			const float *xi = j->x + (i0 + i) * j->d;

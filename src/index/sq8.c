@@ -3,13 +3,17 @@
  * As faiss's QT_8bit with min/max ranges: each dimension t has a range
  * [min_t, min_t + 256 step_t] trained on residuals; a component x becomes
  * c = floor((x - min_t) / step_t) clamped to [0, 255] and decodes to the
- * middle of its bin, min_t + (c + 0.5) step_t.  Search decodes into a
- * scratch row (a vectorizable loop) and runs the float kernel on it.
+ * middle of its bin, min_t + (c + 0.5) step_t.  Search scores codes
+ * directly, with per-list terms prepared once (see sq8_prep):
+ *
+ *   L2:  |q - x|^2 = sum_t (qb_t - c_t step_t)^2     qb = q - base
+ *   IP:  -q.x      = -(q.base) - sum_t (q_t step_t) c_t
  */
 #include "index/ivf_int.h"
 
 #include <errno.h>
 #include <math.h>
+#include <string.h>
 
 int sq8_train(struct ivf *v, const float *res, size_t n, struct mfs_err *err)
 {
@@ -60,4 +64,66 @@ void sq8_decode(const struct ivf *v, const float *base, const uint8_t *code,
 
 	for (size_t t = 0; t < d; t++)
 		x[t] = base[t] + (float)code[t] * step[t];
+}
+
+typedef float v8f __attribute__((vector_size(32)));
+typedef uint8_t v8u __attribute__((vector_size(8)));
+
+float sq8_prep(const struct ivf *v, const float *q, const float *base,
+	       float *w)
+{
+	size_t d = v->base.info.dim;
+	float k = 0;
+
+	if (v->base.info.metric == VEC_L2) {
+		for (size_t t = 0; t < d; t++)
+			w[t] = q[t] - base[t];
+		return 0;
+	}
+	for (size_t t = 0; t < d; t++) {
+		w[t] = q[t] * v->sq_step[t];
+		k += q[t] * base[t];
+	}
+	return -k;
+}
+
+float sq8_score(const struct ivf *v, const float *w, float k0,
+		const uint8_t *code)
+{
+	size_t d = v->base.info.dim, t = 0;
+	const float *step = v->sq_step;
+	v8f acc = { 0 };
+	float s = 0;
+
+	if (v->base.info.metric == VEC_L2) {
+		for (; t + 8 <= d; t += 8) {
+			v8u cu;
+			v8f a, b, c;
+
+			memcpy(&cu, code + t, sizeof(cu));
+			memcpy(&a, w + t, sizeof(a));
+			memcpy(&b, step + t, sizeof(b));
+			c = a - __builtin_convertvector(cu, v8f) * b;
+			acc += c * c;
+		}
+		for (; t < d; t++) {
+			float c = w[t] - (float)code[t] * step[t];
+
+			s += c * c;
+		}
+	} else {
+		for (; t + 8 <= d; t += 8) {
+			v8u cu;
+			v8f a;
+
+			memcpy(&cu, code + t, sizeof(cu));
+			memcpy(&a, w + t, sizeof(a));
+			acc += a * __builtin_convertvector(cu, v8f);
+		}
+		for (; t < d; t++)
+			s += w[t] * (float)code[t];
+	}
+	for (int l = 0; l < 8; l++)
+		s += acc[l];
+	return v->base.info.metric == VEC_L2 ? s : k0 - s;
 }
