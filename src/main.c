@@ -18,6 +18,7 @@
 #include <fuse.h>
 #include <fuse_lowlevel.h>
 #include <limits.h>
+#include <signal.h>
 #include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -393,6 +394,11 @@ int main(int argc, char *argv[])
 	fs_set_engine(fs, eng);
 	if (fuse_mount(fuse, mnt) != 0)
 		goto out_eng;
+	/* A shell starts background jobs with SIGINT ignored, and libfuse
+	 * only takes over signals left at their default: SIGINT must stop
+	 * the daemon however it was started. */
+	signal(SIGINT, SIG_DFL);
+	signal(SIGTERM, SIG_DFL);
 	if (fuse_set_signal_handlers(fuse_get_session(fuse)) != 0)
 		goto out_unmount;
 	mfs_log(MFS_LOG_INFO, "serving database %s on %s", db, mnt);

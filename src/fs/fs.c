@@ -36,6 +36,7 @@ int fs_new(struct eng *e, const struct fs_opts *opts, struct fs **out,
 	fs->gid = getgid();
 	clock_gettime(CLOCK_REALTIME, &fs->t0);
 	fs_errors_init(&fs->errors);
+	pthread_mutex_init(&fs->writers_lock, NULL);
 	*out = fs;
 	return 0;
 }
@@ -50,6 +51,7 @@ void fs_free(struct fs *fs)
 	if (!fs)
 		return;
 	fs_errors_fini(&fs->errors);
+	pthread_mutex_destroy(&fs->writers_lock);
 	free(fs);
 }
 

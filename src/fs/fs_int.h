@@ -53,6 +53,10 @@ struct fs {
 	gid_t gid;
 	struct timespec t0;             /* mount time: every node's times */
 	struct fs_errors errors;
+	pthread_mutex_t writers_lock;   /* a leaf lock */
+	struct fs_file *writers;        /* protected by writers_lock: open
+					 * writers of search/<name>, which
+					 * exist before their first close */
 };
 
 /* The context of the running request. */
@@ -144,7 +148,14 @@ struct fs_file {
 	struct mfs_buf qtext;           /* text this descriptor wrote */
 	bool qran;                      /* results in out answer qtext */
 	uint64_t qbase;                 /* offset of the first result read */
+	struct fs_file *next_writer;    /* protected by fs->writers_lock */
+	bool in_writers;                /* on fs->writers */
 };
+
+/* Is search/<name> of n open by a writer (search.c)? */
+bool fs_query_writing(struct fs *fs, const struct fs_node *n);
+void fs_writers_add(struct fs *fs, struct fs_file *f);
+void fs_writers_del(struct fs *fs, struct fs_file *f);
 
 /* ops_file.c */
 int fs_op_open(const char *path, struct fuse_file_info *fi);

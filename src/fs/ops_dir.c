@@ -144,8 +144,12 @@ int fs_op_readdir(const char *path, void *buf, fuse_fill_dir_t filler,
 
 /* ---- mkdir, rmdir ---- */
 
+/* Longest last component taken, so that name rules (not a bare
+ * ENAMETOOLONG) explain a name over 255 bytes; FUSE's own limit. */
+#define LAST_MAX 1024
+
 /* Split path into its parent and last component (both in caller arrays
- * of PATH_MAX and STORE_NAME_MAX+1 bytes).  -ENAMETOOLONG. */
+ * of PATH_MAX and LAST_MAX+1 bytes).  -ENAMETOOLONG. */
 static int split_last(const char *path, char *parent, char *last)
 {
 	const char *slash = strrchr(path, '/');
@@ -155,7 +159,7 @@ static int split_last(const char *path, char *parent, char *last)
 		return -ENOENT;
 	plen = (size_t)(slash - path);
 	llen = strlen(slash + 1);
-	if (plen >= PATH_MAX || llen > STORE_NAME_MAX)
+	if (plen >= PATH_MAX || llen > LAST_MAX)
 		return -ENAMETOOLONG;
 	memcpy(parent, path, plen);
 	parent[plen] = '\0';
@@ -168,7 +172,7 @@ static int split_last(const char *path, char *parent, char *last)
 int fs_op_mkdir(const char *path, mode_t mode)
 {
 	struct fs *fs = fs_ctx();
-	char parent[PATH_MAX], name[STORE_NAME_MAX + 1];
+	char parent[PATH_MAX], name[LAST_MAX + 1];
 	struct mfs_err err;
 	struct fs_node n;
 	int rc;
@@ -277,7 +281,7 @@ int fs_op_unlink(const char *path)
 int fs_op_rename(const char *from, const char *to, unsigned int flags)
 {
 	struct fs *fs = fs_ctx();
-	char parent[PATH_MAX], name[STORE_NAME_MAX + 1];
+	char parent[PATH_MAX], name[LAST_MAX + 1];
 	struct mfs_err err;
 	struct fs_node n, dst;
 	int rc;

@@ -110,6 +110,8 @@ static int do_open(struct fs *fs, const char *op, const char *path,
 	}
 	if (rc < 0)
 		goto fail;
+	if (n->kind == K_QUERY && want_w)
+		fs_writers_add(fs, f);
 	fi->direct_io = 1;
 	fi->keep_cache = 0;
 	fi->fh = (uint64_t)(uintptr_t)f;
@@ -303,6 +305,7 @@ int fs_op_flush(const char *path, struct fuse_file_info *fi)
 
 int fs_op_release(const char *path, struct fuse_file_info *fi)
 {
+	fs_writers_del(fs_ctx(), file_of(fi));
 	file_free(file_of(fi));
 	fi->fh = 0;
 	return 0;

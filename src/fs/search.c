@@ -41,12 +41,54 @@ static bool saved(struct fs *fs, const struct fs_node *n, const char *name)
 	return true;
 }
 
+static bool same_query(const struct fs_node *a, const struct fs_node *b)
+{
+	return strcmp(a->name, b->name) == 0 && strcmp(a->coll, b->coll) == 0
+		&& strcmp(a->part, b->part) == 0;
+}
+
+bool fs_query_writing(struct fs *fs, const struct fs_node *n)
+{
+	bool found = false;
+
+	pthread_mutex_lock(&fs->writers_lock);
+	for (struct fs_file *f = fs->writers; f && !found; f = f->next_writer)
+		found = same_query(&f->node, n);
+	pthread_mutex_unlock(&fs->writers_lock);
+	return found;
+}
+
+void fs_writers_add(struct fs *fs, struct fs_file *f)
+{
+	pthread_mutex_lock(&fs->writers_lock);
+	f->next_writer = fs->writers;
+	fs->writers = f;
+	f->in_writers = true;
+	pthread_mutex_unlock(&fs->writers_lock);
+}
+
+void fs_writers_del(struct fs *fs, struct fs_file *f)
+{
+	if (!f->in_writers)
+		return;
+	pthread_mutex_lock(&fs->writers_lock);
+	for (struct fs_file **pp = &fs->writers; *pp; pp = &(*pp)->next_writer)
+		if (*pp == f) {
+			*pp = f->next_writer;
+			break;
+		}
+	f->in_writers = false;
+	pthread_mutex_unlock(&fs->writers_lock);
+}
+
 bool fs_query_exists(struct fs *fs, const struct fs_node *n)
 {
 	size_t blen;
 	const char *params;
 
-	if (saved(fs, n, n->name))
+	/* a file being written exists before its first close saves it
+	 * (cp does fstat on the new descriptor) */
+	if (fs_query_writing(fs, n) || saved(fs, n, n->name))
 		return true;
 	fmt_query_split_name(n->name, &blen, &params);
 	return params != NULL || looks_inline(n->name, blen);
@@ -115,6 +157,8 @@ int fs_query_run(struct fs *fs, const struct fs_node *n, const char *text,
 		return mfs_errf(err, -ENOMEM, "out of memory");
 	fmt_query_init(q, s.vtype, s.dim);
 	rc = build(fs, n, text, len, q, err);
+	if (rc == -EINVAL && s.dim)
+		mfs_err_prefix(err, rc, "query on %s (dim=%u)", n->coll, s.dim);
 	if (rc < 0)
 		goto out_query;
 	for (size_t i = 0; i < q->nparts; i++)
