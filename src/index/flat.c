@@ -46,8 +46,8 @@
 
 enum {
 	GEMM_MIN_NQ = 8,                /* smaller batches scan */
-	TILE_Q = 64,                    /* queries per gemm tile */
-	BLOCK_ROWS = 4096,              /* rows per block: tile 1 MiB in L2 */
+	TILE_Q = 128,                   /* queries per gemm tile */
+	BLOCK_ROWS = 2048,              /* rows per block: tile 1 MiB, in L2 */
 	MIN_CHUNK_ROWS = 8192,          /* smallest data chunk worth a task */
 };
 

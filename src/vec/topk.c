@@ -71,12 +71,33 @@ void vec_topk_push(struct vec_topk *t, float score, int64_t id)
 	sift_down(t->score, t->id, t->n, 0);
 }
 
+/* Most candidates lose to the worst kept: test 16 at a time with a
+ * branch-free loop the compiler turns into one vector compare, and look at
+ * single scores only where the mask has bits. */
 void vec_topk_push_many(struct vec_topk *t, const float *score,
 			const int64_t *ids, int64_t base, size_t n)
 {
 	float w = vec_topk_worst(t);
+	size_t j = 0;
 
-	for (size_t j = 0; j < n; j++) {
+	for (; j + 16 <= n; j += 16) {
+		const float *s = score + j;
+		unsigned m = 0;
+
+		for (unsigned c = 0; c < 16; c++)
+			m |= (unsigned)(s[c] <= w) << c;
+		while (m) {
+			unsigned c = (unsigned)__builtin_ctz(m);
+
+			m &= m - 1;
+			if (!(s[c] <= w))       /* w fell meanwhile */
+				continue;
+			vec_topk_push(t, s[c], ids ? ids[j + c] :
+						     base + (int64_t)(j + c));
+			w = vec_topk_worst(t);
+		}
+	}
+	for (; j < n; j++) {
 		if (!(score[j] <= w))   /* also rejects NaN */
 			continue;
 		vec_topk_push(t, score[j], ids ? ids[j] : base + (int64_t)j);
