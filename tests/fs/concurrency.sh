@@ -70,17 +70,17 @@ EOF
 pids=
 w=1
 while [ $w -le $WRITERS ]; do
-	py "$T/writer.py" "$C" $w $WRITES $LINES 2>"$T/writer.$w.err" &
+	"$MFS_PYTHON" "$T/writer.py" "$C" $w $WRITES $LINES 2>"$T/writer.$w.err" &
 	pids="$pids $!"
 	w=$((w + 1))
 done
 s=1
 while [ $s -le $SEARCHERS ]; do
-	py "$T/searcher.py" "$C" $s $SEARCHES 2>"$T/searcher.$s.err" &
+	"$MFS_PYTHON" "$T/searcher.py" "$C" $s $SEARCHES 2>"$T/searcher.$s.err" &
 	pids="$pids $!"
 	s=$((s + 1))
 done
-py "$T/counter.py" "$C" "$T/stop" 2>"$T/counter.err" &
+"$MFS_PYTHON" "$T/counter.py" "$C" "$T/stop" 2>"$T/counter.err" &
 cpid=$!
 bad=0
 for p in $pids; do

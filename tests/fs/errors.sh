@@ -66,7 +66,7 @@ expect_logged EINVAL /c/delete write "$C/delete" 'one\n'
 expect_logged EINVAL '/c/search/1,2,3&k=0' read "$C/search/1,2,3&k=0"
 expect_logged EINVAL '/c/search/1,2,3&bogus=1' read "$C/search/1,2,3&bogus=1"
 expect_logged EINVAL '/c/search/1,2' read "$C/search/1,2"
-printf '%s\n' "$LAST_ERROR" | grep -q 'dim' || fail "the wrong-dim message does not say dim: $LAST_ERROR"
+printf '%s\n' "$LAST_ERROR" | grep -q 'expected 3' || fail "the wrong-dim message does not say the dim expected: $LAST_ERROR"
 unchanged EINVAL
 
 # EBUSY: schema change with data; dropping a loaded partition or collection.

@@ -13,9 +13,9 @@ cat "$BASE" >>"$M/p/_default/vectors.fvecs" || fail "cat base >> vectors.fvecs"
 expect_content "$M/p/count" 10000
 expect_content "$M/p/schema" dim=128 metric_type=L2 vector_type=FLOAT_VECTOR description=
 seq 1 10000 >"$T/ids.want"
-cmp -s "$T/ids.want" "$M/p/_default/ids" || fail "ids of the import are not 1..10000"
-cmp -s "$BASE" "$M/p/_default/vectors.fvecs" || fail "p/_default/vectors.fvecs differs from the input"
-cmp -s "$BASE" "$M/p/vectors.fvecs" || fail "p/vectors.fvecs differs from the input"
+same_bytes "$T/ids.want" "$M/p/_default/ids" || fail "ids of the import are not 1..10000"
+same_bytes "$BASE" "$M/p/_default/vectors.fvecs" || fail "p/_default/vectors.fvecs differs from the input"
+same_bytes "$BASE" "$M/p/vectors.fvecs" || fail "p/vectors.fvecs differs from the input"
 
 # Records straddling write(2) calls: odd chunk sizes on one descriptor.
 mkdir "$M/q" || fail "mkdir q"
@@ -35,7 +35,7 @@ while off < len(data):
 os.close(fd)
 EOF
 expect_content "$M/q/count" 500
-cmp -s "$T/first500.fvecs" "$M/q/vectors.fvecs" || fail "q/vectors.fvecs differs from what was written"
+same_bytes "$T/first500.fvecs" "$M/q/vectors.fvecs" || fail "q/vectors.fvecs differs from what was written"
 
 # Bad records: the whole write fails with EINVAL and nothing is inserted.
 py "$BASE" "$T" <<'EOF'

@@ -40,7 +40,7 @@ EOF
 # acknowledged 300 inserts, clean up the dead mount, check the environment.
 round() {
 	: >"$T/ack.$1"
-	py "$T/writer.py" "$2" "$1" "$T/ack.$1" "$M/k/vectors" 2>"$T/writer.err" &
+	"$MFS_PYTHON" "$T/writer.py" "$2" "$1" "$T/ack.$1" "$M/k/vectors" 2>"$T/writer.err" &
 	wpid=$!
 	n=0
 	while [ "$(wc -l <"$T/ack.$1")" -lt 300 ]; do

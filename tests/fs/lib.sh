@@ -78,6 +78,13 @@ expect_content() {
 		fail "$_p: expected:$NL$(cat "$T/expected")${NL}got:$NL$(cat "$T/actual")"
 }
 
+# same_bytes A B: A and B hold the same bytes.  Both are read through cat:
+# control files report size 0 (SPEC §2), and cmp trusts sizes of files.
+same_bytes() {
+	cat "$1" >"$T/same.a" || return 1
+	cat "$2" | cmp -s "$T/same.a" -
+}
+
 # errors_lines: number of lines of /.errors now.
 errors_lines() { wc -l <"$M/.errors" | tr -d ' '; }
 
@@ -215,34 +222,33 @@ scan_log() {
 }
 
 mfs_cleanup() {
-	_rc=$?
+	_xrc=$?
 	trap - EXIT
 	cd /
 	[ -n "$MFS_WATCHDOG" ] && kill "$MFS_WATCHDOG" "$(cat "$T/watchdog.sleep" 2>/dev/null)" 2>/dev/null
-	# let background helpers of the test finish writing before unmounting
-	mfs_unmount || _rc=1
+	mfs_unmount || _xrc=1
 	if is_mounted; then
 		printf 'FAIL: %s: %s still mounted at exit\n' "$TEST_NAME" "$M" >&2
 		fusermount3 -uz "$M"
-		_rc=1
+		_xrc=1
 	fi
 	[ -z "$MFS_AT_CLEANUP" ] || eval "$MFS_AT_CLEANUP"
-	scan_log || _rc=1
+	scan_log || _xrc=1
 	if [ -f "$T/timeout" ]; then
 		printf 'FAIL: %s: watchdog: the test ran past %s s (daemon killed)\n' \
 			"$TEST_NAME" "$MFS_TIMEOUT" >&2
-		_rc=1
+		_xrc=1
 	fi
-	if [ "$_rc" -ne 0 ] && [ "$_rc" -ne 77 ] && [ -f "$T/log" ]; then
+	if [ "$_xrc" -ne 0 ] && [ "$_xrc" -ne 77 ] && [ -f "$T/log" ]; then
 		printf -- '--- last lines of the daemon log (%s):\n' "$T/log" >&2
 		tail -n 30 "$T/log" >&2
 	fi
-	if [ "$_rc" -eq 0 ] || [ "$_rc" -eq 77 ]; then
+	if [ "$_xrc" -eq 0 ] || [ "$_xrc" -eq 77 ]; then
 		[ -n "$MFS_KEEP" ] || rm -rf "$T"
 	else
 		printf 'kept %s\n' "$T" >&2
 	fi
-	exit "$_rc"
+	exit "$_xrc"
 }
 
 # --- Python ----------------------------------------------------------------------

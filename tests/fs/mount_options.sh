@@ -72,12 +72,12 @@ mfs_mount mapsize=64K
 mkdir "$M/p" || fail "mkdir p"
 cat "$BASE" >>"$M/p/vectors.fvecs" || fail "import with mapsize=64K"
 expect_content "$M/p/count" 10000
-cmp -s "$BASE" "$M/p/vectors.fvecs" || fail "vectors.fvecs differs after growing the map"
+same_bytes "$BASE" "$M/p/vectors.fvecs" || fail "vectors.fvecs differs after growing the map"
 echo 1 >"$M/p/load" || fail "load with mapsize=64K"
 expect_eq "$(head -n 1 "$M/p/search/id=5&k=1" | cut -f2)" 0 "distance of entity 5 to itself"
 remount mapsize=64K
 expect_content "$M/p/count" 10000
-cmp -s "$BASE" "$M/p/vectors.fvecs" || fail "vectors.fvecs differs after a remount with mapsize=64K"
+same_bytes "$BASE" "$M/p/vectors.fvecs" || fail "vectors.fvecs differs after a remount with mapsize=64K"
 printf '%s\n' "$(head -n 1 "$M/p/_default/vectors" | cut -f2)" >>"$M/p/vectors" ||
 	fail "an insert after the remount with mapsize=64K"
 expect_content "$M/p/count" 10001

@@ -185,19 +185,19 @@ import_set() { # COLLECTION BASE QUERY SCHEMA
 
 import_set ps "$PS/photosift128_base.fvecs" "$PS/photosift128_query.fvecs" "dim=128 metric_type=L2"
 expect_content "$M/ps/count" 10000
-py "$T/check.py" "$M/ps" "$PS/photosift128_base.fvecs" "$PS/photosift128_query.fvecs" \
+"$MFS_PYTHON" "$T/check.py" "$M/ps" "$PS/photosift128_base.fvecs" "$PS/photosift128_query.fvecs" \
 	"$PS/photosift128_groundtruth.ivecs" "$PS/photosift128_groundtruth.dist.fvecs" L2 ||
 	fail "photosift128 (L2) search"
 
 import_set gc "$GL/glove100_base.fvecs" "$GL/glove100_query.fvecs" "dim=100 metric_type=COSINE"
 expect_content "$M/gc/count" 100000
-py "$T/check.py" "$M/gc" "$GL/glove100_base.fvecs" "$GL/glove100_query.fvecs" \
+"$MFS_PYTHON" "$T/check.py" "$M/gc" "$GL/glove100_base.fvecs" "$GL/glove100_query.fvecs" \
 	"$GL/glove100_groundtruth.ivecs" "$GL/glove100_groundtruth.dist.fvecs" COSINE ||
 	fail "glove100 (COSINE) search"
 echo 1 >"$M/gc/release" || fail "release gc"
 
 import_set gi "$GL/glove100_base.fvecs" "$GL/glove100_query.fvecs" "dim=100 metric_type=IP"
-py "$T/check.py" "$M/gi" "$GL/glove100_base.fvecs" "$GL/glove100_query.fvecs" \
+"$MFS_PYTHON" "$T/check.py" "$M/gi" "$GL/glove100_base.fvecs" "$GL/glove100_query.fvecs" \
 	"$GL/glove100_groundtruth_ip.ivecs" "$GL/glove100_groundtruth_ip.dist.fvecs" IP ||
 	fail "glove100 (IP) search"
 echo 1 >"$M/gi/release" || fail "release gi"
@@ -215,11 +215,11 @@ for k in 0 16385 -1 abc; do expect_errno EINVAL read "$S/id=1&k=$k"; done
 expect_eq "$(wc -l <"$S/id=1&k=16384" | tr -d ' ')" 10000 "hits of k=16384 over 10000 entities"
 expect_eq "$(wc -l <"$S/id=1" | tr -d ' ')" 10 "hits with the default k"
 cat "$S/id=7&k=5" >"$T/k5" || fail "id=7&k=5"
-cmp -s "$T/k5" "$S/id=7&limit=5" || fail "limit=5 differs from k=5"
-cmp -s "$T/k5" "$S/id=7&top_k=5" || fail "top_k=5 differs from k=5"
+same_bytes "$T/k5" "$S/id=7&limit=5" || fail "limit=5 differs from k=5"
+same_bytes "$T/k5" "$S/id=7&top_k=5" || fail "top_k=5 differs from k=5"
 # offset pages through the hits.
 sed -n '6,10p' "$S/id=7&k=10" >"$T/page2"
-cmp -s "$T/page2" "$S/id=7&k=5&offset=5" || fail "offset=5 is not hits 6 to 10"
+same_bytes "$T/page2" "$S/id=7&k=5&offset=5" || fail "offset=5 is not hits 6 to 10"
 expect_errno EINVAL read "$S/id=7&k=16384&offset=1"
 expect_errno EINVAL read "$S/id=7&offset=-1"
 # Unknown parameters and wrong dims are refused.
