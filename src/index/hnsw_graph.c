@@ -154,6 +154,20 @@ void hnsw_sort_pairs(struct hnsw_pair *p, size_t n)
 	qsort(p, n, sizeof(*p), cmp_pair);
 }
 
+static int grow_u32(uint32_t **a, size_t *cap, size_t need)
+{
+	uint32_t *p;
+
+	if (need <= *cap)
+		return 0;
+	p = realloc(*a, need * sizeof(*p));
+	if (!p)
+		return -ENOMEM;
+	*a = p;
+	*cap = need;
+	return 0;
+}
+
 /* ---- workspaces ---- */
 
 static void ws_free(struct hnsw_ws *ws)
@@ -166,6 +180,7 @@ static void ws_free(struct hnsw_ws *ws)
 	free(ws->sel);
 	free(ws->nbr);
 	free(ws->links);
+	free(ws->pend);
 	free(ws->qbuf);
 	free(ws);
 }
@@ -683,7 +698,7 @@ out:
 
 static int insert(struct hnsw *h, struct hnsw_ws *ws, uint32_t c)
 {
-	int L = h->level[c], maxl, held = 1;
+	int L = h->level[c], maxl, held = 1, top;
 	const float *q = hnsw_vec(h, c);
 	uint32_t cur;
 	float curd;
@@ -729,10 +744,32 @@ static int insert(struct hnsw *h, struct hnsw_ws *ws, uint32_t c)
 			l[1 + j] = 0;
 		l[0] = (uint32_t)m;
 		node_unlock(h, c);
-		for (size_t j = 0; j < m; j++)
-			link_back(h, ws, ws->sel[j].id, c, ws->sel[j].d, lv);
 		cur = ws->sel[0].id;
 		curd = ws->sel[0].d;
+	}
+	/* Back links only now: c becomes reachable with all its lists
+	 * complete.  Its lists are copied first, since others may append to
+	 * them as soon as the first back link is in. */
+	top = L < maxl ? L : maxl;
+	if (grow_u32(&ws->pend, &ws->pend_cap,
+		     (size_t)(top + 1) * (1 + (size_t)h->maxM0)) < 0)
+		goto nomem;
+	for (int lv = 0, off = 0; lv <= top; lv++) {
+		const uint32_t *l = hnsw_links(h, c, lv);
+
+		memcpy(ws->pend + off, l, (1 + (size_t)l[0]) * sizeof(uint32_t));
+		off += 1 + (int)l[0];
+	}
+	for (int lv = 0, off = 0; lv <= top; lv++) {
+		uint32_t cnt = ws->pend[off];
+
+		for (uint32_t j = 0; j < cnt; j++) {
+			uint32_t nb = ws->pend[off + 1 + j];
+
+			link_back(h, ws, nb, c,
+				  h->dist(q, hnsw_vec(h, nb), h->dim), lv);
+		}
+		off += 1 + (int)cnt;
 	}
 	if (held) {
 		h->entry = c;
