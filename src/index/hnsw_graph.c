@@ -634,8 +634,10 @@ long hnsw_knn(const struct hnsw *h, struct hnsw_ws *ws, const float *q,
 	greedy(h, ws, q, &cur, &curd, h->maxlevel, 0, 0);
 	if (search_layer(h, ws, q, cur, curd, ef, 0, 0, h->live < h->n) < 0)
 		return -ENOMEM;
+	while (ws->ntop > k)            /* drop the worst: only k are sorted */
+		max_pop(ws->top, &ws->ntop);
 	n = top_to_sel(ws);
-	return n > (long)k ? (long)k : n;
+	return n;
 }
 
 /* ---- insertion ---- */
