@@ -1134,6 +1134,116 @@ START_TEST(test_index_small_parts)
 }
 END_TEST
 
+/* Inserts and deletes while a build runs (and while a load runs) are
+ * neither lost nor resurrected: with nprobe = nlist IVF_FLAT is exact, so
+ * a search for every entity returns exactly the live ones. */
+enum { CH_N = 12000, CH_D = 32 };
+
+struct churn {
+	float *v;
+	size_t n;
+	int64_t del0;
+};
+
+static void *churn_main(void *arg)
+{
+	struct churn *c = arg;
+
+	for (size_t b = 0; b < c->n; b += 10) {
+		struct eng_rows r = { .n = 10, .vtype = VEC_FLOAT, .dim = CH_D,
+				      .vecs = c->v + b * CH_D };
+		int64_t del[2] = { c->del0 + (int64_t)b, c->del0 + (int64_t)b + 1 };
+		struct mfs_err e2;
+
+		if (eng_insert(eng, "book", NULL, &r, NULL, &e2) != 0 ||
+		    eng_delete(eng, "book", NULL, del, 2, NULL, &e2) != 0)
+			return (void *)1;
+	}
+	return NULL;
+}
+
+static void check_all_live(const char *what)
+{
+	static uint8_t seen[CH_N + 2000];
+	struct mfs_kv kv;
+	struct eng_result r;
+	uint64_t n = count("book", NULL);
+	float q[CH_D] = { 0 };
+	struct eng_query eq = { .k = ENG_K_MAX, .nq = 1, .vecs = q, .dim = CH_D,
+				.params = &kv };
+
+	mfs_kv_init(&kv);
+	mfs_kv_set(&kv, "nprobe", "64", NULL);
+	OK(eng_search(eng, "book", NULL, &eq, &r, &err));
+	ck_assert_msg(r.count[0] == n, "%s: %zu hits, %llu entities", what,
+		      r.count[0], (unsigned long long)n);
+	memset(seen, 0, sizeof(seen));
+	for (size_t j = 0; j < r.count[0]; j++) {
+		int64_t id = r.ids[j];
+
+		ck_assert_msg(id >= 1 && id <= CH_N + 2000, "%s: id %lld at %zu of %zu", what, (long long)id, j, r.count[0]);
+		ck_assert_msg(!seen[id], "%s: id %lld twice", what,
+			      (long long)id);
+		seen[id] = 1;
+		ck_assert_msg(eng_entity_get(eng, "book", id, NULL, NULL,
+					     NULL) == 0,
+			      "%s: deleted id %lld returned", what,
+			      (long long)id);
+	}
+	eng_result_free(&r);
+}
+
+START_TEST(test_build_churn)
+{
+	float *v = rand_vecs(CH_N + 2000, CH_D);
+	struct churn ch = { .v = v + (size_t)CH_N * CH_D, .n = 1000,
+			     .del0 = 1 };
+	bool overlapped;
+	struct mfs_kv kv, out;
+	pthread_t t;
+	void *ret;
+
+	if (!idx_lookup("IVF_FLAT")) {
+		free(v);
+		return;
+	}
+	OK(eng_coll_create(eng, "book", &err));
+	ck_assert_int_eq(insert("book", NULL, v, CH_N, CH_D, NULL, NULL), 0);
+	OK(eng_load(eng, "book", NULL, 1, &err));
+	mfs_kv_init(&kv);
+	mfs_kv_set(&kv, "index_type", "IVF_FLAT", NULL);
+	mfs_kv_set(&kv, "nlist", "64", NULL);
+	OK(eng_index_set(eng, "book", &kv, false, &err));
+	pthread_create(&t, NULL, churn_main, &ch);
+	pthread_join(t, &ret);
+	ck_assert_ptr_null(ret);
+	OK(eng_index_get(eng, "book", &out, &err));
+	overlapped = strcmp(mfs_kv_get(&out, "state"), "InProgress") == 0;
+	if (getenv("MFS_TEST_VERBOSE"))
+		fprintf(stderr, "build_churn: overlapped=%d\n", overlapped);
+	for (int i = 0; i < 4000; i++) {
+		OK(eng_index_get(eng, "book", &out, &err));
+		if (strcmp(mfs_kv_get(&out, "state"), "InProgress") != 0)
+			break;
+		usleep(5000);
+	}
+	ck_assert_str_eq(mfs_kv_get(&out, "state"), "Finished");
+	check_all_live(overlapped ? "after build (overlapped)"
+				  : "after build (build was quicker)");
+
+	/* Churn during a load. */
+	OK(eng_release(eng, "book", NULL, &err));
+	ch.v = v + ((size_t)CH_N + 1000) * CH_D;
+	ch.del0 = 1001;
+	pthread_create(&t, NULL, churn_main, &ch);
+	OK(eng_load(eng, "book", NULL, 1, &err));
+	pthread_join(t, &ret);
+	ck_assert_ptr_null(ret);
+	check_all_live("after load");
+	free(v);
+}
+END_TEST
+
 START_TEST(test_binary)
 {
 	uint8_t v[4][2] = { { 0xff, 0x00 }, { 0x0f, 0x00 }, { 0x00, 0x00 },
@@ -1210,6 +1320,7 @@ static Suite *engine_suite(void)
 		{ "recall_photosift", test_recall_photosift },
 		{ "index", test_index },
 		{ "index_small_parts", test_index_small_parts },
+		{ "build_churn", test_build_churn },
 		{ "binary", test_binary },
 		{ "saved_queries", test_saved_queries },
 	};
