@@ -351,7 +351,7 @@ static void del_apply(struct eng *e, struct del_arg *a)
 			}
 		if (m == 0 || !ids)
 			continue;
-		if (p->building) {
+		if (p->building && p->nbdel != SIZE_MAX) {
 			if (p->nbdel + m > p->capbdel) {
 				size_t cap = (p->nbdel + m) * 2;
 				int64_t *nb = realloc(p->bdel,
