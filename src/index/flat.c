@@ -12,8 +12,10 @@
  * compute a row identically wherever it sits in a block).
  *
  *  - scan (binary vectors, and fewer than GEMM_MIN_NQ float queries):
- *    vec_score_many over blocks of BLOCK_ROWS rows, each block's scores
- *    offered to a bounded heap that rejects most rows with one comparison.
+ *    vec_score_many over blocks of BLOCK_ROWS rows (each block serving a
+ *    tile of up to SCAN_TILE_Q queries while it is in cache), each block's
+ *    scores offered to a bounded heap that rejects most rows with one
+ *    comparison.
  *  - gemm (float batches): tiles of TILE_Q queries x BLOCK_ROWS rows go
  *    through vec_gemm_dot; dots become approximate scores (L2:
  *    |x|^2 + |q|^2 - 2 q.x, IP/COSINE: -q.x) and a heap keeps the best
@@ -47,6 +49,7 @@
 enum {
 	GEMM_MIN_NQ = 8,                /* smaller batches scan */
 	TILE_Q = 128,                   /* queries per gemm tile */
+	SCAN_TILE_Q = 32,               /* queries sharing a scanned block */
 	BLOCK_ROWS = 2048,              /* rows per block: tile 1 MiB, in L2 */
 	MIN_CHUNK_ROWS = 8192,          /* smallest data chunk worth a task */
 };
@@ -528,18 +531,23 @@ static void unit_gemm(const struct job *j, size_t q0, size_t nqt, size_t r0,
 	}
 }
 
-/* Exact scan of rows [r0, r1) for one query; ids as hit ids. */
-static void scan_rows(const struct flat *f, const void *q, size_t r0,
-		      size_t r1, struct vec_topk *tk, float *scratch)
+/* Exact scan of rows [r0, r1) for nqt queries at Q (one heap each), block
+ * by block, so a block read from memory serves every query of the tile;
+ * ids as hit ids. */
+static void scan_rows(const struct flat *f, const unsigned char *Q,
+		      size_t nqt, size_t r0, size_t r1, struct vec_topk *tk,
+		      float *scratch)
 {
 	const struct idx_info *info = &f->base.info;
 
 	for (size_t b = r0; b < r1; b += BLOCK_ROWS) {
 		size_t nb = r1 - b < BLOCK_ROWS ? r1 - b : BLOCK_ROWS;
 
-		vec_score_many(info->metric, q, row(f, b), nb, info->dim,
-			       scratch);
-		vec_topk_push_many(tk, scratch, f->ids + b, 0, nb);
+		for (size_t i = 0; i < nqt; i++) {
+			vec_score_many(info->metric, Q + i * f->vbytes,
+				       row(f, b), nb, info->dim, scratch);
+			vec_topk_push_many(&tk[i], scratch, f->ids + b, 0, nb);
+		}
 	}
 }
 
@@ -566,7 +574,8 @@ static void unit_fn(void *arg, size_t u, unsigned worker)
 	if (j->gemm)
 		unit_gemm(j, q0, nqt, r0, r1, tk, tile);
 	else
-		scan_rows(j->f, j->Q + q0 * j->f->vbytes, r0, r1, tk, tile);
+		scan_rows(j->f, j->Q + q0 * j->f->vbytes, nqt, r0, r1, tk,
+			  tile);
 	for (size_t i = 0; i < nqt; i++) {
 		size_t s = slot_of(j, q0 + i, dc);
 
@@ -624,7 +633,7 @@ static void merge_fn(void *arg, size_t i, unsigned worker)
 		/* The approximation cannot vouch for this query: scan. */
 		vec_topk_init(&fin, k, j->hits->score + qi * k,
 			      j->hits->id + qi * k);
-		scan_rows(f, q, 0, f->n, &fin,
+		scan_rows(f, q, 1, 0, f->n, &fin,
 			  j->tile + (size_t)worker * j->tile_len);
 	}
 	vec_topk_sort(&fin);
@@ -663,7 +672,10 @@ static int flat_search(const struct idx *ix, const void *q, size_t nq,
 		j.Q = (const unsigned char *)qcopy;
 	}
 	j.gemm = !is_binary(f) && nq >= GEMM_MIN_NQ;
-	j.tq = j.gemm ? TILE_Q : 1;
+	/* Equal tiles of at most TILE_Q / SCAN_TILE_Q queries. */
+	j.tq = j.gemm ? TILE_Q : SCAN_TILE_Q;
+	qtiles = (nq + j.tq - 1) / j.tq;
+	j.tq = (nq + qtiles - 1) / qtiles;
 	j.kk = j.gemm ? k + margin(k) : k;
 	if (j.kk > f->n)
 		j.kk = f->n;
@@ -683,7 +695,6 @@ static int flat_search(const struct idx *ix, const void *q, size_t nq,
 
 	/* Enough units for every worker twice over: cut the data when the
 	 * queries alone do not give them. */
-	qtiles = (nq + j.tq - 1) / j.tq;
 	j.ndc = 1;
 	if (nw > 1 && qtiles < 2 * nw) {
 		size_t want = (2 * nw + qtiles - 1) / qtiles;
@@ -707,7 +718,7 @@ static int flat_search(const struct idx *ix, const void *q, size_t nq,
 	j.ci = malloc(ncand * j.kk * sizeof(*j.ci));
 	j.cn = malloc(ncand * sizeof(*j.cn));
 	j.cw = malloc(ncand * sizeof(*j.cw));
-	j.tile_len = j.tq * BLOCK_ROWS;
+	j.tile_len = j.gemm ? j.tq * BLOCK_ROWS : BLOCK_ROWS;
 	j.tile = malloc(nw * j.tile_len * sizeof(*j.tile));
 	j.tks = malloc(nw * j.tq * sizeof(*j.tks));
 	if (!j.cs || !j.ci || !j.cn || !j.cw || !j.tile || !j.tks)

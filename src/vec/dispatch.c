@@ -141,14 +141,10 @@ void vec_score_many(enum vec_metric m, const void *q, const void *X, size_t n,
 			out[j] = -out[j];
 		return;
 	case VEC_HAMMING:
-		for (size_t j = 0; j < n; j++)
-			out[j] = (float)k->hamming(q, (const uint8_t *)X +
-							     j * nb, nb);
+		k->hamming_many(q, X, n, nb, out);
 		return;
 	case VEC_JACCARD:
-		for (size_t j = 0; j < n; j++)
-			out[j] = k->jaccard(q, (const uint8_t *)X + j * nb,
-					    nb);
+		k->jaccard_many(q, X, n, nb, out);
 		return;
 	}
 	for (size_t j = 0; j < n; j++)

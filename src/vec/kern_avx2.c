@@ -214,37 +214,8 @@ TGT static void dot_many(const float *q, const float *X, size_t n, size_t d,
 		dot_many_k(q, X, n, d, out);
 }
 
-TGT static uint32_t hamming(const uint8_t *a, const uint8_t *b,
-			    size_t nbytes)
-{
-	uint32_t c = 0;
-	size_t i = 0;
-
-	for (; i + 8 <= nbytes; i += 8)
-		c += (uint32_t)__builtin_popcountll(vec_load64(a + i) ^
-						    vec_load64(b + i));
-	for (; i < nbytes; i++)
-		c += (uint32_t)__builtin_popcount((unsigned)(a[i] ^ b[i]));
-	return c;
-}
-
-TGT static float jaccard(const uint8_t *a, const uint8_t *b, size_t nbytes)
-{
-	uint32_t in = 0, un = 0;
-	size_t i = 0;
-
-	for (; i + 8 <= nbytes; i += 8) {
-		uint64_t x = vec_load64(a + i), y = vec_load64(b + i);
-
-		in += (uint32_t)__builtin_popcountll(x & y);
-		un += (uint32_t)__builtin_popcountll(x | y);
-	}
-	for (; i < nbytes; i++) {
-		in += (uint32_t)__builtin_popcount((unsigned)(a[i] & b[i]));
-		un += (uint32_t)__builtin_popcount((unsigned)(a[i] | b[i]));
-	}
-	return un ? 1.0f - (float)in / (float)un : 0.0f;
-}
+#define BIN_TGT TGT
+#include "vec/kern_bin_int.h"
 
 const struct vec_kernels vec_kernels_avx2 = {
 	.name = "avx2",
@@ -252,6 +223,8 @@ const struct vec_kernels vec_kernels_avx2 = {
 	.dot = dot,
 	.hamming = hamming,
 	.jaccard = jaccard,
+	.hamming_many = hamming_many,
+	.jaccard_many = jaccard_many,
 	.l2sq_many = l2sq_many,
 	.dot_many = dot_many,
 };

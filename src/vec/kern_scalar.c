@@ -1,7 +1,7 @@
 /* kern_scalar.c - portable kernels: the fallback and the reference level.
  *
  * Four independent accumulators so the compiler can overlap the adds; the
- * binary kernels count bits 64 at a time (unaligned-safe loads).
+ * binary kernels (kern_bin_int.h) count bits 64 at a time.
  */
 #include "vec/vec_int.h"
 
@@ -43,38 +43,6 @@ static float dot(const float *a, const float *b, size_t d)
 	return (s0 + s1) + (s2 + s3);
 }
 
-static uint32_t hamming(const uint8_t *a, const uint8_t *b, size_t nbytes)
-{
-	uint32_t c = 0;
-	size_t i = 0;
-
-	for (; i + 8 <= nbytes; i += 8)
-		c += (uint32_t)__builtin_popcountll(vec_load64(a + i) ^
-						    vec_load64(b + i));
-	for (; i < nbytes; i++)
-		c += (uint32_t)__builtin_popcount((unsigned)(a[i] ^ b[i]));
-	return c;
-}
-
-static float jaccard(const uint8_t *a, const uint8_t *b, size_t nbytes)
-{
-	uint32_t in = 0, un = 0;
-	size_t i = 0;
-
-	for (; i + 8 <= nbytes; i += 8) {
-		uint64_t x = vec_load64(a + i), y = vec_load64(b + i);
-
-		in += (uint32_t)__builtin_popcountll(x & y);
-		un += (uint32_t)__builtin_popcountll(x | y);
-	}
-	for (; i < nbytes; i++) {
-		in += (uint32_t)__builtin_popcount((unsigned)(a[i] & b[i]));
-		un += (uint32_t)__builtin_popcount((unsigned)(a[i] | b[i]));
-	}
-	/* Two empty sets are identical: distance 0. */
-	return un ? 1.0f - (float)in / (float)un : 0.0f;
-}
-
 static void l2sq_many(const float *q, const float *X, size_t n, size_t d,
 		      float *out)
 {
@@ -89,12 +57,17 @@ static void dot_many(const float *q, const float *X, size_t n, size_t d,
 		out[j] = dot(q, X + j * d, d);
 }
 
+#define BIN_TGT
+#include "vec/kern_bin_int.h"
+
 const struct vec_kernels vec_kernels_scalar = {
 	.name = "scalar",
 	.l2sq = l2sq,
 	.dot = dot,
 	.hamming = hamming,
 	.jaccard = jaccard,
+	.hamming_many = hamming_many,
+	.jaccard_many = jaccard_many,
 	.l2sq_many = l2sq_many,
 	.dot_many = dot_many,
 };

@@ -24,6 +24,11 @@ struct vec_kernels {
 	float (*dot)(const float *a, const float *b, size_t d);
 	uint32_t (*hamming)(const uint8_t *a, const uint8_t *b, size_t nbytes);
 	float (*jaccard)(const uint8_t *a, const uint8_t *b, size_t nbytes);
+	/* out[j] = hamming / jaccard of q and the j-th of n rows of nbytes. */
+	void (*hamming_many)(const uint8_t *q, const uint8_t *X, size_t n,
+			     size_t nbytes, float *out);
+	void (*jaccard_many)(const uint8_t *q, const uint8_t *X, size_t n,
+			     size_t nbytes, float *out);
 	/* out[j] = l2sq(q, X_j) / dot(q, X_j) for n contiguous rows of d. */
 	void (*l2sq_many)(const float *q, const float *X, size_t n, size_t d,
 			  float *out);

@@ -226,6 +226,35 @@ static void check_binary_kernels(const struct vec_kernels *k)
 				      "%s jaccard nb=%zu", k->name, nb);
 			ck_assert(k->jaccard(a, a, nb) == 0.0f);
 		}
+	/* Many rows at once, at the specialized widths and others. */
+	{
+		static const size_t widths[] = { 1, 9, 16, 24, 32, 64, 100,
+						 128 };
+		uint8_t q[129], X[7 * 128 + 1];
+		float out[8];
+
+		for (size_t w = 0; w < sizeof(widths) / sizeof(*widths); w++) {
+			size_t nb = widths[w];
+
+			for (size_t i = 0; i < 129; i++)
+				q[i] = (uint8_t)rnd();
+			for (size_t i = 0; i < sizeof(X); i++)
+				X[i] = (uint8_t)(rnd() & rnd());
+			out[7] = 12345.0f;
+			k->hamming_many(q + 1, X + 1, 7, nb, out);
+			ck_assert(out[7] == 12345.0f);
+			for (size_t j = 0; j < 7; j++)
+				ck_assert(out[j] ==
+					  (float)ref_ham(q + 1, X + 1 + j * nb,
+							 nb));
+			k->jaccard_many(q + 1, X + 1, 7, nb, out);
+			ck_assert(out[7] == 12345.0f);
+			for (size_t j = 0; j < 7; j++)
+				ck_assert(fabs(out[j] -
+					       ref_jac(q + 1, X + 1 + j * nb,
+						       nb)) < 1e-6);
+		}
+	}
 }
 
 START_TEST(test_levels)
