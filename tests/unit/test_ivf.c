@@ -736,6 +736,53 @@ START_TEST(test_params)
 }
 END_TEST
 
+struct prog {
+	int calls, rising;
+	double last;
+};
+
+static void on_progress(void *arg, double pct)
+{
+	struct prog *p = arg;
+
+	p->calls++;
+	if (pct < p->last || pct < 0 || pct > 100)
+		p->rising = 0;
+	p->last = pct;
+}
+
+START_TEST(test_progress)
+{
+	struct set s;
+	struct mfs_pool *pool = pool2();
+	struct idx_info info = { VEC_FLOAT, VEC_L2, 0, pool };
+	struct mfs_kv p, canon;
+	struct mfs_err err = { 0 };
+
+	set_load(&s, "photosift128", 10000, 1, "photosift128_groundtruth.ivecs");
+	info.dim = (uint32_t)s.dim;
+	for (int t = 0; t < 2; t++) {
+		const struct idx_type *ty = lookup(t ? "IVF_PQ" : "IVF_FLAT");
+		struct prog pr = { 0, 1, 0 };
+		struct idx_progress cb = { on_progress, &pr };
+		struct idx *ix = NULL;
+
+		kv_of(&p, "nlist=16 m=16");
+		ck_assert_int_eq(ty->check(&info, &p, &canon, &err), 0);
+		ck_assert_int_eq(ty->build(&info, &canon, s.ids, s.base, s.n,
+					   &cb, &ix, &err), 0);
+		/* k-means iterations (10, PQ: 25 per sub-quantizer too) and
+		 * the add slices each report. */
+		ck_assert_int_ge(pr.calls, t ? 10 + 16 * 25 : 12);
+		ck_assert(pr.rising);
+		ck_assert(pr.last == 100);
+		idx_free(ix);
+	}
+	set_free(&s);
+	mfs_pool_free(pool);
+}
+END_TEST
+
 static Suite *ivf_suite(void)
 {
 	Suite *s = suite_create("ivf");
@@ -753,6 +800,7 @@ static Suite *ivf_suite(void)
 	tcase_add_test(tc, test_restore_pq);
 	tcase_add_test(tc, test_add_remove);
 	tcase_add_test(tc, test_binary);
+	tcase_add_test(tc, test_progress);
 	suite_add_tcase(s, tc);
 	return s;
 }
