@@ -179,7 +179,11 @@ int eng_index_set(struct eng *e, const char *coll, const struct mfs_kv *params,
 		  bool wait, struct mfs_err *err);
 /* The index as `cat index` shows it: index_type, metric_type, the
  * parameters, state (Finished | InProgress | Failed) and progress (0-100);
- * for FLAT: index_type=FLAT, metric_type, state=Finished, progress=100. */
+ * for FLAT: index_type=FLAT, metric_type, state=Finished, progress=100.
+ * While a build runs it shows the parameters being built; after a failed
+ * build, the index still in use with state=Failed and fail_reason=<why>.
+ * eng_index_set ignores state, progress and fail_reason keys, so what this
+ * shows can be written back. */
 int eng_index_get(struct eng *e, const char *coll, struct mfs_kv *out,
 		  struct mfs_err *err);
 

@@ -1214,6 +1214,11 @@ START_TEST(test_build_churn)
 	mfs_kv_set(&kv, "index_type", "IVF_FLAT", NULL);
 	mfs_kv_set(&kv, "nlist", "64", NULL);
 	OK(eng_index_set(eng, "book", &kv, false, &err));
+	/* One build at a time (the build takes far longer than this). */
+	FAILS(-EBUSY, eng_index_set(eng, "book", &kv, true, &err));
+	OK(eng_index_get(eng, "book", &out, &err));
+	ck_assert_str_eq(mfs_kv_get(&out, "state"), "InProgress");
+	ck_assert_str_eq(mfs_kv_get(&out, "nlist"), "64");
 	pthread_create(&t, NULL, churn_main, &ch);
 	pthread_join(t, &ret);
 	ck_assert_ptr_null(ret);
