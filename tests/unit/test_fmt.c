@@ -676,7 +676,7 @@ END_TEST
 START_TEST(test_text_speed)
 {
 	size_t cap = 100000 * 100 * 11 + 1, len = 0, used;
-	char *text = malloc(cap);
+	char *text;
 	struct fmt_batch b;
 	struct mfs_err err;
 	struct timespec t0, t1;
@@ -684,6 +684,7 @@ START_TEST(test_text_speed)
 
 	if (getenv("MFS_NO_TIMING"))
 		return;
+	text = malloc(cap);
 	for (int i = 0; i < 100000; i++) {
 		for (int j = 0; j < 100; j++) {
 			int v = (int)(rnd() % 2000001) - 1000000;
