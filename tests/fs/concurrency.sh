@@ -90,6 +90,28 @@ touch "$T/stop"
 wait "$cpid" || bad=1
 [ $bad -eq 0 ] || fail "a process failed: $(cat "$T"/writer.*.err "$T"/searcher.*.err "$T/counter.err")"
 
+# Partitions and collections created and dropped by several processes at
+# once: each name once, nothing lost.
+pids=
+for w in 1 2 3 4; do
+	py "$C" "$M" $w 2>"$T/mk.$w.err" <<'EOF' &
+import os, sys
+C, M, w = sys.argv[1], sys.argv[2], int(sys.argv[3])
+for i in range(20):
+    os.mkdir("%s/p%d_%d" % (C, w, i))
+    os.mkdir("%s/tmp%d_%d" % (M, w, i))
+    if i % 2:
+        os.rmdir("%s/tmp%d_%d" % (M, w, i))
+EOF
+	pids="$pids $!"
+done
+bad=0
+for p in $pids; do wait "$p" || bad=1; done
+[ $bad -eq 0 ] || fail "concurrent mkdir/rmdir failed: $(cat "$T"/mk.*.err)"
+expect_eq "$(wc -l <"$C/partitions" | tr -d ' ')" 81 "partitions after concurrent mkdirs"
+expect_eq "$(sort "$C/partitions" | uniq | wc -l | tr -d ' ')" 81 "distinct partitions"
+expect_eq "$(ls "$M" | grep -c '^tmp')" 40 "collections left after concurrent mkdir/rmdir"
+
 total=$((10 + WRITERS * WRITES * LINES))
 expect_content "$C/count" $total
 sort -n "$C/_default/ids" >"$T/ids"

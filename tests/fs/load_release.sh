@@ -99,4 +99,35 @@ remount
 echo 1 >"$M/big/load" || fail "load big without a memory limit"
 expect_content "$M/big/state" Loaded
 expect_eq "$(head -n 1 "$M/big/search/id=1" | cut -f1)" 1 "nearest of entity 1"
+
+# While a partition is Loading (the reload at mount runs in the
+# background), a search fails with EAGAIN; it is never answered from half
+# the data.  A search is known to have run while loading when the state
+# reads Loading both before and after it.
+GL=$MFS_DATA/glove100/glove100_base.fvecs
+[ -r "$GL" ] || fail "data set missing: $GL"
+mkdir "$M/gl" || fail "mkdir gl"
+cat "$GL" >>"$M/gl/vectors.fvecs" || fail "import glove100"
+echo 1 >"$M/gl/load" || fail "load gl"
+remount
+seen=0 n=0
+while :; do
+	s1=$(cat "$M/gl/state")
+	r=$("$PROBE" read "$M/gl/search/id=1")
+	s2=$(cat "$M/gl/state")
+	case "$s1 $s2 $r" in
+	"Loading Loading EAGAIN") seen=1 ;;
+	"Loading Loading "*) fail "a search while gl was Loading: expected EAGAIN, got $r" ;;
+	*" Loaded OK") break ;;
+	"Loading Loaded "*) ;;
+	*) fail "after a remount: state $s1, then search $r, then state $s2" ;;
+	esac
+	n=$((n + 1))
+	[ $n -lt 3000 ] || fail "gl not Loaded long after the remount"
+done
+if [ $seen -eq 1 ]; then
+	note "EAGAIN seen while Loading"
+else
+	note "the reload finished before a search could see Loading"
+fi
 exit 0

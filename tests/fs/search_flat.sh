@@ -222,6 +222,8 @@ sed -n '6,10p' "$S/id=7&k=10" >"$T/page2"
 same_bytes "$T/page2" "$S/id=7&k=5&offset=5" || fail "offset=5 is not hits 6 to 10"
 expect_errno EINVAL read "$S/id=7&k=16384&offset=1"
 expect_errno EINVAL read "$S/id=7&offset=-1"
+# Parameters of other index types are accepted and change nothing on FLAT.
+same_bytes "$T/k5" "$S/id=7&k=5&ef=64&nprobe=8" || fail "ef and nprobe change a FLAT search"
 # Unknown parameters and wrong dims are refused.
 expect_errno EINVAL read "$S/id=1&foo=3"
 expect_errno EINVAL read "$S/id=abc"
