@@ -469,6 +469,31 @@ START_TEST(test_l2_cancellation)
 }
 END_TEST
 
+/* Enough rows that one tile of queries is split over data chunks, each
+ * with its own heaps, merged afterwards (gemm and scan plans). */
+START_TEST(test_chunks)
+{
+	static const enum vec_metric ms[] = { VEC_L2, VEC_IP, VEC_COSINE };
+	struct mfs_pool *pool = pool2();
+
+	for (size_t mi = 0; mi < 3; mi++) {
+		struct model md;
+		struct idx *ix;
+		float *Q = malloc(20 * 24 * sizeof(float));
+
+		model_random(&md, ms[mi], 24, 40000, 0.0f);
+		ix = build(&md, pool);
+		random_queries(&md, 20, 0.0f, Q);
+		search_and_check(&md, ix, Q, 20, 10);
+		search_and_check(&md, ix, Q, 2, 50);
+		idx_free(ix);
+		model_free(&md);
+		free(Q);
+	}
+	mfs_pool_free(pool);
+}
+END_TEST
+
 /* Binary: integer scores with many ties, which go by the smaller id. */
 START_TEST(test_binary)
 {
@@ -685,6 +710,7 @@ static Suite *flat_suite(void)
 	tcase_add_test(tc, test_add_remove);
 	tcase_add_test(tc, test_float_metrics);
 	tcase_add_test(tc, test_l2_cancellation);
+	tcase_add_test(tc, test_chunks);
 	tcase_add_test(tc, test_binary);
 	tcase_add_test(tc, test_restore);
 	suite_add_tcase(s, tc);
