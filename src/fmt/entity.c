@@ -25,23 +25,6 @@ static int put_hex(struct mfs_buf *out, const uint8_t *v, size_t n)
 	return 0;
 }
 
-static int put_floats(struct mfs_buf *out, const void *vec, uint32_t dim)
-{
-	const unsigned char *p = vec;
-	int rc = 0;
-
-	for (uint32_t i = 0; i < dim && !rc; i++) {
-		float f;
-
-		memcpy(&f, p + 4 * (size_t)i, 4);
-		if (i)
-			rc = mfs_buf_append(out, ",", 1);
-		if (!rc)
-			rc = fmt_put_float(out, f);
-	}
-	return rc;
-}
-
 int fmt_entity_tsv(struct mfs_buf *out, int64_t id, enum vec_type vtype,
 		   uint32_t dim, const void *vec)
 {
@@ -50,7 +33,7 @@ int fmt_entity_tsv(struct mfs_buf *out, int64_t id, enum vec_type vtype,
 
 	if (!rc)
 		rc = vtype == VEC_BINARY ? put_hex(out, vec, dim / 8) :
-			put_floats(out, vec, dim);
+			fmt_put_floats(out, vec, dim);
 	if (!rc)
 		rc = mfs_buf_append(out, "\n", 1);
 	if (rc && out->data) {
@@ -101,7 +84,7 @@ int fmt_entity_json(struct mfs_buf *out, int64_t id, const char *part,
 	} else if (!rc) {
 		rc = mfs_buf_append(out, "\"vector\":[", 10);
 		if (!rc)
-			rc = put_floats(out, vec, dim);
+			rc = fmt_put_floats(out, vec, dim);
 		if (!rc)
 			rc = mfs_buf_append(out, "]}\n", 3);
 	}

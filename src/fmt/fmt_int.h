@@ -53,7 +53,10 @@ char *fmt_excerpt(char *dst, size_t dstsz, const char *s, size_t n);
  * tab, CR and LF. */
 bool fmt_text_clean(const char *s, size_t n);
 
-/* Append %.9g of v to out.  0, -ENOMEM, -EFBIG. */
+/* Append %.9g of v to out.  0, -ENOMEM, -EFBIG (out unchanged). */
 int fmt_put_float(struct mfs_buf *out, float v);
+/* Append dim float32 values from vec (any alignment), comma-separated,
+ * each as %.9g.  0, -ENOMEM, -EFBIG (out unchanged). */
+int fmt_put_floats(struct mfs_buf *out, const void *vec, uint32_t dim);
 
 #endif

@@ -5,6 +5,7 @@
  */
 #include <check.h>
 #include <errno.h>
+#include <float.h>
 #include <math.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -673,6 +674,62 @@ START_TEST(test_float_roundtrip)
 }
 END_TEST
 
+/* Floats print exactly as printf's %.9g (the fast path must agree). */
+START_TEST(test_float_print)
+{
+	struct mfs_buf out;
+	float v[8];
+	size_t nv = 0;
+
+	mfs_buf_init(&out, SIZE_MAX);
+	for (int i = 0; i < 1000000 + 400; i++) {
+		float f;
+
+		if (i < 400) {          /* around powers of ten and the ends */
+			static const float ends[] = {
+				FLT_MAX, FLT_MIN, 1e-45f, 0.0f, 1e9f, 999999999.0f,
+				999999940.0f, 1e-5f, 1e-4f, 9.99999975e-05f, 123456789.0f,
+				0.5f, 1.0f, 1e30f, 1e31f, 1e-14f, 1e-15f, 16777216.0f,
+			};
+			float p10 = powf(10.0f, (float)(i / 8 % 50) - 25);
+
+			f = i < 18 ? ends[i] : (i % 8 < 4 ? nextafterf(p10, 0) :
+						 nextafterf(p10, INFINITY));
+			if (i % 2)
+				f = -f;
+		} else {
+			uint32_t bits = (uint32_t)rnd();
+
+			if (i % 2)      /* embedding-like magnitudes */
+				bits = (bits & 0x807fffffu) |
+					((uint32_t)(100 + rnd() % 40) << 23);
+			memcpy(&f, &bits, 4);
+			if (!isfinite(f))
+				continue;
+		}
+		v[nv++] = f;
+		if (nv < 8)
+			continue;
+		mfs_buf_reset(&out);
+		ck_assert_int_eq(fmt_entity_tsv(&out, 1, VEC_FLOAT, 8, v), 0);
+		{
+			char line[512];
+			int n = sprintf(line, "1\t");
+
+			for (int j = 0; j < 8; j++)
+				n += sprintf(line + n, "%s%.9g", j ? "," : "", (double)v[j]);
+			line[n++] = '\n';
+			line[n] = '\0';
+			if (strcmp(line, out.data) != 0) {
+				ck_abort_msg("printed %s, printf gives %s", out.data, line);
+			}
+		}
+		nv = 0;
+	}
+	mfs_buf_fini(&out);
+}
+END_TEST
+
 START_TEST(test_text_speed)
 {
 	size_t cap = 100000 * 100 * 11 + 1, len = 0, used;
@@ -1213,6 +1270,7 @@ int main(void)
 	tcase_add_test(tc, test_fvecs);
 	tcase_add_test(tc, test_fvecs_dataset);
 	tcase_add_test(tc, test_float_roundtrip);
+	tcase_add_test(tc, test_float_print);
 	tcase_add_test(tc, test_text_speed);
 	tcase_add_test(tc, test_junk);
 	tcase_add_test(tc, test_names);
