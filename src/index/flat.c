@@ -174,15 +174,16 @@ static const unsigned char *row(const struct flat *f, size_t pos)
 /* Room for need rows.  0 or -ENOMEM (index unchanged). */
 static int reserve(struct flat *f, size_t need)
 {
-	size_t cap = f->cap ? f->cap : 64;
+	/* A build asks for exactly its n rows; later adds double. */
+	size_t cap = f->cap ? (f->cap < SIZE_MAX / 2 ? f->cap * 2 : need) : 64;
 	void *data = NULL;
 	int64_t *ids = NULL;
 	float *norms = NULL;
 
 	if (need <= f->cap)
 		return 0;
-	while (cap < need)
-		cap = cap < SIZE_MAX / 2 ? cap * 2 : need;
+	if (cap < need)
+		cap = need;
 	if (cap > SIZE_MAX / (f->vbytes + 16))
 		return -ENOMEM;
 	if (posix_memalign(&data, 64, cap * f->vbytes))

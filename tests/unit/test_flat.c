@@ -540,6 +540,9 @@ START_TEST(test_restore)
 	ck_assert_int_eq(idx_flat_type.restore(&info, NULL, NULL, 0, md.ids,
 					       md.vecs, md.n, &b, &err), 0);
 	ck_assert_uint_eq(idx_flat_type.count(b), md.n);
+	/* What memory_limit is checked against covers what a load takes. */
+	ck_assert_uint_ge(idx_flat_type.estimate_bytes(&info, NULL, md.n),
+			  idx_flat_type.memory_bytes(b));
 	random_queries(&md, 20, 0.0f, Q);
 	hits_init(&ha, 20, 7);
 	hits_init(&hb, 20, 7);
