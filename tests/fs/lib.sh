@@ -253,8 +253,9 @@ mfs_cleanup() {
 
 # --- Python ----------------------------------------------------------------------
 
-# py ARGS... <<'EOF' script EOF: run the script on standard input with
-# MFS_PYTHON; ARGS become sys.argv[1:].
+# py ARGS... <<'EOF' ... EOF: run the script given on standard input with
+# MFS_PYTHON (the Debian python3 with numpy); ARGS become sys.argv[1:].
+# A script saved in a file runs as "$MFS_PYTHON" FILE ARGS.
 py() { "$MFS_PYTHON" - "$@"; }
 
 # --- setup ----------------------------------------------------------------------
