@@ -20,6 +20,7 @@ set -eu
 
 here=$(cd "$(dirname "$0")" && pwd)
 data=${MFS_DATA:-$here/../../shared/data}
+data=$(cd "$data" 2>/dev/null && pwd || printf '%s\n' "$data")
 base=$data/photosift128/photosift128_base.fvecs
 queries=$data/photosift128/photosift128_query.fvecs
 
@@ -40,11 +41,11 @@ m=${1:-$work/mnt}
 pid=
 
 say() { printf '\n# %s\n' "$*"; }
-# run 'COMMAND': show it with the paths spelled out, then run it.
+# run 'COMMAND': show it ($c as $m/NAME, data paths spelled out), then run it.
 run() {
 	_shown=$1
-	for _v in c m base queries here; do
-		eval "_val=\${$_v:-}"
+	for _v in c base queries here; do
+		if [ "$_v" = c ]; then _val="\$m/${c##*/}"; else eval "_val=\${$_v:-}"; fi
 		_shown=$(printf '%s\n' "$_shown" |
 			sed "s|\\\$$_v\\([^A-Za-z0-9_]\\)|$_val\\1|g; s|\\\$$_v\$|$_val|")
 	done
@@ -92,6 +93,7 @@ else
 	done
 fi
 
+printf '$ m=%s\n' "$m"
 c=$m/photos
 [ ! -e "$c" ] || c=$m/photos_$$
 
