@@ -181,6 +181,8 @@ void ivf_destroy(struct ivf *v)
 	free(v->sq_step);
 	free(v->pq_cb);
 	free(v->pq_cbt);
+	free(v->pend_ids);
+	free(v->pend_vecs);
 	free(v);
 }
 
@@ -421,6 +423,76 @@ out:
 	return rc;
 }
 
+size_t ivf_min_train(const struct ivf *v)
+{
+	size_t t = (size_t)39 * v->nlist;
+
+	if (v->kind == IVF_PQ) {
+		size_t k = (size_t)1 << (v->nbits < 12 ? v->nbits : 12);
+
+		t = t > k ? t : k;
+	}
+	return t;
+}
+
+static void pend_clear(struct ivf *v)
+{
+	free(v->pend_ids);
+	free(v->pend_vecs);
+	v->pend_ids = NULL;
+	v->pend_vecs = NULL;
+	v->pend_n = v->pend_cap = 0;
+}
+
+int ivf_feed(struct ivf *v, const int64_t *ids, const void *x, size_t n,
+	     const struct idx_progress *pr, double lo, double hi,
+	     struct mfs_err *err)
+{
+	size_t vb = vec_bytes(v->base.info.vtype, v->base.info.dim);
+	double mid = lo + (hi - lo) * 0.8;
+	size_t old = v->pend_n;
+	int rc;
+
+	if (v->trained)
+		return ivf_add_prepared(v, ids, x, n, pr, lo, hi, err);
+	if (v->pend_n == 0 && n >= ivf_min_train(v)) {
+		rc = ivf_train(v, x, n, pr, lo, mid, err);
+		return rc < 0 ? rc : ivf_add_prepared(v, ids, x, n, pr, mid,
+						      hi, err);
+	}
+	if (v->pend_n + n > v->pend_cap) {
+		size_t cap = v->pend_cap * 2 > v->pend_n + n ?
+			v->pend_cap * 2 : v->pend_n + n;
+		int64_t *pi = realloc(v->pend_ids, cap * sizeof(int64_t));
+
+		if (!pi)
+			return mfs_errf(err, -ENOMEM, "IVF add: out of memory");
+		v->pend_ids = pi;
+		uint8_t *pv = realloc(v->pend_vecs, cap * vb);
+
+		if (!pv)
+			return mfs_errf(err, -ENOMEM, "IVF add: out of memory");
+		v->pend_vecs = pv;
+		v->pend_cap = cap;
+	}
+	memcpy(v->pend_ids + v->pend_n, ids, n * sizeof(int64_t));
+	memcpy(v->pend_vecs + v->pend_n * vb, x, n * vb);
+	v->pend_n += n;
+	if (v->pend_n < ivf_min_train(v))
+		return 0;
+	rc = ivf_train(v, v->pend_vecs, v->pend_n, pr, lo, mid, err);
+	if (rc < 0) {
+		v->pend_n = old;
+		return rc;
+	}
+	rc = ivf_add_prepared(v, v->pend_ids, v->pend_vecs, v->pend_n, pr,
+			      mid, hi, err);
+	if (rc < 0)
+		return rc;
+	pend_clear(v);
+	return 0;
+}
+
 int ivf_generic_add(struct idx *ix, const int64_t *ids, const void *vecs,
 		    size_t n, struct mfs_err *err)
 {
@@ -433,9 +505,7 @@ int ivf_generic_add(struct idx *ix, const int64_t *ids, const void *vecs,
 		return 0;
 	if (ivf_prepare(v, vecs, n, &x, &copy) < 0)
 		return mfs_errf(err, -ENOMEM, "IVF add: out of memory");
-	rc = v->trained ? 0 : ivf_train(v, x, n, NULL, 0, 0, err);
-	if (rc == 0)
-		rc = ivf_add_prepared(v, ids, x, n, NULL, 0, 0, err);
+	rc = ivf_feed(v, ids, x, n, NULL, 0, 0, err);
 	free(copy);
 	return rc;
 }
@@ -460,9 +530,7 @@ int ivf_generic_build(enum ivf_kind kind, const struct idx_type *type,
 		rc = mfs_errf(err, -ENOMEM, "%s: out of memory", type->name);
 		goto fail;
 	}
-	rc = ivf_train(v, x, n, pr, 0, 80, err);
-	if (rc == 0)
-		rc = ivf_add_prepared(v, ids, x, n, pr, 80, 100, err);
+	rc = n ? ivf_feed(v, ids, x, n, pr, 0, 100, err) : 0;
 	free(copy);
 	if (rc < 0)
 		goto fail;
@@ -514,6 +582,23 @@ void ivf_generic_remove(struct idx *ix, const int64_t *ids, size_t n)
 		memcpy(sorted, ids, n * sizeof(int64_t));
 		qsort(sorted, n, sizeof(int64_t), cmp_i64);
 	}
+	for (size_t i = 0; i < v->pend_n;) {
+		size_t vb = vec_bytes(v->base.info.vtype, v->base.info.dim);
+		int hit = 0;
+
+		if (sorted)
+			hit = has_id(sorted, n, v->pend_ids[i]);
+		else
+			for (size_t j = 0; j < n && !hit; j++)
+				hit = ids[j] == v->pend_ids[i];
+		if (!hit) {
+			i++;
+			continue;
+		}
+		v->pend_n--;
+		v->pend_ids[i] = v->pend_ids[v->pend_n];
+		memmove(v->pend_vecs + i * vb, v->pend_vecs + v->pend_n * vb, vb);
+	}
 	for (uint32_t li = 0; li < v->nlist; li++) {
 		struct ivf_list *l = &v->lists[li];
 
@@ -545,7 +630,9 @@ void ivf_generic_remove(struct idx *ix, const int64_t *ids, size_t n)
 
 size_t ivf_generic_count(const struct idx *ix)
 {
-	return ((const struct ivf *)ix)->ntotal;
+	const struct ivf *v = (const struct ivf *)ix;
+
+	return v->ntotal + v->pend_n;
 }
 
 size_t ivf_generic_memory(const struct idx *ix)
@@ -564,6 +651,8 @@ size_t ivf_generic_memory(const struct idx *ix)
 		b += 2 * ivf_pq_ksub(v) * d * sizeof(float);
 	for (uint32_t l = 0; l < v->nlist; l++)
 		b += v->lists[l].cap * (sizeof(int64_t) + v->code_size);
+	b += v->pend_cap * (sizeof(int64_t) +
+			    vec_bytes(v->base.info.vtype, v->base.info.dim));
 	return b;
 }
 

@@ -17,8 +17,13 @@
  * id -> list map: remove() scans the lists once per call against the sorted
  * ids to drop, which keeps memory to ids + codes.
  *
- * An index built over no entities is untrained: it trains on its first
- * add() batch.  All state is owned by struct ivf; search() only reads it.
+ * Training needs enough points (ivf_min_train: 39 per list, as faiss asks,
+ * and for PQ at least one per sub-centroid up to 4096).  Until a partition
+ * has that many, the index is untrained and keeps its entities pending, as
+ * prepared vectors searched exactly; the add() that reaches the threshold
+ * trains on all of them.  So an index created on an empty collection and
+ * filled by small inserts ends up as good as one built after the import.
+ * All state is owned by struct ivf; search() only reads it.
  */
 #ifndef MFS_INDEX_IVF_INT_H
 #define MFS_INDEX_IVF_INT_H
@@ -56,6 +61,10 @@ struct ivf {
 	float *pq_cb;                   /* PQ: m * ksub * dsub */
 	float *pq_cbt;                  /* PQ: the same as m * dsub * ksub */
 	struct ivf_list *lists;         /* nlist */
+	/* Untrained only: entities waiting for training (prepared vectors). */
+	int64_t *pend_ids;
+	uint8_t *pend_vecs;
+	size_t pend_n, pend_cap;
 };
 
 /* Parameters read from a canonical kv (see ivf_params). */
@@ -84,6 +93,13 @@ void ivf_destroy(struct ivf *v);
 int ivf_train(struct ivf *v, const void *x, size_t n,
 	      const struct idx_progress *pr, double lo, double hi,
 	      struct mfs_err *err);
+/* Points needed before training. */
+size_t ivf_min_train(const struct ivf *v);
+/* Take n prepared vectors: add them when trained, else keep them pending
+ * and train once enough are there (progress lo..hi). */
+int ivf_feed(struct ivf *v, const int64_t *ids, const void *x, size_t n,
+	     const struct idx_progress *pr, double lo, double hi,
+	     struct mfs_err *err);
 /* Assign, encode and append n prepared vectors. */
 int ivf_add_prepared(struct ivf *v, const int64_t *ids, const void *x,
 		     size_t n, const struct idx_progress *pr, double lo,

@@ -11,7 +11,9 @@
  * IVF_FLAT and BIN_IVF_FLAT save only the ids of each list: their codes are
  * the vectors, which restore() gets with the current entities anyway.
  * restore() keeps the quantizers and list membership of the entities still
- * current, encodes and assigns the new ones, and drops the rest.
+ * current, encodes and assigns the new ones, and drops the rest.  An
+ * untrained index saves no quantizer and no entity (its pending entities
+ * are the current ones).
  */
 #include "index/ivf_int.h"
 
@@ -352,12 +354,13 @@ int ivf_generic_restore(enum ivf_kind kind, const struct idx_type *type,
 	}
 	if (hdr[7]) {
 		rc = load_blob(v, &r, ids, x, n, seen, err);
+		if (rc == 0)
+			rc = add_unseen(v, ids, x, n, seen, err);
 	} else {
-		/* Saved before any entity existed: train on what is here. */
-		rc = ivf_train(v, x, n, NULL, 0, 0, err);
+		/* Saved untrained (too few entities): the blob holds no
+		 * quantizer; train now if there are enough. */
+		rc = n ? ivf_feed(v, ids, x, n, NULL, 0, 0, err) : 0;
 	}
-	if (rc == 0)
-		rc = add_unseen(v, ids, x, n, seen, err);
 	if (rc < 0)
 		goto fail;
 	ivf_shrink(v);

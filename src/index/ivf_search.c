@@ -183,6 +183,31 @@ static void search_block(void *arg, size_t b, unsigned worker)
 	}
 }
 
+/* Untrained: the pending entities, searched exactly, one query a task. */
+static void search_pending(void *arg, size_t qi, unsigned worker)
+{
+	struct sjob *j = arg;
+	const struct ivf *v = j->v;
+	size_t d = v->base.info.dim, k = j->hits->k;
+	float *sbuf = (float *)(j->scratch + worker * j->stride);
+	float *qn = sbuf + v->pend_n;
+	const void *q = j->q + qi * j->qbytes;
+	struct vec_topk top;
+
+	if (v->kind != IVF_BIN) {
+		memcpy(qn, q, j->qbytes);
+		if (v->base.info.metric == VEC_COSINE)
+			vec_normalize(qn, d);
+		q = qn;
+	}
+	vec_score_many(v->base.info.metric, q, v->pend_vecs, v->pend_n,
+		       v->base.info.dim, sbuf);
+	vec_topk_init(&top, k, j->hits->score + qi * k, j->hits->id + qi * k);
+	vec_topk_push_many(&top, sbuf, v->pend_ids, 0, v->pend_n);
+	vec_topk_sort(&top);
+	j->hits->count[qi] = top.n;
+}
+
 int ivf_generic_search(const struct idx *ix, const void *q, size_t nq,
 		       const struct mfs_kv *sp, struct idx_hits *hits,
 		       struct mfs_err *err)
@@ -203,8 +228,19 @@ int ivf_generic_search(const struct idx *ix, const void *q, size_t nq,
 				"got %s", v->nlist, s);
 	if (nq == 0)
 		return 0;
-	if (!v->trained || v->ntotal == 0 || hits->k == 0) {
+	if (v->ntotal + v->pend_n == 0 || hits->k == 0) {
 		memset(hits->count, 0, nq * sizeof(size_t));
+		return 0;
+	}
+	if (!v->trained) {
+		j.stride = align64((v->pend_n + v->base.info.dim) *
+				   sizeof(float));
+		j.scratch = aligned_alloc(64, nw * j.stride);
+		if (!j.scratch)
+			return mfs_errf(err, -ENOMEM, "%s search: out of "
+					"memory", v->base.type->name);
+		mfs_pool_for(pool, nq, search_pending, &j);
+		free(j.scratch);
 		return 0;
 	}
 	j.nprobe = (size_t)np;

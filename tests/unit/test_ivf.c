@@ -783,6 +783,62 @@ START_TEST(test_progress)
 }
 END_TEST
 
+/* An index created empty keeps small inserts pending (exact search) and
+ * trains once 39 * nlist have arrived; saved and restored on the way. */
+START_TEST(test_fill_by_inserts)
+{
+	struct set s;
+	struct mfs_pool *pool = pool2();
+	struct idx_info info = { VEC_FLOAT, VEC_L2, 0, pool };
+	const struct idx_type *t = lookup("IVF_SQ8");
+	struct mfs_err err = { 0 };
+	struct mfs_kv canon;
+	struct mfs_buf blob;
+	struct idx *ix, *r2 = NULL;
+	struct res r, b;
+
+	set_load(&s, "photosift128", 10000, 100, "photosift128_groundtruth.ivecs");
+	info.dim = (uint32_t)s.dim;
+	kv_of(&canon, "index_type=IVF_SQ8 nlist=32");
+	ix = build("IVF_SQ8", &info, "nlist=32", NULL, NULL, 0);
+	/* 32 * 39 = 1248: the first 1000 stay pending and exact. */
+	for (size_t i = 0; i < 1000; i += 100)
+		ck_assert_int_eq(t->add(ix, s.ids + i, s.base + i * s.dim, 100,
+					&err), 0);
+	ck_assert_uint_eq(t->count(ix), 1000);
+	search(ix, s.query, s.nq, "nprobe=1", &r, 10);
+	brute(VEC_L2, VEC_FLOAT, info.dim, s.base, s.ids, 1000, s.query, s.nq,
+	      10, &b);
+	same_results(&r, &b, s.nq);
+	res_free(&r);
+	res_free(&b);
+	save(ix, &blob);
+	ck_assert_int_eq(t->restore(&info, &canon, blob.data, blob.len, s.ids,
+				    s.base, 1000, &r2, &err), 0);
+	ck_assert_uint_eq(t->count(r2), 1000);
+	idx_free(r2);
+	mfs_buf_fini(&blob);
+	t->remove(ix, s.ids, 10);
+	ck_assert_uint_eq(t->count(ix), 990);
+	for (size_t i = 1000; i < 10000; i += 500)
+		ck_assert_int_eq(t->add(ix, s.ids + i, s.base + i * s.dim, 500,
+					&err), 0);
+	ck_assert_uint_eq(t->count(ix), 9990);
+	search(ix, s.query, s.nq, "nprobe=8", &r, 10);
+	ck_assert(recall(&r, &s, s.nq, 10) >= 0.85);
+	for (size_t i = 0; i < s.nq * 10; i++)
+		ck_assert_int_ge(r.h.id[i], 10);
+	res_free(&r);
+	/* Trained now: the blob carries quantizers and lists. */
+	save(ix, &blob);
+	ck_assert_uint_gt(blob.len, 9990 * (s.dim + 8));
+	mfs_buf_fini(&blob);
+	idx_free(ix);
+	set_free(&s);
+	mfs_pool_free(pool);
+}
+END_TEST
+
 static Suite *ivf_suite(void)
 {
 	Suite *s = suite_create("ivf");
@@ -801,6 +857,7 @@ static Suite *ivf_suite(void)
 	tcase_add_test(tc, test_add_remove);
 	tcase_add_test(tc, test_binary);
 	tcase_add_test(tc, test_progress);
+	tcase_add_test(tc, test_fill_by_inserts);
 	suite_add_tcase(s, tc);
 	return s;
 }
