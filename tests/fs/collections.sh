@@ -101,10 +101,15 @@ expect_ok mkdir "$M/novel"
 expect_content "$M/novel/count" 0
 expect_content "$M/novel/schema" dim=0 metric_type=L2 vector_type=FLOAT_VECTOR description=
 
-# A loaded collection cannot be dropped (EBUSY), a released one can.
+# A loaded collection cannot be dropped (EBUSY), a released one can; it
+# can be renamed while loaded and stays loaded and searchable.
 echo 1 >"$M/c2/load" || fail "load c2"
 expect_errno EBUSY rmdir "$M/c2"
 expect_content "$M/c2/count" 1
+expect_ok rename "$M/c2" "$M/c3"
+expect_content "$M/c3/state" Loaded
+expect_eq "$(cat "$M/c3/search/0.5,1.5,2.5")" "1${TAB}0" "search of the renamed collection"
+expect_ok rename "$M/c3" "$M/c2"
 echo 1 >"$M/c2/release" || fail "release c2"
 expect_ok rmdir "$M/c2"
 expect_errno ENOENT read "$M/c2/count"

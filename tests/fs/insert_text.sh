@@ -134,8 +134,10 @@ assert e(107) == [5, 5, 5], e(107)
 assert e(108) == [6, 6, 6], e(108)
 EOF
 
-# Truncation is ignored: > appends like >>.
+# Truncation is ignored: > appends like >>, truncate(2) changes nothing.
 printf '9 9 9\n' >"$V" || fail "> vectors"
+expect_content "$C/count" 17
+expect_ok truncate "$V" 0
 expect_content "$C/count" 17
 
 # cat a/vectors >> b/vectors copies with ids.
