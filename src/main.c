@@ -18,6 +18,7 @@
 #include <fuse.h>
 #include <fuse_lowlevel.h>
 #include <limits.h>
+#include <pthread.h>
 #include <signal.h>
 #include <stddef.h>
 #include <stdio.h>
@@ -304,6 +305,7 @@ int main(int argc, char *argv[])
 	struct fs *fs = NULL;
 	struct fuse *fuse = NULL;
 	char *db = NULL, *mnt = NULL;
+	sigset_t stop_sigs, old_sigs;
 	bool sync_fsync;
 	int pipe_fd = -1, status = 1, rc;
 
@@ -379,6 +381,14 @@ int main(int argc, char *argv[])
 		if (pipe_fd < 0)
 			goto out_fuse;
 	}
+	/* Threads started from here on (the engine's) inherit a mask that
+	 * blocks the stop signals, so that they reach the thread running the
+	 * FUSE loop and interrupt its read of /dev/fuse. */
+	sigemptyset(&stop_sigs);
+	sigaddset(&stop_sigs, SIGINT);
+	sigaddset(&stop_sigs, SIGTERM);
+	sigaddset(&stop_sigs, SIGHUP);
+	pthread_sigmask(SIG_BLOCK, &stop_sigs, &old_sigs);
 	rc = store_open(db, &so, &st, &err);
 	if (rc < 0) {
 		fprintf(stderr, "milvusfs: %s\n", err.msg[0] ? err.msg :
@@ -401,6 +411,7 @@ int main(int argc, char *argv[])
 	signal(SIGTERM, SIG_DFL);
 	if (fuse_set_signal_handlers(fuse_get_session(fuse)) != 0)
 		goto out_unmount;
+	pthread_sigmask(SIG_SETMASK, &old_sigs, NULL);
 	mfs_log(MFS_LOG_INFO, "serving database %s on %s", db, mnt);
 	ready(pipe_fd);
 	pipe_fd = -1;
