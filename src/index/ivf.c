@@ -307,23 +307,32 @@ int ivf_train(struct ivf *v, const void *x, size_t n,
 	return 0;
 }
 
+int ivf_list_reserve(struct ivf_list *l, size_t cap, size_t code_size)
+{
+	int64_t *ids;
+	uint8_t *codes;
+
+	if (cap <= l->cap)
+		return 0;
+	ids = realloc(l->ids, cap * sizeof(int64_t));
+	if (!ids)
+		return -ENOMEM;
+	l->ids = ids;
+	codes = realloc(l->codes, cap * code_size);
+	if (!codes)
+		return -ENOMEM;
+	l->codes = codes;
+	l->cap = cap;
+	return 0;
+}
+
 int ivf_list_push(struct ivf_list *l, int64_t id, const uint8_t *code,
 		  size_t code_size)
 {
-	if (l->n == l->cap) {
-		size_t cap = l->cap ? l->cap + l->cap / 2 + 1 : 8;
-		int64_t *ids = realloc(l->ids, cap * sizeof(int64_t));
-
-		if (!ids)
-			return -ENOMEM;
-		l->ids = ids;
-		uint8_t *codes = realloc(l->codes, cap * code_size);
-
-		if (!codes)
-			return -ENOMEM;
-		l->codes = codes;
-		l->cap = cap;
-	}
+	if (l->n == l->cap &&
+	    ivf_list_reserve(l, l->cap ? l->cap + l->cap / 2 + 1 : 8,
+			     code_size) < 0)
+		return -ENOMEM;
 	l->ids[l->n] = id;
 	memcpy(l->codes + l->n * code_size, code, code_size);
 	l->n++;
@@ -401,6 +410,23 @@ int ivf_add_prepared(struct ivf *v, const int64_t *ids, const void *x,
 					goto out;
 				rc = -ENOMEM;
 			}
+		}
+		if (s == 0 && m == n) {
+			/* One slice (a build or a big add): size lists exactly. */
+			size_t *cnt = calloc(v->nlist, sizeof(size_t));
+
+			if (!cnt)
+				goto out;
+			for (size_t i = 0; i < m; i++)
+				cnt[label[i]]++;
+			for (uint32_t l = 0; l < v->nlist; l++)
+				if (cnt[l] && ivf_list_reserve(&v->lists[l],
+					v->lists[l].n + cnt[l],
+					v->code_size) < 0) {
+					free(cnt);
+					goto out;
+				}
+			free(cnt);
 		}
 		for (size_t i = 0; i < m; i++) {
 			const uint8_t *code = codes ? codes + i * v->code_size :

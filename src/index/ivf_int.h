@@ -108,6 +108,8 @@ int ivf_add_prepared(struct ivf *v, const int64_t *ids, const void *x,
  * *out = vecs.  0 or -ENOMEM. */
 int ivf_prepare(const struct ivf *v, const void *vecs, size_t n,
 		const void **out, float **copy);
+/* Grow l's storage to at least cap entries. 0 or -ENOMEM. */
+int ivf_list_reserve(struct ivf_list *l, size_t cap, size_t code_size);
 int ivf_list_push(struct ivf_list *l, int64_t id, const uint8_t *code,
 		  size_t code_size);
 void ivf_shrink(struct ivf *v);

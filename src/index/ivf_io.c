@@ -237,6 +237,12 @@ static int load_blob(struct ivf *v, struct rd *r, const int64_t *ids,
 		    (ln > (r->len - r->off) / (v->code_size ? v->code_size : 1) ||
 		     !(lcode = take(r, ln * v->code_size))))
 			goto corrupt;
+		/* Exact capacity: no realloc chain, no heap holes. */
+		if (ln && ivf_list_reserve(&v->lists[l], ln, v->code_size) < 0) {
+			rc = mfs_errf(err, -ENOMEM, "%s restore: out of memory",
+				      v->base.type->name);
+			goto out;
+		}
 		for (uint64_t i = 0; i < ln; i++) {
 			int64_t id;
 			size_t pos;
