@@ -24,6 +24,9 @@ static inline bool fmt_isspace(int c)
 	return c == ' ' || c == '\t' || c == '\r' || c == '\v' || c == '\f';
 }
 
+/* 0 if a batch's dim suits its type (0 = unknown yet; float 2..32768;
+ * binary a multiple of 8 up to 32768), else -EINVAL with a message. */
+int fmt_batch_check(const struct fmt_batch *b, struct mfs_err *err);
 /* Make room for one more record at b->n (dim must be set).  0, -ENOMEM. */
 int fmt_batch_grow(struct fmt_batch *b, size_t need);
 /* Set the dim of a batch whose dim is 0, resizing the vector storage.

@@ -24,7 +24,10 @@ int fmt_fvecs_parse(const void *buf, size_t len, size_t record0,
 	size_t n0 = b->n, pos = 0, rec = record0;
 	uint32_t dim0 = b->dim;
 	bool bin = b->vtype == VEC_BINARY;
-	int rc;
+	int rc = fmt_batch_check(b, err);
+
+	if (rc)
+		return rc;
 
 	while (len - pos >= 4) {
 		int32_t d = (int32_t)le32(p + pos);

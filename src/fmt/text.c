@@ -529,8 +529,10 @@ int fmt_text_parse(const char *buf, size_t len, size_t line0, bool final,
 	size_t n0 = b->n, pos = 0;
 	uint32_t dim0 = b->dim;
 	struct ctx *c;
-	int rc = 0;
+	int rc = fmt_batch_check(b, err);
 
+	if (rc)
+		return rc;
 	c = malloc(sizeof(*c));
 	if (!c)
 		return mfs_errf(err, -ENOMEM, "out of memory");

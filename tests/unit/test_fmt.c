@@ -385,6 +385,17 @@ START_TEST(test_text_binary)
 	ck_assert_int_eq(b.has_id[8], 0);
 	fmt_batch_fini(&b);
 
+	/* a batch whose dim does not suit its type is refused */
+	fmt_batch_init(&b, VEC_BINARY, 4);
+	ck_assert_int_eq(tp(&b, "0101\n", true, &used, &err), -EINVAL);
+	ck_assert_str_eq(err.msg, "dim of a binary vector must be a multiple of 8 in [8, 32768], got 4");
+	ck_assert_int_eq(fmt_fvecs_parse("\0\0\0\0", 4, 1, &b, &used, &err), -EINVAL);
+	b.vtype = VEC_FLOAT;
+	b.dim = 1;
+	ck_assert_int_eq(tp(&b, "1\n", true, &used, &err), -EINVAL);
+	ck_assert_str_eq(err.msg, "dim of a float vector must be in [2, 32768], got 1");
+	fmt_batch_fini(&b);
+
 	/* dim from the first record: 0/1 strings of 8k digits are bits */
 	fmt_batch_init(&b, VEC_BINARY, 0);
 	ck_assert_int_eq(tp(&b, "10000001\n81\n", true, &used, &err), 0);
