@@ -14,6 +14,9 @@
 #include <errno.h>
 #include <math.h>
 #include <string.h>
+#ifdef __AVX2__
+#include <immintrin.h>
+#endif
 
 int sq8_train(struct ivf *v, const float *res, size_t n, struct mfs_err *err)
 {
@@ -67,7 +70,23 @@ void sq8_decode(const struct ivf *v, const float *base, const uint8_t *code,
 }
 
 typedef float v8f __attribute__((vector_size(32)));
-typedef uint8_t v8u __attribute__((vector_size(8)));
+/* Widen 8 codes to floats: vpmovzxbd + vcvtdq2ps when the build targets
+ * AVX2 (GCC scalarizes the generic uint8 -> float conversion). */
+static inline v8f widen(const uint8_t *p)
+{
+#ifdef __AVX2__
+	__m256 f = _mm256_cvtepi32_ps(_mm256_cvtepu8_epi32(
+		_mm_loadl_epi64((const __m128i *)(const void *)p)));
+	v8f r;
+
+	memcpy(&r, &f, sizeof(r));
+	return r;
+#else
+	v8f r = { p[0], p[1], p[2], p[3], p[4], p[5], p[6], p[7] };
+
+	return r;
+#endif
+}
 
 float sq8_prep(const struct ivf *v, const float *q, const float *base,
 	       float *w)
@@ -97,13 +116,11 @@ float sq8_score(const struct ivf *v, const float *w, float k0,
 
 	if (v->base.info.metric == VEC_L2) {
 		for (; t + 8 <= d; t += 8) {
-			v8u cu;
 			v8f a, b, c;
 
-			memcpy(&cu, code + t, sizeof(cu));
 			memcpy(&a, w + t, sizeof(a));
 			memcpy(&b, step + t, sizeof(b));
-			c = a - __builtin_convertvector(cu, v8f) * b;
+			c = a - widen(code + t) * b;
 			acc += c * c;
 		}
 		for (; t < d; t++) {
@@ -113,12 +130,10 @@ float sq8_score(const struct ivf *v, const float *w, float k0,
 		}
 	} else {
 		for (; t + 8 <= d; t += 8) {
-			v8u cu;
 			v8f a;
 
-			memcpy(&cu, code + t, sizeof(cu));
 			memcpy(&a, w + t, sizeof(a));
-			acc += a * __builtin_convertvector(cu, v8f);
+			acc += a * widen(code + t);
 		}
 		for (; t < d; t++)
 			s += w[t] * (float)code[t];
