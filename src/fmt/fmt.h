@@ -24,12 +24,15 @@
 
 /* Milvus name rules: a letter or '_' first, then letters, digits, '_';
  * 1..255 bytes.  kind is "collection" or "partition" for the message, e.g.
- * "the first character of a collection name must be an underscore or
- * letter: [name=9x]".  For partitions, control names (load, release, state,
- * count, vectors, ids, ...) are refused too.  0 or -EINVAL. */
+ * "Invalid collection name: 9x. the first character of a collection name
+ * must be an underscore or letter" (bytes that are not printable ASCII
+ * show as \xNN; long names are cut with "...").  For partitions, the
+ * names fmt_name_reserved() lists are refused too.  0 or -EINVAL. */
 int fmt_name_check(const char *kind, const char *name, struct mfs_err *err);
 /* 1 if name is a control file or directory name of a collection or
- * partition directory ("schema", "load", "search", "entities", ...). */
+ * partition directory: schema index load release state count partitions
+ * vectors vectors.fvecs vectors.bvecs delete entities search ids, or
+ * starts with '.'. */
 bool fmt_name_reserved(const char *name);
 
 /* ---- records ---- */
@@ -61,27 +64,43 @@ void fmt_batch_fini(struct fmt_batch *b);
  * binary vectors: one string of dim 0/1 digits, or dim/4 hex digits
  * (optionally 0x-prefixed), or [1,0,1,...], each optionally after
  * "id<TAB>", or the JSON form with "vector" a list of 0/1 or a hex string.
- * On error nothing is appended to b and err names the line:
+ * "A<TAB>B" carries an id when it has exactly one tab and A is a 64-bit
+ * integer; for float vectors B must also hold more than one token, so
+ * "1<TAB>2" is the vector [1, 2].  In the JSON form keys may come in any
+ * order, "id" may be a quoted integer, other keys ("partition", as
+ * fmt_entity_json prints) are skipped.  A binary string of only 0/1 whose
+ * length is dim (or, when dim is 0, a multiple of 8) is bits, else hex.
+ * When b->dim is 0 the first record sets it (2..32768 floats; a multiple
+ * of 8 up to 32768 bits); a batch whose dim does not suit its type is
+ * refused.  Reads nothing outside buf[0, len) (no NUL needed).
+ * On error nothing is appended to b (b->n and b->dim as they were), err
+ * names the line and *consumed is not written:
  * "line 3: expected 128 values, got 127", "line 2: value 5 is NaN or
- * infinite", "line 7: not a number: 'abc'", "line 1: line longer than
- * 1048576 bytes".  -EINVAL, -ENOMEM. */
+ * infinite", "line 1: value 2 out of float32 range: '1e40'", "line 7: not
+ * a number: 'abc'", "line 1: line longer than 1048576 bytes" (also for a
+ * partial line that is already too long).  -EINVAL, -ENOMEM. */
 int fmt_text_parse(const char *buf, size_t len, size_t line0, bool final,
 		   struct fmt_batch *b, size_t *consumed, struct mfs_err *err);
 /* Parse the complete fvecs records (int32 dim, dim float32, little-endian)
  * of buf[0, len) into b; a trailing partial record is left (*consumed).
  * For binary batches the record is bvecs-like: int32 dim (bytes), then
- * dim bytes.  record0 numbers the first record.  Errors: a record's dim
- * differs from b->dim, dim out of range, NaN/Inf.  -EINVAL, -ENOMEM. */
+ * dim bytes.  record0 numbers the first record (b->line holds record
+ * numbers).  Errors, all or nothing: "record 5: dim 0 out of range [2,
+ * 32768]", "record 5: expected dim 128, got 100", "record 7: value 4 is
+ * NaN or infinite".  -EINVAL, -ENOMEM. */
 int fmt_fvecs_parse(const void *buf, size_t len, size_t record0,
 		    struct fmt_batch *b, size_t *consumed, struct mfs_err *err);
 
 /* ---- entities out ---- */
 
-/* "id<TAB>v1,v2,...\n" (binary: hex string).  Floats print with %.9g, so
- * reading back gives the same float32. */
+/* "id<TAB>v1,v2,...\n" (binary: hex string, two digits a byte).  Floats
+ * print exactly as printf's %.9g, so reading back gives the same float32.
+ * These writers append; on failure (-ENOMEM, -EFBIG past out->max) out
+ * keeps its old length. */
 int fmt_entity_tsv(struct mfs_buf *out, int64_t id, enum vec_type vtype,
 		   uint32_t dim, const void *vec);
-/* {"id":42,"partition":"p","vector":[...]}\n  (part may be NULL) */
+/* {"id":42,"partition":"p","vector":[...]}\n  (part may be NULL; binary
+ * vectors as a hex string "vector":"0aff"). */
 int fmt_entity_json(struct mfs_buf *out, int64_t id, const char *part,
 		    enum vec_type vtype, uint32_t dim, const void *vec);
 /* One fvecs record (binary: int32 bytes + bytes). */
@@ -120,17 +139,27 @@ void fmt_query_fini(struct fmt_query *q);
 /* Apply parameter pairs "k=v&k=v" or lines (overrides): k/limit/top_k in
  * 1..16384, offset >= 0 with k+offset <= 16384, format tsv|json,
  * partitions, id, and the index parameters ef, nprobe, search_k, radius,
- * range_filter (numeric).  Unknown keys: -EINVAL "unknown search parameter
- * 'foo' (expected k, limit, top_k, offset, format, partitions, id, ef,
- * nprobe)". */
+ * range_filter (numeric; kept as text in q->params: ef 1..32768, nprobe
+ * 1..65536, search_k -1..2^31-1, radius and range_filter finite).  Pairs
+ * are separated by '&', blanks or newlines (fmt_kv_parse).  Messages as
+ * Milvus: "topk [16385] is invalid, it should be in range [1, 16384]".
+ * Unknown keys: -EINVAL "unknown search parameter 'foo' (expected k, limit,
+ * top_k, offset, format, partitions, id, ef, nprobe, search_k, radius,
+ * range_filter)".  id=N together with vectors is -EINVAL.  q is changed
+ * only on success. */
 int fmt_query_params(struct fmt_query *q, const char *text, size_t len,
 		     struct mfs_err *err);
-/* Parse a whole query text: parameter lines (a line containing '=' and
- * no vector), then vector lines (fmt_text_parse forms, without ids).
- * Needs vectors or id=N (-EINVAL "query has no vector and no id=N"). */
+/* Parse a whole query text: parameter lines (a line containing '=', see
+ * fmt_query_params), and vector lines (fmt_text_parse forms, without ids;
+ * a trailing line without '\n' counts).  "id=42" alone is a query by id,
+ * "0.1,0.2,0.3" alone one vector.  Needs vectors or id=N, not both
+ * (-EINVAL "query has no vector and no id=N").  q is changed only on
+ * success (its vector storage may have moved either way).  -EINVAL,
+ * -ENOMEM. */
 int fmt_query_parse(struct fmt_query *q, const char *text, size_t len,
 		    struct mfs_err *err);
-/* Fill q's vectors from an fvecs batch file (no parameter lines). */
+/* Fill q's vectors from an fvecs batch file (no parameter lines); a
+ * truncated last record is -EINVAL. */
 int fmt_query_parse_fvecs(struct fmt_query *q, const void *data, size_t len,
 			  struct mfs_err *err);
 /* Parse an inline query name (SPEC §6 form 1): "0.1,0.2,0.3&k=3",
@@ -148,7 +177,8 @@ void fmt_query_split_name(const char *name, size_t *base_len,
 /* Results: for query i, count[i] hits at ids[i*stride], dist[i*stride].
  * TSV: "id<TAB>distance\n" per hit, a blank line between queries.
  * JSON: [[{"id":42,"distance":0.0123},...],...]\n
- * Distances print with %.9g. */
+ * Distances print with %.9g (JSON: null if not finite).  On failure
+ * (-ENOMEM, -EFBIG) out keeps its old length. */
 int fmt_results(struct mfs_buf *out, bool json, size_t nq, size_t stride,
 		const size_t *count, const int64_t *ids, const float *dist);
 
