@@ -236,7 +236,7 @@ def run_peer(cmd, name):
             out["ef"][j["ef"]] = j
             progress(f"  {name} ef={j['ef']}: recall {j['recall']:.4f}, "
                      f"batch {j['qps']:.0f} QPS, p50 {j['p50_ms']:.3f} ms")
-        elif j["event"] == "memory":
+        elif j["event"] in ("memory", "persist"):
             out.update(j)
     if p.wait() != 0:
         sys.exit(f"{name} failed")
@@ -331,6 +331,9 @@ def report(a, ds, mfs, hl, fa, ip):
         out(f"in-process build {ip['build_s']:.2f}s ({ip['build_s'] / hl['build_s']:.2f}x hnswlib); "
             f"memory_bytes() {ip['index_bytes'] / 2**20:.2f} MiB vs hnswlib vectors+graph "
             f"{hl['index_bytes'] / 2**20:.2f} MiB ({ip['index_bytes'] / hl['index_bytes']:.2f}x)")
+        if "restore_s" in ip:
+            out(f"in-process save {ip['save_s']:.3f}s, blob {ip['blob_bytes'] / 2**20:.1f} MiB; "
+                f"restore (graph + {ds['nb']:,} vectors, no rebuild) {ip['restore_s']:.3f}s")
     out()
     hl_mib = hl["index_bytes"] / 2**20
     out(f"build s:  milvusfs {mfs['build_s']:.2f}  hnswlib {hl['build_s']:.2f}  "

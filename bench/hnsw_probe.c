@@ -7,11 +7,13 @@
  *
  *   hnsw_probe BASE QUERY GT L2|IP|COSINE M EFC THREADS EF,EF,...
  */
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
+#include "base/buf.h"
 #include "base/kv.h"
 #include "base/pool.h"
 #include "index/hnsw.h"
@@ -144,6 +146,29 @@ int main(int argc, char **argv)
 		free(lat);
 		free(score);
 		free(id);
+	}
+	{
+		/* persistence: save the graph, restore it with the entities */
+		struct mfs_buf blob;
+		struct idx *ix2 = NULL;
+		double ts, tr;
+
+		mfs_buf_init(&blob, SIZE_MAX);
+		t0 = now();
+		if (idx_hnsw_type.save(ix, &blob) < 0)
+			return 1;
+		ts = now() - t0;
+		t0 = now();
+		if (idx_hnsw_type.restore(&info, &canon, blob.data, blob.len, ids,
+					  base, nb, &ix2, &err) < 0) {
+			fprintf(stderr, "%s\n", err.msg);
+			return 1;
+		}
+		tr = now() - t0;
+		printf("{\"peer\":\"mfs-inproc\",\"event\":\"persist\",\"blob_bytes\":%zu,\"save_s\":%.4f,\"restore_s\":%.4f}\n",
+		       blob.len, ts, tr);
+		idx_free(ix2);
+		mfs_buf_fini(&blob);
 	}
 	printf("{\"peer\":\"mfs-inproc\",\"event\":\"memory\",\"index_bytes\":%zu,\"estimate_bytes\":%zu}\n",
 	       idx_hnsw_type.memory_bytes(ix),
