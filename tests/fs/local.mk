@@ -19,6 +19,7 @@ FS_TESTS = \
 	tests/fs/kill9.sh \
 	tests/fs/concurrency.sh \
 	tests/fs/mount_options.sh \
-	tests/fs/examples.sh
+	tests/fs/examples.sh \
+	tests/fs/index_hnsw.sh
 TESTS += $(FS_TESTS)
 EXTRA_DIST += $(FS_TESTS) tests/fs/lib.sh tests/fs/README.md
