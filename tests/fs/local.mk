@@ -21,6 +21,7 @@ FS_TESTS = \
 	tests/fs/mount_options.sh \
 	tests/fs/examples.sh \
 	tests/fs/index_hnsw.sh \
-	tests/fs/index_ivf.sh
+	tests/fs/index_ivf.sh \
+	tests/fs/binary.sh
 TESTS += $(FS_TESTS)
 EXTRA_DIST += $(FS_TESTS) tests/fs/lib.sh tests/fs/README.md
