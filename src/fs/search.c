@@ -128,7 +128,9 @@ static int build(struct fs *fs, const struct fs_node *n, const char *text,
 		rc = parse_text(q, ends_with_fvecs(base, blen), saved_text,
 				slen, err);
 	} else if (looks_inline(base, blen)) {
-		rc = fmt_query_parse(q, base, blen, err);
+		/* base and overrides together: "k=3&id=42" is a query too */
+		rc = fmt_query_parse_name(q, n->name, err);
+		params = NULL;
 	} else {
 		rc = mfs_errf(err, -ENOENT, "query '%s' not found: no saved "
 			      "query of that name in %s%s%s/search", base,
