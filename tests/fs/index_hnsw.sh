@@ -185,12 +185,13 @@ GCARGS="$GL/glove100_base.fvecs 10000 $GL/glove100_query.fvecs $GL/glove100_grou
 recall gc_default gc "" $GCARGS 0.95
 
 # --- persistence: no rebuild after a remount -------------------------------------
+mfs_unmount || fail "unmount"
 t0=$(now_ms)
-remount
+mfs_mount
 wait_loaded ps
 wait_loaded gc
 reload_ms=$(($(now_ms) - t0))
-note "remount until both loaded: $reload_ms ms (the ps build took $build_ms ms)"
+note "mount until both loaded: $reload_ms ms (the ps build took $build_ms ms)"
 [ $((reload_ms * 3)) -lt "$build_ms" ] ||
 	fail "loading after the remount took $reload_ms ms, not well under the $build_ms ms of a build: rebuilt?"
 expect_content "$M/ps/index" "$HNSW_PS"

@@ -263,11 +263,12 @@ expect_content "$M/ps/index" "$PQ_INDEX"
 recall pq "&nprobe=32" 0.5 0 "$T/deleted"
 recall pq1 "&nprobe=1" 0 0 "$T/deleted"
 below pq1 pq
+mfs_unmount || fail "unmount"
 t0=$(now_ms)
-remount
+mfs_mount
 wait_loaded ps
 reload_ms=$(($(now_ms) - t0))
-note "remount until loaded: $reload_ms ms (the IVF_PQ build took $build_ms ms)"
+note "mount until loaded: $reload_ms ms (the IVF_PQ build took $build_ms ms)"
 [ $((reload_ms * 3)) -lt "$build_ms" ] ||
 	fail "loading after the remount took $reload_ms ms, not well under the $build_ms ms of a build: retrained?"
 expect_content "$M/ps/index" "$PQ_INDEX"
