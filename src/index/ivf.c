@@ -99,8 +99,21 @@ int ivf_check(enum ivf_kind kind, const char *name,
 {
 	struct ivf_params p;
 	char num[32];
-	int rc = ivf_params(kind, info, params, &p, err);
+	int rc;
 
+	/* A misspelt key must not build with defaults silently. */
+	for (size_t i = 0; i < params->n; i++) {
+		const char *k = params->item[i].key;
+
+		if (strcmp(k, "index_type") && strcmp(k, "metric_type") &&
+		    strcmp(k, "nlist") &&
+		    (kind != IVF_PQ || (strcmp(k, "m") && strcmp(k, "nbits"))))
+			return mfs_errf(err, -EINVAL,
+					"invalid index params: unknown parameter '%s' for index type %s, expected %s",
+					k, name, kind == IVF_PQ ?
+					"nlist, m or nbits" : "nlist");
+	}
+	rc = ivf_params(kind, info, params, &p, err);
 	if (rc < 0)
 		return rc;
 	mfs_kv_init(canon);

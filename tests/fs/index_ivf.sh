@@ -299,7 +299,8 @@ recall pq_del "&nprobe=32" 0.5 0 "$T/deleted"
 # --- errors: EINVAL, one /.errors line, the index unchanged --------------------------
 for p in "IVF_PQ m=7" "IVF_PQ m=0" "IVF_PQ m=256" "IVF_PQ nbits=0" "IVF_PQ nbits=17" \
 	"IVF_FLAT nlist=0" "IVF_FLAT nlist=65537" "IVF_SQ8 nlist=-1" "IVF_FLAT nlist=abc" \
-	"IVF_FLAT metric_type=IP" "IVF_FLAT metric_type=HAMMING" "BIN_IVF_FLAT" "BIN_FLAT"; do
+	"IVF_FLAT metric_type=IP" "IVF_FLAT metric_type=HAMMING" "BIN_IVF_FLAT" "BIN_FLAT" \
+	"IVF_FLAT nlsit=256" "IVF_SQ8 m=4"; do
 	expect_logged EINVAL /ps/index write "$M/ps/index" "index_type=$p\n"
 	expect_content "$M/ps/index" "$PQ_INDEX"
 done

@@ -686,6 +686,10 @@ START_TEST(test_params)
 		      "param 'nlist' (65537) should be in range [1, 65536]");
 	expect_einval("IVF_FLAT", VEC_FLOAT, VEC_L2, 128, "nlist=abc",
 		      "param 'nlist' (abc)");
+	expect_einval("IVF_FLAT", VEC_FLOAT, VEC_L2, 128, "nlsit=256",
+		      "unknown parameter 'nlsit' for index type IVF_FLAT");
+	expect_einval("IVF_SQ8", VEC_FLOAT, VEC_L2, 128, "nlist=8 m=4",
+		      "unknown parameter 'm' for index type IVF_SQ8");
 	expect_einval("IVF_PQ", VEC_FLOAT, VEC_L2, 100, "nlist=8 m=30",
 		      "The dimension of the vector (dim) should be a multiple "
 		      "of the number of subquantizers (m). Dimension:100, m:30");
@@ -767,7 +771,7 @@ START_TEST(test_progress)
 		struct idx_progress cb = { on_progress, &pr };
 		struct idx *ix = NULL;
 
-		kv_of(&p, "nlist=16 m=16");
+		kv_of(&p, t ? "nlist=16 m=16" : "nlist=16");
 		ck_assert_int_eq(ty->check(&info, &p, &canon, &err), 0);
 		ck_assert_int_eq(ty->build(&info, &canon, s.ids, s.base, s.n,
 					   &cb, &ix, &err), 0);
