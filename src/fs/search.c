@@ -131,6 +131,10 @@ static int build(struct fs *fs, const struct fs_node *n, const char *text,
 		/* base and overrides together: "k=3&id=42" is a query too */
 		rc = fmt_query_parse_name(q, n->name, err);
 		params = NULL;
+	} else if (fmt_query_parse_name(q, n->name, NULL) == 0) {
+		/* e.g. a hex binary vector that starts with a letter */
+		params = NULL;
+		rc = 0;
 	} else {
 		rc = mfs_errf(err, -ENOENT, "query '%s' not found: no saved "
 			      "query of that name in %s%s%s/search", base,
