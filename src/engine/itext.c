@@ -105,14 +105,3 @@ void eng_rec_info(struct eng *e, const struct store_coll *rec,
 	info->pool = e->pool;
 }
 
-/* index.c refers to the optional types weakly, and a weak reference does
- * not pull an object out of a static archive: without a strong reference
- * somewhere, HNSW and IVF would silently be missing from every program
- * linked with libmfs_index.a.  The engine offers every type, so it holds
- * the strong references. */
-extern const struct idx_type idx_hnsw_type;
-const struct idx_type *const eng_linked_types[] = {
-	&idx_flat_type, &idx_bin_flat_type, &idx_hnsw_type,
-	&idx_ivf_flat_type, &idx_ivf_sq8_type, &idx_ivf_pq_type,
-	&idx_bin_ivf_flat_type,
-};

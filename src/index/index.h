@@ -141,7 +141,7 @@ static inline void idx_free(struct idx *ix)
 }
 
 /* The FLAT type (exact search), also the fallback for "no index". */
-extern const struct idx_type idx_flat_type;
+extern const struct idx_type idx_flat_type, idx_bin_flat_type, idx_hnsw_type;
 extern const struct idx_type idx_ivf_flat_type, idx_ivf_sq8_type,
 	idx_ivf_pq_type, idx_bin_flat_type, idx_bin_ivf_flat_type;
 
