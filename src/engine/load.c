@@ -14,6 +14,7 @@
 #include "engine/engine_int.h"
 
 #include <errno.h>
+#include <malloc.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -295,6 +296,9 @@ int eng_part_load_locked(struct eng *e, struct eng_coll *c, struct eng_part *p,
 		if (rc == 0)
 			rc = eng_part_make_index(e, &rec, p, &x, &ix, err);
 		eng_ents_free(&x);
+		/* Give the read buffers back to the system: a loaded
+		 * partition should cost its index, not the load's peak. */
+		malloc_trim(0);
 		if (rc < 0)
 			goto fail_mem;
 		mem = ix->type->memory_bytes(ix);
