@@ -20,8 +20,6 @@ and prints milvusfs/faiss ratios.
 import argparse
 import os
 import shutil
-import signal
-import statistics
 import subprocess
 import sys
 import tempfile
@@ -29,46 +27,12 @@ import time
 
 import numpy as np
 
-
-def read_fvecs(path):
-    raw = np.fromfile(path, dtype="<i4")
-    dim = int(raw[0])
-    return raw.reshape(-1, dim + 1)[:, 1:].copy().view("<f4")
-
-
-def read_ivecs(path):
-    raw = np.fromfile(path, dtype="<i4")
-    dim = int(raw[0])
-    return raw.reshape(-1, dim + 1)[:, 1:].copy()
+import benchlib
+from benchlib import get, put, read_fvecs, read_ivecs
 
 
 def progress(msg):
-    print(f"[bench] {msg}", file=sys.stderr, flush=True)
-
-
-def put(path, data):
-    with open(path, "wb" if isinstance(data, bytes) else "w") as f:
-        f.write(data)
-
-
-def get(path):
-    with open(path) as f:
-        return f.read()
-
-
-def parse_tsv(text):
-    out, cur = [], []
-    for line in text.split("\n"):
-        if not line:
-            if cur:
-                out.append(cur)
-                cur = []
-            continue
-        i, d = line.split("\t")
-        cur.append(int(i))
-    if cur:
-        out.append(cur)
-    return out
+    benchlib.progress("bench", msg)
 
 
 def recall(found, gt_pos, k=10):
@@ -141,7 +105,7 @@ def main():
             t = time.perf_counter()
             text = get(f"{mnt}/glove/search/all.fvecs&k=10")
             best = min(best, time.perf_counter() - t)
-        found = parse_tsv(text)
+        found = benchlib.parse_ids(text)
         res["flat_qps"] = 1000 / best
         res["flat_recall"] = recall(found, gt)
 
@@ -155,7 +119,7 @@ def main():
             t = time.perf_counter()
             text = get(f"{mnt}/glove/search/s{i}")
             lat.append(time.perf_counter() - t)
-            single_found.append(parse_tsv(text)[0])
+            single_found.append(benchlib.parse_ids(text)[0])
             t = time.perf_counter()
             get(f"{mnt}/glove/count")
             triv.append(time.perf_counter() - t)

@@ -34,45 +34,17 @@ import tempfile
 import threading
 import time
 
-import numpy as np
+
+import benchlib
+from benchlib import get, put, read_vecs
+from benchlib import parse_ids as parse_tsv
 
 EFS = [16, 32, 64, 128, 256, 512]
 K = 10
 
 
-def read_vecs(path, dtype="<f4"):
-    raw = np.fromfile(path, dtype="<i4")
-    dim = int(raw[0])
-    return raw.reshape(-1, dim + 1)[:, 1:].copy().view(dtype)
-
-
 def progress(msg):
-    print(f"[bench {time.strftime('%H:%M:%S')}] {msg}", file=sys.stderr,
-          flush=True)
-
-
-def put(path, data):
-    with open(path, "wb" if isinstance(data, bytes) else "w") as f:
-        f.write(data)
-
-
-def get(path):
-    with open(path) as f:
-        return f.read()
-
-
-def parse_tsv(text):
-    out, cur = [], []
-    for line in text.split("\n"):
-        if not line:
-            if cur:
-                out.append(cur)
-                cur = []
-            continue
-        cur.append(int(line.split("\t")[0]))
-    if cur:
-        out.append(cur)
-    return out
+    benchlib.progress("bench", msg)
 
 
 def recall(found, gt, k=K):

@@ -42,47 +42,13 @@ import time
 
 import numpy as np
 
-
-def read_fvecs(path):
-    raw = np.fromfile(path, dtype="<i4")
-    dim = int(raw[0])
-    return raw.reshape(-1, dim + 1)[:, 1:].copy().view("<f4")
-
-
-def read_ivecs(path):
-    raw = np.fromfile(path, dtype="<i4")
-    dim = int(raw[0])
-    return raw.reshape(-1, dim + 1)[:, 1:].copy()
+import benchlib
+from benchlib import get, put, read_fvecs, read_ivecs
+from benchlib import parse_hits as parse_tsv
 
 
 def progress(msg):
-    print(f"[bench-ivf] {msg}", file=sys.stderr, flush=True)
-
-
-def put(path, data):
-    with open(path, "wb" if isinstance(data, bytes) else "w") as f:
-        f.write(data)
-
-
-def get(path):
-    with open(path) as f:
-        return f.read()
-
-
-def parse_tsv(text):
-    """Batch results: list per query of (id, distance)."""
-    out, cur = [], []
-    for line in text.split("\n"):
-        if not line:
-            if cur:
-                out.append(cur)
-                cur = []
-            continue
-        i, d = line.split("\t")
-        cur.append((int(i), float(d)))
-    if cur:
-        out.append(cur)
-    return out
+    benchlib.progress("bench-ivf", msg)
 
 
 def recall_ids(found, gt_pos, k=10):

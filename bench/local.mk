@@ -1,4 +1,4 @@
 ## Benchmarks are not part of make check; see bench/README.md.
 include bench/hnsw.mk
 include bench/ivf.mk
-EXTRA_DIST += bench/bench_flat.py
+EXTRA_DIST += bench/bench_flat.py bench/benchlib.py
