@@ -67,7 +67,7 @@ int bin_train(struct ivf *v, const uint8_t *x, size_t n,
 	float *xf = malloc(ns * d * sizeof(float));
 	float *cent = malloc((size_t)v->nlist * d * sizeof(float));
 	struct km_opts o = {
-		.niter = BIN_NITER, .seed = IVF_SEED, .max_per_centroid = 0,
+		.niter = BIN_NITER, .seed = v->seed, .max_per_centroid = 0,
 		.pool = v->base.info.pool,
 		.progress = pr ? pr->fn : NULL,
 		.progress_arg = pr ? pr->arg : NULL, .lo = lo, .hi = hi,
@@ -77,7 +77,7 @@ int bin_train(struct ivf *v, const uint8_t *x, size_t n,
 	if (!idx || !xf || !cent)
 		goto out;
 	if (ns < n) {
-		if (km_sample(n, ns, IVF_SEED, idx) < 0)
+		if (km_sample(n, ns, v->seed, idx) < 0)
 			goto out;
 	} else {
 		for (size_t i = 0; i < ns; i++)

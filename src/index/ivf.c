@@ -49,7 +49,7 @@ int ivf_params(enum ivf_kind kind, const struct idx_info *info,
 	       const struct mfs_kv *kv, struct ivf_params *p,
 	       struct mfs_err *err)
 {
-	long nlist, m = 0, nbits = 0;
+	long nlist, m = 0, nbits = 0, seed = 0;
 	int rc;
 
 	if (kind == IVF_BIN) {
@@ -87,9 +87,13 @@ int ivf_params(enum ivf_kind kind, const struct idx_info *info,
 		if (rc < 0)
 			return rc;
 	}
+	rc = get_param(kv, "seed", 0, 0, IVF_SEED_MAX, &seed, err);
+	if (rc < 0)
+		return rc;
 	p->nlist = (uint32_t)nlist;
 	p->m = (uint32_t)m;
 	p->nbits = (uint32_t)nbits;
+	p->seed = (uint64_t)seed;
 	return 0;
 }
 
@@ -106,12 +110,13 @@ int ivf_check(enum ivf_kind kind, const char *name,
 		const char *k = params->item[i].key;
 
 		if (strcmp(k, "index_type") && strcmp(k, "metric_type") &&
-		    strcmp(k, "nlist") &&
+		    strcmp(k, "nlist") && strcmp(k, "seed") &&
 		    (kind != IVF_PQ || (strcmp(k, "m") && strcmp(k, "nbits"))))
 			return mfs_errf(err, -EINVAL,
 					"invalid index params: unknown parameter '%s' for index type %s, expected %s",
 					k, name, kind == IVF_PQ ?
-					"nlist, m or nbits" : "nlist");
+					"nlist, m, nbits or seed" :
+					"nlist or seed");
 	}
 	rc = ivf_params(kind, info, params, &p, err);
 	if (rc < 0)
@@ -127,6 +132,11 @@ int ivf_check(enum ivf_kind kind, const char *name,
 		snprintf(num, sizeof(num), "%u", p.nbits);
 		if (rc == 0)
 			rc = mfs_kv_set(canon, "nbits", num, err);
+	}
+	/* Shown only when given: the default build stays as Milvus shows it. */
+	if (rc == 0 && mfs_kv_get(params, "seed")) {
+		snprintf(num, sizeof(num), "%llu", (unsigned long long)p.seed);
+		rc = mfs_kv_set(canon, "seed", num, err);
 	}
 	return rc;
 }
@@ -146,6 +156,7 @@ int ivf_new(const struct idx_type *type, enum ivf_kind kind,
 	v->nlist = p->nlist;
 	v->m = p->m;
 	v->nbits = p->nbits;
+	v->seed = ivf_seed(p->seed);
 	switch (kind) {
 	case IVF_FLAT: v->code_size = d * sizeof(float); break;
 	case IVF_SQ8: v->code_size = d; break;
@@ -244,7 +255,7 @@ static int sample_residuals(const struct ivf *v, const float *x, size_t n,
 		goto fail;
 	if (m < n) {
 		idx = malloc(m * sizeof(size_t));
-		if (!idx || km_sample(n, m, IVF_SEED + 1, idx) < 0)
+		if (!idx || km_sample(n, m, v->seed + 1, idx) < 0)
 			goto fail;
 		for (size_t i = 0; i < m; i++)
 			memcpy(r + i * d, x + idx[i] * d, d * sizeof(float));
@@ -281,7 +292,7 @@ int ivf_train(struct ivf *v, const void *x, size_t n,
 	size_t d = v->base.info.dim;
 	double mid = v->kind == IVF_PQ ? lo + (hi - lo) * 0.3 : hi;
 	struct km_opts o = {
-		.niter = COARSE_NITER, .seed = IVF_SEED, .max_per_centroid = 256,
+		.niter = COARSE_NITER, .seed = v->seed, .max_per_centroid = 256,
 		.pool = v->base.info.pool, .progress = prog_call,
 		.progress_arg = (void *)pr, .lo = lo, .hi = mid,
 	};
@@ -702,7 +713,7 @@ size_t ivf_estimate(enum ivf_kind kind, const struct idx_info *info,
 	size_t d = info->dim, code = 0, b;
 
 	if (ivf_params(kind, info, canon, &p, NULL) < 0)
-		p = (struct ivf_params){ IVF_NLIST_DEF, 1, 8 };
+		p = (struct ivf_params){ IVF_NLIST_DEF, 1, 8, 0 };
 	switch (kind) {
 	case IVF_FLAT: code = d * sizeof(float); break;
 	case IVF_SQ8: code = d; break;

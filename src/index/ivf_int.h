@@ -39,6 +39,7 @@ enum ivf_kind { IVF_FLAT = 0, IVF_SQ8, IVF_PQ, IVF_BIN };
 #define IVF_NLIST_DEF 128
 #define IVF_NPROBE_DEF 8
 #define IVF_SEED 0x4d46534956464cULL    /* fixed: builds are reproducible */
+#define IVF_SEED_MAX 2147483647L        /* build parameter `seed` range */
 
 struct ivf_list {
 	int64_t *ids;                   /* n used, cap allocated */
@@ -51,6 +52,7 @@ struct ivf {
 	enum ivf_kind kind;
 	uint32_t nlist;
 	uint32_t m, nbits;              /* PQ only */
+	uint64_t seed;                  /* training seed (ivf_seed) */
 	int trained;
 	size_t code_size;               /* bytes per entity code */
 	size_t ntotal;
@@ -67,10 +69,22 @@ struct ivf {
 	size_t pend_n, pend_cap;
 };
 
-/* Parameters read from a canonical kv (see ivf_params). */
+/* Parameters read from a canonical kv (see ivf_params).  seed is the
+ * optional build parameter `seed` (0 when absent): it only chooses the
+ * training sample, the initial centroids and the splits, so builds with
+ * different seeds show the spread of recall that k-means' initialization
+ * alone causes (bench/bench_ivf.py averages over a few). */
 struct ivf_params {
 	uint32_t nlist, m, nbits;
+	uint64_t seed;
 };
+
+/* The generator seed of build parameter seed: IVF_SEED for 0 (the default,
+ * so builds without the parameter are unchanged), distinct otherwise. */
+static inline uint64_t ivf_seed(uint64_t param)
+{
+	return IVF_SEED ^ (param * 0x9e3779b97f4a7c15ULL);
+}
 
 static inline size_t ivf_pq_ksub(const struct ivf *v)
 {

@@ -52,7 +52,7 @@ int pq_train(struct ivf *v, const float *res, size_t n,
 	for (size_t j = 0; j < v->m && rc == 0; j++) {
 		double a = lo + (hi - lo) * j / v->m;
 		struct km_opts o = {
-			.niter = PQ_NITER, .seed = IVF_SEED + 2 + j,
+			.niter = PQ_NITER, .seed = v->seed + 2 + j,
 			.max_per_centroid = 256, .pool = v->base.info.pool,
 			.progress = pr ? pr->fn : NULL,
 			.progress_arg = pr ? pr->arg : NULL,

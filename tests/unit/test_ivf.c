@@ -428,6 +428,86 @@ START_TEST(test_reproducible)
 }
 END_TEST
 
+static void expect_einval(const char *type, enum vec_type vt,
+			  enum vec_metric m, uint32_t dim, const char *params,
+			  const char *msg);
+
+/* Build parameter seed: shown in the canonical list only when given; seed=0
+ * is the default build; the same seed builds the same index; another seed
+ * other centroids (all four types); out of range is EINVAL. */
+START_TEST(test_seed)
+{
+	static const char *const types[][2] = {
+		{ "IVF_FLAT", "nlist=32" }, { "IVF_SQ8", "nlist=32" },
+		{ "IVF_PQ", "nlist=32 m=16 nbits=6" },
+		{ "BIN_IVF_FLAT", "nlist=32" },
+	};
+	struct set s;
+	struct mfs_pool *pool = pool2();
+	struct idx_info fi = { VEC_FLOAT, VEC_L2, 0, pool };
+	struct idx_info bi = { VEC_BINARY, VEC_HAMMING, 0, pool };
+	uint8_t *bits;
+	struct mfs_kv p, canon;
+	struct mfs_err err = { 0 };
+
+	set_load(&s, "photosift128", 4000, 10, "photosift128_groundtruth.ivecs");
+	fi.dim = bi.dim = (uint32_t)s.dim;
+	bits = calloc(s.n, s.dim / 8);
+	for (size_t i = 0; i < s.n * s.dim; i++)
+		if (s.base[i] > 20.0f)
+			bits[i / 8] |= (uint8_t)(0x80 >> (i % 8));
+	for (size_t t = 0; t < 4; t++) {
+		const struct idx_info *info = t == 3 ? &bi : &fi;
+		const void *x = t == 3 ? (const void *)bits : s.base;
+		char pa[64], pb[64], pc[64];
+		struct idx *ix[4];
+		struct mfs_buf b[4];
+
+		snprintf(pa, sizeof(pa), "%s seed=7", types[t][1]);
+		snprintf(pb, sizeof(pb), "%s seed=8", types[t][1]);
+		snprintf(pc, sizeof(pc), "%s seed=0", types[t][1]);
+		kv_of(&p, pa);
+		ck_assert_int_eq(lookup(types[t][0])->check(info, &p, &canon,
+							    &err), 0);
+		ck_assert_str_eq(mfs_kv_get(&canon, "seed"), "7");
+		kv_of(&p, types[t][1]);
+		ck_assert_int_eq(lookup(types[t][0])->check(info, &p, &canon,
+							    &err), 0);
+		ck_assert_ptr_null(mfs_kv_get(&canon, "seed"));
+		ix[0] = build(types[t][0], info, pa, s.ids, x, s.n);
+		ix[1] = build(types[t][0], info, pa, s.ids, x, s.n);
+		ix[2] = build(types[t][0], info, pb, s.ids, x, s.n);
+		ix[3] = build(types[t][0], info, pc, s.ids, x, s.n);
+		for (int i = 0; i < 4; i++)
+			save(ix[i], &b[i]);
+		ck_assert_uint_eq(b[0].len, b[1].len);
+		ck_assert_msg(memcmp(b[0].data, b[1].data, b[0].len) == 0,
+			      "%s: same seed, builds differ", types[t][0]);
+		ck_assert_msg(b[0].len != b[2].len ||
+			      memcmp(b[0].data, b[2].data, b[0].len) != 0,
+			      "%s: seeds 7 and 8 build the same", types[t][0]);
+		idx_free(ix[1]);
+		ix[1] = build(types[t][0], info, types[t][1], s.ids, x, s.n);
+		mfs_buf_fini(&b[1]);
+		save(ix[1], &b[1]);
+		ck_assert_uint_eq(b[1].len, b[3].len);
+		ck_assert_msg(memcmp(b[1].data, b[3].data, b[1].len) == 0,
+			      "%s: seed=0 is not the default", types[t][0]);
+		for (int i = 0; i < 4; i++) {
+			mfs_buf_fini(&b[i]);
+			idx_free(ix[i]);
+		}
+	}
+	expect_einval("IVF_FLAT", VEC_FLOAT, VEC_L2, 128, "seed=-1",
+		      "param 'seed' (-1) should be in range [0, 2147483647]");
+	expect_einval("IVF_PQ", VEC_FLOAT, VEC_L2, 128, "m=8 seed=x",
+		      "param 'seed' (x)");
+	free(bits);
+	set_free(&s);
+	mfs_pool_free(pool);
+}
+END_TEST
+
 /* Build on the first 5000, remove 0..99, add 5000..5999: equal to restoring
  * the blob of the first build with the current entities 100..5999. */
 static void check_restore(const char *type, const char *params)
@@ -855,6 +935,7 @@ static Suite *ivf_suite(void)
 	tcase_add_test(tc, test_sq8_pq_recall);
 	tcase_add_test(tc, test_glove_cosine);
 	tcase_add_test(tc, test_reproducible);
+	tcase_add_test(tc, test_seed);
 	tcase_add_test(tc, test_restore_flat);
 	tcase_add_test(tc, test_restore_sq8);
 	tcase_add_test(tc, test_restore_pq);
