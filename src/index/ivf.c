@@ -175,12 +175,11 @@ int ivf_new(const struct idx_type *type, enum ivf_kind kind,
 		v->sq_step = calloc(d, sizeof(float));
 	}
 	if (kind == IVF_PQ) {
-		v->pq_cb = calloc(((size_t)1 << p->nbits) * d, sizeof(float));
 		v->pq_cbt = calloc(((size_t)1 << p->nbits) * d, sizeof(float));
 	}
 	if (!v->lists || (kind == IVF_BIN ? !v->bcent : !v->cent || !v->cnorm) ||
 	    (kind == IVF_SQ8 && (!v->sq_min || !v->sq_step)) ||
-	    (kind == IVF_PQ && (!v->pq_cb || !v->pq_cbt))) {
+	    (kind == IVF_PQ && !v->pq_cbt)) {
 		ivf_destroy(v);
 		return -ENOMEM;
 	}
@@ -203,7 +202,6 @@ void ivf_destroy(struct ivf *v)
 	free(v->bcent);
 	free(v->sq_min);
 	free(v->sq_step);
-	free(v->pq_cb);
 	free(v->pq_cbt);
 	free(v->pend_ids);
 	free(v->pend_vecs);
@@ -698,7 +696,7 @@ size_t ivf_generic_memory(const struct idx *ix)
 	if (v->kind == IVF_SQ8)
 		b += 2 * d * sizeof(float);
 	if (v->kind == IVF_PQ)
-		b += 2 * ivf_pq_ksub(v) * d * sizeof(float);
+		b += ivf_pq_ksub(v) * d * sizeof(float);
 	for (uint32_t l = 0; l < v->nlist; l++)
 		b += v->lists[l].cap * (sizeof(int64_t) + v->code_size);
 	b += v->pend_cap * (sizeof(int64_t) +
@@ -725,7 +723,7 @@ size_t ivf_estimate(enum ivf_kind kind, const struct idx_info *info,
 	if (kind == IVF_SQ8)
 		b += 8 * d;
 	if (kind == IVF_PQ)
-		b += ((size_t)1 << p.nbits) * d * 8;
+		b += ((size_t)1 << p.nbits) * d * sizeof(float);
 	return b + n * (sizeof(int64_t) + code);
 }
 

@@ -60,8 +60,9 @@ struct ivf {
 	float *cnorm;                   /* nlist squared norms */
 	uint8_t *bcent;                 /* nlist * dim/8 (binary) */
 	float *sq_min, *sq_step;        /* SQ8: dim each; x = min + (c+.5)*step */
-	float *pq_cb;                   /* PQ: m * ksub * dsub */
-	float *pq_cbt;                  /* PQ: the same as m * dsub * ksub */
+	float *pq_cbt;                  /* PQ codebooks as m * dsub * ksub
+					 * (transposed: the table loops run
+					 * over c); the only copy kept */
 	struct ivf_list *lists;         /* nlist */
 	/* Untrained only: entities waiting for training (prepared vectors). */
 	int64_t *pend_ids;
@@ -178,8 +179,10 @@ int pq_train(struct ivf *v, const float *res, size_t n,
 /* Encode n residuals into codes (n * code_size), parallel over the pool. */
 int pq_encode(const struct ivf *v, const float *res, size_t n, uint8_t *codes,
 	      struct mfs_err *err);
-/* Fill pq_cbt from pq_cb (after training or loading). */
-void pq_transpose(struct ivf *v);
+/* Sub-codebook j as ksub rows of dsub floats (the layout of training,
+ * encoding and the blob) into cb, from pq_cbt; and the reverse. */
+void pq_get_sub(const struct ivf *v, size_t j, float *cb);
+void pq_set_sub(struct ivf *v, size_t j, const float *cb);
 /* Index j of code (nbits bits each, little-endian bit order). */
 static inline uint32_t pq_code_get(const uint8_t *code, uint32_t j,
 				   uint32_t nbits)

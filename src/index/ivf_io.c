@@ -52,6 +52,22 @@ static size_t quantizer_bytes(const struct ivf *v)
 	return b;
 }
 
+/* The PQ codebooks as m sub-codebooks of ksub rows of dsub floats (the
+ * blob layout; memory keeps them transposed). 0, -ENOMEM. */
+static int append_pq(const struct ivf *v, struct mfs_buf *blob)
+{
+	size_t sub = ivf_pq_ksub(v) * (v->base.info.dim / v->m);
+	float *cb = malloc(sub * sizeof(float));
+	int rc = cb ? 0 : -ENOMEM;
+
+	for (size_t j = 0; j < v->m && rc == 0; j++) {
+		pq_get_sub(v, j, cb);
+		rc = mfs_buf_append(blob, cb, sub * sizeof(float));
+	}
+	free(cb);
+	return rc;
+}
+
 int ivf_generic_save(const struct idx *ix, struct mfs_buf *blob)
 {
 	const struct ivf *v = (const struct ivf *)ix;
@@ -82,8 +98,7 @@ int ivf_generic_save(const struct idx *ix, struct mfs_buf *blob)
 		if (rc == 0 && v->kind == IVF_SQ8)
 			rc = mfs_buf_append(blob, v->sq_step, d * sizeof(float));
 		if (rc == 0 && v->kind == IVF_PQ)
-			rc = mfs_buf_append(blob, v->pq_cb, ivf_pq_ksub(v) * d *
-					    sizeof(float));
+			rc = append_pq(v, blob);
 	}
 	for (uint32_t l = 0; l < v->nlist && rc == 0; l++) {
 		const struct ivf_list *li = &v->lists[l];
@@ -213,8 +228,21 @@ static int load_blob(struct ivf *v, struct rd *r, const int64_t *ids,
 
 		if (!p)
 			goto corrupt;
-		memcpy(v->pq_cb, p, ivf_pq_ksub(v) * d * sizeof(float));
-		pq_transpose(v);
+		float *cb = malloc(ivf_pq_ksub(v) * (d / v->m) *
+				   sizeof(float));
+
+		if (!cb) {
+			rc = mfs_errf(err, -ENOMEM, "%s restore: out of memory",
+				      v->base.type->name);
+			goto out;
+		}
+		for (size_t j = 0; j < v->m; j++) {
+			memcpy(cb, (const float *)p + j * ivf_pq_ksub(v) *
+				       (d / v->m),
+			       ivf_pq_ksub(v) * (d / v->m) * sizeof(float));
+			pq_set_sub(v, j, cb);
+		}
+		free(cb);
 	}
 	v->trained = 1;
 	if (idmap_build(&map, ids, n) < 0) {

@@ -6,8 +6,9 @@
  * code is m indices of nbits bits, packed little-endian bit first (the
  * nbits = 8 case is one byte each).  Search is asymmetric (ADC): a lookup
  * table of the query's distance to every sub-centroid, then m lookups per
- * code.  The tables are computed from a transposed codebook copy
- * (pq_cbt[j][t][c]) so that the loop over c vectorizes.
+ * code.  The codebooks are kept once, transposed (pq_cbt[j][t][c]), so
+ * that the table loops over c vectorize; training, encoding and the blob
+ * see them as rows (pq_get_sub, pq_set_sub).
  */
 #include "index/ivf_int.h"
 
@@ -19,15 +20,24 @@
 
 #define PQ_NITER 25
 
-void pq_transpose(struct ivf *v)
+void pq_get_sub(const struct ivf *v, size_t j, float *cb)
 {
-	size_t d = v->base.info.dim, ksub = ivf_pq_ksub(v), dsub = d / v->m;
+	size_t ksub = ivf_pq_ksub(v), dsub = v->base.info.dim / v->m;
+	const float *src = v->pq_cbt + j * dsub * ksub;
 
-	for (size_t j = 0; j < v->m; j++)
-		for (size_t c = 0; c < ksub; c++)
-			for (size_t t = 0; t < dsub; t++)
-				v->pq_cbt[(j * dsub + t) * ksub + c] =
-					v->pq_cb[(j * ksub + c) * dsub + t];
+	for (size_t c = 0; c < ksub; c++)
+		for (size_t t = 0; t < dsub; t++)
+			cb[c * dsub + t] = src[t * ksub + c];
+}
+
+void pq_set_sub(struct ivf *v, size_t j, const float *cb)
+{
+	size_t ksub = ivf_pq_ksub(v), dsub = v->base.info.dim / v->m;
+	float *dst = v->pq_cbt + j * dsub * ksub;
+
+	for (size_t c = 0; c < ksub; c++)
+		for (size_t t = 0; t < dsub; t++)
+			dst[t * ksub + c] = cb[c * dsub + t];
 }
 
 /* Sub-vectors j of the n rows at x into out (n * dsub). */
@@ -45,10 +55,14 @@ int pq_train(struct ivf *v, const float *res, size_t n,
 {
 	size_t d = v->base.info.dim, ksub = ivf_pq_ksub(v), dsub = d / v->m;
 	float *sub = malloc(n * dsub * sizeof(float));
+	float *cb = malloc(ksub * dsub * sizeof(float));
 	int rc = 0;
 
-	if (!sub)
+	if (!sub || !cb) {
+		free(sub);
+		free(cb);
 		return mfs_errf(err, -ENOMEM, "IVF_PQ training: out of memory");
+	}
 	for (size_t j = 0; j < v->m && rc == 0; j++) {
 		double a = lo + (hi - lo) * j / v->m;
 		struct km_opts o = {
@@ -60,12 +74,12 @@ int pq_train(struct ivf *v, const float *res, size_t n,
 		};
 
 		gather(res, n, d, dsub, j, sub);
-		rc = km_train(sub, n, dsub, ksub, &o,
-			      v->pq_cb + j * ksub * dsub, err);
+		rc = km_train(sub, n, dsub, ksub, &o, cb, err);
+		if (rc == 0)
+			pq_set_sub(v, j, cb);
 	}
 	free(sub);
-	if (rc == 0)
-		pq_transpose(v);
+	free(cb);
 	return rc;
 }
 
@@ -74,18 +88,20 @@ int pq_encode(const struct ivf *v, const float *res, size_t n, uint8_t *codes,
 {
 	size_t d = v->base.info.dim, ksub = ivf_pq_ksub(v), dsub = d / v->m;
 	float *sub = malloc(n * dsub * sizeof(float));
+	float *cb = malloc(ksub * dsub * sizeof(float));
 	uint32_t *label = malloc(n * sizeof(uint32_t));
 	int rc = 0;
 
-	if (!sub || !label) {
+	if (!sub || !cb || !label) {
 		rc = mfs_errf(err, -ENOMEM, "IVF_PQ encode: out of memory");
 		goto out;
 	}
 	memset(codes, 0, n * v->code_size);
 	for (size_t j = 0; j < v->m; j++) {
 		gather(res, n, d, dsub, j, sub);
-		rc = km_assign(v->pq_cb + j * ksub * dsub, NULL, ksub, sub, n,
-			       dsub, v->base.info.pool, label, NULL, err);
+		pq_get_sub(v, j, cb);
+		rc = km_assign(cb, NULL, ksub, sub, n, dsub, v->base.info.pool,
+			       label, NULL, err);
 		if (rc < 0)
 			goto out;
 		for (size_t i = 0; i < n; i++) {
@@ -104,6 +120,7 @@ int pq_encode(const struct ivf *v, const float *res, size_t n, uint8_t *codes,
 	}
 out:
 	free(sub);
+	free(cb);
 	free(label);
 	return rc;
 }
