@@ -143,11 +143,10 @@ static void search_block(void *arg, size_t b, unsigned worker)
 
 	carve(v, j->nprobe, j->maxlist, j->scratch + worker * j->stride, &s);
 	if (v->kind == IVF_BIN) {
+		/* Hamming to the binary centroids, one kernel call a query. */
 		for (size_t i = 0; i < m; i++)
-			for (size_t c = 0; c < nl; c++)
-				s.coarse[i * nl + c] = (float)vec_hamming(
-					j->q + (i0 + i) * j->qbytes,
-					v->bcent + c * j->qbytes, j->qbytes);
+			vec_score_many(VEC_HAMMING, j->q + (i0 + i) * j->qbytes,
+				       v->bcent, nl, d, s.coarse + i * nl);
 	} else {
 		memcpy(s.qn, j->q + i0 * j->qbytes, m * j->qbytes);
 		if (mt == VEC_COSINE)
