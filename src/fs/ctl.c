@@ -177,8 +177,12 @@ int fs_ctl_write(struct fs *fs, const struct fs_node *n, int flags,
 			return mfs_errf(err, -EINVAL, "%s: expected key=value "
 					"pairs, got nothing",
 					fs_kinds[n->kind].name);
-		if (n->kind == K_SCHEMA)
-			return eng_schema_set(fs->eng, n->coll, &kv, err);
+		if (n->kind == K_SCHEMA) {
+			rc = eng_schema_set(fs->eng, n->coll, &kv, err);
+			/* queries are parsed for the schema's type and dim */
+			fs_qcache_clear(&fs->qcache);
+			return rc;
+		}
 		return eng_index_set(fs->eng, n->coll, &kv,
 				     !(flags & O_NONBLOCK), err);
 	default:

@@ -37,6 +37,7 @@ int fs_new(struct eng *e, const struct fs_opts *opts, struct fs **out,
 	clock_gettime(CLOCK_REALTIME, &fs->t0);
 	fs_errors_init(&fs->errors);
 	pthread_mutex_init(&fs->writers_lock, NULL);
+	fs_qcache_init(&fs->qcache);
 	*out = fs;
 	return 0;
 }
@@ -44,6 +45,7 @@ int fs_new(struct eng *e, const struct fs_opts *opts, struct fs **out,
 void fs_set_engine(struct fs *fs, struct eng *e)
 {
 	fs->eng = e;
+	fs_qcache_clear(&fs->qcache);
 }
 
 void fs_free(struct fs *fs)
@@ -52,6 +54,7 @@ void fs_free(struct fs *fs)
 		return;
 	fs_errors_fini(&fs->errors);
 	pthread_mutex_destroy(&fs->writers_lock);
+	fs_qcache_fini(&fs->qcache);
 	free(fs);
 }
 

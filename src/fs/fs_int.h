@@ -43,6 +43,54 @@ void fs_errors_add(struct fs_errors *r, const char *line);
 /* Append every line, oldest first, each with '\n'.  0, -ENOMEM. */
 int fs_errors_dump(struct fs_errors *r, struct mfs_buf *out);
 
+/* ---- saved queries kept parsed (qcache.c) ---- */
+
+#define FS_QCACHE_BUCKETS 1024
+#define FS_QCACHE_MAX 4096                      /* entries */
+#define FS_QCACHE_BYTES ((size_t)64 << 20)      /* all entries */
+#define FS_QCACHE_ENTRY_MAX ((size_t)16 << 20)  /* larger: not kept */
+
+struct fs_qent;
+struct fs_node;
+
+struct fs_qcache {
+	pthread_mutex_t lock;           /* a leaf lock; guards all below */
+	uint64_t gen;                   /* advanced by every clear */
+	struct fs_qent *bucket[FS_QCACHE_BUCKETS];
+	struct fs_qent *head, *tail;    /* LRU order, most recent first */
+	size_t n, bytes;
+};
+
+void fs_qcache_init(struct fs_qcache *c);
+void fs_qcache_fini(struct fs_qcache *c);
+/* Forget every entry: a saved query, a schema or a name may have changed.
+ * Call it after the change is in the store. */
+void fs_qcache_clear(struct fs_qcache *c);
+/* The generation to pass to fs_qcache_add; read it before fetching the
+ * query text from the store. */
+uint64_t fs_qcache_gen(struct fs_qcache *c);
+/* Is the query saved as name in n's collection/partition kept? */
+bool fs_qcache_has(struct fs_qcache *c, const struct fs_node *n,
+		   const char *name);
+/* Look up the query saved as name in n's collection/partition, parsed for
+ * q's vector type and dim (q as fmt_query_init left it).  On a hit q gets
+ * the parameters and borrows the vectors, and the reference to give back
+ * to fs_qcache_release is returned; NULL on a miss (q unchanged). */
+struct fs_qent *fs_qcache_get(struct fs_qcache *c, const struct fs_node *n,
+			      const char *name, struct fmt_query *q);
+/* Keep parsed q as the query saved as name, parsed for (vtype, dim),
+ * unless the cache was cleared since generation gen (or it is too large,
+ * or memory is short).  When kept, q's vectors move into the cache, q
+ * borrows them, and the reference is returned; else NULL, q unchanged. */
+struct fs_qent *fs_qcache_add(struct fs_qcache *c, uint64_t gen,
+			      const struct fs_node *n, const char *name,
+			      enum vec_type vtype, uint32_t dim,
+			      struct fmt_query *q);
+/* Give back a reference from get or add (NULL: nothing); q stops
+ * borrowing, so fmt_query_fini(q) frees only what is q's own. */
+void fs_qcache_release(struct fs_qcache *c, struct fs_qent *e,
+		       struct fmt_query *q);
+
 /* ---- the context ---- */
 
 struct fs {
@@ -57,6 +105,7 @@ struct fs {
 	struct fs_file *writers;        /* protected by writers_lock: open
 					 * writers of search/<name>, which
 					 * exist before their first close */
+	struct fs_qcache qcache;
 };
 
 /* The context of the running request. */

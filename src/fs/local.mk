@@ -8,7 +8,8 @@ libmfs_fs_a_SOURCES = \
 	src/fs/ops_file.c \
 	src/fs/ctl.c \
 	src/fs/stream.c \
-	src/fs/search.c
+	src/fs/search.c \
+	src/fs/qcache.c
 libmfs_fs_a_CFLAGS = $(AM_CFLAGS) $(FUSE_CFLAGS)
 
 bin_PROGRAMS += milvusfs

@@ -232,6 +232,7 @@ int fs_op_rmdir(const char *path)
 		rc = -ENOTDIR;
 		break;
 	}
+	fs_qcache_clear(&fs->qcache);   /* saved queries may have gone */
 	if (rc < 0)
 		return fs_fail(fs, "rmdir", path, rc, &err);
 	return 0;
@@ -262,6 +263,7 @@ int fs_op_unlink(const char *path)
 	case K_QUERY:
 		rc = eng_query_del(fs->eng, n.coll, fs_node_part(&n), n.name,
 				   &err);
+		fs_qcache_clear(&fs->qcache);
 		break;
 	default:
 		if (S_ISDIR(fs_node_mode(&n)))
@@ -317,6 +319,7 @@ int fs_op_rename(const char *from, const char *to, unsigned int flags)
 	rc = fmt_name_check("collection", name, &err);
 	if (rc == 0)
 		rc = eng_coll_rename(fs->eng, n.coll, name, &err);
+	fs_qcache_clear(&fs->qcache);   /* saved queries changed names */
 	if (rc < 0)
 		goto fail;
 	return 0;

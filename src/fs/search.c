@@ -1,11 +1,12 @@
 /* search.c - search/<name>: saved queries, inline queries, overrides
  * (SPEC §6).
  *
- * A name "base&k=v&..." is split at the first '&'.  The query text comes
- * from, in order: the saved query called by the whole name, the saved
- * query called base, or base itself read as an inline query (a vector or
- * id=N).  The pairs after '&' then override its parameters.  A saved query
- * whose name ends in ".fvecs" holds fvecs query vectors and no parameters.
+ * A name "base&k=v&..." is split at the first '&'.  The query comes from,
+ * in order: the saved query called base (a saved query's name has no '&'),
+ * or base itself read as an inline query (a vector or id=N).  The pairs
+ * after '&' then override its parameters.  A saved query whose name ends
+ * in ".fvecs" holds fvecs query vectors and no parameters.  Saved queries
+ * are kept parsed (qcache.c) after their first search.
  */
 #include "fs/fs_int.h"
 
@@ -86,12 +87,14 @@ bool fs_query_exists(struct fs *fs, const struct fs_node *n)
 	size_t blen;
 	const char *params;
 
+	fmt_query_split_name(n->name, &blen, &params);
+	if (params != NULL || looks_inline(n->name, blen))
+		return true;
 	/* a file being written exists before its first close saves it
 	 * (cp does fstat on the new descriptor) */
-	if (fs_query_writing(fs, n) || saved(fs, n, n->name))
-		return true;
-	fmt_query_split_name(n->name, &blen, &params);
-	return params != NULL || looks_inline(n->name, blen);
+	return fs_query_writing(fs, n) ||
+		fs_qcache_has(&fs->qcache, n, n->name) ||
+		saved(fs, n, n->name);
 }
 
 /* Parse text into q: fvecs when the query's name says so. */
@@ -103,14 +106,48 @@ static int parse_text(struct fmt_query *q, bool fvecs, const char *text,
 	return fmt_query_parse(q, text, len, err);
 }
 
-/* Fill q from node n's name, or from text when not NULL. */
+/* Fill q from the query saved as name, kept parsed or read from the store
+ * (and then kept).  *found says whether there is one; *ent gets the cache
+ * reference when q borrows the kept vectors. */
+static int saved_query(struct fs *fs, const struct fs_node *n,
+		       const char *name, const struct eng_schema *s,
+		       struct fmt_query *q, bool *found, struct fs_qent **ent,
+		       struct mfs_err *err)
+{
+	uint64_t gen;
+	char *text = NULL;
+	size_t len;
+	int rc;
+
+	*ent = fs_qcache_get(&fs->qcache, n, name, q);
+	*found = *ent != NULL;
+	if (*found)
+		return 0;
+	gen = fs_qcache_gen(&fs->qcache);
+	if (eng_query_get(fs->eng, n->coll, fs_node_part(n), name, &text,
+			  &len, NULL) < 0)
+		return 0;
+	*found = true;
+	rc = parse_text(q, ends_with_fvecs(name, strlen(name)), text, len,
+			err);
+	free(text);
+	if (rc == 0)
+		*ent = fs_qcache_add(&fs->qcache, gen, n, name, s->vtype,
+				     s->dim, q);
+	return rc;
+}
+
+/* Fill q from node n's name, or from text when not NULL.  A saved query's
+ * name has no '&' (fs_query_save), so the name is looked up only up to
+ * its first '&'. */
 static int build(struct fs *fs, const struct fs_node *n, const char *text,
-		 size_t len, struct fmt_query *q, struct mfs_err *err)
+		 size_t len, const struct eng_schema *s, struct fmt_query *q,
+		 struct fs_qent **ent, struct mfs_err *err)
 {
 	char base[STORE_NAME_MAX + 1];
 	const char *params = NULL;
-	char *saved_text = NULL;
-	size_t blen, slen;
+	size_t blen;
+	bool found = false;
 	int rc;
 
 	fmt_query_split_name(n->name, &blen, &params);
@@ -118,15 +155,9 @@ static int build(struct fs *fs, const struct fs_node *n, const char *text,
 	base[blen] = '\0';
 	if (text) {
 		rc = parse_text(q, ends_with_fvecs(base, blen), text, len, err);
-	} else if (eng_query_get(fs->eng, n->coll, fs_node_part(n), n->name,
-				 &saved_text, &slen, NULL) == 0) {
-		params = NULL;  /* the whole name is a saved query's */
-		rc = parse_text(q, ends_with_fvecs(n->name, strlen(n->name)),
-				saved_text, slen, err);
-	} else if (eng_query_get(fs->eng, n->coll, fs_node_part(n), base,
-				 &saved_text, &slen, NULL) == 0) {
-		rc = parse_text(q, ends_with_fvecs(base, blen), saved_text,
-				slen, err);
+	} else if ((rc = saved_query(fs, n, base, s, q, &found, ent,
+				     err)) < 0 || found) {
+		/* rc says how the saved query parsed */
 	} else if (looks_inline(base, blen)) {
 		/* base and overrides together: "k=3&id=42" is a query too */
 		rc = fmt_query_parse_name(q, n->name, err);
@@ -140,7 +171,6 @@ static int build(struct fs *fs, const struct fs_node *n, const char *text,
 			      "query of that name in %s%s%s/search", base,
 			      n->coll, n->part[0] ? "/" : "", n->part);
 	}
-	free(saved_text);
 	if (rc == 0 && params)
 		rc = fmt_query_params(q, params, strlen(params), err);
 	return rc;
@@ -151,6 +181,7 @@ int fs_query_run(struct fs *fs, const struct fs_node *n, const char *text,
 {
 	const char *parts[FMT_QUERY_PARTS_MAX];
 	struct eng_result res;
+	struct fs_qent *ent = NULL;
 	struct eng_schema s;
 	struct fmt_query *q;
 	int rc;
@@ -162,7 +193,7 @@ int fs_query_run(struct fs *fs, const struct fs_node *n, const char *text,
 	if (!q)
 		return mfs_errf(err, -ENOMEM, "out of memory");
 	fmt_query_init(q, s.vtype, s.dim);
-	rc = build(fs, n, text, len, q, err);
+	rc = build(fs, n, text, len, &s, q, &ent, err);
 	if (rc == -EINVAL && s.dim)
 		mfs_err_prefix(err, rc, "query on %s (dim=%u)", n->coll, s.dim);
 	if (rc < 0)
@@ -192,6 +223,7 @@ int fs_query_run(struct fs *fs, const struct fs_node *n, const char *text,
 		rc = mfs_errf(err, rc, "results too large");
 	eng_result_free(&res);
 out_query:
+	fs_qcache_release(&fs->qcache, ent, q);
 	fmt_query_fini(q);
 	free(q);
 	return rc;
@@ -221,6 +253,8 @@ int fs_query_save(struct fs *fs, const struct fs_node *n, const char *text,
 	free(q);
 	if (rc < 0)
 		return rc;
-	return eng_query_put(fs->eng, n->coll, fs_node_part(n), n->name, text,
-			     len, err);
+	rc = eng_query_put(fs->eng, n->coll, fs_node_part(n), n->name, text,
+			   len, err);
+	fs_qcache_clear(&fs->qcache);
+	return rc;
 }

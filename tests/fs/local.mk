@@ -14,6 +14,7 @@ FS_TESTS = \
 	tests/fs/delete.sh \
 	tests/fs/load_release.sh \
 	tests/fs/search_flat.sh \
+	tests/fs/search_saved.sh \
 	tests/fs/errors.sh \
 	tests/fs/persistence.sh \
 	tests/fs/kill9.sh \
