@@ -3,8 +3,8 @@
 through the mounted filesystem, side by side with faiss in the same run.
 
 Usage: bench/run_bench ivf [photosift128|glove100] [--nlist N]
-           [--nprobes 1,2,4,...] [--threads N] [--repeat N] [--no-binary]
-           [--out DIR]
+           [--nprobes 1,2,4,...] [--threads N] [--repeat N] [--seeds N]
+           [--bin-seeds N] [--no-binary] [--out DIR]
    or: /usr/bin/python3 bench/bench_ivf.py --bin build/milvusfs [...]
 
 For the data set (photosift128: 10k x 128, L2; glove100: 100k x 100,
@@ -15,13 +15,23 @@ nbits = 8) with the same nlist:
   - measures the memory of the loaded partition as the daemon's anonymous
     resident memory (RssAnon: heap, not the LMDB file mapping) after a
     remount (the load state persists, so the partition loads from the saved
-    index) minus that of a remount with nothing loaded;
+    index) minus that of a remount with nothing loaded (each the median of
+    3 mounts: thread stacks make single readings vary by ~0.1-0.3 MB);
   - sweeps nprobe, running the 1,000 queries as one batch
     (`cat 'search/q.fvecs&k=10&nprobe=N'`), recall@10 against the exact
     ground truth (id = position + 1).
 Then faiss IndexIVFFlat, IndexIVFScalarQuantizer(QT_8bit) and IndexIVFPQ
 with the same parameters and thread count (COSINE: normalized vectors and
 inner product), memory as the size of the serialized index.
+
+Seeds: k-means' random initialization alone moves recall at small nprobe
+by about +-0.01 (photosift128 nlist=64, nprobe=1: sd 0.008 over seeds for
+both faiss and milvusfs; binary sd 0.015), more than the 0.01 the two are
+compared at.  So each index is built --seeds times (binary: --bin-seeds)
+on both sides (milvusfs: build parameter seed=0,1,...; faiss: cp.seed and
+pq.cp.seed = 1234 + s) and recall is the mean over the builds, with its
+standard deviation; QPS and memory are of the first build (the default
+seed), train + add the mean over the builds.
 
 Binary: the base and queries binarized against the per-dimension median of
 the base (dim bits), exact Hamming ground truth computed here; milvusfs
@@ -114,13 +124,27 @@ class Mount:
         sys.exit(f"{coll} did not load")
 
 
-def measure_memory(m, coll, baseline):
-    """Remount: the collection loads from its saved index; RSS - baseline."""
-    m.down()
-    m.up()
-    m.wait_loaded(coll)
-    time.sleep(0.2)
-    return rss_bytes(m.daemon.pid) - baseline
+def median_rss(m, n=3, coll=None):
+    """Median RssAnon over n remounts (coll: wait until it is loaded)."""
+    vals = []
+    for _ in range(n):
+        m.down()
+        m.up()
+        if coll:
+            m.wait_loaded(coll)
+        time.sleep(0.2)
+        vals.append(rss_bytes(m.daemon.pid))
+    return sorted(vals)[n // 2]
+
+
+def mean_rows(runs):
+    """runs: per build, rows (nprobe, recall, qps).  Rows of the first
+    build with the recall replaced by the mean over builds; plus the
+    standard deviations."""
+    rec = np.array([[r for _, r, _ in rows] for rows in runs])
+    rows = [(p, float(rec[:, i].mean()), q)
+            for i, (p, _, q) in enumerate(runs[0])]
+    return rows, [float(x) for x in rec.std(axis=0)]
 
 
 def sweep(m, coll, nprobes, repeat, score):
@@ -183,6 +207,10 @@ def main():
                     help="default: 64 for photosift128, 256 for glove100")
     ap.add_argument("--nprobes", default="")
     ap.add_argument("--repeat", type=int, default=2)
+    ap.add_argument("--seeds", type=int, default=3,
+                    help="builds per float index type (recall: the mean)")
+    ap.add_argument("--bin-seeds", type=int, default=10,
+                    help="builds of BIN_IVF_FLAT (recall: the mean)")
     ap.add_argument("--no-binary", action="store_true")
     ap.add_argument("--out", default=os.path.join(top, "build",
                                                    "bench-results"))
@@ -220,25 +248,31 @@ def main():
         with open(f"{d}/{name}_query.fvecs", "rb") as f:
             put(f"{M}/c/search/q.fvecs", f.read())
         # Baseline: a mount with nothing loaded.
-        mnt.down()
-        mnt.up()
-        time.sleep(0.2)
-        base_rss = rss_bytes(mnt.daemon.pid)
+        base_rss = median_rss(mnt)
         for tname, params in types:
-            M = mnt.mnt
-            put(f"{M}/c/release", "1\n")
-            progress(f"{tname}: echo 'index_type={tname} {params}' > index")
-            t = time.perf_counter()
-            put(f"{M}/c/index", f"index_type={tname} {params}\n")
-            build = time.perf_counter() - t
-            put(f"{M}/c/load", "1\n")
-            mem = measure_memory(mnt, "c", base_rss)
-            rows = sweep(mnt, "c", nprobes, a.repeat,
-                         lambda f: recall_ids(f, gt))
-            res[tname] = dict(build=build, mem=mem, rows=rows)
-            progress(f"  build {build:.2f} s, memory {mem / 1e6:.1f} MB, "
-                     + ", ".join(f"np={p}: {r:.3f}/{q:.0f}qps"
-                                 for p, r, q in rows))
+            builds, runs, mem = [], [], 0
+            for seed in range(a.seeds):
+                M = mnt.mnt
+                sp = f"{params} seed={seed}" if seed else params
+                put(f"{M}/c/release", "1\n")
+                progress(f"{tname}: echo 'index_type={tname} {sp}' > index")
+                t = time.perf_counter()
+                put(f"{M}/c/index", f"index_type={tname} {sp}\n")
+                builds.append(time.perf_counter() - t)
+                put(f"{M}/c/load", "1\n")
+                if seed == 0:
+                    mem = median_rss(mnt, coll="c") - base_rss
+                else:
+                    mnt.wait_loaded("c")
+                runs.append(sweep(mnt, "c", nprobes,
+                                  a.repeat if seed == 0 else 1,
+                                  lambda f: recall_ids(f, gt)))
+                progress(f"  build {builds[-1]:.2f} s, " + ", ".join(
+                    f"np={p}: {r:.3f}/{q:.0f}qps" for p, r, q in runs[-1]))
+            rows, sd = mean_rows(runs)
+            res[tname] = dict(build=float(np.mean(builds)), mem=mem,
+                              rows=rows, sd=sd)
+            progress(f"  memory {mem / 1e6:.2f} MB")
         put(f"{M}/c/release", "1\n")
     finally:
         mnt.down()
@@ -255,26 +289,34 @@ def main():
         fm = faiss.METRIC_INNER_PRODUCT
     score = lambda I: recall_ids([[(int(i) + 1, 0) for i in r] for r in I], gt)
     for tname, _ in types:
-        qz = (faiss.IndexFlatL2(dim) if fm == faiss.METRIC_L2
-              else faiss.IndexFlatIP(dim))
-        if tname == "IVF_FLAT":
-            ix = faiss.IndexIVFFlat(qz, dim, nlist, fm)
-        elif tname == "IVF_SQ8":
-            ix = faiss.IndexIVFScalarQuantizer(
-                qz, dim, nlist, faiss.ScalarQuantizer.QT_8bit, fm)
-        else:
-            ix = faiss.IndexIVFPQ(qz, dim, nlist, m_pq, 8, fm)
-        t = time.perf_counter()
-        ix.train(xbf)
-        ix.add(xbf)
-        build = time.perf_counter() - t
-        mem = len(faiss.serialize_index(ix))
-        rows = faiss_sweep(ix, xqf, nprobes, a.repeat, score)
-        fres[tname] = dict(build=build, mem=mem, rows=rows)
-        progress(f"  faiss {tname}: build {build:.2f} s, "
-                 f"memory {mem / 1e6:.1f} MB")
-        ix.quantizer = None
-        del ix
+        builds, runs, mem = [], [], 0
+        for seed in range(a.seeds):
+            qz = (faiss.IndexFlatL2(dim) if fm == faiss.METRIC_L2
+                  else faiss.IndexFlatIP(dim))
+            if tname == "IVF_FLAT":
+                ix = faiss.IndexIVFFlat(qz, dim, nlist, fm)
+            elif tname == "IVF_SQ8":
+                ix = faiss.IndexIVFScalarQuantizer(
+                    qz, dim, nlist, faiss.ScalarQuantizer.QT_8bit, fm)
+            else:
+                ix = faiss.IndexIVFPQ(qz, dim, nlist, m_pq, 8, fm)
+                ix.pq.cp.seed = 1234 + seed
+            ix.cp.seed = 1234 + seed
+            t = time.perf_counter()
+            ix.train(xbf)
+            ix.add(xbf)
+            builds.append(time.perf_counter() - t)
+            if seed == 0:
+                mem = len(faiss.serialize_index(ix))
+            runs.append(faiss_sweep(ix, xqf, nprobes,
+                                    a.repeat if seed == 0 else 1, score))
+            progress(f"  faiss {tname} cp.seed={1234 + seed}: build "
+                     f"{builds[-1]:.2f} s, np=1 recall {runs[-1][0][1]:.3f}")
+            ix.quantizer = None
+            del ix
+        rows, sd = mean_rows(runs)
+        fres[tname] = dict(build=float(np.mean(builds)), mem=mem, rows=rows,
+                           sd=sd)
 
     bres = {} if a.no_binary else binary_bench(a, name, xb, xq, nlist,
                                                 nprobes)
@@ -315,20 +357,30 @@ def binary_bench(a, name, xb, xq, nlist, nprobes):
                                       exact, kth)
         for tname, params in (("BIN_IVF_FLAT", f"nlist={nlist}"),
                               ("BIN_FLAT", "")):
-            try:
-                put(f"{M}/b/release", "1\n")
-                t = time.perf_counter()
-                put(f"{M}/b/index", f"index_type={tname} {params}\n")
-                build = time.perf_counter() - t
-                put(f"{M}/b/load", "1\n")
-            except OSError as e:
-                progress(f"  {tname}: {e}")
-                continue
             nps = nprobes if tname == "BIN_IVF_FLAT" else [1]
-            rows = sweep(mnt, "b", nps, a.repeat, score)
-            out[tname] = dict(build=build, mem=0, rows=rows)
-            progress(f"  {tname}: build {build:.2f} s, " + ", ".join(
-                f"np={p}: {r:.3f}/{q:.0f}qps" for p, r, q in rows))
+            builds, runs = [], []
+            for seed in range(a.bin_seeds if tname == "BIN_IVF_FLAT"
+                              else 1):
+                sp = f"{params} seed={seed}" if seed else params
+                try:
+                    put(f"{M}/b/release", "1\n")
+                    t = time.perf_counter()
+                    put(f"{M}/b/index", f"index_type={tname} {sp}\n")
+                    builds.append(time.perf_counter() - t)
+                    put(f"{M}/b/load", "1\n")
+                except OSError as e:
+                    progress(f"  {tname}: {e}")
+                    break
+                runs.append(sweep(mnt, "b", nps,
+                                  a.repeat if seed == 0 else 1, score))
+            if not runs:
+                continue
+            rows, sd = mean_rows(runs)
+            out[tname] = dict(build=float(np.mean(builds)), mem=0,
+                              rows=rows, sd=sd)
+            progress(f"  {tname}: build {out[tname]['build']:.2f} s, "
+                     + ", ".join(f"np={p}: {r:.3f}/{q:.0f}qps"
+                                 for p, r, q in rows))
     finally:
         mnt.down()
         shutil.rmtree(tmp, ignore_errors=True)
@@ -344,16 +396,24 @@ def binary_bench(a, name, xb, xq, nlist, nprobes):
         _, I = ix.search(bq, 10)
         best = min(best, time.perf_counter() - t)
     out["faiss BIN_FLAT"] = dict(build=build, mem=bb.nbytes,
-                                 rows=[(1, fscore(I), 1000 / best)])
-    qz = faiss.IndexBinaryFlat(dim)
-    ix = faiss.IndexBinaryIVF(qz, dim, nlist)
-    t = time.perf_counter()
-    ix.train(bb)
-    ix.add(bb)
-    build = time.perf_counter() - t
-    out["faiss BIN_IVF_FLAT"] = dict(
-        build=build, mem=len(faiss.serialize_index_binary(ix)),
-        rows=faiss_sweep(ix, bq, nprobes, a.repeat, fscore))
+                                 rows=[(1, fscore(I), 1000 / best)],
+                                 sd=[0.0])
+    builds, runs = [], []
+    for seed in range(a.bin_seeds):
+        qz = faiss.IndexBinaryFlat(dim)
+        ix = faiss.IndexBinaryIVF(qz, dim, nlist)
+        ix.cp.seed = 1234 + seed
+        t = time.perf_counter()
+        ix.train(bb)
+        ix.add(bb)
+        builds.append(time.perf_counter() - t)
+        runs.append(faiss_sweep(ix, bq, nprobes,
+                                a.repeat if seed == 0 else 1, fscore))
+        ix.quantizer = None
+        del ix
+    rows, sd = mean_rows(runs)
+    out["faiss BIN_IVF_FLAT"] = dict(build=float(np.mean(builds)), mem=0,
+                                     rows=rows, sd=sd)
     return out
 
 
@@ -361,16 +421,23 @@ def report(a, name, n, dim, metric, nlist, m_pq, nprobes, res, fres, bres):
     lines = [f"milvusfs IVF benchmark: {name} ({n} x {dim}, {metric}), "
              f"nlist={nlist}, IVF_PQ m={m_pq} nbits=8, {a.threads} threads, "
              "1,000 queries as one batch, k=10",
+             f"recall@10: mean (sd) over {a.seeds} builds with different "
+             f"seeds on each side (binary: {a.bin_seeds}); QPS: the first "
+             "build",
              "",
-             "type      nprobe  recall@10   QPS   | faiss recall   QPS  "
-             "| QPS ratio"]
-    tsv = ["set\ttype\tnprobe\trecall\tqps\tfaiss_recall\tfaiss_qps"]
+             "type      nprobe  recall@10 (sd)      QPS | faiss recall (sd)"
+             "     QPS | recall diff  QPS ratio"]
+    tsv = ["set\ttype\tnprobe\trecall\trecall_sd\tqps\tfaiss_recall\t"
+           "faiss_recall_sd\tfaiss_qps"]
     for t in res:
-        for (p, r, q), (_, fr, fq) in zip(res[t]["rows"], fres[t]["rows"]):
-            lines.append(f"{t:9s} {p:6d}  {r:9.3f} {q:7.0f} | {fr:12.3f} "
-                         f"{fq:6.0f} | {q / fq:6.2f}")
-            tsv.append(f"{name}\t{t}\t{p}\t{r:.4f}\t{q:.1f}\t{fr:.4f}\t"
-                       f"{fq:.1f}")
+        for (p, r, q), sd, (_, fr, fq), fsd in zip(
+                res[t]["rows"], res[t]["sd"], fres[t]["rows"],
+                fres[t]["sd"]):
+            lines.append(f"{t:9s} {p:6d}  {r:9.3f} ({sd:.3f}) {q:7.0f} | "
+                         f"{fr:12.3f} ({fsd:.3f}) {fq:7.0f} | {r - fr:+11.3f}"
+                         f"  {q / fq:9.2f}")
+            tsv.append(f"{name}\t{t}\t{p}\t{r:.4f}\t{sd:.4f}\t{q:.1f}\t"
+                       f"{fr:.4f}\t{fsd:.4f}\t{fq:.1f}")
         lines.append("")
     lines.append("type       train+add s (faiss, ratio)   memory MB "
                  "(faiss, ratio)   memory / IVF_FLAT")
@@ -387,12 +454,14 @@ def report(a, name, n, dim, metric, nlist, m_pq, nprobes, res, fres, bres):
     if bres:
         lines += ["", f"binary ({dim} bits, median-binarized), HAMMING, "
                   "recall@10 within the exact 10th distance",
-                  "index                 nprobe  recall@10   QPS   build s"]
+                  "index                 nprobe  recall@10 (sd)      QPS"
+                  "   build s"]
         for t, v in bres.items():
-            for p, r, q in v["rows"]:
-                lines.append(f"{t:20s} {p:6d}  {r:9.3f} {q:7.0f}  "
-                             f"{v['build']:6.2f}")
-                tsv.append(f"{name}-bin\t{t}\t{p}\t{r:.4f}\t{q:.1f}\t\t")
+            for (p, r, q), sd in zip(v["rows"], v["sd"]):
+                lines.append(f"{t:20s} {p:6d}  {r:9.3f} ({sd:.3f}) {q:7.0f}"
+                             f"  {v['build']:6.2f}")
+                tsv.append(f"{name}-bin\t{t}\t{p}\t{r:.4f}\t{sd:.4f}\t"
+                           f"{q:.1f}\t\t\t")
     text = "\n".join(lines)
     print("\n" + text)
     with open(os.path.join(a.out, f"ivf-{name}.txt"), "w") as f:
