@@ -180,6 +180,7 @@ static void ws_free(struct hnsw_ws *ws)
 	free(ws->sel);
 	free(ws->nbr);
 	free(ws->links);
+	free(ws->fresh);
 	free(ws->pend);
 	free(ws->qbuf);
 	free(ws);
@@ -202,9 +203,10 @@ struct hnsw_ws *hnsw_ws_get(struct hnsw *h)
 		if (!ws)
 			return NULL;
 		ws->links = malloc((maxm + 1) * sizeof(uint32_t));
+		ws->fresh = malloc((maxm + 1) * sizeof(uint32_t));
 		ws->nbr = malloc((maxm + 2) * sizeof(*ws->nbr));
 		ws->qbuf = malloc((h->dim ? h->dim : 1) * sizeof(float));
-		if (!ws->links || !ws->nbr || !ws->qbuf)
+		if (!ws->links || !ws->fresh || !ws->nbr || !ws->qbuf)
 			goto fail;
 	}
 	if (ws->tag_cap < h->n) {
@@ -528,6 +530,10 @@ static void greedy(const struct hnsw *h, struct hnsw_ws *ws, const float *q,
 			uint32_t cnt = read_links(h, ws, *cur, lv, locked, &l);
 
 			changed = 0;
+			/* start every neighbour's load before the first
+			 * distance: the upper levels are cold in memory */
+			for (uint32_t j = 0; j < cnt; j++)
+				__builtin_prefetch(hnsw_vec(h, l[j]));
 			for (uint32_t j = 0; j < cnt; j++) {
 				float d = h->dist(q, hnsw_vec(h, l[j]), h->dim);
 				if (d < *curd) {
@@ -547,6 +553,7 @@ static int search_layer(const struct hnsw *h, struct hnsw_ws *ws,
 			int lv, int locked, int filter)
 {
 	float lower = __builtin_inff();
+	uint32_t *fresh = ws->fresh, nnew;
 	uint16_t epoch;
 
 	new_epoch(ws);
@@ -570,21 +577,25 @@ static int search_layer(const struct hnsw *h, struct hnsw_ws *ws,
 			break;
 		min_pop(ws->cand, &ws->ncand);
 		cnt = read_links(h, ws, c.id, lv, locked, &l);
-		if (cnt) {
-			__builtin_prefetch(&ws->tag[l[0]]);
-			__builtin_prefetch(hnsw_vec(h, l[0]));
-		}
+		/* First the neighbours not yet visited, each vector's load
+		 * started at once; then their distances, by which time the
+		 * first loads have landed. */
+		for (uint32_t j = 0; j < cnt; j++)
+			__builtin_prefetch(&ws->tag[l[j]]);
+		nnew = 0;
 		for (uint32_t j = 0; j < cnt; j++) {
 			uint32_t nb = l[j];
-			float d;
 
-			if (j + 1 < cnt) {
-				__builtin_prefetch(&ws->tag[l[j + 1]]);
-				__builtin_prefetch(hnsw_vec(h, l[j + 1]));
-			}
 			if (ws->tag[nb] == epoch)
 				continue;
 			ws->tag[nb] = epoch;
+			__builtin_prefetch(hnsw_vec(h, nb));
+			fresh[nnew++] = nb;
+		}
+		for (uint32_t j = 0; j < nnew; j++) {
+			uint32_t nb = fresh[j];
+			float d;
+
 			d = h->dist(q, hnsw_vec(h, nb), h->dim);
 			if (ws->ntop < ef || d < lower) {
 				if (ws->ncand + 1 > ws->cand_cap &&

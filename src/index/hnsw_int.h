@@ -57,6 +57,7 @@ struct hnsw_ws {
 	size_t sel_cap;
 	struct hnsw_pair *nbr;          /* maxM0 + 1: shrinking a list */
 	uint32_t *links;                /* copy of one link list */
+	uint32_t *fresh;                /* a list's nodes not yet visited */
 	uint32_t *pend;                 /* a new node's lists, to link back */
 	size_t pend_cap;
 	float *qbuf;                    /* normalized query (COSINE) */
