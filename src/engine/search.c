@@ -7,7 +7,9 @@
  * under its part->ilock in read mode for k + offset hits (the index splits
  * batches over the pool), hits are merged per query through a bounded
  * heap on the internal score (smaller is better), offset hits are dropped,
- * and scores become Milvus distances (vec_score_to_distance).
+ * and scores become Milvus distances (vec_score_to_distance).  The
+ * search's own arrays (nq * (k + offset) hits, three times over) are
+ * charged to memory_limit while it runs: past it, ENOMEM.
  */
 #include "engine/engine_int.h"
 
@@ -174,6 +176,40 @@ static void merge_fini(struct merge *m)
 	free(m->id);
 }
 
+/* Bytes this search allocates for nq queries of K = k + offset hits (the
+ * index's hits, the merge heaps, the results); UINT64_MAX on overflow. */
+static uint64_t search_bytes(size_t nq, size_t K, size_t k)
+{
+	const uint64_t hit = sizeof(float) + sizeof(int64_t);
+	uint64_t per = 2 * (uint64_t)K * hit + (uint64_t)k * hit +
+		2 * sizeof(size_t) + sizeof(struct vec_topk);
+
+	return nq > UINT64_MAX / per ? UINT64_MAX : (uint64_t)nq * per;
+}
+
+/* Charge need bytes to memory_limit for the time of one search. */
+static int mem_take(struct eng *e, uint64_t need, size_t nq, size_t K,
+		    struct mfs_err *err)
+{
+	int rc = 0;
+
+	pthread_mutex_lock(&e->memmu);
+	if (need > e->memory_limit || e->mem_used > e->memory_limit - need) {
+		char n[32], l[32], u[32];
+
+		eng_fmt_bytes(need, n, sizeof(n));
+		eng_fmt_bytes(e->memory_limit, l, sizeof(l));
+		eng_fmt_bytes(e->mem_used, u, sizeof(u));
+		rc = mfs_errf(err, -ENOMEM,
+			      "search failed: memory not enough: %zu queries of %zu hits need %s, limit %s, in use %s; search fewer queries at a time or with a lower k",
+			      nq, K, n, l, u);
+	} else {
+		e->mem_used += need;
+	}
+	pthread_mutex_unlock(&e->memmu);
+	return rc;
+}
+
 /* Search one partition and push its hits (caller holds nothing). */
 static int search_part(struct eng_part *p, const void *qv, size_t nq,
 		       size_t K, const struct eng_query *q, struct merge *m,
@@ -224,6 +260,7 @@ int eng_search(struct eng *e, const char *coll, const char *part,
 	void *byid = NULL;
 	const void *qv;
 	size_t nparts = 0, nq, K, vb;
+	uint64_t need = 0;
 	int rc;
 
 	if (q->k < 1 || q->k > ENG_K_MAX)
@@ -253,6 +290,10 @@ int eng_search(struct eng *e, const char *coll, const char *part,
 		goto unref;
 	nq = q->by_id ? 1 : q->nq;
 	K = q->k + q->offset;
+	rc = mem_take(e, search_bytes(nq, K, q->k), nq, K, err);
+	if (rc < 0)
+		goto put;
+	need = search_bytes(nq, K, q->k);
 	vb = vec_bytes((enum vec_type)rec.vtype, rec.dim);
 	qv = q->vecs;
 	if (q->by_id) {
@@ -316,6 +357,8 @@ put:
 	free(h.score);
 	free(h.id);
 	free(byid);
+	if (need)
+		eng_mem_adjust(e, -(int64_t)need);
 	eng_parts_put(parts, nparts);
 unref:
 	eng_part_unref(only);

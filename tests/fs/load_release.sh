@@ -1,7 +1,8 @@
 #!/bin/sh
 # load_release.sh - load and release: partition and collection state, load
 # progress, replica_number, searching what is not loaded (ENODATA), load
-# state across a remount, memory_limit (ENOMEM) (SPEC §5, §6, §7).
+# state across a remount, memory_limit (ENOMEM) for loads and for the
+# memory of a search (SPEC §5, §6, §7).
 . "$(dirname "$0")/lib.sh"
 BASE=$MFS_DATA/photosift128/photosift128_base.fvecs
 [ -r "$BASE" ] || fail "data set missing: $BASE"
@@ -94,6 +95,16 @@ printf '%s\n' "$LAST_ERROR" | grep -Eq 'ENOMEM: .*[0-9]+[^0-9]+[0-9]+' ||
 expect_content "$M/big/state" NotLoad
 expect_content "$M/big/_default/state" NotLoad
 expect_errno ENODATA read "$M/big/search/id=1"
+# A search's own memory (its hits and results) counts too: past the limit
+# it fails with ENOMEM naming the sizes; a small search still runs, and
+# the memory is given back after each search.
+expect_logged ENOMEM "/lr/search/0,0,1,0&k=16384" read "$C/search/0,0,1,0&k=16384"
+printf '%s\n' "$LAST_ERROR" | grep -q 'search fewer queries' ||
+	fail "search ENOMEM message says nothing to do: $LAST_ERROR"
+expect_eq "$(cut -f1 "$C/search/0,0,1,0&k=2" | tr '\n' ' ')" "3 4 " "small search under memory_limit"
+expect_eq "$(cut -f1 "$C/search/0,0,1,0&k=2" | tr '\n' ' ')" "3 4 " "small search again"
+echo 1 >"$C/p2/release" || fail "release p2 under memory_limit"
+echo 1 >"$C/p2/load" || fail "load p2 again under memory_limit"
 # Without the limit it loads.
 remount
 echo 1 >"$M/big/load" || fail "load big without a memory limit"
