@@ -14,6 +14,8 @@
 #   MFS_DATA      the shared data sets          [$MFS_SRCDIR/../shared/data]
 #   MFS_PYTHON    Python with numpy             [/usr/bin/python3]
 #   MFS_TIMEOUT   seconds before the watchdog kills a hung daemon [600]
+#   MFS_WRAP      a command the daemon runs under, e.g. valgrind with its
+#                 options (`make check-valgrind` sets it)          [none]
 #   MFS_KEEP      non-empty: keep $T even when the test passes
 #
 # Scripts are POSIX sh (make runs them with $(SHELL)); helpers never run
@@ -154,7 +156,8 @@ mfs_mount() {
 	[ -z "$MFS_PID" ] || fail "mfs_mount: already mounted"
 	_opts="db=$DB${1:+,$1}"
 	printf '== milvusfs -f -o %s %s\n' "$_opts" "$M" >>"$T/log"
-	"$MFS_BIN" -f -o "$_opts" "$M" >>"$T/log" 2>&1 &
+	# MFS_WRAP unquoted: a command and its options
+	$MFS_WRAP "$MFS_BIN" -f -o "$_opts" "$M" >>"$T/log" 2>&1 &
 	MFS_PID=$!
 	echo "$MFS_PID" >"$T/daemon.pid"
 	_n=400
@@ -210,12 +213,13 @@ remount() {
 	mfs_mount "$@"
 }
 
-# scan_log: no sanitizer report in the daemon's log.
+# scan_log: no sanitizer or valgrind report in the daemon's log.
+SCAN_RE='ERROR: AddressSanitizer|runtime error:|LeakSanitizer|ERROR: ThreadSanitizer|ERROR SUMMARY: [1-9]|definitely lost: [1-9]'
 scan_log() {
 	[ -f "$T/log" ] || return 0
-	if grep -Eq 'ERROR: AddressSanitizer|runtime error:|LeakSanitizer|ERROR: ThreadSanitizer' "$T/log"; then
-		printf 'FAIL: %s: sanitizer report in the daemon log:\n' "$TEST_NAME" >&2
-		grep -E -A 20 'ERROR: AddressSanitizer|runtime error:|LeakSanitizer' "$T/log" | head -n 60 >&2
+	if grep -Eq "$SCAN_RE" "$T/log"; then
+		printf 'FAIL: %s: sanitizer or valgrind report in the daemon log:\n' "$TEST_NAME" >&2
+		grep -E -B 5 -A 20 "$SCAN_RE" "$T/log" | head -n 80 >&2
 		return 1
 	fi
 	return 0
