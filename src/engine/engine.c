@@ -260,6 +260,28 @@ void eng_fmt_bytes(uint64_t n, char *buf, size_t cap)
 		snprintf(buf, cap, "%.1f %s", v, unit[u]);
 }
 
+int eng_mem_charge(struct eng *e, uint64_t need, const char *what,
+		   const char *hint, struct mfs_err *err)
+{
+	int rc = 0;
+
+	pthread_mutex_lock(&e->memmu);
+	if (need > e->memory_limit || e->mem_used > e->memory_limit - need) {
+		char n[32], l[32], u[32];
+
+		eng_fmt_bytes(need, n, sizeof(n));
+		eng_fmt_bytes(e->memory_limit, l, sizeof(l));
+		eng_fmt_bytes(e->mem_used, u, sizeof(u));
+		rc = mfs_errf(err, -ENOMEM,
+			      "%s failed: memory not enough: need %s, limit %s, in use %s%s",
+			      what, n, l, u, hint);
+	} else {
+		e->mem_used += need;
+	}
+	pthread_mutex_unlock(&e->memmu);
+	return rc;
+}
+
 void eng_mem_adjust(struct eng *e, int64_t delta)
 {
 	pthread_mutex_lock(&e->memmu);

@@ -182,6 +182,11 @@ int eng_part_make_index(struct eng *e, const struct store_coll *rec,
 /* Persist p's loaded flag (e->wmu taken inside). */
 int eng_part_persist_loaded(struct eng *e, struct eng_part *p, bool loaded,
 			    struct mfs_err *err);
+/* Charge need bytes to memory_limit; past it -ENOMEM and nothing charged,
+ * the message "<what> failed: memory not enough: need N, limit L, in use
+ * U<hint>". */
+int eng_mem_charge(struct eng *e, uint64_t need, const char *what,
+		   const char *hint, struct mfs_err *err);
 void eng_mem_adjust(struct eng *e, int64_t delta);
 /* Reload what eng_open found marked loaded, in the background. */
 int eng_reload_start(struct eng *e, struct mfs_err *err);

@@ -193,28 +193,6 @@ static uint64_t part_need(struct eng *e, const struct store_coll *rec,
 	return t->estimate_bytes(&info, &canon, (size_t)count);
 }
 
-static int mem_reserve(struct eng *e, uint64_t need, const char *what,
-		       struct mfs_err *err)
-{
-	int rc = 0;
-
-	pthread_mutex_lock(&e->memmu);
-	if (e->mem_used + need > e->memory_limit) {
-		char n[32], l[32], u[32];
-
-		eng_fmt_bytes(need, n, sizeof(n));
-		eng_fmt_bytes(e->memory_limit, l, sizeof(l));
-		eng_fmt_bytes(e->mem_used, u, sizeof(u));
-		rc = mfs_errf(err, -ENOMEM,
-			      "load %s failed: memory not enough: need %s, limit %s, in use %s",
-			      what, n, l, u);
-	} else {
-		e->mem_used += need;
-	}
-	pthread_mutex_unlock(&e->memmu);
-	return rc;
-}
-
 /* Build or restore the index of one partition from its entities. */
 int eng_part_make_index(struct eng *e, const struct store_coll *rec,
 			struct eng_part *p, const struct eng_ents *x,
@@ -284,7 +262,7 @@ int eng_part_load_locked(struct eng *e, struct eng_coll *c, struct eng_part *p,
 		return mfs_errf(err, -ENOENT, "partition not found[partition=%s]",
 				p->name);
 	need = part_need(e, &rec, count);
-	rc = mem_reserve(e, need, "partition", err);
+	rc = eng_mem_charge(e, need, "load partition", "", err);
 	if (rc < 0)
 		goto fail;
 	atomic_store(&p->progress, 0);
@@ -394,7 +372,7 @@ int eng_load(struct eng *e, const char *coll, const char *part,
 			if (atomic_load(&parts[i]->state) != ENG_LOADED)
 				need += part_need(e, &rec, parts[i]->count);
 		pthread_rwlock_unlock(&e->cat);
-		rc = mem_reserve(e, need, "collection", err);
+		rc = eng_mem_charge(e, need, "load collection", "", err);
 		if (rc < 0)
 			goto put;
 		eng_mem_adjust(e, -(int64_t)need);      /* each charges its own */

@@ -14,6 +14,7 @@
 #include "engine/engine_int.h"
 
 #include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -187,29 +188,6 @@ static uint64_t search_bytes(size_t nq, size_t K, size_t k)
 	return nq > UINT64_MAX / per ? UINT64_MAX : (uint64_t)nq * per;
 }
 
-/* Charge need bytes to memory_limit for the time of one search. */
-static int mem_take(struct eng *e, uint64_t need, size_t nq, size_t K,
-		    struct mfs_err *err)
-{
-	int rc = 0;
-
-	pthread_mutex_lock(&e->memmu);
-	if (need > e->memory_limit || e->mem_used > e->memory_limit - need) {
-		char n[32], l[32], u[32];
-
-		eng_fmt_bytes(need, n, sizeof(n));
-		eng_fmt_bytes(e->memory_limit, l, sizeof(l));
-		eng_fmt_bytes(e->mem_used, u, sizeof(u));
-		rc = mfs_errf(err, -ENOMEM,
-			      "search failed: memory not enough: %zu queries of %zu hits need %s, limit %s, in use %s; search fewer queries at a time or with a lower k",
-			      nq, K, n, l, u);
-	} else {
-		e->mem_used += need;
-	}
-	pthread_mutex_unlock(&e->memmu);
-	return rc;
-}
-
 /* Search one partition and push its hits (caller holds nothing). */
 static int search_part(struct eng_part *p, const void *qv, size_t nq,
 		       size_t K, const struct eng_query *q, struct merge *m,
@@ -261,6 +239,7 @@ int eng_search(struct eng *e, const char *coll, const char *part,
 	const void *qv;
 	size_t nparts = 0, nq, K, vb;
 	uint64_t need = 0;
+	char what[80];
 	int rc;
 
 	if (q->k < 1 || q->k > ENG_K_MAX)
@@ -290,7 +269,11 @@ int eng_search(struct eng *e, const char *coll, const char *part,
 		goto unref;
 	nq = q->by_id ? 1 : q->nq;
 	K = q->k + q->offset;
-	rc = mem_take(e, search_bytes(nq, K, q->k), nq, K, err);
+	snprintf(what, sizeof(what), "search of %zu queries of %zu hits",
+		 nq, K);
+	rc = eng_mem_charge(e, search_bytes(nq, K, q->k), what,
+			    "; search fewer queries at a time or with a lower k",
+			    err);
 	if (rc < 0)
 		goto put;
 	need = search_bytes(nq, K, q->k);
