@@ -224,8 +224,13 @@ static int g9(float v, char *out)
 	int e2, k, nd;
 	uint32_t d;
 
-	if (v == 0)
-		return snprintf(out, 32, "%.9g", (double)v);
+	if (v == 0) {                           /* as printf: 0 or -0 */
+		if (signbit(v))
+			*o++ = '-';
+		*o++ = '0';
+		*o = '\0';
+		return (int)(o - out);
+	}
 	if (!(a >= FLT_MIN) || !isfinite(a))
 		goto slow;
 	frexp(a, &e2);                          /* a in [2^(e2-1), 2^e2) */
@@ -279,6 +284,29 @@ static int g9(float v, char *out)
 	return (int)(o - out);
 slow:
 	return snprintf(out, 32, "%.9g", (double)v);
+}
+
+int fmt_g9(float v, char *out)
+{
+	return g9(v, out);
+}
+
+int fmt_i64(int64_t v, char *out)
+{
+	char tmp[20];
+	uint64_t u = v < 0 ? -(uint64_t)v : (uint64_t)v;
+	int n = 0, len = 0;
+
+	do {
+		tmp[n++] = (char)('0' + u % 10);
+		u /= 10;
+	} while (u);
+	if (v < 0)
+		out[len++] = '-';
+	while (n)
+		out[len++] = tmp[--n];
+	out[len] = '\0';
+	return len;
 }
 
 int fmt_put_float(struct mfs_buf *out, float v)

@@ -6,6 +6,7 @@
 #include <check.h>
 #include <errno.h>
 #include <float.h>
+#include <inttypes.h>
 #include <math.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -1263,6 +1264,76 @@ START_TEST(test_results)
 }
 END_TEST
 
+/* fmt_results against printf's own "%" PRId64 and "%.9g", for edge ids and
+ * distances, TSV and JSON, with room and near the buffer's cap (where each
+ * hit is appended by itself). */
+START_TEST(test_results_printf)
+{
+	int64_t ids[] = { 0, 1, -1, 42, INT64_MAX, INT64_MIN, 1000000007,
+			  -987654321012LL };
+	float dist[] = { 0.0f, -0.0f, 1.0f, 3.0f, 255.0f, 0.1f, -2.5e-7f,
+			 3.4028235e38f, 1.17549435e-38f, 1e-45f,
+			 INFINITY, -INFINITY, 123456789.0f, 0.333333343f };
+	size_t ni = sizeof(ids) / sizeof(ids[0]);
+	size_t nd = sizeof(dist) / sizeof(dist[0]);
+	size_t n = ni * nd;
+	int64_t *qi = malloc(n * sizeof(*qi));
+	float *qd = malloc(n * sizeof(*qd));
+	size_t count[1] = { n };
+	struct mfs_buf out, want, small;
+
+	ck_assert_ptr_nonnull(qi);
+	ck_assert_ptr_nonnull(qd);
+	for (size_t i = 0; i < n; i++) {
+		qi[i] = ids[i % ni];
+		qd[i] = dist[i / ni];
+	}
+	for (int json = 0; json <= 1; json++) {
+		mfs_buf_init(&out, SIZE_MAX);
+		mfs_buf_init(&want, SIZE_MAX);
+		if (json)
+			mfs_buf_append(&want, "[[", 2);
+		for (size_t i = 0; i < n; i++) {
+			if (!json)
+				mfs_buf_printf(&want, "%" PRId64 "\t%.9g\n",
+					       qi[i], (double)qd[i]);
+			else if (isfinite(qd[i]))
+				mfs_buf_printf(&want, "%s{\"id\":%" PRId64
+					       ",\"distance\":%.9g}",
+					       i ? "," : "", qi[i],
+					       (double)qd[i]);
+			else
+				mfs_buf_printf(&want, "%s{\"id\":%" PRId64
+					       ",\"distance\":null}",
+					       i ? "," : "", qi[i]);
+		}
+		if (json)
+			mfs_buf_append(&want, "]]\n", 3);
+		ck_assert_int_eq(fmt_results(&out, json, 1, n, count, qi, qd),
+				 0);
+		ck_assert_str_eq(out.data, want.data);
+		/* exactly the room the text needs: the slow path fits */
+		mfs_buf_init(&small, want.len);
+		ck_assert_int_eq(fmt_results(&small, json, 1, n, count, qi,
+					     qd), 0);
+		ck_assert_str_eq(small.data, want.data);
+		mfs_buf_fini(&small);
+		/* one byte less: -EFBIG and nothing written */
+		mfs_buf_init(&small, want.len - 1);
+		mfs_buf_append(&small, "x", 1);
+		ck_assert_int_eq(fmt_results(&small, json, 1, n, count, qi,
+					     qd), -EFBIG);
+		ck_assert_uint_eq(small.len, 1);
+		ck_assert_str_eq(small.data, "x");
+		mfs_buf_fini(&small);
+		mfs_buf_fini(&out);
+		mfs_buf_fini(&want);
+	}
+	free(qi);
+	free(qd);
+}
+END_TEST
+
 int main(void)
 {
 	Suite *s = suite_create("fmt");
@@ -1272,6 +1343,7 @@ int main(void)
 
 	tcase_set_timeout(tc, 300);
 	tcase_add_test(tc, test_text_forms);
+	tcase_add_test(tc, test_results_printf);
 	tcase_add_test(tc, test_text_dim);
 	tcase_add_test(tc, test_text_errors);
 	tcase_add_test(tc, test_text_lines);
