@@ -2,8 +2,8 @@
  * and the IVF_FLAT, IVF_SQ8 and IVF_PQ type tables.
  *
  * See ivf_int.h for the layout.  Training follows faiss: the coarse
- * quantizer is k-means (10 iterations) on a seeded sample of at most
- * 256 * nlist points; SQ8 ranges and PQ codebooks are trained on the
+ * quantizer is k-means (10 iterations; spherical for IP and COSINE) on a
+ * seeded sample of at most 256 * nlist points; SQ8 ranges and PQ codebooks are trained on the
  * residuals of a sample to their centroids.  add() assigns in slices with
  * BLAS over the pool, encodes, then appends serially in input order, so a
  * build is the same whatever the thread count.
@@ -293,6 +293,10 @@ int ivf_train(struct ivf *v, const void *x, size_t n,
 		.niter = COARSE_NITER, .seed = v->seed, .max_per_centroid = 256,
 		.pool = v->base.info.pool, .progress = prog_call,
 		.progress_arg = (void *)pr, .lo = lo, .hi = mid,
+		/* Inner-product metrics: spherical k-means, as faiss's
+		 * IndexIVF trains them; lists then agree with the probe
+		 * order (largest inner product) for IP as well. */
+		.spherical = v->base.info.metric != VEC_L2,
 	};
 	float *res = NULL;
 	size_t ns = 0;

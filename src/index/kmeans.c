@@ -223,6 +223,16 @@ static void split_empty(float *cent, size_t *count, size_t k, size_t d,
 	}
 }
 
+/* Spherical k-means: every centroid back to unit length (a zero centroid,
+ * which normalization cannot fix, is left as it is). */
+static void renorm(float *cent, size_t k, size_t d, int spherical)
+{
+	if (!spherical)
+		return;
+	for (size_t c = 0; c < k; c++)
+		vec_normalize(cent + c * d, d);
+}
+
 int km_train(const float *x, size_t n, size_t d, size_t k,
 	     const struct km_opts *o, float *cent, struct mfs_err *err)
 {
@@ -260,6 +270,7 @@ int km_train(const float *x, size_t n, size_t d, size_t k,
 			memcpy(cent + c * d, xt + (c % ns) * d,
 			       d * sizeof(float));
 	}
+	renorm(cent, k, d, o->spherical);
 	count = malloc(k * sizeof(size_t));
 	sum = malloc(k * d * sizeof(float));
 	cnorm = malloc(k * sizeof(float));
@@ -292,6 +303,7 @@ int km_train(const float *x, size_t n, size_t d, size_t k,
 				cent[c * d + t] = sum[c * d + t] * inv;
 		}
 		split_empty(cent, count, k, d, &rng);
+		renorm(cent, k, d, o->spherical);
 		if (o->progress)
 			o->progress(o->progress_arg,
 				    o->lo + (o->hi - o->lo) * (it + 1) /

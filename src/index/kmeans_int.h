@@ -20,6 +20,7 @@ struct km_opts {
 	unsigned niter;                 /* Lloyd iterations, >= 1 */
 	uint64_t seed;                  /* sampling, init and splitting */
 	size_t max_per_centroid;        /* sample at most k * this points */
+	int spherical;                  /* centroids kept at unit norm */
 	struct mfs_pool *pool;          /* borrowed; NULL: inline */
 	/* Progress: fn(arg, lo + (hi - lo) * done) after each iteration. */
 	void (*progress)(void *arg, double pct);
@@ -31,6 +32,10 @@ struct km_opts {
  * cent (k * d floats, caller storage).  n may be smaller than k (then the
  * points are repeated and some clusters are duplicates) but must be >= 1.
  * Empty clusters are re-seeded by splitting a large one, as faiss does.
+ * With o->spherical the centroids are renormalized to unit length after the
+ * initialization and after every update (spherical k-means, what faiss
+ * trains for inner-product metrics): with all |c| = 1 the nearest centroid
+ * in L2 is the one of largest inner product, so km_assign serves both.
  * 0, -ENOMEM. */
 int km_train(const float *x, size_t n, size_t d, size_t k,
 	     const struct km_opts *o, float *cent, struct mfs_err *err);

@@ -386,6 +386,55 @@ START_TEST(test_glove_cosine)
 }
 END_TEST
 
+/* Inner product on unnormalized vectors (glove100's norms vary): the
+ * coarse quantizer is spherical k-means, so the list a vector is added to
+ * (nearest centroid in L2) is the list a probe ranks first (largest inner
+ * product).  Every centroid has unit norm, and recall at small nprobe is
+ * that of a consistent quantizer. */
+START_TEST(test_ip_spherical)
+{
+	struct set s;
+	struct mfs_pool *pool = pool2();
+	struct idx_info info = { VEC_FLOAT, VEC_IP, 0, pool };
+	struct res r, b;
+	struct idx *ix;
+	size_t nq = 200, hit = 0;
+
+	set_load(&s, "glove100", 10000, nq,
+		 "glove100_groundtruth_first10k.ivecs");
+	info.dim = (uint32_t)s.dim;
+	ix = build("IVF_FLAT", &info, "nlist=64", s.ids, s.base, s.n);
+	brute(VEC_IP, VEC_FLOAT, info.dim, s.base, s.ids, s.n, s.query, nq,
+	      10, &b);
+	search(ix, s.query, nq, "nprobe=4", &r, 10);
+	for (size_t i = 0; i < nq; i++)
+		for (size_t a = 0; a < 10; a++)
+			for (size_t c = 0; c < 10; c++)
+				hit += r.h.id[i * 10 + a] == b.h.id[i * 10 + c];
+	fprintf(stderr, "glove100 first 10k IP IVF_FLAT nlist=64 nprobe=4: "
+		"recall@10 %.3f\n", (double)hit / (double)(nq * 10));
+	ck_assert_msg(hit >= 0.80 * nq * 10, "IP recall %zu/%zu", hit,
+		      nq * 10);
+	res_free(&r);
+	res_free(&b);
+	/* A query equal to a data vector x finds x at nprobe=1 only when
+	 * x's list is the one probed first: consistent lists (377/500
+	 * with L2 k-means lists and inner-product probes). */
+	search(ix, s.base, 500, "nprobe=1", &r, 10);
+	hit = 0;
+	for (size_t i = 0; i < 500; i++)
+		for (size_t a = 0; a < r.h.count[i]; a++)
+			hit += r.h.id[i * 10 + a] == (int64_t)i;
+	fprintf(stderr, "IP IVF_FLAT nprobe=1: %zu/500 data vectors find "
+		"themselves\n", hit);
+	ck_assert_msg(hit >= 490, "%zu/500 find themselves", hit);
+	res_free(&r);
+	idx_free(ix);
+	set_free(&s);
+	mfs_pool_free(pool);
+}
+END_TEST
+
 static void save(const struct idx *ix, struct mfs_buf *b)
 {
 	mfs_buf_init(b, SIZE_MAX);
@@ -934,6 +983,7 @@ static Suite *ivf_suite(void)
 	tcase_add_test(tc, test_flat_exact);
 	tcase_add_test(tc, test_sq8_pq_recall);
 	tcase_add_test(tc, test_glove_cosine);
+	tcase_add_test(tc, test_ip_spherical);
 	tcase_add_test(tc, test_reproducible);
 	tcase_add_test(tc, test_seed);
 	tcase_add_test(tc, test_restore_flat);
