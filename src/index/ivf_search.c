@@ -74,6 +74,53 @@ static float pq_score(const float *lut, const uint8_t *code, uint32_t m,
 	return s;
 }
 
+/* c0 + the ADC scores of n 8-bit codes (cs bytes apart) into out.  Four
+ * codes at a time, each with two partial sums: a code's m table lookups
+ * are one dependent chain of adds otherwise, and the lookups of eight
+ * chains overlap. */
+static void pq_scan8(const float *lut, const uint8_t *codes, size_t n,
+		     uint32_t m, size_t cs, float c0, float *out)
+{
+	size_t i = 0;
+	uint32_t m2 = m & ~1u;
+
+	for (; i + 4 <= n; i += 4) {
+		const uint8_t *a = codes + i * cs, *b = a + cs, *c = b + cs,
+			      *d = c + cs;
+		float a0 = 0, a1 = 0, b0 = 0, b1 = 0, c0s = 0, c1 = 0, d0 = 0,
+		      d1 = 0;
+		uint32_t j;
+
+		for (j = 0; j < m2; j += 2) {
+			const float *t0 = lut + (size_t)j * 256,
+				    *t1 = t0 + 256;
+
+			a0 += t0[a[j]];
+			b0 += t0[b[j]];
+			c0s += t0[c[j]];
+			d0 += t0[d[j]];
+			a1 += t1[a[j + 1]];
+			b1 += t1[b[j + 1]];
+			c1 += t1[c[j + 1]];
+			d1 += t1[d[j + 1]];
+		}
+		if (j < m) {
+			const float *t0 = lut + (size_t)j * 256;
+
+			a0 += t0[a[j]];
+			b0 += t0[b[j]];
+			c0s += t0[c[j]];
+			d0 += t0[d[j]];
+		}
+		out[i] = c0 + (a0 + a1);
+		out[i + 1] = c0 + (b0 + b1);
+		out[i + 2] = c0 + (c0s + c1);
+		out[i + 3] = c0 + (d0 + d1);
+	}
+	for (; i < n; i++)
+		out[i] = c0 + pq_score(lut, codes + i * cs, m, 8, 256);
+}
+
 static void scan_list(const struct ivf *v, uint32_t li, const void *q,
 		      struct scr *s, struct vec_topk *t)
 {
@@ -118,6 +165,12 @@ static void scan_list(const struct ivf *v, uint32_t li, const void *q,
 		} else {
 			/* The IP table was made once per query. */
 			c0 = -vec_dot(qf, v->cent + (size_t)li * d, d);
+		}
+		if (v->nbits == 8) {
+			pq_scan8(s->lut, l->codes, l->n, v->m, v->code_size,
+				 c0, s->sbuf);
+			vec_topk_push_many(t, s->sbuf, l->ids, 0, l->n);
+			return;
 		}
 		for (size_t i = 0; i < l->n; i++) {
 			float sc = c0 + pq_score(s->lut, l->codes +
