@@ -136,7 +136,11 @@ static void scan_list(const struct ivf *v, uint32_t li, const void *q,
 	case IVF_BIN:
 		vec_score_many(mt, q, l->codes, l->n, v->base.info.dim,
 			       s->sbuf);
-		vec_topk_push_many(t, s->sbuf, l->ids, 0, l->n);
+		if (mt == VEC_HAMMING)
+			vec_topk_push_many_int(t, s->sbuf, l->ids, 0, l->n,
+					       (uint32_t)d);
+		else
+			vec_topk_push_many(t, s->sbuf, l->ids, 0, l->n);
 		return;
 	case IVF_SQ8:
 	{
@@ -222,7 +226,12 @@ static void search_block(void *arg, size_t b, unsigned worker)
 		struct vec_topk probe, top;
 
 		vec_topk_init(&probe, j->nprobe, s.pscore, s.pid);
-		vec_topk_push_many(&probe, s.coarse + i * nl, NULL, 0, nl);
+		if (v->kind == IVF_BIN)         /* Hamming to centroids */
+			vec_topk_push_many_int(&probe, s.coarse + i * nl,
+					       NULL, 0, nl, (uint32_t)d);
+		else
+			vec_topk_push_many(&probe, s.coarse + i * nl, NULL,
+					   0, nl);
 		vec_topk_sort(&probe);
 		if (v->kind == IVF_PQ && mt != VEC_L2)
 			pq_lut_ip(v, q, s.lut);

@@ -8,6 +8,8 @@
  */
 #include "vec/vec.h"
 
+#include <string.h>
+
 /* 1 if (s1, i1) ranks after (s2, i2). */
 static inline int worse(float s1, int64_t i1, float s2, int64_t i2)
 {
@@ -103,6 +105,72 @@ void vec_topk_push_many(struct vec_topk *t, const float *score,
 		vec_topk_push(t, score[j], ids ? ids[j] : base + (int64_t)j);
 		w = vec_topk_worst(t);
 	}
+}
+
+/* Offer the scores <= lim.  Most scores are above lim, unpredictably:
+ * the passing positions are gathered without a branch, a chunk at a
+ * time, then offered. */
+static void push_upto(struct vec_topk *t, const float *score,
+		      const int64_t *ids, int64_t base, size_t n, float lim)
+{
+	uint32_t pos[256];
+
+	for (size_t j0 = 0; j0 < n; j0 += 256) {
+		size_t m = 0, c = n - j0 < 256 ? n - j0 : 256;
+
+		for (size_t j = 0; j < c; j++) {
+			pos[m] = (uint32_t)j;
+			m += score[j0 + j] <= lim;
+		}
+		for (size_t i = 0; i < m; i++) {
+			size_t j = j0 + pos[i];
+
+			if (score[j] <= vec_topk_worst(t))
+				vec_topk_push(t, score[j],
+					      ids ? ids[j] : base + (int64_t)j);
+		}
+	}
+}
+
+void vec_topk_push_many_int(struct vec_topk *t, const float *score,
+			    const int64_t *ids, int64_t base, size_t n,
+			    uint32_t maxv)
+{
+	uint32_t cnt[2][VEC_TOPK_INT_MAX + 2], lim, v;
+	size_t cum = 0;
+
+	if (t->k == 0)
+		return;
+	/* The heap's cost grows as k ln(n / k) heap operations, the
+	 * counting pass's as n: it pays between 2k and about 32k scores. */
+	if (maxv > VEC_TOPK_INT_MAX || n <= 2 * t->k || n > 32 * t->k) {
+		vec_topk_push_many(t, score, ids, base, n);
+		return;
+	}
+	/* Only scores up to the worst kept can enter; they are counted
+	 * exactly, everything above lands in bucket lim + 1. */
+	lim = maxv;
+	if (t->n == t->k && t->score[0] < (float)maxv)
+		lim = t->score[0] < 0 ? 0 : (uint32_t)t->score[0];
+	/* Two tables, even and odd positions: equal neighbours would
+	 * otherwise make every increment wait for the previous one. */
+	memset(cnt[0], 0, (lim + 2) * sizeof(cnt[0][0]));
+	memset(cnt[1], 0, (lim + 2) * sizeof(cnt[0][0]));
+	for (size_t j = 0; j < n; j++) {
+		float s = score[j] < 0 ? 0 : score[j];
+		uint32_t u = s < (float)(lim + 1) ? (uint32_t)s : lim + 1;
+
+		cnt[j & 1][u]++;
+	}
+	/* The block's k-th best: anything worse loses to k of its own. */
+	for (v = 0; v <= lim; v++) {
+		cum += cnt[0][v] + cnt[1][v];
+		if (cum >= t->k)
+			break;
+	}
+	if (v > lim)
+		v = lim;
+	push_upto(t, score, ids, base, n, (float)v);
 }
 
 void vec_topk_sort(struct vec_topk *t)

@@ -94,6 +94,17 @@ void vec_topk_push(struct vec_topk *t, float score, int64_t id);
 /* Offer n scores with ids ids[j] (or base + j when ids is NULL). */
 void vec_topk_push_many(struct vec_topk *t, const float *score,
 			const int64_t *ids, int64_t base, size_t n);
+/* As vec_topk_push_many, for scores that are integers in [0, maxv]
+ * (Hamming distances).  Each block's own k-th best score is found with a
+ * counting pass, and only scores up to it are offered: a block of n
+ * scores costs about k heap operations instead of about k ln(n / k),
+ * which pays for blocks of 2k to 32k scores (an IVF list).  Same hits as
+ * vec_topk_push_many, which it falls back to for other block sizes and
+ * for maxv above VEC_TOPK_INT_MAX. */
+#define VEC_TOPK_INT_MAX 4096
+void vec_topk_push_many_int(struct vec_topk *t, const float *score,
+			    const int64_t *ids, int64_t base, size_t n,
+			    uint32_t maxv);
 /* Sort the held hits best first (ascending score, then id); the heap
  * property is lost: call vec_topk_init again before pushing. */
 void vec_topk_sort(struct vec_topk *t);

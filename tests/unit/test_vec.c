@@ -470,6 +470,64 @@ START_TEST(test_topk)
 }
 END_TEST
 
+/* vec_topk_push_many_int keeps exactly the hits that pushing one by one
+ * keeps: blocks of every size, ties on few levels, a heap that fills
+ * across blocks, ids or base + j, and maxv past VEC_TOPK_INT_MAX. */
+START_TEST(test_topk_int)
+{
+	enum { N = 2000 };
+	static const uint32_t maxvs[] = { 6, 128, 4096, 5000 };
+	static const size_t ks[] = { 1, 3, 10, 100, 2500 };
+	static float sc[N];
+	static int64_t ids[N];
+	static float as[2500], bs[2500];
+	static int64_t ai[2500], bi[2500];
+
+	for (int round = 0; round < 40; round++) {
+		uint32_t maxv = maxvs[round % 4];
+		size_t k = ks[(round / 4) % 5];
+		struct vec_topk a, b;
+		size_t j = 0;
+
+		for (int i = 0; i < N; i++) {
+			sc[i] = (float)(rnd() % ((uint64_t)maxv + 1));
+			ids[i] = (int64_t)(rnd() % 100000);
+		}
+		vec_topk_init(&a, k, as, ai);
+		vec_topk_init(&b, k, bs, bi);
+		while (j < N) {
+			size_t n = 1 + (size_t)(rnd() % 400);
+
+			if (n > N - j)
+				n = N - j;
+			if (round & 1) {
+				vec_topk_push_many_int(&a, sc + j, NULL,
+						       (int64_t)j, n, maxv);
+				for (size_t i = 0; i < n; i++)
+					vec_topk_push(&b, sc[j + i],
+						      (int64_t)(j + i));
+			} else {
+				vec_topk_push_many_int(&a, sc + j, ids + j, 0,
+						       n, maxv);
+				for (size_t i = 0; i < n; i++)
+					vec_topk_push(&b, sc[j + i],
+						      ids[j + i]);
+			}
+			j += n;
+		}
+		ck_assert_uint_eq(a.n, b.n);
+		vec_topk_sort(&a);
+		vec_topk_sort(&b);
+		for (size_t i = 0; i < a.n; i++)
+			ck_assert_msg(as[i] == bs[i] && ai[i] == bi[i],
+				      "maxv=%u k=%zu rank %zu: (%g,%lld) vs "
+				      "(%g,%lld)", maxv, k, i, as[i],
+				      (long long)ai[i], bs[i],
+				      (long long)bi[i]);
+	}
+}
+END_TEST
+
 START_TEST(test_gemm)
 {
 	static const size_t shapes[][3] = {
@@ -529,6 +587,7 @@ static Suite *vec_suite(void)
 	tcase_add_test(tc, test_normalize);
 	tcase_add_test(tc, test_names);
 	tcase_add_test(tc, test_topk);
+	tcase_add_test(tc, test_topk_int);
 	tcase_add_test(tc, test_gemm);
 	suite_add_tcase(s, tc);
 	return s;
