@@ -233,6 +233,8 @@ static int g9(float v, char *out)
 	}
 	if (!(a >= FLT_MIN) || !isfinite(a))
 		goto slow;
+	if (a < 1e9 && a == floor(a))   /* %.9g of an integer: its digits */
+		return fmt_i64((int64_t)v, out);
 	frexp(a, &e2);                          /* a in [2^(e2-1), 2^e2) */
 	k = (int)floor((e2 - 1) * 0.30102999566398120);  /* K or K - 1 */
 	if (k < -14 || k > 29)
