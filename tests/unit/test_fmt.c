@@ -738,6 +738,21 @@ START_TEST(test_float_print)
 		}
 		nv = 0;
 	}
+	/* Integer values (Hamming distances, counts): 0..99999, then
+	 * random ones up to past 1e9, both signs. */
+	for (int i = 0; i < 200000; i++) {
+		char line[64];
+		float f = i < 100000 ? (float)i :
+			(float)(rnd() % 2000000000u);
+
+		if (i % 3 == 0)
+			f = -f;
+		mfs_buf_reset(&out);
+		ck_assert_int_eq(fmt_entity_tsv(&out, 1, VEC_FLOAT, 1, &f), 0);
+		sprintf(line, "1\t%.9g\n", (double)f);
+		ck_assert_msg(strcmp(line, out.data) == 0,
+			      "printed %s, printf gives %s", out.data, line);
+	}
 	mfs_buf_fini(&out);
 }
 END_TEST
