@@ -17,7 +17,9 @@ Steps (everything on milvusfs goes through open/read/write on the mount):
      query read as `search/q.fvecs&k=10&ef=N`, best of --repeat) and as
      1,000 single searches (`cat search/sI&ef=N`, one saved text query
      each: open/read/close), recall@10 against the exact ground truth;
-     and `cat count` for the round trip of a trivial file;
+     each single search follows a `cat count`, the round trip of a
+     trivial file it is compared with (measured alongside, so both see
+     the same machine);
   6. release, unmount, mount again, load the persisted index (timed);
   7. the peers: bench/peers/hnsw_peer (hnswlib, -O3 -march=native) and
      bench/peers/faiss_hnsw.py with the same M, efConstruction, ef, threads;
@@ -169,14 +171,20 @@ def run_milvusfs(a, ds, res):
                 text = get(f"{C}/search/q.fvecs&k={K}&ef={ef}")
                 best = min(best, time.perf_counter() - t)
             r = {"qps": len(qv) / best, "recall": recall(parse_tsv(text), ds["gt"])}
-            lat, found = [], []
+            # Each single search alternates with a read of count, so the
+            # round trip it is compared with is measured alongside it.
+            lat, rt, found = [], [], []
             for i in range(nsingle):
                 t = time.perf_counter()
+                get(f"{C}/count")
+                t1 = time.perf_counter()
                 text = get(f"{C}/search/s{i}&ef={ef}")
-                lat.append(time.perf_counter() - t)
+                lat.append(time.perf_counter() - t1)
+                rt.append(t1 - t)
                 found.append(parse_tsv(text)[0])
             r["p50_ms"] = 1e3 * pct(lat, 50)
             r["p99_ms"] = 1e3 * pct(lat, 99)
+            r["trivial_p50_ms"] = 1e3 * pct(rt, 50)
             r["single_recall"] = recall(found, ds["gt"][:nsingle])
             res["ef"][ef] = r
             progress(f"  milvusfs ef={ef}: recall {r['recall']:.4f}, "
@@ -342,10 +350,12 @@ def report(a, ds, mfs, hl, fa, ip):
     for ef in (64,):
         if ef in mfs["ef"]:
             m, h = mfs["ef"][ef], hl["ef"][ef]
-            bound = 1.3 * h["p50_ms"] + mfs["trivial_p50_ms"]
+            rt = m.get("trivial_p50_ms", mfs["trivial_p50_ms"])
+            bound = 1.3 * h["p50_ms"] + rt
             out(f"  single-query p50 at ef={ef}: {m['p50_ms']:.3f} ms vs "
                 f"1.3 x hnswlib {h['p50_ms']:.3f} + round trip "
-                f"{mfs['trivial_p50_ms']:.3f} = {bound:.3f} ms "
+                f"{rt:.3f} (cat count, alternating with the searches) = "
+                f"{bound:.3f} ms "
                 f"[{'met' if m['p50_ms'] <= bound else 'NOT met'}]")
     out(f"  build time {mfs['build_s'] / hl['build_s']:.2f}x hnswlib "
         f"[target <= 1.0x: {'met' if mfs['build_s'] <= hl['build_s'] else 'NOT met'}]")
