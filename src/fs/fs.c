@@ -42,7 +42,7 @@ int fs_new(struct eng *e, const struct fs_opts *opts, struct fs **out,
 	fs->gid = getgid();
 	clock_gettime(CLOCK_REALTIME, &fs->t0);
 	fs_errors_init(&fs->errors);
-	pthread_mutex_init(&fs->writers_lock, NULL);
+	pthread_mutex_init(&fs->qfiles_lock, NULL);
 	fs_qcache_init(&fs->qcache);
 	*out = fs;
 	return 0;
@@ -59,7 +59,7 @@ void fs_free(struct fs *fs)
 	if (!fs)
 		return;
 	fs_errors_fini(&fs->errors);
-	pthread_mutex_destroy(&fs->writers_lock);
+	pthread_mutex_destroy(&fs->qfiles_lock);
 	fs_qcache_fini(&fs->qcache);
 	free(fs);
 }

@@ -101,10 +101,13 @@ struct fs {
 	gid_t gid;
 	struct timespec t0;             /* mount time: every node's times */
 	struct fs_errors errors;
-	pthread_mutex_t writers_lock;   /* a leaf lock */
-	struct fs_file *writers;        /* protected by writers_lock: open
-					 * writers of search/<name>, which
-					 * exist before their first close */
+	pthread_mutex_t qfiles_lock;    /* a leaf lock */
+	struct fs_file *qfiles;         /* protected by qfiles_lock: open
+					 * descriptors of search/<name>:
+					 * writers (the name exists before
+					 * their first close) and readers
+					 * with their results (the size a
+					 * stat of the name reports) */
 	struct fs_qcache qcache;
 };
 
@@ -197,14 +200,22 @@ struct fs_file {
 	struct mfs_buf qtext;           /* text this descriptor wrote */
 	bool qran;                      /* results in out answer qtext */
 	uint64_t qbase;                 /* offset of the first result read */
-	struct fs_file *next_writer;    /* protected by fs->writers_lock */
-	bool in_writers;                /* on fs->writers */
+	bool qwriter;                   /* opened for writing */
+	uint64_t qsize;                 /* read-only: length of its results */
+	struct fs_file *next_qfile;     /* protected by fs->qfiles_lock */
+	bool in_qfiles;                 /* on fs->qfiles */
 };
 
 /* Is search/<name> of n open by a writer (search.c)? */
 bool fs_query_writing(struct fs *fs, const struct fs_node *n);
-void fs_writers_add(struct fs *fs, struct fs_file *f);
-void fs_writers_del(struct fs *fs, struct fs_file *f);
+/* The results' length of a read-only descriptor open on search/<name> of
+ * n, in *size; false when there is none. */
+bool fs_query_open_size(struct fs *fs, const struct fs_node *n,
+			uint64_t *size);
+/* Register (qwriter and qsize set) and unregister an open search/<name>;
+ * fs_qfiles_del of a file never added is a no-op. */
+void fs_qfiles_add(struct fs *fs, struct fs_file *f);
+void fs_qfiles_del(struct fs *fs, struct fs_file *f);
 
 /* ops_file.c */
 int fs_op_open(const char *path, struct fuse_file_info *fi);

@@ -22,12 +22,21 @@ int fs_op_getattr(const char *path, struct stat *st, struct fuse_file_info *fi)
 
 	if (fi && fi->fh) {
 		struct fs_file *f = (struct fs_file *)(uintptr_t)fi->fh;
+
 		fs_node_stat(fs, &f->node, st);
+		if (f->node.kind == K_QUERY && !f->qwriter)
+			st->st_size = (off_t)f->qsize;  /* set at open */
 		return 0;
 	}
 	if (fs_resolve(fs, path, &n) < 0 || !fs_node_exists(fs, &n))
 		return -ENOENT;
 	fs_node_stat(fs, &n, st);
+	if (n.kind == K_QUERY) {
+		uint64_t size;
+
+		if (fs_query_open_size(fs, &n, &size))
+			st->st_size = (off_t)size;
+	}
 	return 0;
 }
 

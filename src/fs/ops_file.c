@@ -110,8 +110,14 @@ static int do_open(struct fs *fs, const char *op, const char *path,
 	}
 	if (rc < 0)
 		goto fail;
-	if (n->kind == K_QUERY && want_w)
-		fs_writers_add(fs, f);
+	if (n->kind == K_QUERY) {
+		/* A reader's results are final: a stat of the name reports
+		 * their length while it is open (readers that size their
+		 * buffer from st_size take them in one read). */
+		f->qwriter = want_w;
+		f->qsize = f->out.len;
+		fs_qfiles_add(fs, f);
+	}
 	fi->direct_io = 1;
 	fi->keep_cache = 0;
 	/* A descriptor that cannot write has nothing to do at close: the
@@ -308,7 +314,7 @@ int fs_op_flush(const char *path, struct fuse_file_info *fi)
 
 int fs_op_release(const char *path, struct fuse_file_info *fi)
 {
-	fs_writers_del(fs_ctx(), file_of(fi));
+	fs_qfiles_del(fs_ctx(), file_of(fi));
 	file_free(file_of(fi));
 	fi->fh = 0;
 	return 0;

@@ -52,34 +52,49 @@ bool fs_query_writing(struct fs *fs, const struct fs_node *n)
 {
 	bool found = false;
 
-	pthread_mutex_lock(&fs->writers_lock);
-	for (struct fs_file *f = fs->writers; f && !found; f = f->next_writer)
-		found = same_query(&f->node, n);
-	pthread_mutex_unlock(&fs->writers_lock);
+	pthread_mutex_lock(&fs->qfiles_lock);
+	for (struct fs_file *f = fs->qfiles; f && !found; f = f->next_qfile)
+		found = f->qwriter && same_query(&f->node, n);
+	pthread_mutex_unlock(&fs->qfiles_lock);
 	return found;
 }
 
-void fs_writers_add(struct fs *fs, struct fs_file *f)
+bool fs_query_open_size(struct fs *fs, const struct fs_node *n,
+			uint64_t *size)
 {
-	pthread_mutex_lock(&fs->writers_lock);
-	f->next_writer = fs->writers;
-	fs->writers = f;
-	f->in_writers = true;
-	pthread_mutex_unlock(&fs->writers_lock);
+	bool found = false;
+
+	pthread_mutex_lock(&fs->qfiles_lock);
+	for (struct fs_file *f = fs->qfiles; f && !found; f = f->next_qfile)
+		if (!f->qwriter && same_query(&f->node, n)) {
+			*size = f->qsize;
+			found = true;
+		}
+	pthread_mutex_unlock(&fs->qfiles_lock);
+	return found;
 }
 
-void fs_writers_del(struct fs *fs, struct fs_file *f)
+void fs_qfiles_add(struct fs *fs, struct fs_file *f)
 {
-	if (!f->in_writers)
+	pthread_mutex_lock(&fs->qfiles_lock);
+	f->next_qfile = fs->qfiles;
+	fs->qfiles = f;
+	f->in_qfiles = true;
+	pthread_mutex_unlock(&fs->qfiles_lock);
+}
+
+void fs_qfiles_del(struct fs *fs, struct fs_file *f)
+{
+	if (!f->in_qfiles)
 		return;
-	pthread_mutex_lock(&fs->writers_lock);
-	for (struct fs_file **pp = &fs->writers; *pp; pp = &(*pp)->next_writer)
+	pthread_mutex_lock(&fs->qfiles_lock);
+	for (struct fs_file **pp = &fs->qfiles; *pp; pp = &(*pp)->next_qfile)
 		if (*pp == f) {
-			*pp = f->next_writer;
+			*pp = f->next_qfile;
 			break;
 		}
-	f->in_writers = false;
-	pthread_mutex_unlock(&fs->writers_lock);
+	f->in_qfiles = false;
+	pthread_mutex_unlock(&fs->qfiles_lock);
 }
 
 bool fs_query_exists(struct fs *fs, const struct fs_node *n)

@@ -3,7 +3,7 @@
 # what a search answers must still follow every change: rewriting a saved
 # query, removing it, renaming or removing its collection, removing and
 # making again its partition, a schema change, a remount, and rewrites
-# racing with searches (SPEC §6).
+# racing with searches (SPEC §6).  The size an open result reports.
 . "$(dirname "$0")/lib.sh"
 mfs_mount
 
@@ -107,6 +107,26 @@ done
 wait $writer || fail "the writer failed"
 note "$n searches during 201 rewrites"
 expect_eq "$(ids "$D/search/w")" "3 " "w after the last rewrite"
+
+# Sizes: a search name stats as 0 by itself; while a reader holds its
+# results open, fstat and stat of the name report their length, so a
+# reader that sizes its buffer from st_size reads them in one go.
+expect_eq "$(stat -c %s "$D/search/w")" "0" "stat of a saved query, not open"
+py "$D/search/w" "$D/search/w&k=2" <<'PY' || fail "sizes of open results"
+import os, sys
+for name in sys.argv[1:]:
+    with open(name, "rb") as f:
+        size = os.fstat(f.fileno()).st_size
+        by_path = os.stat(name).st_size
+        data = f.read()
+        assert size == len(data) > 0, (name, size, len(data))
+        assert by_path == size, (name, by_path, size)
+        os.lseek(f.fileno(), 0, os.SEEK_SET)
+        assert f.read(size + 1) == data
+    assert os.stat(name).st_size == 0, name
+with open(sys.argv[1], "r+b") as f:    # a writer's results come later
+    assert os.fstat(f.fileno()).st_size == 0
+PY
 
 # After a remount the saved queries are read from the database again.
 remount
