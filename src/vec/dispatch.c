@@ -1,7 +1,7 @@
 /* dispatch.c - run-time choice of the kernel set, and the public kernels.
  *
- * Design: the widest level the CPU runs (AVX-512F, then AVX2+FMA, then
- * scalar) is picked once, under pthread_once, into `chosen`.  That pointer is
+ * Design: the widest level the CPU runs (AVX-512F with VPOPCNTDQ, AVX-512F,
+ * AVX2+FMA, scalar) is picked once, under pthread_once, into `chosen`.  That pointer is
  * the module's only mutable static: written exactly once before any reader
  * can see it (pthread_once orders the write), then read-only.  Everything
  * else in vec is stateless and thread-safe.
@@ -30,6 +30,9 @@ static int cpu_has(enum vec_level level)
 		       __builtin_cpu_supports("avx2") &&
 		       __builtin_cpu_supports("fma") &&
 		       __builtin_cpu_supports("popcnt");
+	case VEC_LEVEL_AVX512POP:
+		return cpu_has(VEC_LEVEL_AVX512) &&
+		       __builtin_cpu_supports("avx512vpopcntdq");
 	case VEC_LEVEL_COUNT:
 		break;
 	}
@@ -42,6 +45,7 @@ const struct vec_kernels *vec_kernels_level(enum vec_level level)
 		[VEC_LEVEL_SCALAR] = &vec_kernels_scalar,
 		[VEC_LEVEL_AVX2] = &vec_kernels_avx2,
 		[VEC_LEVEL_AVX512] = &vec_kernels_avx512,
+		[VEC_LEVEL_AVX512POP] = &vec_kernels_avx512pop,
 	};
 
 	if ((unsigned)level >= VEC_LEVEL_COUNT || !cpu_has(level))

@@ -1,6 +1,7 @@
 /* vec_int.h - private to src/vec: the kernel sets behind the dispatch.
  *
- * One struct vec_kernels per SIMD level (scalar, AVX2+FMA, AVX-512F).  The
+ * One struct vec_kernels per SIMD level (scalar, AVX2+FMA, AVX-512F, and
+ * AVX-512F with VPOPCNTDQ, which only changes hamming_many).  The
  * public functions in vec.h go through the set chosen once at run time
  * (dispatch.c).  Tests reach every level the CPU has through
  * vec_kernels_level() so each is checked against a scalar double reference.
@@ -15,11 +16,12 @@ enum vec_level {
 	VEC_LEVEL_SCALAR = 0,
 	VEC_LEVEL_AVX2,
 	VEC_LEVEL_AVX512,
+	VEC_LEVEL_AVX512POP,            /* AVX-512F and VPOPCNTDQ */
 	VEC_LEVEL_COUNT,
 };
 
 struct vec_kernels {
-	const char *name;               /* "scalar", "avx2", "avx512" */
+	const char *name;               /* "scalar", "avx2", "avx512", ... */
 	float (*l2sq)(const float *a, const float *b, size_t d);
 	float (*dot)(const float *a, const float *b, size_t d);
 	uint32_t (*hamming)(const uint8_t *a, const uint8_t *b, size_t nbytes);
@@ -38,6 +40,7 @@ struct vec_kernels {
 
 extern const struct vec_kernels vec_kernels_scalar;
 extern const struct vec_kernels vec_kernels_avx2;
+extern const struct vec_kernels vec_kernels_avx512pop;
 extern const struct vec_kernels vec_kernels_avx512;
 
 /* The kernel set of a level, or NULL when this CPU cannot run it. */

@@ -201,6 +201,21 @@ static void check_no_overread(const struct vec_kernels *k)
 				       ref_jac(ba, bb, d)) < 1e-6);
 		}
 	}
+	/* Rows of the specialized widths, the last at the guard. */
+	for (size_t nb = 16; nb <= 128; nb *= 2)
+		for (size_t n = 1; n <= 17; n += 8) {
+			uint8_t *X = (uint8_t *)(m + pg) - n * nb;
+			float out[17];
+
+			for (size_t i = 0; i < n * nb; i++)
+				X[i] = (uint8_t)rnd();
+			k->hamming_many(X + (n - 1) * nb, X, n, nb, out);
+			ck_assert(out[n - 1] == 0.0f);
+			for (size_t j = 0; j < n; j++)
+				ck_assert(out[j] ==
+					  (float)ref_ham(X + (n - 1) * nb,
+							 X + j * nb, nb));
+		}
 	munmap(m, (size_t)pg * 2);
 }
 
@@ -230,26 +245,32 @@ static void check_binary_kernels(const struct vec_kernels *k)
 	{
 		static const size_t widths[] = { 1, 9, 16, 24, 32, 64, 100,
 						 128 };
-		uint8_t q[129], X[7 * 128 + 1];
-		float out[8];
+		/* 7 rows and 37 (blocks of eight and a tail), unaligned */
+		static const size_t rows[] = { 7, 37 };
+		static uint8_t q[129], X[37 * 128 + 1];
+		float out[38];
 
-		for (size_t w = 0; w < sizeof(widths) / sizeof(*widths); w++) {
-			size_t nb = widths[w];
+		for (size_t w = 0; w < sizeof(widths) / sizeof(*widths); w++)
+		for (size_t r = 0; r < 2; r++) {
+			size_t nb = widths[w], n = rows[r];
 
 			for (size_t i = 0; i < 129; i++)
 				q[i] = (uint8_t)rnd();
 			for (size_t i = 0; i < sizeof(X); i++)
 				X[i] = (uint8_t)(rnd() & rnd());
-			out[7] = 12345.0f;
-			k->hamming_many(q + 1, X + 1, 7, nb, out);
-			ck_assert(out[7] == 12345.0f);
-			for (size_t j = 0; j < 7; j++)
-				ck_assert(out[j] ==
-					  (float)ref_ham(q + 1, X + 1 + j * nb,
-							 nb));
-			k->jaccard_many(q + 1, X + 1, 7, nb, out);
-			ck_assert(out[7] == 12345.0f);
-			for (size_t j = 0; j < 7; j++)
+			out[n] = 12345.0f;
+			k->hamming_many(q + 1, X + 1, n, nb, out);
+			ck_assert(out[n] == 12345.0f);
+			for (size_t j = 0; j < n; j++)
+				ck_assert_msg(out[j] ==
+					      (float)ref_ham(q + 1,
+							     X + 1 + j * nb,
+							     nb),
+					      "%s hamming_many nb=%zu row %zu",
+					      k->name, nb, j);
+			k->jaccard_many(q + 1, X + 1, n, nb, out);
+			ck_assert(out[n] == 12345.0f);
+			for (size_t j = 0; j < n; j++)
 				ck_assert(fabs(out[j] -
 					       ref_jac(q + 1, X + 1 + j * nb,
 						       nb)) < 1e-6);
