@@ -193,7 +193,12 @@ static int bit_list(struct ctx *c, const char *p, const char *e, char close,
 		       !(close && *p == close))
 			p++;
 		if (p - t != 1 || (*t != '0' && *t != '1'))
-			return fail_tok(c, "expected a bit 0 or 1", t,
+			return fail_tok(c, p - t > 1 && !close ?
+					"expected a bit 0 or 1 (a line of "
+					"several words is a list of bits; a "
+					"bit or hex string is one word, after "
+					"an id and a TAB)" :
+					"expected a bit 0 or 1", t,
 					p > t ? p : e);
 		if (*t == '1')
 			bit_set(c, n);

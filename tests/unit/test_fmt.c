@@ -417,6 +417,10 @@ START_TEST(test_text_binary)
 		 "line 1: expected 16 bits or 4 hex digits, got 8 digits");
 	text_err(VEC_BINARY, 16, "xyzw\n", NULL);
 	text_err(VEC_BINARY, 16, "[0,1,2]\n", "line 1: expected a bit 0 or 1, got '2'");
+	/* An id needs a TAB: with a space the line is a list of bits. */
+	text_err(VEC_BINARY, 16, "1 00ff\n", "line 1: expected a bit 0 or 1 "
+		 "(a line of several words is a list of bits; a bit or hex "
+		 "string is one word, after an id and a TAB), got '00ff'");
 	text_err(VEC_BINARY, 16, "[0,1,0]\n", "line 1: expected 16 bits, got 3");
 	text_err(VEC_BINARY, 0, "[0,1,0]\n",
 		 "line 1: expected a multiple of 8 bits in [8, 32768], got 3");
