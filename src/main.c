@@ -419,8 +419,9 @@ int main(int argc, char *argv[])
 	if (o.single)
 		rc = fuse_loop(fuse);
 	else
-		rc = fuse_loop_mt(fuse, 0);
-	/* rc > 0: ended by a signal, which is how a daemon is told to stop */
+		rc = fs_loop(fuse, FS_THREADS_MAX);
+	/* fuse_loop: rc > 0 when ended by a signal, which is how a daemon
+	 * is told to stop; fs_loop: 0 */
 	if (rc < 0)
 		mfs_log(MFS_LOG_ERROR, "FUSE loop: %s", strerror(-rc));
 	else

@@ -10,8 +10,8 @@
  *     struct fuse_operations ops;
  *     fs_new(eng, &opts, &fs, &err);
  *     fs_fill_ops(&ops);
- *     fuse_new(&args, &ops, sizeof(ops), fs);    // fs is the private data
- *     ... fuse_loop_mt ...
+ *     fuse = fuse_new(&args, &ops, sizeof(ops), fs);  // fs: private data
+ *     ... fuse_mount ... fs_loop(fuse, FS_THREADS_MAX) ...
  *     fs_free(fs);
  *
  * The caller compiles against FUSE_USE_VERSION FS_FUSE_USE_VERSION.
@@ -29,7 +29,11 @@
 /* Most recent /.errors lines kept (SPEC §7: at least 1,000). */
 #define FS_ERRORS_MAX 1024
 
+/* FUSE worker threads at most (as libfuse's default). */
+#define FS_THREADS_MAX 10
+
 struct fs;
+struct fuse;
 struct fuse_operations;
 
 struct fs_opts {
@@ -50,6 +54,13 @@ void fs_free(struct fs *fs);
 /* Fill *ops (struct fuse_operations, zeroed first) with the fs callbacks.
  * The struct fs must be passed as fuse_new's private data. */
 void fs_fill_ops(struct fuse_operations *ops);
+/* Serve fuse's requests on up to max_threads worker threads (at least 2)
+ * until the session ends (unmount, or a signal whose libfuse handler ends
+ * it; the calling thread only waits, so it is the one to take signals).
+ * The worker that answered a request reads the next one; a request that
+ * takes over half a millisecond hands reading to another worker (loop.c).
+ * 0 when the session ended, or -errno of a failed read or thread start. */
+int fs_loop(struct fuse *fuse, unsigned max_threads);
 
 /* Append a failure line to /.errors and the log, as the FUSE operations do:
  * "2026-11-20T10:00:00Z pid=4242 op path ENAME: message".  pid is the

@@ -9,7 +9,8 @@ libmfs_fs_a_SOURCES = \
 	src/fs/ctl.c \
 	src/fs/stream.c \
 	src/fs/search.c \
-	src/fs/qcache.c
+	src/fs/qcache.c \
+	src/fs/loop.c
 libmfs_fs_a_CFLAGS = $(AM_CFLAGS) $(FUSE_CFLAGS)
 
 bin_PROGRAMS += milvusfs

@@ -1,7 +1,8 @@
 #!/bin/sh
 # concurrency.sh - writers, searchers and readers at once on one loaded
 # collection: no errors, every id exactly once, count exact and never
-# showing half a write (SPEC §4 atomicity, §6 descriptors).
+# showing half a write (SPEC §4 atomicity, §6 descriptors); requests
+# answered while a slow one (a blocking index build) runs.
 . "$(dirname "$0")/lib.sh"
 mfs_mount
 
@@ -137,6 +138,28 @@ done
 # the entities of the same vector).
 grep -qx "300499${TAB}0" "$C/search/id=300499&k=16384" ||
 	fail "entity 300499 not found at distance 0 by its own vector"
+# A slow request does not hold up the others: while a blocking index
+# build (one write(2) that returns when the graph is done) runs, other
+# processes' requests are answered, among them the build's own progress.
+S=$M/slow
+mkdir "$S" || fail "mkdir slow"
+echo "dim=128 metric_type=L2" >"$S/schema" || fail "schema of slow"
+cat "$MFS_DATA/photosift128/photosift128_base.fvecs" >>"$S/_default/vectors.fvecs" ||
+	fail "import photosift128"
+echo "index_type=HNSW M=48 efConstruction=500" >"$S/index" &
+builder=$!
+seen=0 answered=0
+while pid_alive $builder; do
+	state=$(grep '^state=' "$S/index" 2>/dev/null)
+	[ "$state" = "state=InProgress" ] && pid_alive $builder && seen=$((seen + 1))
+	[ "$(cat "$C/count")" = "$total" ] && answered=$((answered + 1))
+done
+wait $builder || fail "the blocking build failed"
+note "during the build: InProgress read $seen times, count $answered times"
+[ "$seen" -ge 1 ] || fail "no request was answered during a blocking build"
+[ "$answered" -ge 1 ] || fail "count was not answered during a blocking build"
+expect_eq "$(grep '^state=' "$S/index")" "state=Finished" "state after the build"
+
 expect_ok read "$M/.errors"
 expect_content "$M/.errors"
 exit 0
