@@ -119,6 +119,14 @@ static int be_spare(struct loop *l)
 	return 0;
 }
 
+static void buf_free(void *arg)
+{
+	struct fuse_buf *buf = arg;
+
+	free(buf->mem);
+	buf->mem = NULL;
+}
+
 /* A new spare is needed (the old one became the reader). */
 static void need_spare(struct loop *l)
 {
@@ -157,9 +165,12 @@ static void *worker(void *arg)
 		}
 		l->reading = true;
 		pthread_mutex_unlock(&l->lock);
+		/* cancelled in the read (the session is over): free buf */
+		pthread_cleanup_push(buf_free, &buf);
 		pthread_setcancelstate(PTHREAD_CANCEL_ENABLE, NULL);
 		res = fuse_session_receive_buf(l->se, &buf);
 		pthread_setcancelstate(PTHREAD_CANCEL_DISABLE, NULL);
+		pthread_cleanup_pop(0);
 		pthread_mutex_lock(&l->lock);
 		l->reading = false;
 		if (res == -EINTR)
