@@ -109,6 +109,11 @@ struct fs {
 					 * with their results (the size a
 					 * stat of the name reports) */
 	struct fs_qcache qcache;
+	pthread_mutex_t files_lock;     /* a leaf lock */
+	struct fs_file *files;          /* protected by files_lock: every
+					 * open file, so those the kernel
+					 * never releases (an unmount with
+					 * requests queued) are freed too */
 };
 
 /* The context of the running request. */
@@ -204,7 +209,11 @@ struct fs_file {
 	uint64_t qsize;                 /* read-only: length of its results */
 	struct fs_file *next_qfile;     /* protected by fs->qfiles_lock */
 	bool in_qfiles;                 /* on fs->qfiles */
+	struct fs_file *prev_file, *next_file;  /* fs->files_lock */
 };
+
+/* Free open file f (taking it off every list); NULL allowed. */
+void fs_file_free(struct fs *fs, struct fs_file *f);
 
 /* Is search/<name> of n open by a writer (search.c)? */
 bool fs_query_writing(struct fs *fs, const struct fs_node *n);

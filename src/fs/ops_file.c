@@ -22,7 +22,8 @@ static struct fs_file *file_of(struct fuse_file_info *fi)
 	return (struct fs_file *)(uintptr_t)fi->fh;
 }
 
-static struct fs_file *file_new(const struct fs_node *n, int flags)
+static struct fs_file *file_new(struct fs *fs, const struct fs_node *n,
+				 int flags)
 {
 	struct fs_file *f = calloc(1, sizeof(*f));
 
@@ -35,13 +36,28 @@ static struct fs_file *file_new(const struct fs_node *n, int flags)
 	mfs_buf_init(&f->pend, SIZE_MAX);
 	mfs_buf_init(&f->qtext, QUERY_TEXT_MAX);
 	f->line0 = 1;
+	pthread_mutex_lock(&fs->files_lock);
+	f->next_file = fs->files;
+	if (fs->files)
+		fs->files->prev_file = f;
+	fs->files = f;
+	pthread_mutex_unlock(&fs->files_lock);
 	return f;
 }
 
-static void file_free(struct fs_file *f)
+void fs_file_free(struct fs *fs, struct fs_file *f)
 {
 	if (!f)
 		return;
+	fs_qfiles_del(fs, f);
+	pthread_mutex_lock(&fs->files_lock);
+	if (f->prev_file)
+		f->prev_file->next_file = f->next_file;
+	else
+		fs->files = f->next_file;
+	if (f->next_file)
+		f->next_file->prev_file = f->prev_file;
+	pthread_mutex_unlock(&fs->files_lock);
 	if (f->batch_ready)
 		fmt_batch_fini(&f->batch);
 	mfs_buf_fini(&f->out);
@@ -94,7 +110,7 @@ static int do_open(struct fs *fs, const char *op, const char *path,
 			      "[collection=%s]", n->name, n->coll);
 		goto fail;
 	}
-	f = file_new(n, fi->flags);
+	f = file_new(fs, n, fi->flags);
 	if (!f) {
 		rc = mfs_errf(&err, -ENOMEM, "out of memory");
 		goto fail;
@@ -126,7 +142,7 @@ static int do_open(struct fs *fs, const char *op, const char *path,
 	fi->fh = (uint64_t)(uintptr_t)f;
 	return 0;
 fail:
-	file_free(f);
+	fs_file_free(fs, f);
 	return fs_fail(fs, op, path, rc, &err);
 }
 
@@ -314,8 +330,7 @@ int fs_op_flush(const char *path, struct fuse_file_info *fi)
 
 int fs_op_release(const char *path, struct fuse_file_info *fi)
 {
-	fs_qfiles_del(fs_ctx(), file_of(fi));
-	file_free(file_of(fi));
+	fs_file_free(fs_ctx(), file_of(fi));
 	fi->fh = 0;
 	return 0;
 }
