@@ -180,6 +180,12 @@ mfs_unmount() {
 	[ -n "$MFS_PID" ] || return 0
 	_pid=$MFS_PID
 	MFS_PID=
+	# close(2) sends the kernel's RELEASE without waiting for it, and an
+	# unmount drops the requests still queued: one answered request
+	# first, so the daemon has taken the releases of the files this
+	# script closed (else a slow daemon, under valgrind, never frees
+	# what libfuse keeps for an open directory).
+	stat "$M" >/dev/null 2>&1
 	_tries=0
 	while is_mounted; do
 		fusermount3 -u "$M" 2>>"$T/umount.err" && break
