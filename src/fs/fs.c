@@ -42,7 +42,6 @@ int fs_new(struct eng *e, const struct fs_opts *opts, struct fs **out,
 	fs->gid = getgid();
 	clock_gettime(CLOCK_REALTIME, &fs->t0);
 	fs_errors_init(&fs->errors);
-	pthread_mutex_init(&fs->qfiles_lock, NULL);
 	pthread_mutex_init(&fs->files_lock, NULL);
 	fs_qcache_init(&fs->qcache);
 	*out = fs;
@@ -63,7 +62,6 @@ void fs_free(struct fs *fs)
 	while (fs->files)
 		fs_file_free(fs, fs->files);
 	fs_errors_fini(&fs->errors);
-	pthread_mutex_destroy(&fs->qfiles_lock);
 	pthread_mutex_destroy(&fs->files_lock);
 	fs_qcache_fini(&fs->qcache);
 	free(fs);

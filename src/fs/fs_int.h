@@ -101,19 +101,17 @@ struct fs {
 	gid_t gid;
 	struct timespec t0;             /* mount time: every node's times */
 	struct fs_errors errors;
-	pthread_mutex_t qfiles_lock;    /* a leaf lock */
-	struct fs_file *qfiles;         /* protected by qfiles_lock: open
-					 * descriptors of search/<name>:
-					 * writers (the name exists before
-					 * their first close) and readers
-					 * with their results (the size a
-					 * stat of the name reports) */
 	struct fs_qcache qcache;
 	pthread_mutex_t files_lock;     /* a leaf lock */
 	struct fs_file *files;          /* protected by files_lock: every
-					 * open file, so those the kernel
+					 * open file: the search/<name>
+					 * writers (the name exists before
+					 * their first close) and readers
+					 * (their results' size is what a
+					 * stat of the name reports) are
+					 * found here, and those the kernel
 					 * never releases (an unmount with
-					 * requests queued) are freed too */
+					 * requests queued) freed at exit */
 };
 
 /* The context of the running request. */
@@ -205,10 +203,10 @@ struct fs_file {
 	struct mfs_buf qtext;           /* text this descriptor wrote */
 	bool qran;                      /* results in out answer qtext */
 	uint64_t qbase;                 /* offset of the first result read */
-	bool qwriter;                   /* opened for writing */
-	uint64_t qsize;                 /* read-only: length of its results */
-	struct fs_file *next_qfile;     /* protected by fs->qfiles_lock */
-	bool in_qfiles;                 /* on fs->qfiles */
+	bool qwriter;                   /* opened for writing; fixed */
+	uint64_t qsize;                 /* read-only: length of its results,
+					 * 0 until they are made;
+					 * fs->files_lock */
 	struct fs_file *prev_file, *next_file;  /* fs->files_lock */
 };
 
@@ -221,10 +219,6 @@ bool fs_query_writing(struct fs *fs, const struct fs_node *n);
  * n, in *size; false when there is none. */
 bool fs_query_open_size(struct fs *fs, const struct fs_node *n,
 			uint64_t *size);
-/* Register (qwriter and qsize set) and unregister an open search/<name>;
- * fs_qfiles_del of a file never added is a no-op. */
-void fs_qfiles_add(struct fs *fs, struct fs_file *f);
-void fs_qfiles_del(struct fs *fs, struct fs_file *f);
 
 /* ops_file.c */
 int fs_op_open(const char *path, struct fuse_file_info *fi);

@@ -60,7 +60,7 @@ struct loop {
 	bool want_spare;                /* an idle worker should be it */
 	unsigned nidle;
 	uint64_t taken;                 /* requests taken so far */
-	unsigned nworkers, max_workers;
+	unsigned max_workers;
 	pthread_t *tid;                 /* max_workers slots */
 	bool *live;                     /* tid[i] was started, not joined */
 	int err;                        /* first receive error */
@@ -160,8 +160,8 @@ static void need_spare(struct loop *l)
 	if (l->nidle) {
 		l->want_spare = true;
 		pthread_cond_signal(&l->idle_cv);
-	} else if (l->nworkers < l->max_workers) {
-		start_worker(l);
+	} else {
+		start_worker(l);        /* -EAGAIN at max_workers: none */
 	}
 }
 
@@ -237,7 +237,6 @@ static int start_worker(struct loop *l)
 	if (rc != 0)
 		return -rc;
 	l->live[i] = true;
-	l->nworkers++;
 	return 0;
 }
 

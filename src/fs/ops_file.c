@@ -36,6 +36,7 @@ static struct fs_file *file_new(struct fs *fs, const struct fs_node *n,
 	mfs_buf_init(&f->pend, SIZE_MAX);
 	mfs_buf_init(&f->qtext, QUERY_TEXT_MAX);
 	f->line0 = 1;
+	f->qwriter = n->kind == K_QUERY && (flags & O_ACCMODE) != O_RDONLY;
 	pthread_mutex_lock(&fs->files_lock);
 	f->next_file = fs->files;
 	if (fs->files)
@@ -49,7 +50,6 @@ void fs_file_free(struct fs *fs, struct fs_file *f)
 {
 	if (!f)
 		return;
-	fs_qfiles_del(fs, f);
 	pthread_mutex_lock(&fs->files_lock);
 	if (f->prev_file)
 		f->prev_file->next_file = f->next_file;
@@ -126,13 +126,13 @@ static int do_open(struct fs *fs, const char *op, const char *path,
 	}
 	if (rc < 0)
 		goto fail;
-	if (n->kind == K_QUERY) {
+	if (n->kind == K_QUERY && !f->qwriter) {
 		/* A reader's results are final: a stat of the name reports
 		 * their length while it is open (readers that size their
 		 * buffer from st_size take them in one read). */
-		f->qwriter = want_w;
+		pthread_mutex_lock(&fs->files_lock);
 		f->qsize = f->out.len;
-		fs_qfiles_add(fs, f);
+		pthread_mutex_unlock(&fs->files_lock);
 	}
 	fi->direct_io = 1;
 	fi->keep_cache = 0;

@@ -52,10 +52,11 @@ bool fs_query_writing(struct fs *fs, const struct fs_node *n)
 {
 	bool found = false;
 
-	pthread_mutex_lock(&fs->qfiles_lock);
-	for (struct fs_file *f = fs->qfiles; f && !found; f = f->next_qfile)
-		found = f->qwriter && same_query(&f->node, n);
-	pthread_mutex_unlock(&fs->qfiles_lock);
+	pthread_mutex_lock(&fs->files_lock);
+	for (struct fs_file *f = fs->files; f && !found; f = f->next_file)
+		found = f->node.kind == K_QUERY && f->qwriter &&
+			same_query(&f->node, n);
+	pthread_mutex_unlock(&fs->files_lock);
 	return found;
 }
 
@@ -64,37 +65,15 @@ bool fs_query_open_size(struct fs *fs, const struct fs_node *n,
 {
 	bool found = false;
 
-	pthread_mutex_lock(&fs->qfiles_lock);
-	for (struct fs_file *f = fs->qfiles; f && !found; f = f->next_qfile)
-		if (!f->qwriter && same_query(&f->node, n)) {
+	pthread_mutex_lock(&fs->files_lock);
+	for (struct fs_file *f = fs->files; f && !found; f = f->next_file)
+		if (f->node.kind == K_QUERY && !f->qwriter && f->qsize &&
+		    same_query(&f->node, n)) {
 			*size = f->qsize;
 			found = true;
 		}
-	pthread_mutex_unlock(&fs->qfiles_lock);
+	pthread_mutex_unlock(&fs->files_lock);
 	return found;
-}
-
-void fs_qfiles_add(struct fs *fs, struct fs_file *f)
-{
-	pthread_mutex_lock(&fs->qfiles_lock);
-	f->next_qfile = fs->qfiles;
-	fs->qfiles = f;
-	f->in_qfiles = true;
-	pthread_mutex_unlock(&fs->qfiles_lock);
-}
-
-void fs_qfiles_del(struct fs *fs, struct fs_file *f)
-{
-	if (!f->in_qfiles)
-		return;
-	pthread_mutex_lock(&fs->qfiles_lock);
-	for (struct fs_file **pp = &fs->qfiles; *pp; pp = &(*pp)->next_qfile)
-		if (*pp == f) {
-			*pp = f->next_qfile;
-			break;
-		}
-	f->in_qfiles = false;
-	pthread_mutex_unlock(&fs->qfiles_lock);
 }
 
 bool fs_query_exists(struct fs *fs, const struct fs_node *n)
