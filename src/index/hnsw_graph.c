@@ -546,6 +546,19 @@ static void greedy(const struct hnsw *h, struct hnsw_ws *ws, const float *q,
 	}
 }
 
+/* Start loading all of node i's vector (not only its first line): a
+ * search that comes after a system call or a wake-up finds little of the
+ * graph in the caches, and the vectors of one list's new neighbours then
+ * load side by side instead of one line after another. */
+static inline void prefetch_vec(const struct hnsw *h, uint32_t i)
+{
+	const char *v = (const char *)hnsw_vec(h, i);
+	size_t bytes = h->dim * sizeof(float);
+
+	for (size_t o = 0; o < bytes; o += 64)
+		__builtin_prefetch(v + o);
+}
+
 /* Search level lv from ep with width ef; the results are left in the max-
  * heap ws->top.  filter: only live nodes enter the results.  0 or -ENOMEM. */
 static int search_layer(const struct hnsw *h, struct hnsw_ws *ws,
@@ -576,6 +589,9 @@ static int search_layer(const struct hnsw *h, struct hnsw_ws *ws,
 		if (c.d > lower && (ws->ntop >= ef || !filter))
 			break;
 		min_pop(ws->cand, &ws->ncand);
+		/* the next candidate's list, likely read next round */
+		if (lv == 0 && ws->ncand)
+			__builtin_prefetch(hnsw_l0_links(h, ws->cand[0].id));
 		cnt = read_links(h, ws, c.id, lv, locked, &l);
 		/* First the neighbours not yet visited, each vector's load
 		 * started at once; then their distances, by which time the
@@ -589,7 +605,7 @@ static int search_layer(const struct hnsw *h, struct hnsw_ws *ws,
 			if (ws->tag[nb] == epoch)
 				continue;
 			ws->tag[nb] = epoch;
-			__builtin_prefetch(hnsw_vec(h, nb));
+			prefetch_vec(h, nb);
 			fresh[nnew++] = nb;
 		}
 		for (uint32_t j = 0; j < nnew; j++) {
