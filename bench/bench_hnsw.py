@@ -307,12 +307,15 @@ def report(a, ds, mfs, hl, fa, ip):
     if ip:
         out("\nthe milvusfs index in-process (no filesystem), same build and sweep:")
         out(f"{'ef':>4} | {'recall@10':>9} {'QPS':>8} {'/hnswlib':>8} | "
-            f"{'p50 ms':>7} {'p99 ms':>7} {'mean ms':>7} | hnswlib mean ms")
+            f"{'p50 ms':>7} {'p99 ms':>7} {'mean ms':>7} | {'hl mean':>7} | "
+            f"{'cold p50':>8} {'hl cold':>7}")
         for ef in a.efs:
             r, h = ip["ef"][ef], hl["ef"][ef]
             out(f"{ef:>4} | {r['recall']:9.4f} {r['qps']:8.0f} {r['qps'] / h['qps']:8.2f} | "
                 f"{r['p50_ms']:7.3f} {r['p99_ms']:7.3f} {r['mean_ms']:7.3f} | "
-                f"{h['mean_ms']:.3f}")
+                f"{h['mean_ms']:7.3f} | {r['cold_p50_ms']:8.3f} {h['cold_p50_ms']:7.3f}")
+        out("(cold: each single query after 7 cross-CPU wake-up round trips, as a "
+            "search through the mount follows; bench/peers/coldgap.h)")
         out(f"in-process build {ip['build_s']:.2f}s ({ip['build_s'] / hl['build_s']:.2f}x hnswlib); "
             f"memory_bytes() {ip['index_bytes'] / 2**20:.2f} MiB vs hnswlib vectors+graph "
             f"{hl['index_bytes'] / 2**20:.2f} MiB ({ip['index_bytes'] / hl['index_bytes']:.2f}x)")
@@ -357,6 +360,14 @@ def report(a, ds, mfs, hl, fa, ip):
                 f"{rt:.3f} (cat count, alternating with the searches) = "
                 f"{bound:.3f} ms "
                 f"[{'met' if m['p50_ms'] <= bound else 'NOT met'}]")
+            if "cold_p50_ms" in h:
+                cb = 1.3 * h["cold_p50_ms"] + rt
+                out(f"    (not the target, for the reason: with hnswlib cold "
+                    f"as a search through the mount is, {h['cold_p50_ms']:.3f}"
+                    + (f", and the milvusfs index in-process cold "
+                       f"{ip['ef'][ef]['cold_p50_ms']:.3f}" if ip else "")
+                    + f": 1.3 x {h['cold_p50_ms']:.3f} + {rt:.3f} = {cb:.3f} ms, "
+                    f"{'met' if m['p50_ms'] <= cb else 'not met'})")
     out(f"  build time {mfs['build_s'] / hl['build_s']:.2f}x hnswlib "
         f"[target <= 1.0x: {'met' if mfs['build_s'] <= hl['build_s'] else 'NOT met'}]")
     if ip:
