@@ -17,6 +17,10 @@
 #   MFS_WRAP      a command the daemon runs under, e.g. valgrind with its
 #                 options (`make check-valgrind` sets it)          [none]
 #   MFS_KEEP      non-empty: keep $T even when the test passes
+#   MFS_SMALL     N: search_flat and index_hnsw use only the first N
+#                 base vectors of each data set, with exact ground truth
+#                 computed for them (data_sets); `make check-valgrind` sets
+#                 6000 so that they end in minutes under valgrind [unset]
 #
 # Scripts are POSIX sh (make runs them with $(SHELL)); helpers never run
 # inside $(...) when they may call fail, since exit there leaves only the
@@ -299,3 +303,72 @@ rmdir "$T/fusecheck"
 	fusermount3 -uz "$M"
 ) &
 MFS_WATCHDOG=$!
+
+# --- data sets -------------------------------------------------------------------
+
+# data_sets: PS and GL, the photosift128 and glove100 directories the
+# script reads, and PS_NB and GL_NB, how many base vectors they hold.
+# Normally the shared data sets themselves (10,000 and 100,000).  Under
+# MFS_SMALL=N, copies in $T/data holding the first N base vectors, every
+# query, and ground truth recomputed for those N exactly as the shared
+# files are made (float64, ties to the smaller position, 100 per query):
+# photosift128 L2; glove100 COSINE (also as _first10k) and IP.
+data_sets() {
+	PS=$MFS_DATA/photosift128
+	GL=$MFS_DATA/glove100
+	PS_NB=10000
+	GL_NB=100000
+	[ -n "${MFS_SMALL:-}" ] || return 0
+	case $MFS_SMALL in
+	*[!0-9]* | 0*) fail "MFS_SMALL=$MFS_SMALL: expected a count of vectors" ;;
+	esac
+	[ "$MFS_SMALL" -le 10000 ] || fail "MFS_SMALL=$MFS_SMALL: at most 10000"
+	mkdir -p "$T/data/photosift128" "$T/data/glove100"
+	py "$PS" "$GL" "$T/data" "$MFS_SMALL" <<'EOF' || fail "making the MFS_SMALL data sets"
+import os, sys
+import numpy as np
+ps, gl, out, n = sys.argv[1], sys.argv[2], sys.argv[3], int(sys.argv[4])
+
+def read(path, dt):
+    a = np.fromfile(path, dtype="<i4")
+    return a.reshape(-1, a[0] + 1)[:, 1:].view(dt)
+
+def write(path, a):
+    rec = np.empty((a.shape[0], a.shape[1] + 1), dtype="<i4")
+    rec[:, 0] = a.shape[1]
+    rec[:, 1:] = np.ascontiguousarray(a).view("<i4")
+    rec.tofile(path)
+
+def truth(base, query, metric, k=100):
+    b, q = base.astype(np.float64), query.astype(np.float64)
+    if metric == "COSINE":
+        b = b / np.linalg.norm(b, axis=1)[:, None]
+        q = q / np.linalg.norm(q, axis=1)[:, None]
+    if metric == "L2":
+        d = np.stack([((b - x) ** 2).sum(1) for x in q])
+        key = d
+    else:
+        d = q @ b.T
+        key = -d
+    ids = np.argsort(key, axis=1, kind="stable")[:, :k]
+    return ids.astype("<i4"), np.take_along_axis(d, ids, axis=1).astype("<f4")
+
+for name, src, metrics in (("photosift128", ps, (("L2", ""),)),
+                           ("glove100", gl, (("COSINE", ""), ("COSINE", "_first10k"),
+                                             ("IP", "_ip")))):
+    base = read(os.path.join(src, name + "_base.fvecs"), "<f4")[:n]
+    query = read(os.path.join(src, name + "_query.fvecs"), "<f4")
+    dst = os.path.join(out, name, name)
+    write(dst + "_base.fvecs", base)
+    write(dst + "_query.fvecs", query)
+    for metric, suffix in metrics:
+        ids, d = truth(base, query, metric)
+        write(dst + "_groundtruth%s.ivecs" % suffix, ids)
+        write(dst + "_groundtruth%s.dist.fvecs" % suffix, d)
+EOF
+	PS=$T/data/photosift128
+	GL=$T/data/glove100
+	PS_NB=$MFS_SMALL
+	GL_NB=$MFS_SMALL
+	note "MFS_SMALL: the first $MFS_SMALL base vectors of photosift128 and glove100"
+}
