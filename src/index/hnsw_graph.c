@@ -589,8 +589,9 @@ static int search_layer(const struct hnsw *h, struct hnsw_ws *ws,
 		if (c.d > lower && (ws->ntop >= ef || !filter))
 			break;
 		min_pop(ws->cand, &ws->ncand);
-		/* the next candidate's list, likely read next round */
-		if (lv == 0 && ws->ncand)
+		/* the next candidate's list, likely read next round (a
+		 * search; an insertion's lists are read under their locks) */
+		if (!locked && lv == 0 && ws->ncand)
 			__builtin_prefetch(hnsw_l0_links(h, ws->cand[0].id));
 		cnt = read_links(h, ws, c.id, lv, locked, &l);
 		/* First the neighbours not yet visited, each vector's load
@@ -605,7 +606,10 @@ static int search_layer(const struct hnsw *h, struct hnsw_ws *ws,
 			if (ws->tag[nb] == epoch)
 				continue;
 			ws->tag[nb] = epoch;
-			prefetch_vec(h, nb);
+			if (locked)     /* an insertion: measured no better */
+				__builtin_prefetch(hnsw_vec(h, nb));
+			else
+				prefetch_vec(h, nb);
 			fresh[nnew++] = nb;
 		}
 		for (uint32_t j = 0; j < nnew; j++) {
