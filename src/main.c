@@ -44,6 +44,7 @@ struct opts {
 	char *memory_limit;
 	char *threads;
 	char *max_partitions;
+	char *spin;
 	char *pos[2];           /* SOURCE MOUNTPOINT, or MOUNTPOINT */
 	int npos;
 	int too_many;
@@ -61,6 +62,7 @@ static const struct fuse_opt opt_spec[] = {
 	OPT("memory_limit=%s", memory_limit),
 	OPT("threads=%s", threads),
 	OPT("max_partitions=%s", max_partitions),
+	OPT("spin=%s", spin),
 	FUSE_OPT_KEY("-f", KEY_FG),
 	FUSE_OPT_KEY("-d", KEY_DEBUG),
 	FUSE_OPT_KEY("debug", KEY_DEBUG),
@@ -147,6 +149,10 @@ static void usage(const char *prog)
 	       "(default: cores)\n"
 	       "    -o max_partitions=N    partitions per collection "
 	       "(default 1024)\n"
+	       "    -o spin=US             look for the next request this long "
+	       "before sleeping\n"
+	       "                           (default 50; 0: sleep at once, "
+	       "least CPU)\n"
 	       "\n"
 	       "FUSE options:\n", prog, prog);
 	fflush(stdout);
@@ -197,7 +203,7 @@ static int bad_value(const char *key, const char *val, const char *expect)
 }
 
 static int check_opts(const struct opts *o, struct store_opts *so,
-		      struct eng_opts *eo, bool *sync_fsync)
+		      struct eng_opts *eo, bool *sync_fsync, unsigned *spin_us)
 {
 	uint64_t v;
 	long n;
@@ -205,6 +211,7 @@ static int check_opts(const struct opts *o, struct store_opts *so,
 	memset(so, 0, sizeof(*so));
 	memset(eo, 0, sizeof(*eo));
 	*sync_fsync = true;
+	*spin_us = FS_SPIN_US_DEFAULT;
 	if (o->mapsize) {
 		if (mfs_parse_size(o->mapsize, &v) < 0 || v < 64 * 1024)
 			return bad_value("mapsize", o->mapsize,
@@ -235,6 +242,12 @@ static int check_opts(const struct opts *o, struct store_opts *so,
 			return bad_value("max_partitions", o->max_partitions,
 					 "an integer in [1, 65536]");
 		eo->max_partitions = (unsigned)n;
+	}
+	if (o->spin) {
+		if (mfs_parse_long(o->spin, 0, FS_SPIN_US_MAX, &n) < 0)
+			return bad_value("spin", o->spin,
+					 "microseconds, an integer in [0, 10000]");
+		*spin_us = (unsigned)n;
 	}
 	return 0;
 }
@@ -307,6 +320,7 @@ int main(int argc, char *argv[])
 	char *db = NULL, *mnt = NULL;
 	sigset_t stop_sigs, old_sigs;
 	bool sync_fsync;
+	unsigned spin_us;
 	int pipe_fd = -1, status = 1, rc;
 
 	memset(&o, 0, sizeof(o));
@@ -336,7 +350,7 @@ int main(int argc, char *argv[])
 			"no mount point given", argv[0]);
 		goto out_args;
 	}
-	if (check_opts(&o, &so, &eo, &sync_fsync) < 0)
+	if (check_opts(&o, &so, &eo, &sync_fsync, &spin_us) < 0)
 		goto out_args;
 	/* mount helper form: SOURCE is the database unless db= says */
 	if (o.db)
@@ -419,7 +433,7 @@ int main(int argc, char *argv[])
 	if (o.single)
 		rc = fuse_loop(fuse);
 	else
-		rc = fs_loop(fuse, FS_THREADS_MAX);
+		rc = fs_loop(fuse, FS_THREADS_MAX, spin_us);
 	/* fuse_loop: rc > 0 when ended by a signal, which is how a daemon
 	 * is told to stop; fs_loop: 0 */
 	if (rc < 0)
@@ -452,6 +466,7 @@ out_args:
 	free(o.memory_limit);
 	free(o.threads);
 	free(o.max_partitions);
+	free(o.spin);
 	free(o.pos[0]);
 	free(o.pos[1]);
 	free(db);

@@ -11,7 +11,7 @@
  *     fs_new(eng, &opts, &fs, &err);
  *     fs_fill_ops(&ops);
  *     fuse = fuse_new(&args, &ops, sizeof(ops), fs);  // fs: private data
- *     ... fuse_mount ... fs_loop(fuse, FS_THREADS_MAX) ...
+ *     ... fuse_mount ... fs_loop(fuse, FS_THREADS_MAX, spin_us) ...
  *     fs_free(fs);
  *
  * The caller compiles against FUSE_USE_VERSION FS_FUSE_USE_VERSION.
@@ -57,10 +57,14 @@ void fs_fill_ops(struct fuse_operations *ops);
 /* Serve fuse's requests on up to max_threads worker threads (at least 2)
  * until the session ends (unmount, or a signal whose libfuse handler ends
  * it; the calling thread only waits, so it is the one to take signals).
- * The worker that answered a request reads the next one; a request that
- * takes over half a millisecond hands reading to another worker (loop.c).
- * 0 when the session ended, or -errno of a failed read or thread start. */
-int fs_loop(struct fuse *fuse, unsigned max_threads);
+ * The worker that answered a request reads the next one, looking for it
+ * for spin_us microseconds before it sleeps (0: sleeps at once); a
+ * request that takes over half a millisecond hands reading to another
+ * worker (loop.c).  0 when the session ended, or -errno of a failed read
+ * or thread start. */
+#define FS_SPIN_US_DEFAULT 50
+#define FS_SPIN_US_MAX 10000
+int fs_loop(struct fuse *fuse, unsigned max_threads, unsigned spin_us);
 
 /* Append a failure line to /.errors and the log, as the FUSE operations do:
  * "2026-11-20T10:00:00Z pid=4242 op path ENAME: message".  pid is the

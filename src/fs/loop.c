@@ -19,11 +19,12 @@
  * goes idle.  While no request arrives for IDLE_POLLS polls the spare
  * sleeps until the reader takes the next one.
  *
- * After answering, the reader looks for the next request for SPIN_US
- * before it sleeps in read(2) (spin_for_next): on the 2-core virtual
- * machine of the benchmarks a wake-up from sleep cost up to 50 us a
- * request (`cat c/count` 0.35-0.43 ms without the spin, 0.11-0.16 ms with
- * it, measured one after the other), far more than the spin's CPU.
+ * After answering, the reader looks for the next request for spin_us
+ * (-o spin=, default FS_SPIN_US_DEFAULT) before it sleeps in read(2)
+ * (spin_for_next): on the 2-core virtual machine of the benchmarks a
+ * wake-up from sleep cost up to 50 us a request (`cat c/count` 0.35-0.43
+ * ms without the spin, 0.11-0.16 ms with it, measured one after the
+ * other), far more than the spin's CPU.
  *
  * Workers block every signal: the calling thread (which gets SIGINT,
  * SIGTERM and SIGHUP, whose libfuse handlers end the session) only waits,
@@ -46,7 +47,6 @@
 
 #define SPARE_POLL_US 500
 #define IDLE_POLLS 2000                 /* one second without a request */
-#define SPIN_US 50
 
 struct loop {
 	struct fuse_session *se;
@@ -61,6 +61,7 @@ struct loop {
 	unsigned nidle;
 	uint64_t taken;                 /* requests taken so far */
 	unsigned max_workers;
+	unsigned spin_us;               /* fixed */
 	pthread_t *tid;                 /* max_workers slots */
 	bool *live;                     /* tid[i] was started, not joined */
 	int err;                        /* first receive error */
@@ -127,7 +128,7 @@ static int be_spare(struct loop *l)
 	return 0;
 }
 
-/* After answering, look for the next request for up to SPIN_US before
+/* After answering, look for the next request for up to spin_us before
  * sleeping in read(2): a client's requests come a few microseconds apart
  * (open, fstat, read, read, close), and a thread woken from sleep, on a
  * virtual machine's idle CPU above all, costs tens of microseconds per
@@ -137,13 +138,15 @@ static void spin_for_next(struct loop *l)
 	struct pollfd p = { .fd = fuse_session_fd(l->se), .events = POLLIN };
 	struct timespec t0, t;
 
+	if (l->spin_us == 0)
+		return;
 	clock_gettime(CLOCK_MONOTONIC, &t0);
 	do {
 		if (poll(&p, 1, 0) != 0)
 			return;
 		clock_gettime(CLOCK_MONOTONIC, &t);
 	} while ((t.tv_sec - t0.tv_sec) * 1000000000L +
-		 (t.tv_nsec - t0.tv_nsec) < SPIN_US * 1000L);
+		 (t.tv_nsec - t0.tv_nsec) < l->spin_us * 1000L);
 }
 
 static void buf_free(void *arg)
@@ -240,7 +243,7 @@ static int start_worker(struct loop *l)
 	return 0;
 }
 
-int fs_loop(struct fuse *fuse, unsigned max_threads)
+int fs_loop(struct fuse *fuse, unsigned max_threads, unsigned spin_us)
 {
 	struct loop l;
 	pthread_condattr_t ca;
@@ -249,6 +252,7 @@ int fs_loop(struct fuse *fuse, unsigned max_threads)
 	memset(&l, 0, sizeof(l));
 	l.se = fuse_get_session(fuse);
 	l.max_workers = max_threads < 2 ? 2 : max_threads;
+	l.spin_us = spin_us;
 	l.tid = calloc(l.max_workers, sizeof(*l.tid));
 	l.live = calloc(l.max_workers, sizeof(*l.live));
 	if (!l.tid || !l.live) {

@@ -33,7 +33,7 @@ run_bounded 10 "$MFS_BIN"
 
 # Bad option values are refused before mounting.
 for o in mapsize=abc mapsize=12Q sync=sometimes memory_limit=-5 threads=0 threads=x \
-	max_partitions=0 max_partitions=abc; do
+	max_partitions=0 max_partitions=abc spin=-1 spin=10001 spin=5ms; do
 	run_bounded 10 "$MFS_BIN" -f -o "db=$T/db2,$o" "$T/mnt2"
 	[ "$rc" -ne 0 ] || fail "-o $o accepted (exit 0)"
 	is_mounted2 && fail "-o $o: mounted anyway"
@@ -87,6 +87,15 @@ remount sync=always,threads=1
 mkdir "$M/s" || fail "mkdir with sync=always"
 printf '1 2\n3 4\n' >>"$M/s/vectors" || fail "insert with sync=always"
 expect_content "$M/s/count" 2
+# spin=0 (workers sleep at once) and spin=10000 serve requests alike.
+for o in spin=0 spin=10000; do
+	remount "$o"
+	expect_content "$M/s/count" 2
+	printf '9\t5,6\n' >>"$M/s/vectors" || fail "insert with $o"
+	expect_content "$M/s/count" 3
+	echo 9 >"$M/s/delete" || fail "delete with $o"
+	expect_content "$M/s/count" 2
+done
 
 # ro passes through to FUSE: reads work, changes fail with EROFS.
 remount ro
