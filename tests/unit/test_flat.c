@@ -718,6 +718,8 @@ static Suite *flat_suite(void)
 	tcase_add_test(tc, test_restore);
 	suite_add_tcase(s, tc);
 	tcase_set_timeout(real, 300);
+	/* the whole data sets: left out under valgrind (make check-valgrind) */
+	tcase_set_tags(real, "data");
 	tcase_add_test(real, test_photosift128_l2);
 	tcase_add_test(real, test_glove100_cosine);
 	tcase_add_test(real, test_glove100_ip);

@@ -805,8 +805,12 @@ END_TEST
 static Suite *hnsw_suite(void)
 {
 	Suite *s = suite_create("hnsw");
-	TCase *small = tcase_create("small");  /* CK_RUN_CASE=small: valgrind */
+	TCase *small = tcase_create("small");
 	TCase *tc = tcase_create("data");
+
+	/* builds over the data sets: left out under valgrind (make
+	 * check-valgrind runs CK_EXCLUDE_TAGS=data) */
+	tcase_set_tags(tc, "data");
 
 	tcase_set_timeout(small, 600);
 	tcase_add_test(small, test_params);
