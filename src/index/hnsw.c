@@ -285,6 +285,7 @@ static void search_task(void *arg, size_t t, unsigned worker)
 		atomic_store(&j->err, -ENOMEM);
 		return;
 	}
+	ws->lone = j->nq == 1;
 	for (size_t i = lo; i < hi; i++)
 		if (search_one(j->h, ws, j->q + i * j->h->dim, j->k, j->ef,
 			       j->hits, i) < 0) {

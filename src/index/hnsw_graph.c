@@ -222,6 +222,7 @@ struct hnsw_ws *hnsw_ws_get(struct hnsw *h)
 		ws->epoch = 0;
 	}
 	ws->next = NULL;
+	ws->lone = 0;
 	return ws;
 fail:
 	ws_free(ws);
@@ -546,10 +547,15 @@ static void greedy(const struct hnsw *h, struct hnsw_ws *ws, const float *q,
 	}
 }
 
-/* Start loading all of node i's vector (not only its first line): a
- * search that comes after a system call or a wake-up finds little of the
- * graph in the caches, and the vectors of one list's new neighbours then
- * load side by side instead of one line after another. */
+/* Start loading all of node i's vector (not only its first line): a lone
+ * search, which comes after system calls and wake-ups (every search of one
+ * query through the mount), finds little of the graph in the caches, and
+ * the vectors of one list's new neighbours then load side by side instead
+ * of one line after another (in-process p50 after 7 cross-CPU wake-ups,
+ * photosift128 ef=32/64: 30-34/40-51 us -> 23-27/36-42 us).  A batch runs
+ * warm, back to back, and there the extra prefetches only add traffic:
+ * batch QPS at ef=64 fell 12% on glove100 and 4% on photosift128 (four
+ * alternating runs in one process each); it prefetches the first line. */
 static inline void prefetch_vec(const struct hnsw *h, uint32_t i)
 {
 	const char *v = (const char *)hnsw_vec(h, i);
@@ -606,10 +612,10 @@ static int search_layer(const struct hnsw *h, struct hnsw_ws *ws,
 			if (ws->tag[nb] == epoch)
 				continue;
 			ws->tag[nb] = epoch;
-			if (locked)     /* an insertion: measured no better */
-				__builtin_prefetch(hnsw_vec(h, nb));
-			else
+			if (ws->lone && !locked)
 				prefetch_vec(h, nb);
+			else    /* a batch, or an insertion */
+				__builtin_prefetch(hnsw_vec(h, nb));
 			fresh[nnew++] = nb;
 		}
 		for (uint32_t j = 0; j < nnew; j++) {

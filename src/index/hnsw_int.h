@@ -61,6 +61,8 @@ struct hnsw_ws {
 	uint32_t *pend;                 /* a new node's lists, to link back */
 	size_t pend_cap;
 	float *qbuf;                    /* normalized query (COSINE) */
+	int lone;                       /* a search of one query: it starts
+					 * cold (search_layer's prefetch) */
 	struct hnsw_ws *next;           /* free stack link; wslock */
 };
 
