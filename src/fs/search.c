@@ -48,32 +48,35 @@ static bool same_query(const struct fs_node *a, const struct fs_node *b)
 		&& strcmp(a->part, b->part) == 0;
 }
 
-bool fs_query_writing(struct fs *fs, const struct fs_node *n)
+/* An open descriptor on search/<name> of n: a writer, or (writer false) a
+ * reader whose results are made; its results' length in *size (NULL
+ * allowed).  Takes fs->files_lock. */
+static bool open_query(struct fs *fs, const struct fs_node *n, bool writer,
+		       uint64_t *size)
 {
 	bool found = false;
 
 	pthread_mutex_lock(&fs->files_lock);
 	for (struct fs_file *f = fs->files; f && !found; f = f->next_file)
-		found = f->node.kind == K_QUERY && f->qwriter &&
-			same_query(&f->node, n);
+		if (f->node.kind == K_QUERY && f->qwriter == writer &&
+		    (writer || f->qsize) && same_query(&f->node, n)) {
+			if (size)
+				*size = f->qsize;
+			found = true;
+		}
 	pthread_mutex_unlock(&fs->files_lock);
 	return found;
+}
+
+bool fs_query_writing(struct fs *fs, const struct fs_node *n)
+{
+	return open_query(fs, n, true, NULL);
 }
 
 bool fs_query_open_size(struct fs *fs, const struct fs_node *n,
 			uint64_t *size)
 {
-	bool found = false;
-
-	pthread_mutex_lock(&fs->files_lock);
-	for (struct fs_file *f = fs->files; f && !found; f = f->next_file)
-		if (f->node.kind == K_QUERY && !f->qwriter && f->qsize &&
-		    same_query(&f->node, n)) {
-			*size = f->qsize;
-			found = true;
-		}
-	pthread_mutex_unlock(&fs->files_lock);
-	return found;
+	return open_query(fs, n, false, size);
 }
 
 bool fs_query_exists(struct fs *fs, const struct fs_node *n)

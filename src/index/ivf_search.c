@@ -136,11 +136,7 @@ static void scan_list(const struct ivf *v, uint32_t li, const void *q,
 	case IVF_BIN:
 		vec_score_many(mt, q, l->codes, l->n, v->base.info.dim,
 			       s->sbuf);
-		if (mt == VEC_HAMMING)
-			vec_topk_push_many_int(t, s->sbuf, l->ids, 0, l->n,
-					       (uint32_t)d);
-		else
-			vec_topk_push_many(t, s->sbuf, l->ids, 0, l->n);
+		vec_topk_push_scores(t, mt, d, s->sbuf, l->ids, 0, l->n);
 		return;
 	case IVF_SQ8:
 	{
@@ -226,12 +222,9 @@ static void search_block(void *arg, size_t b, unsigned worker)
 		struct vec_topk probe, top;
 
 		vec_topk_init(&probe, j->nprobe, s.pscore, s.pid);
-		if (v->kind == IVF_BIN)         /* Hamming to centroids */
-			vec_topk_push_many_int(&probe, s.coarse + i * nl,
-					       NULL, 0, nl, (uint32_t)d);
-		else
-			vec_topk_push_many(&probe, s.coarse + i * nl, NULL,
-					   0, nl);
+		/* binary vectors go to centroids by Hamming */
+		vec_topk_push_scores(&probe, v->kind == IVF_BIN ? VEC_HAMMING :
+				     mt, d, s.coarse + i * nl, NULL, 0, nl);
 		vec_topk_sort(&probe);
 		if (v->kind == IVF_PQ && mt != VEC_L2)
 			pq_lut_ip(v, q, s.lut);

@@ -173,6 +173,16 @@ void vec_topk_push_many_int(struct vec_topk *t, const float *score,
 	push_upto(t, score, ids, base, n, (float)v);
 }
 
+void vec_topk_push_scores(struct vec_topk *t, enum vec_metric mt, size_t dim,
+			  const float *score, const int64_t *ids, int64_t base,
+			  size_t n)
+{
+	if (mt == VEC_HAMMING && dim <= UINT32_MAX)
+		vec_topk_push_many_int(t, score, ids, base, n, (uint32_t)dim);
+	else
+		vec_topk_push_many(t, score, ids, base, n);
+}
+
 void vec_topk_sort(struct vec_topk *t)
 {
 	/* Heapsort: move the worst to the end, shrink, repeat. */

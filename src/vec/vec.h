@@ -105,6 +105,12 @@ void vec_topk_push_many(struct vec_topk *t, const float *score,
 void vec_topk_push_many_int(struct vec_topk *t, const float *score,
 			    const int64_t *ids, int64_t base, size_t n,
 			    uint32_t maxv);
+/* Offer n scores of metric mt over dim-dimensional vectors: Hamming
+ * distances (integers up to dim bits) through vec_topk_push_many_int,
+ * every other metric through vec_topk_push_many. */
+void vec_topk_push_scores(struct vec_topk *t, enum vec_metric mt, size_t dim,
+			  const float *score, const int64_t *ids, int64_t base,
+			  size_t n);
 /* Sort the held hits best first (ascending score, then id); the heap
  * property is lost: call vec_topk_init again before pushing. */
 void vec_topk_sort(struct vec_topk *t);
