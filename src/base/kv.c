@@ -11,6 +11,12 @@ void mfs_kv_init(struct mfs_kv *kv)
 	kv->n = 0;
 }
 
+void mfs_kv_copy(struct mfs_kv *dst, const struct mfs_kv *src)
+{
+	dst->n = src->n;
+	memcpy(dst->item, src->item, src->n * sizeof(src->item[0]));
+}
+
 static struct mfs_kv_item *find(const struct mfs_kv *kv, const char *key)
 {
 	for (size_t i = 0; i < kv->n; i++)

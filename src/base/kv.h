@@ -27,6 +27,9 @@ struct mfs_kv {
 };
 
 void mfs_kv_init(struct mfs_kv *kv);
+/* dst = src, touching only the pairs in use (the struct is 35 KB; a
+ * whole-struct copy costs a search measurable time). */
+void mfs_kv_copy(struct mfs_kv *dst, const struct mfs_kv *src);
 /* Value of key, or NULL.  Borrowed, valid until kv changes. */
 const char *mfs_kv_get(const struct mfs_kv *kv, const char *key);
 /* Set key (replacing an existing value, else appending).

@@ -102,7 +102,7 @@ int fmt_kv_parse(const char *text, size_t len, struct mfs_kv *kv,
 	tmp = malloc(sizeof(*tmp));
 	if (!tmp)
 		return mfs_errf(err, -ENOMEM, "out of memory");
-	memcpy(tmp, kv, sizeof(*tmp));
+	mfs_kv_copy(tmp, kv);
 	while (pos < len && !rc) {
 		const char *s = text + pos, *e;
 		const char *nl = memchr(s, '\n', len - pos);
@@ -116,7 +116,7 @@ int fmt_kv_parse(const char *text, size_t len, struct mfs_kv *kv,
 		rc = parse_line(tmp, s, e, err);
 	}
 	if (!rc)
-		memcpy(kv, tmp, sizeof(*tmp));
+		mfs_kv_copy(kv, tmp);
 	free(tmp);
 	return rc;
 }
