@@ -222,6 +222,23 @@ int eng_search(struct eng *e, const char *coll, const char *part,
 	       const struct eng_query *q, struct eng_result *out,
 	       struct mfs_err *err);
 
+/* eng_search in three steps, so that a caller can answer before the
+ * search has run.  eng_search_start makes every check eng_search makes
+ * (the index's parameter check among them) and takes what the search
+ * needs: references to the partitions, its memory charge, an id's vector.
+ * q and what it points to must stay valid until eng_search_end.
+ * eng_search_run can then fail only for what changed since the start: a
+ * partition released (-ENODATA), an index swapped for one that refuses
+ * the parameters (-EINVAL), or -ENOMEM.  eng_search_end (NULL allowed)
+ * gives everything back. */
+struct eng_search_job;
+int eng_search_start(struct eng *e, const char *coll, const char *part,
+		     const struct eng_query *q, struct eng_search_job **out,
+		     struct mfs_err *err);
+int eng_search_run(struct eng_search_job *j, struct eng_result *out,
+		   struct mfs_err *err);
+void eng_search_end(struct eng_search_job *j);
+
 /* ---- saved queries (part NULL = the collection's search/) ---- */
 
 int eng_query_put(struct eng *e, const char *coll, const char *part,

@@ -225,21 +225,53 @@ unlock:
 	return rc;
 }
 
-int eng_search(struct eng *e, const char *coll, const char *part,
-	       const struct eng_query *q, struct eng_result *out,
-	       struct mfs_err *err)
-{
+struct eng_search_job {
+	struct eng *e;
+	const struct eng_query *q;
 	struct eng_coll *c;
-	struct eng_part *only = NULL, **parts = NULL;
+	struct eng_part *only;
+	struct eng_part **parts;
+	size_t nparts;
 	struct store_coll rec;
-	struct eng_result r = { 0 };
-	struct merge m = { 0 };
-	struct idx_hits h = { 0 };
-	void *byid = NULL;
+	void *byid;                     /* the entity's vector (by_id) */
 	const void *qv;
-	size_t nparts = 0, nq, K, vb;
-	uint64_t need = 0;
+	size_t nq, K;
+	uint64_t need;                  /* charged to memory_limit */
+};
+
+void eng_search_end(struct eng_search_job *j)
+{
+	if (!j)
+		return;
+	free(j->byid);
+	if (j->need)
+		eng_mem_adjust(j->e, -(int64_t)j->need);
+	eng_parts_put(j->parts, j->nparts);
+	eng_part_unref(j->only);
+	eng_coll_unref(j->c);
+	free(j);
+}
+
+/* The index's own check of the parameters, as search_part makes it. */
+static int part_check(struct eng_part *p, const struct eng_query *q, size_t K,
+		      struct mfs_err *err)
+{
+	int rc = 0;
+
+	pthread_rwlock_rdlock(&p->ilock);
+	if (p->ix && p->ix->type->check_search)
+		rc = p->ix->type->check_search(p->ix, q->params, K, err);
+	pthread_rwlock_unlock(&p->ilock);
+	return rc;
+}
+
+int eng_search_start(struct eng *e, const char *coll, const char *part,
+		     const struct eng_query *q, struct eng_search_job **out,
+		     struct mfs_err *err)
+{
+	struct eng_search_job *j;
 	char what[80];
+	size_t vb;
 	int rc;
 
 	if (q->k < 1 || q->k > ENG_K_MAX)
@@ -252,49 +284,78 @@ int eng_search(struct eng *e, const char *coll, const char *part,
 				q->k, q->offset, ENG_K_MAX);
 	if (!q->by_id && q->nq == 0)
 		return mfs_errf(err, -EINVAL, "no query vector");
-	rc = eng_lookup(e, coll, part, &c, &only, &rec, err);
-	if (rc < 0)
+	j = calloc(1, sizeof(*j));
+	if (!j)
+		return mfs_errf(err, -ENOMEM, "out of memory");
+	j->e = e;
+	j->q = q;
+	rc = eng_lookup(e, coll, part, &j->c, &j->only, &j->rec, err);
+	if (rc < 0) {
+		free(j);
 		return rc;
-	rc = check_params(&rec, q->params, err);
+	}
+	rc = check_params(&j->rec, q->params, err);
 	if (rc < 0)
-		goto unref;
-	if (!q->by_id && q->dim && rec.dim && q->dim != rec.dim) {
+		goto fail;
+	if (!q->by_id && q->dim && j->rec.dim && q->dim != j->rec.dim) {
 		rc = mfs_errf(err, -EINVAL,
 			      "vector dimension mismatch, expected %u, got %u",
-			      rec.dim, q->dim);
-		goto unref;
+			      j->rec.dim, q->dim);
+		goto fail;
 	}
-	rc = resolve(e, c, only, q, &parts, &nparts, err);
+	rc = resolve(e, j->c, j->only, q, &j->parts, &j->nparts, err);
 	if (rc < 0)
-		goto unref;
-	nq = q->by_id ? 1 : q->nq;
-	K = q->k + q->offset;
+		goto fail;
+	j->nq = q->by_id ? 1 : q->nq;
+	j->K = q->k + q->offset;
+	for (size_t i = 0; i < j->nparts && rc == 0; i++)
+		rc = part_check(j->parts[i], q, j->K, err);
+	if (rc < 0)
+		goto fail;
 	snprintf(what, sizeof(what), "search of %zu queries of %zu hits",
-		 nq, K);
-	rc = eng_mem_charge(e, search_bytes(nq, K, q->k), what,
+		 j->nq, j->K);
+	rc = eng_mem_charge(e, search_bytes(j->nq, j->K, q->k), what,
 			    "; search fewer queries at a time or with a lower k",
 			    err);
 	if (rc < 0)
-		goto put;
-	need = search_bytes(nq, K, q->k);
-	vb = vec_bytes((enum vec_type)rec.vtype, rec.dim);
-	qv = q->vecs;
+		goto fail;
+	j->need = search_bytes(j->nq, j->K, q->k);
+	vb = vec_bytes((enum vec_type)j->rec.vtype, j->rec.dim);
+	j->qv = q->vecs;
 	if (q->by_id) {
-		if (rec.dim == 0) {
+		if (j->rec.dim == 0) {
 			rc = mfs_errf(err, -ENOENT, "entity %lld not found",
 				      (long long)q->id);
-			goto put;
+			goto fail;
 		}
-		byid = malloc(vb);
-		if (!byid) {
+		j->byid = malloc(vb);
+		if (!j->byid) {
 			rc = mfs_errf(err, -ENOMEM, "out of memory");
-			goto put;
+			goto fail;
 		}
-		rc = eng_entity_read(e, c->cid, q->id, byid, vb, NULL, err);
+		rc = eng_entity_read(e, j->c->cid, q->id, j->byid, vb, NULL,
+				     err);
 		if (rc < 0)
-			goto put;
-		qv = byid;
+			goto fail;
+		j->qv = j->byid;
 	}
+	*out = j;
+	return 0;
+fail:
+	eng_search_end(j);
+	return rc;
+}
+
+int eng_search_run(struct eng_search_job *j, struct eng_result *out,
+		   struct mfs_err *err)
+{
+	const struct eng_query *q = j->q;
+	struct eng_result r = { 0 };
+	struct merge m = { 0 };
+	struct idx_hits h = { 0 };
+	size_t nq = j->nq, K = j->K;
+	int rc = 0;
+
 	r.nq = nq;
 	r.k = q->k;
 	r.count = calloc(nq, sizeof(*r.count));
@@ -307,13 +368,14 @@ int eng_search(struct eng *e, const char *coll, const char *part,
 	    merge_init(&m, nq, K) < 0) {
 		rc = mfs_errf(err, -ENOMEM,
 			      "out of memory for %zu queries of %zu hits", nq, K);
-		goto put;
+		goto out;
 	}
-	if (rec.dim) {
-		for (size_t i = 0; i < nparts && rc == 0; i++)
-			rc = search_part(parts[i], qv, nq, K, q, &m, &h, err);
+	if (j->rec.dim) {
+		for (size_t i = 0; i < j->nparts && rc == 0; i++)
+			rc = search_part(j->parts[i], j->qv, nq, K, q, &m, &h,
+					 err);
 		if (rc < 0)
-			goto put;
+			goto out;
 	}
 	for (size_t i = 0; i < nq; i++) {
 		struct vec_topk *t = &m.tk[i];
@@ -324,27 +386,34 @@ int eng_search(struct eng *e, const char *coll, const char *part,
 		if (got > q->k)
 			got = q->k;
 		r.count[i] = got;
-		for (size_t j = 0; j < got; j++) {
-			r.ids[i * q->k + j] = t->id[q->offset + j];
-			r.dist[i * q->k + j] = vec_score_to_distance(
-				(enum vec_metric)rec.metric,
-				t->score[q->offset + j]);
+		for (size_t k = 0; k < got; k++) {
+			r.ids[i * q->k + k] = t->id[q->offset + k];
+			r.dist[i * q->k + k] = vec_score_to_distance(
+				(enum vec_metric)j->rec.metric,
+				t->score[q->offset + k]);
 		}
 	}
 	*out = r;
 	memset(&r, 0, sizeof(r));
-put:
+out:
 	eng_result_free(&r);
 	merge_fini(&m);
 	free(h.count);
 	free(h.score);
 	free(h.id);
-	free(byid);
-	if (need)
-		eng_mem_adjust(e, -(int64_t)need);
-	eng_parts_put(parts, nparts);
-unref:
-	eng_part_unref(only);
-	eng_coll_unref(c);
+	return rc;
+}
+
+int eng_search(struct eng *e, const char *coll, const char *part,
+	       const struct eng_query *q, struct eng_result *out,
+	       struct mfs_err *err)
+{
+	struct eng_search_job *j;
+	int rc = eng_search_start(e, coll, part, q, &j, err);
+
+	if (rc < 0)
+		return rc;
+	rc = eng_search_run(j, out, err);
+	eng_search_end(j);
 	return rc;
 }

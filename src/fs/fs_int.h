@@ -200,6 +200,12 @@ struct fs_file {
 	bool batch_ready;
 
 	/* search/<name> */
+	struct fs_search *search;       /* read-only: started at open, run
+					 * after the reply (fs_run_deferred) */
+	bool pending;                   /* search not run yet: out, qerr and
+					 * qsize are the runner's */
+	pthread_cond_t ran;             /* pending became false */
+	struct mfs_err qerr;            /* how the deferred run failed */
 	struct mfs_buf qtext;           /* text this descriptor wrote */
 	bool qran;                      /* results in out answer qtext */
 	uint64_t qbase;                 /* offset of the first result read */
@@ -210,8 +216,18 @@ struct fs_file {
 	struct fs_file *prev_file, *next_file;  /* fs->files_lock */
 };
 
-/* Free open file f (taking it off every list); NULL allowed. */
+/* Free open file f (taking it off every list); NULL allowed.  Waits
+ * until a pending search has run. */
 void fs_file_free(struct fs *fs, struct fs_file *f);
+
+/* A read-only open of search/<name> answers when the query has been
+ * checked, and the search runs right after the answer, in the same
+ * thread, while the client takes the answer and sends its next request
+ * (fstat, read).  Only a thread of fs_loop does this, after
+ * fs_defer_allow(); fs_run_deferred, called after each request, runs the
+ * search an open left (none: nothing to do). */
+void fs_defer_allow(void);
+void fs_run_deferred(void);
 
 /* Is search/<name> of n open by a writer (search.c)? */
 bool fs_query_writing(struct fs *fs, const struct fs_node *n);
@@ -277,6 +293,16 @@ bool fs_query_exists(struct fs *fs, const struct fs_node *n);
  * put the results into out.  -ENOENT, -EINVAL, -ENODATA, -EAGAIN, ... */
 int fs_query_run(struct fs *fs, const struct fs_node *n, const char *text,
 		 size_t len, struct mfs_buf *out, struct mfs_err *err);
+/* fs_query_run in two steps: fs_query_start makes every check (the
+ * errors of fs_query_run but those of eng_search_run) into *out;
+ * fs_query_finish runs it into out and frees it; fs_query_drop (NULL
+ * allowed) frees it unrun. */
+struct fs_search;
+int fs_query_start(struct fs *fs, const struct fs_node *n, const char *text,
+		   size_t len, struct fs_search **out, struct mfs_err *err);
+int fs_query_finish(struct fs *fs, struct fs_search *s, struct mfs_buf *out,
+		    struct mfs_err *err);
+void fs_query_drop(struct fs *fs, struct fs_search *s);
 /* Validate text for query n and save it (close of a writer). */
 int fs_query_save(struct fs *fs, const struct fs_node *n, const char *text,
 		  size_t len, struct mfs_err *err);

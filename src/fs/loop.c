@@ -175,6 +175,7 @@ static void *worker(void *arg)
 	int res;
 
 	memset(&buf, 0, sizeof(buf));
+	fs_defer_allow();
 	pthread_setcancelstate(PTHREAD_CANCEL_DISABLE, NULL);
 	pthread_mutex_lock(&l->lock);
 	while (!fuse_session_exited(l->se)) {
@@ -215,6 +216,7 @@ static void *worker(void *arg)
 			pthread_cond_signal(&l->wake);
 		pthread_mutex_unlock(&l->lock);
 		fuse_session_process_buf(l->se, &buf);
+		fs_run_deferred();
 		pthread_mutex_lock(&l->lock);
 	}
 	pthread_mutex_unlock(&l->lock);

@@ -24,8 +24,12 @@ int fs_op_getattr(const char *path, struct stat *st, struct fuse_file_info *fi)
 		struct fs_file *f = (struct fs_file *)(uintptr_t)fi->fh;
 
 		fs_node_stat(fs, &f->node, st);
-		if (f->node.kind == K_QUERY && !f->qwriter)
-			st->st_size = (off_t)f->qsize;  /* set at open */
+		if (f->node.kind == K_QUERY && !f->qwriter) {
+			/* set when the search has run */
+			pthread_mutex_lock(&fs->files_lock);
+			st->st_size = (off_t)f->qsize;
+			pthread_mutex_unlock(&fs->files_lock);
+		}
 		return 0;
 	}
 	if (fs_resolve(fs, path, &n) < 0 || !fs_node_exists(fs, &n))

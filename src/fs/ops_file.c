@@ -30,6 +30,7 @@ static struct fs_file *file_new(struct fs *fs, const struct fs_node *n,
 	if (!f)
 		return NULL;
 	pthread_mutex_init(&f->lock, NULL);
+	pthread_cond_init(&f->ran, NULL);
 	f->node = *n;
 	f->flags = flags;
 	mfs_buf_init(&f->out, SIZE_MAX);
@@ -50,6 +51,11 @@ void fs_file_free(struct fs *fs, struct fs_file *f)
 {
 	if (!f)
 		return;
+	pthread_mutex_lock(&f->lock);
+	while (f->pending)
+		pthread_cond_wait(&f->ran, &f->lock);
+	pthread_mutex_unlock(&f->lock);
+	fs_query_drop(fs, f->search);
 	pthread_mutex_lock(&fs->files_lock);
 	if (f->prev_file)
 		f->prev_file->next_file = f->next_file;
@@ -63,8 +69,64 @@ void fs_file_free(struct fs *fs, struct fs_file *f)
 	mfs_buf_fini(&f->out);
 	mfs_buf_fini(&f->pend);
 	mfs_buf_fini(&f->qtext);
+	pthread_cond_destroy(&f->ran);
 	pthread_mutex_destroy(&f->lock);
 	free(f);
+}
+
+/* The search this thread's last open left to run (fs_defer_allow). */
+static __thread bool defer_ok;
+static __thread struct fs *deferred_fs;
+static __thread struct fs_file *deferred;
+
+void fs_defer_allow(void)
+{
+	defer_ok = true;
+}
+
+void fs_run_deferred(void)
+{
+	struct fs_file *f = deferred;
+	struct fs_search *s;
+	struct mfs_err err;
+	int rc;
+
+	if (!f)
+		return;
+	deferred = NULL;
+	mfs_err_clear(&err);
+	s = f->search;
+	f->search = NULL;
+	rc = fs_query_finish(deferred_fs, s, &f->out, &err);
+	pthread_mutex_lock(&deferred_fs->files_lock);
+	f->qsize = rc == 0 ? f->out.len : 0;
+	pthread_mutex_unlock(&deferred_fs->files_lock);
+	pthread_mutex_lock(&f->lock);
+	if (rc < 0)
+		f->qerr = err.code ? err : (struct mfs_err){ .code = rc };
+	f->pending = false;
+	pthread_cond_broadcast(&f->ran);
+	pthread_mutex_unlock(&f->lock);
+}
+
+/* Start the search of read-only descriptor f at open: run it now, or
+ * leave it to fs_run_deferred. */
+static int query_open(struct fs *fs, struct fs_file *f, struct mfs_err *err)
+{
+	struct fs_search *s;
+	int rc = fs_query_start(fs, &f->node, NULL, 0, &s, err);
+
+	if (rc < 0)
+		return rc;
+	f->qran = true;
+	if (defer_ok && !deferred) {
+		f->search = s;
+		f->pending = true;
+		deferred_fs = fs;
+		deferred = f;
+		return 0;
+	}
+	return fs_query_finish(fs, s, &f->out, err);
 }
 
 static bool is_streamed(enum fs_kind k)
@@ -119,14 +181,14 @@ static int do_open(struct fs *fs, const char *op, const char *path,
 		rc = fs_ctl_generate(fs, n, &f->out, &err);
 		f->out_ready = true;
 	} else if (n->kind == K_QUERY && acc == O_RDONLY) {
-		/* SPEC §6: the query runs at open, so errors come back from
-		 * open (ENODATA, EAGAIN, EINVAL, ENOENT). */
-		rc = fs_query_run(fs, n, NULL, 0, &f->out, &err);
-		f->qran = true;
+		/* SPEC §6: the query is checked at open, so errors come back
+		 * from open (ENODATA, EAGAIN, EINVAL, ENOENT); it may run
+		 * just after (query_open). */
+		rc = query_open(fs, f, &err);
 	}
 	if (rc < 0)
 		goto fail;
-	if (n->kind == K_QUERY && !f->qwriter) {
+	if (n->kind == K_QUERY && !f->qwriter && !f->pending) {
 		/* A reader's results are final: a stat of the name reports
 		 * their length while it is open (readers that size their
 		 * buffer from st_size take them in one read). */
@@ -214,7 +276,14 @@ int fs_op_read(const char *path, char *buf, size_t size, off_t off,
 		if (rc == 0)
 			rc = (int)got;
 	} else if (f->node.kind == K_QUERY) {
-		if (!f->qran) {
+		while (f->pending)
+			pthread_cond_wait(&f->ran, &f->lock);
+		if (f->qerr.code) {
+			/* the search run after open failed: every read
+			 * says so */
+			err = f->qerr;
+			rc = err.code;
+		} else if (!f->qran) {
 			/* SPEC §6: what a descriptor reads answers what
 			 * that descriptor wrote. */
 			rc = f->dirty || f->qtext.len ?
@@ -330,7 +399,17 @@ int fs_op_flush(const char *path, struct fuse_file_info *fi)
 
 int fs_op_release(const char *path, struct fuse_file_info *fi)
 {
-	fs_file_free(fs_ctx(), file_of(fi));
+	struct fs_file *f = file_of(fi);
+
+	if (f == deferred) {
+		/* the open's answer did not reach the client (libfuse
+		 * releases at once): nothing will read the results */
+		deferred = NULL;
+		fs_query_drop(fs_ctx(), f->search);
+		f->search = NULL;
+		f->pending = false;
+	}
+	fs_file_free(fs_ctx(), f);
 	fi->fh = 0;
 	return 0;
 }

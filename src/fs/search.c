@@ -173,34 +173,58 @@ static int build(struct fs *fs, const struct fs_node *n, const char *text,
 	return rc;
 }
 
-int fs_query_run(struct fs *fs, const struct fs_node *n, const char *text,
-		 size_t len, struct mfs_buf *out, struct mfs_err *err)
-{
+/* A search started (checked, its partitions taken), not yet run. */
+struct fs_search {
+	struct fmt_query *q;
+	struct fs_qent *ent;            /* the kept query q borrows from */
 	const char *parts[FMT_QUERY_PARTS_MAX];
-	struct eng_result res;
-	struct fs_qent *ent = NULL;
-	struct eng_schema s;
+	struct eng_query eq;
+	struct eng_search_job *job;
+};
+
+void fs_query_drop(struct fs *fs, struct fs_search *s)
+{
+	if (!s)
+		return;
+	eng_search_end(s->job);
+	fs_qcache_release(&fs->qcache, s->ent, s->q);
+	fmt_query_fini(s->q);
+	free(s->q);
+	free(s);
+}
+
+int fs_query_start(struct fs *fs, const struct fs_node *n, const char *text,
+		   size_t len, struct fs_search **out, struct mfs_err *err)
+{
+	struct eng_schema sch;
+	struct fs_search *s;
 	struct fmt_query *q;
 	int rc;
 
-	rc = eng_schema_get(fs->eng, n->coll, &s, err);
+	rc = eng_schema_get(fs->eng, n->coll, &sch, err);
 	if (rc < 0)
 		return rc;
+	s = calloc(1, sizeof(*s));
 	q = malloc(sizeof(*q));
-	if (!q)
+	if (!s || !q) {
+		free(s);
+		free(q);
 		return mfs_errf(err, -ENOMEM, "out of memory");
-	fmt_query_init(q, s.vtype, s.dim);
-	rc = build(fs, n, text, len, &s, q, &ent, err);
-	if (rc == -EINVAL && s.dim)
-		mfs_err_prefix(err, rc, "query on %s (dim=%u)", n->coll, s.dim);
+	}
+	s->q = q;
+	fmt_query_init(q, sch.vtype, sch.dim);
+	rc = build(fs, n, text, len, &sch, q, &s->ent, err);
+	if (rc == -EINVAL && sch.dim)
+		mfs_err_prefix(err, rc, "query on %s (dim=%u)", n->coll,
+			       sch.dim);
 	if (rc < 0)
-		goto out_query;
+		goto fail;
 	for (size_t i = 0; i < q->nparts; i++)
-		parts[i] = q->parts[i];
-	struct eng_query eq = {
+		s->parts[i] = q->parts[i];
+	s->eq = (struct eng_query){
 		.k = q->k,
 		.offset = q->offset,
-		.parts = q->nparts ? parts : NULL,
+		.parts = q->nparts ? s->parts : NULL,
 		.nparts = q->nparts,
 		.nq = q->by_id ? 1 : q->q.n,
 		.vecs = q->q.vecs,
@@ -209,21 +233,46 @@ int fs_query_run(struct fs *fs, const struct fs_node *n, const char *text,
 		.params = &q->params,
 		.dim = q->q.dim,
 	};
-	memset(&res, 0, sizeof(res));
-	rc = eng_search(fs->eng, n->coll, fs_node_part(n), &eq, &res, err);
+	rc = eng_search_start(fs->eng, n->coll, fs_node_part(n), &s->eq,
+			      &s->job, err);
 	if (rc < 0)
-		goto out_query;
-	mfs_buf_reset(out);
-	rc = fmt_results(out, q->json, res.nq, res.k, res.count, res.ids,
-			 res.dist);
-	if (rc < 0)
-		rc = mfs_errf(err, rc, "results too large");
-	eng_result_free(&res);
-out_query:
-	fs_qcache_release(&fs->qcache, ent, q);
-	fmt_query_fini(q);
-	free(q);
+		goto fail;
+	*out = s;
+	return 0;
+fail:
+	fs_query_drop(fs, s);
 	return rc;
+}
+
+int fs_query_finish(struct fs *fs, struct fs_search *s, struct mfs_buf *out,
+		    struct mfs_err *err)
+{
+	struct eng_result res;
+	int rc;
+
+	memset(&res, 0, sizeof(res));
+	rc = eng_search_run(s->job, &res, err);
+	if (rc == 0) {
+		mfs_buf_reset(out);
+		rc = fmt_results(out, s->q->json, res.nq, res.k, res.count,
+				 res.ids, res.dist);
+		if (rc < 0)
+			rc = mfs_errf(err, rc, "results too large");
+	}
+	eng_result_free(&res);
+	fs_query_drop(fs, s);
+	return rc;
+}
+
+int fs_query_run(struct fs *fs, const struct fs_node *n, const char *text,
+		 size_t len, struct mfs_buf *out, struct mfs_err *err)
+{
+	struct fs_search *s;
+	int rc = fs_query_start(fs, n, text, len, &s, err);
+
+	if (rc < 0)
+		return rc;
+	return fs_query_finish(fs, s, out, err);
 }
 
 int fs_query_save(struct fs *fs, const struct fs_node *n, const char *text,

@@ -128,6 +128,30 @@ with open(sys.argv[1], "r+b") as f:    # a writer's results come later
     assert os.fstat(f.fileno()).st_size == 0
 PY
 
+# A search is checked at open and runs just after it: a reader that
+# closes without reading, or reads while others open and close, finds
+# everything in order (4 threads, 200 opens each, half of them closed
+# unread).
+py "$D/search/w" "$D/search/w&k=2" <<'PY' || fail "opens closed unread"
+import sys, threading
+bad = []
+def run(t):
+    for i in range(200):
+        name = sys.argv[1 + (i + t) % 2]
+        with open(name) as f:
+            if i % 2:
+                continue
+            got = [l.split("\t")[0] for l in f.read().splitlines()]
+            if len(got) != (2 if name.endswith("&k=2") else 1) or got[0] != "3":
+                bad.append((name, got))
+ts = [threading.Thread(target=run, args=(t,)) for t in range(4)]
+for t in ts: t.start()
+for t in ts: t.join()
+assert not bad, bad[:3]
+PY
+pid_alive "$MFS_PID" || fail "daemon died after opens closed unread"
+expect_eq "$(ids "$D/search/w")" "3 " "w after opens closed unread"
+
 # After a remount the saved queries are read from the database again.
 remount
 echo 1 >"$D/load" || fail "load d after remount"

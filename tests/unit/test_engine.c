@@ -726,6 +726,61 @@ START_TEST(test_search_rules)
 }
 END_TEST
 
+/* eng_search in steps: the start makes the checks and holds what the
+ * search needs, the run finds only what changed since, the end gives it
+ * all back. */
+START_TEST(test_search_steps)
+{
+	float *v = rand_vecs(20, 4);
+	struct eng_query q = { .k = 3, .nq = 1, .vecs = v + 8, .dim = 4 };
+	struct eng_search_job *j = NULL;
+	struct eng_result r;
+	struct bf bf[20];
+	uint64_t used0;
+
+	OK(eng_coll_create(eng, "book", &err));
+	ck_assert_int_eq(insert("book", NULL, v, 20, 4, NULL, NULL), 0);
+	OK(eng_load(eng, "book", NULL, 1, &err));
+	used0 = eng->mem_used;
+
+	/* A refused start holds nothing. */
+	q.k = 0;
+	FAILS(-EINVAL, eng_search_start(eng, "book", NULL, &q, &j, &err));
+	q.k = 3;
+	q.dim = 5;
+	FAILS(-EINVAL, eng_search_start(eng, "book", NULL, &q, &j, &err));
+	ck_assert_str_eq(err.msg, "vector dimension mismatch, expected 4, got 5");
+	q.dim = 4;
+	ck_assert_uint_eq(eng->mem_used, used0);
+
+	/* start + run = eng_search; the search's memory is charged from
+	 * the start to the end. */
+	OK(eng_search_start(eng, "book", NULL, &q, &j, &err));
+	ck_assert_uint_gt(eng->mem_used, used0);
+	memset(&r, 0, sizeof(r));
+	OK(eng_search_run(j, &r, &err));
+	brute(VEC_L2, v, 20, 4, 1, v + 8, bf);
+	ck_assert_uint_eq(r.count[0], 3);
+	for (size_t i = 0; i < 3; i++)
+		ck_assert_int_eq(r.ids[i], bf[i].id);
+	eng_result_free(&r);
+	eng_search_end(j);
+	ck_assert_uint_eq(eng->mem_used, used0);
+
+	/* Released between the start and the run: the run says so, and
+	 * the release was not held up by the search it found started. */
+	OK(eng_search_start(eng, "book", NULL, &q, &j, &err));
+	OK(eng_release(eng, "book", NULL, &err));
+	ck_assert_int_eq(state("book", NULL), ENG_NOTLOAD);
+	FAILS(-ENODATA, eng_search_run(j, &r, &err));
+	ck_assert_str_eq(err.msg, "partition not loaded[partition=_default]");
+	eng_search_end(j);
+	ck_assert_uint_eq(eng->mem_used, 0);
+	eng_search_end(NULL);
+	free(v);
+}
+END_TEST
+
 /* ---- persistence ---- */
 
 START_TEST(test_reopen)
@@ -1345,6 +1400,7 @@ static Suite *engine_suite(void)
 		{ "build_churn", test_build_churn },
 		{ "binary", test_binary },
 		{ "saved_queries", test_saved_queries },
+		{ "search_steps", test_search_steps },
 	};
 
 	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
