@@ -1,6 +1,7 @@
 noinst_LIBRARIES += libmfs_base.a
 libmfs_base_a_SOURCES = \
 	src/base/err.c src/base/err.h \
+	src/base/between.c src/base/between.h \
 	src/base/buf.c src/base/buf.h \
 	src/base/kv.c src/base/kv.h \
 	src/base/log.c src/base/log.h \

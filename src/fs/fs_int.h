@@ -224,9 +224,10 @@ void fs_file_free(struct fs *fs, struct fs_file *f);
  * checked, and the search runs right after the answer, in the same
  * thread, while the client takes the answer and sends its next request
  * (fstat, read).  Only a thread of fs_loop does this, after
- * fs_defer_allow(); fs_run_deferred, called after each request, runs the
- * search an open left (none: nothing to do). */
+ * fs_defer_allow(); fs_deferred says whether the last request left a
+ * search, fs_run_deferred runs it (none: nothing to do). */
 void fs_defer_allow(void);
+bool fs_deferred(void);
 void fs_run_deferred(void);
 
 /* Is search/<name> of n open by a writer (search.c)? */

@@ -84,6 +84,11 @@ void fs_defer_allow(void)
 	defer_ok = true;
 }
 
+bool fs_deferred(void)
+{
+	return deferred != NULL;
+}
+
 void fs_run_deferred(void)
 {
 	struct fs_file *f = deferred;

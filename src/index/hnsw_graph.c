@@ -22,6 +22,7 @@
  * shrink the answer below k while k live entities remain reachable.
  */
 #include "index/hnsw_int.h"
+#include "base/between.h"
 
 #include <errno.h>
 #include <math.h>
@@ -587,13 +588,17 @@ static int search_layer(const struct hnsw *h, struct hnsw_ws *ws,
 		lower = epd;
 	}
 	min_push(ws->cand, &ws->ncand, (struct hnsw_pair){ epd, ep });
-	while (ws->ncand) {
+	for (unsigned round = 1; ws->ncand; round++) {
 		struct hnsw_pair c = ws->cand[0];
 		const uint32_t *l;
 		uint32_t cnt;
 
 		if (c.d > lower && (ws->ntop >= ef || !filter))
 			break;
+		/* A lone search lets its thread answer other requests every
+		 * 8 rounds, a few microseconds (between.h). */
+		if (ws->lone && !locked && round % 8 == 0)
+			mfs_between();
 		min_pop(ws->cand, &ws->ncand);
 		/* the next candidate's list, likely read next round (a
 		 * search; an insertion's lists are read under their locks) */

@@ -281,20 +281,28 @@ same_bytes "$T/ps_deleted_remount" "$M/ps/search/batch.fvecs&k=10" || fail "resu
 
 # --- searches during inserts -----------------------------------------------------
 # ids 2, 9, 16, ... not deleted: searched by their own vector, they come first.
+# While a lone HNSW search runs, its worker answers the lookups, stats and
+# ioctls that come meanwhile (fs/loop.c): a third thread stats and looks up
+# other search names all along, and each reader's fstat, once it has read,
+# reports the length of what it read.
 py "$T/deleted" "$PS_NB" >"$T/alive" <<'EOF'
 import sys
 gone = set(int(x) for x in open(sys.argv[1]).read().split())
 print(" ".join(str(i) for i in range(2, int(sys.argv[2]) + 1, 7) if i not in gone))
 EOF
 "$MFS_PYTHON" - "$M/ps" "$T/alive" 2>"$T/searchers.err" <<'EOF' &
-import sys, threading
+import os, sys, threading
 C = sys.argv[1]
 ids = [int(x) for x in open(sys.argv[2]).read().split()][:600]
 errs = []
+done = threading.Event()
 def run(part):
     try:
         for i in part:
-            text = open("%s/search/id=%d&k=5" % (C, i)).read()
+            with open("%s/search/id=%d&k=5" % (C, i)) as f:
+                text = f.read()
+                size = os.fstat(f.fileno()).st_size
+            assert size == len(text), "id=%d: fstat %d, read %d" % (i, size, len(text))
             lines = text.split("\n")
             assert len(lines) == 6 and lines[5] == "", "answer %r" % text
             assert lines[0] == "%d\t0" % i, "id=%d: first hit %r" % (i, lines[0])
@@ -302,9 +310,24 @@ def run(part):
             assert d == sorted(d), "not best first: %r" % text
     except Exception as e:
         errs.append(repr(e))
+def stat_others():
+    n = 0
+    try:
+        while not done.is_set() or n < 100:
+            i = ids[n % len(ids)]
+            st = os.stat("%s/search/id=%d&k=7" % (C, i))
+            assert st.st_size == 0, "stat of a name no one has open: %d" % st.st_size
+            assert os.access("%s/search/id=%d&k=3" % (C, i), os.R_OK)
+            assert not os.path.exists("%s/nosuch%d" % (C, i))
+            n += 1
+    except Exception as e:
+        errs.append(repr(e))
 ts = [threading.Thread(target=run, args=(ids[s::2],)) for s in range(2)]
-for t in ts: t.start()
+st = threading.Thread(target=stat_others)
+for t in ts + [st]: t.start()
 for t in ts: t.join()
+done.set()
+st.join()
 if errs:
     sys.exit("\n".join(errs))
 EOF
