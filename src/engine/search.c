@@ -271,6 +271,7 @@ int eng_search_start(struct eng *e, const char *coll, const char *part,
 {
 	struct eng_search_job *j;
 	char what[80];
+	uint64_t need;
 	size_t vb;
 	int rc;
 
@@ -314,12 +315,13 @@ int eng_search_start(struct eng *e, const char *coll, const char *part,
 		goto fail;
 	snprintf(what, sizeof(what), "search of %zu queries of %zu hits",
 		 j->nq, j->K);
-	rc = eng_mem_charge(e, search_bytes(j->nq, j->K, q->k), what,
+	need = search_bytes(j->nq, j->K, q->k);
+	rc = eng_mem_charge(e, need, what,
 			    "; search fewer queries at a time or with a lower k",
 			    err);
 	if (rc < 0)
 		goto fail;
-	j->need = search_bytes(j->nq, j->K, q->k);
+	j->need = need;
 	vb = vec_bytes((enum vec_type)j->rec.vtype, j->rec.dim);
 	j->qv = q->vecs;
 	if (q->by_id) {

@@ -217,7 +217,8 @@ struct fs_file {
 };
 
 /* Free open file f (taking it off every list); NULL allowed.  Waits
- * until a pending search has run. */
+ * until a pending search has run (the calling thread's own, not run yet,
+ * is dropped). */
 void fs_file_free(struct fs *fs, struct fs_file *f);
 
 /* A read-only open of search/<name> answers when the query has been

@@ -22,6 +22,11 @@ static struct fs_file *file_of(struct fuse_file_info *fi)
 	return (struct fs_file *)(uintptr_t)fi->fh;
 }
 
+/* The search this thread's last open left to run (fs_defer_allow). */
+static __thread bool defer_ok;
+static __thread struct fs *deferred_fs;
+static __thread struct fs_file *deferred;
+
 static struct fs_file *file_new(struct fs *fs, const struct fs_node *n,
 				 int flags)
 {
@@ -51,6 +56,12 @@ void fs_file_free(struct fs *fs, struct fs_file *f)
 {
 	if (!f)
 		return;
+	if (f == deferred) {
+		/* this thread's own search, not run: the open's answer did
+		 * not reach the client (libfuse releases at once) */
+		deferred = NULL;
+		f->pending = false;
+	}
 	pthread_mutex_lock(&f->lock);
 	while (f->pending)
 		pthread_cond_wait(&f->ran, &f->lock);
@@ -74,14 +85,24 @@ void fs_file_free(struct fs *fs, struct fs_file *f)
 	free(f);
 }
 
-/* The search this thread's last open left to run (fs_defer_allow). */
-static __thread bool defer_ok;
-static __thread struct fs *deferred_fs;
-static __thread struct fs_file *deferred;
-
 void fs_defer_allow(void)
 {
 	defer_ok = true;
+}
+
+/* Run read-only descriptor f's started search s into f->out.  Its
+ * results are final: a stat of the name reports their length while f is
+ * open (readers that size their buffer from st_size take them in one
+ * read). */
+static int query_finish(struct fs *fs, struct fs_file *f,
+			struct fs_search *s, struct mfs_err *err)
+{
+	int rc = fs_query_finish(fs, s, &f->out, err);
+
+	pthread_mutex_lock(&fs->files_lock);
+	f->qsize = rc == 0 ? f->out.len : 0;
+	pthread_mutex_unlock(&fs->files_lock);
+	return rc;
 }
 
 bool fs_deferred(void)
@@ -102,10 +123,7 @@ void fs_run_deferred(void)
 	mfs_err_clear(&err);
 	s = f->search;
 	f->search = NULL;
-	rc = fs_query_finish(deferred_fs, s, &f->out, &err);
-	pthread_mutex_lock(&deferred_fs->files_lock);
-	f->qsize = rc == 0 ? f->out.len : 0;
-	pthread_mutex_unlock(&deferred_fs->files_lock);
+	rc = query_finish(deferred_fs, f, s, &err);
 	pthread_mutex_lock(&f->lock);
 	if (rc < 0)
 		f->qerr = err.code ? err : (struct mfs_err){ .code = rc };
@@ -131,7 +149,7 @@ static int query_open(struct fs *fs, struct fs_file *f, struct mfs_err *err)
 		deferred = f;
 		return 0;
 	}
-	return fs_query_finish(fs, s, &f->out, err);
+	return query_finish(fs, f, s, err);
 }
 
 static bool is_streamed(enum fs_kind k)
@@ -193,14 +211,6 @@ static int do_open(struct fs *fs, const char *op, const char *path,
 	}
 	if (rc < 0)
 		goto fail;
-	if (n->kind == K_QUERY && !f->qwriter && !f->pending) {
-		/* A reader's results are final: a stat of the name reports
-		 * their length while it is open (readers that size their
-		 * buffer from st_size take them in one read). */
-		pthread_mutex_lock(&fs->files_lock);
-		f->qsize = f->out.len;
-		pthread_mutex_unlock(&fs->files_lock);
-	}
 	fi->direct_io = 1;
 	fi->keep_cache = 0;
 	/* A descriptor that cannot write has nothing to do at close: the
@@ -404,17 +414,7 @@ int fs_op_flush(const char *path, struct fuse_file_info *fi)
 
 int fs_op_release(const char *path, struct fuse_file_info *fi)
 {
-	struct fs_file *f = file_of(fi);
-
-	if (f == deferred) {
-		/* the open's answer did not reach the client (libfuse
-		 * releases at once): nothing will read the results */
-		deferred = NULL;
-		fs_query_drop(fs_ctx(), f->search);
-		f->search = NULL;
-		f->pending = false;
-	}
-	fs_file_free(fs_ctx(), f);
+	fs_file_free(fs_ctx(), file_of(fi));
 	fi->fh = 0;
 	return 0;
 }
