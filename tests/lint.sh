@@ -24,7 +24,9 @@ no_dep() {    # module, modules it must not include
 only_in 'fuse[0-9]*/?fuse[a-z_]*\.h' '/src/fs/|/src/main\.c'
 only_in 'lmdb\.h' '/src/store/'
 only_in 'cblas\.h' '/src/vec/'
-no_dep base fmt vec index store engine fs
+only_in 'jansson\.h' '/src/field/|/src/fmt/'
+no_dep base field fmt vec index store engine fs
+no_dep field fmt vec index store engine fs
 no_dep fmt index store engine fs
 no_dep vec fmt index store engine fs
 no_dep index fmt store engine fs

@@ -15,6 +15,7 @@
 #include "base/buf.h"
 #include "base/err.h"
 #include "base/kv.h"
+#include "field/field.h"
 #include "vec/vec.h"
 
 /* Longest text line accepted (a 32,768-dim vector in full precision fits). */
@@ -46,6 +47,12 @@ struct fmt_batch {
 	int64_t *ids;           /* n (0 where !has_id) */
 	uint8_t *vecs;          /* n * vec_bytes(vtype, dim) */
 	size_t *line;           /* n: line (text) or record (fvecs) number */
+	/* Scalar fields (SPEC §8), filled only by fmt_jsonl_parse: record i's
+	 * row (field.h) is rows[i ? row_end[i-1] : 0, row_end[i]).  row_end
+	 * NULL: no record carries fields (every row empty). */
+	uint8_t *rows;
+	size_t rows_len, rows_cap;
+	size_t *row_end;        /* n when not NULL */
 };
 
 void fmt_batch_init(struct fmt_batch *b, enum vec_type vtype, uint32_t dim);
@@ -103,6 +110,14 @@ int fmt_entity_tsv(struct mfs_buf *out, int64_t id, enum vec_type vtype,
  * vectors as a hex string "vector":"0aff"). */
 int fmt_entity_json(struct mfs_buf *out, int64_t id, const char *part,
 		    enum vec_type vtype, uint32_t dim, const void *vec);
+/* An entity with its fields as one JSON line (SPEC §8):
+ * {"id":7,"vector":[...],"word":"piano",...}\n, or with part not NULL
+ * {"id":7,"partition":"p","vector":[...],...}\n (entities/<id>).  The row
+ * is well formed for s (fld_row_check); fields print as fld_row_json. */
+int fmt_entity_jsonl(struct mfs_buf *out, int64_t id, const char *part,
+		     enum vec_type vtype, uint32_t dim, const void *vec,
+		     const struct fld_schema *s, const void *row,
+		     size_t row_len);
 /* One fvecs record (binary: int32 bytes + bytes). */
 int fmt_entity_fvecs(struct mfs_buf *out, enum vec_type vtype, uint32_t dim,
 		     const void *vec);

@@ -348,7 +348,7 @@ static int commit(struct ctx *c, bool has_id, int64_t id)
 
 /* A JSON string at p (after its opening quote): *endp after the closing
  * quote, *ce at the closing quote.  Escapes are skipped over. */
-static bool json_string(const char *p, const char *e, const char **ce,
+static bool jtext_string(const char *p, const char *e, const char **ce,
 			const char **endp)
 {
 	for (; p < e; p++) {
@@ -366,7 +366,7 @@ static bool json_string(const char *p, const char *e, const char **ce,
 }
 
 /* Skip any JSON value; NULL if malformed. */
-static const char *json_skip(const char *p, const char *e)
+static const char *jtext_skip(const char *p, const char *e)
 {
 	const char *ce, *t = p;
 	int depth = 0;
@@ -374,7 +374,7 @@ static const char *json_skip(const char *p, const char *e)
 	if (p >= e)
 		return NULL;
 	if (*p == '"')
-		return json_string(p + 1, e, &ce, &p) ? p : NULL;
+		return jtext_string(p + 1, e, &ce, &p) ? p : NULL;
 	if (*p != '[' && *p != '{') {
 		while (p < e && (('a' <= *p && *p <= 'z') || ('0' <= *p && *p <= '9') ||
 				 *p == '-' || *p == '+' || *p == '.' || *p == 'E'))
@@ -383,7 +383,7 @@ static const char *json_skip(const char *p, const char *e)
 	}
 	for (; p < e; p++) {
 		if (*p == '"') {
-			if (!json_string(p + 1, e, &ce, &p))
+			if (!jtext_string(p + 1, e, &ce, &p))
 				return NULL;
 			p--;            /* at the closing quote */
 		} else if (*p == '[' || *p == '{') {
@@ -405,7 +405,7 @@ static bool key_is(const char *k, const char *ke, const char *want)
 
 /* {"id": 42, "vector": [...]} in any key order; other keys (such as
  * "partition", which entities/<id> prints) are ignored. */
-static int json_line(struct ctx *c, const char *p, const char *e)
+static int jtext_line(struct ctx *c, const char *p, const char *e)
 {
 	bool got_id = false, got_vec = false;
 	int64_t id = 0;
@@ -422,7 +422,7 @@ static int json_line(struct ctx *c, const char *p, const char *e)
 		if (p >= e || *p != '"')
 			return fail_tok(c, "expected a JSON key", p, e);
 		k = p + 1;
-		if (!json_string(k, e, &ke, &p))
+		if (!jtext_string(k, e, &ke, &p))
 			return fail_tok(c, "expected a closing '\"'", k - 1, e);
 		p = skipws(p, e);
 		if (p >= e || *p != ':')
@@ -435,7 +435,7 @@ static int json_line(struct ctx *c, const char *p, const char *e)
 				return mfs_errf(c->err, -EINVAL,
 						"line %zu: \"id\" given twice", c->line);
 			if (p < e && *p == '"') {
-				if (!json_string(p + 1, e, &te, &p))
+				if (!jtext_string(p + 1, e, &te, &p))
 					return fail_tok(c, "expected a closing '\"'", t, e);
 				t++;
 			} else {
@@ -457,7 +457,7 @@ static int json_line(struct ctx *c, const char *p, const char *e)
 				return rc;
 			got_vec = true;
 		} else {
-			const char *q = json_skip(p, e);
+			const char *q = jtext_skip(p, e);
 
 			if (!q)
 				return fail_tok(c, "expected a JSON value", p, e);
@@ -498,7 +498,7 @@ static int parse_line(struct ctx *c, const char *s, const char *e)
 	if (s == e)
 		return 0;
 	if (*s == '{')
-		return json_line(c, s, e);
+		return jtext_line(c, s, e);
 	tab = memchr(s, '\t', (size_t)(e - s));
 	if (tab && !memchr(tab + 1, '\t', (size_t)(e - tab - 1))) {
 		const char *ie = tab;

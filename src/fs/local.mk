@@ -18,5 +18,5 @@ milvusfs_SOURCES = src/main.c
 milvusfs_CFLAGS = $(AM_CFLAGS) $(FUSE_CFLAGS)
 # Link order: upper layers first.
 milvusfs_LDADD = libmfs_fs.a libmfs_engine.a libmfs_index.a libmfs_store.a \
-	libmfs_fmt.a libmfs_vec.a libmfs_base.a \
-	$(FUSE_LIBS) $(LMDB_LIBS) $(BLAS_LIBS) -lpthread -lm
+	libmfs_fmt.a libmfs_field.a libmfs_vec.a libmfs_base.a \
+	$(FUSE_LIBS) $(JANSSON_LIBS) $(LMDB_LIBS) $(BLAS_LIBS) -lpthread -lm

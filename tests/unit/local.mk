@@ -3,9 +3,10 @@
 ## what a test uses).
 UNIT_CFLAGS = $(AM_CFLAGS) $(CHECK_CFLAGS)
 UNIT_LDADD = libmfs_fs.a libmfs_engine.a libmfs_index.a libmfs_store.a \
-	libmfs_fmt.a libmfs_vec.a libmfs_base.a \
-	$(CHECK_LIBS) $(LMDB_LIBS) $(BLAS_LIBS) -lpthread -lm
+	libmfs_fmt.a libmfs_field.a libmfs_vec.a libmfs_base.a \
+	$(CHECK_LIBS) $(JANSSON_LIBS) $(LMDB_LIBS) $(BLAS_LIBS) -lpthread -lm
 include tests/unit/base.mk
+include tests/unit/field.mk
 include tests/unit/fmt.mk
 include tests/unit/vec.mk
 include tests/unit/index.mk

@@ -1,0 +1,1 @@
+/* placeholder */ typedef int mfs_placeholder_expr_eval;
