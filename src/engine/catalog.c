@@ -41,6 +41,7 @@ void eng_part_unref(struct eng_part *p)
 	if (!p || atomic_fetch_sub(&p->refs, 1) != 1)
 		return;
 	idx_free(p->ix);
+	eng_cols_unref(p->cols);
 	free(p->bdel);
 	pthread_rwlock_destroy(&p->ilock);
 	pthread_mutex_destroy(&p->wmu);
@@ -56,6 +57,10 @@ static struct eng_coll *coll_new(const char *name, const struct store_coll *rec)
 	snprintf(c->name, sizeof(c->name), "%s", name);
 	c->cid = rec->cid;
 	c->rec = *rec;
+	if (eng_fields_new("", 0, &c->fields, NULL) < 0) {
+		free(c);
+		return NULL;
+	}
 	atomic_init(&c->refs, 1);
 	atomic_init(&c->build_progress, 100);
 	pthread_mutex_init(&c->bmu, NULL);
@@ -74,6 +79,7 @@ void eng_coll_unref(struct eng_coll *c)
 	for (size_t i = 0; i < c->nparts; i++)
 		eng_part_unref(c->parts[i]);
 	free(c->parts);
+	eng_fields_put(c->fields);
 	pthread_mutex_destroy(&c->bmu);
 	free(c);
 }
@@ -246,6 +252,16 @@ static int read_coll_cb(void *arg, const char *name, const struct store_coll *re
 		return -ENOMEM;
 	}
 	a->cur = c;
+	eng_fields_put(c->fields);
+	c->fields = NULL;
+	rc = eng_fields_read(a->txn, rec->cid, &c->fields, NULL);
+	if (rc < 0) {
+		/* Keep the catalog sane; the error stops the read. */
+		eng_fields_new("", 0, &c->fields, NULL);
+		if (!c->fields)
+			return -ENOMEM;
+		return rc;
+	}
 	rc = store_part_list(a->txn, rec->cid, read_part_cb, a);
 	return rc;
 }
@@ -608,8 +624,42 @@ static int pcreate_txn(struct store_txn *txn, void *arg, struct mfs_err *err)
 	return 0;
 }
 
+static int part_create(struct eng *e, const char *coll, const char *part,
+		       bool by_engine, struct mfs_err *err);
+
 int eng_part_create(struct eng *e, const char *coll, const char *part,
 		    struct mfs_err *err)
+{
+	return part_create(e, coll, part, false, err);
+}
+
+int eng_pk_parts(struct eng *e, const char *coll, struct mfs_err *err)
+{
+	struct eng_fields *f;
+	uint32_t n;
+	int rc;
+
+	rc = eng_fields_get(e, coll, &f, err);
+	if (rc < 0)
+		return rc;
+	n = f->s.pk >= 0 ? f->s.num_partitions : 0;
+	eng_fields_put(f);
+	for (uint32_t i = 0; i < n; i++) {
+		char name[64];
+
+		snprintf(name, sizeof(name), "%s_%u", ENG_DEFAULT_PARTITION, i);
+		if (eng_part_exists(e, coll, name))
+			continue;
+		rc = part_create(e, coll, name, true, err);
+		if (rc < 0 && rc != -EEXIST)
+			return rc;
+	}
+	mfs_err_clear(err);
+	return 0;
+}
+
+static int part_create(struct eng *e, const char *coll, const char *part,
+		       bool by_engine, struct mfs_err *err)
 {
 	struct pcreate_arg a = { .coll = coll, .part = part };
 	struct eng_coll *c;
@@ -630,6 +680,9 @@ int eng_part_create(struct eng *e, const char *coll, const char *part,
 	else if (eng_part_find(c, part))
 		rc = mfs_errf(err, -EEXIST, "partition %s already exists",
 			      part);
+	else if (!by_engine && c->fields->s.pk >= 0)
+		rc = mfs_errf(err, -EPERM,
+			      "disable create partition if partition key mode is used");
 	else if (c->nparts >= e->max_partitions)
 		rc = mfs_errf(err, -EDQUOT,
 			      "partition number (%zu) exceeds max configuration (%u), collection: %s",
@@ -701,6 +754,12 @@ int eng_part_drop(struct eng *e, const char *coll, const char *part,
 	rc = eng_lookup(e, coll, part, &c, &p, NULL, err);
 	if (rc < 0)
 		return rc;
+	if (eng_coll_has_pk(e, coll)) {
+		eng_part_unref(p);
+		eng_coll_unref(c);
+		return mfs_errf(err, -EPERM,
+				"disable drop partition if partition key mode is used");
+	}
 	a.cid = c->cid;
 	pthread_mutex_lock(&p->wmu);
 	if (atomic_load(&p->state) != ENG_NOTLOAD) {

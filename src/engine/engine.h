@@ -29,6 +29,8 @@
 
 #include "base/err.h"
 #include "base/kv.h"
+#include "field/expr.h"
+#include "field/field.h"
 #include "store/store.h"
 #include "vec/vec.h"
 
@@ -82,10 +84,33 @@ struct eng_schema {
 int eng_schema_get(struct eng *e, const char *coll, struct eng_schema *out,
 		   struct mfs_err *err);
 /* Apply the keys present in kv: dim, metric_type, vector_type,
- * description; others -EINVAL.  dim/vector_type/metric_type changes once
- * the collection has data: -EBUSY.  All or nothing. */
+ * description, enable_dynamic_field (true|false), num_partitions; others
+ * -EINVAL.  dim/vector_type/metric_type changes once the collection has
+ * data: -EBUSY.  fields (may be NULL: fields unchanged) holds the `field=`
+ * lines of the write, in order (SPEC §8): before the first insert they
+ * replace the collection's fields; once it has data they are merged: a
+ * field named as it is defined is a no-op, a new field is appended if it
+ * is nullable or has a default, anything else is -EBUSY.  Any change of
+ * fields while a partition is loaded is -EBUSY.  A partition_key field
+ * (only before data) creates num_partitions partitions _default_0 ...
+ * _default_N-1 and drops the empty _default.  All or nothing. */
 int eng_schema_set(struct eng *e, const char *coll, const struct mfs_kv *kv,
+		   const struct fld_schema *fields, struct mfs_err *err);
+
+/* ---- scalar fields (SPEC §8) ---- */
+
+/* A collection's field schema as of the call: immutable, referenced. */
+struct eng_fields;
+/* Never NULL on success (a collection without fields has an empty
+ * schema).  -ENOENT. */
+int eng_fields_get(struct eng *e, const char *coll, struct eng_fields **out,
 		   struct mfs_err *err);
+const struct fld_schema *eng_fields_schema(const struct eng_fields *f);
+/* The canonical text (fld_schema_print), borrowed. */
+const char *eng_fields_text(const struct eng_fields *f, size_t *len);
+void eng_fields_put(struct eng_fields *f);      /* NULL allowed */
+/* Does coll have a partition key?  (Partitions are then the engine's.) */
+bool eng_coll_has_pk(struct eng *e, const char *coll);
 
 /* -ENOENT (coll), -EEXIST, -EDQUOT (past max_partitions) */
 int eng_part_create(struct eng *e, const char *coll, const char *part,
@@ -111,6 +136,15 @@ struct eng_rows {
 	const int64_t *ids;             /* NULL when has_id is NULL */
 	const void *vecs;
 	const size_t *line;
+	/* Scalar fields: record i's row (field.h) is rows[row_end[i-1],
+	 * row_end[i]), well formed for the schema of fields (checked:
+	 * -EINVAL otherwise, or when the collection's schema changed since).
+	 * row_end NULL: no fields given; each record then gets the defaults
+	 * (-EINVAL naming the field when one has none and is not
+	 * nullable). */
+	const uint8_t *rows;
+	const size_t *row_end;
+	const struct eng_fields *fields;        /* the schema rows follow */
 };
 
 /* Insert into coll/part (part NULL = _default) in one transaction.  When
@@ -120,6 +154,14 @@ struct eng_rows {
  * -ENOENT, -EINVAL (dim or type mismatch), -EEXIST (id exists), -ENOSPC. */
 int eng_insert(struct eng *e, const char *coll, const char *part,
 	       const struct eng_rows *rows, int64_t *first_id,
+	       struct mfs_err *err);
+/* Upsert (SPEC §8): as eng_insert, but every record needs an id (-EINVAL
+ * naming the line otherwise, and for an id twice in rows), and an id that
+ * exists anywhere in the collection is replaced: deleted and inserted into
+ * part (NULL: _default, or by partition key) in the same transaction.
+ * *nnew (may be NULL) gets the number of ids that were new. */
+int eng_upsert(struct eng *e, const char *coll, const char *part,
+	       const struct eng_rows *rows, size_t *nnew,
 	       struct mfs_err *err);
 /* Delete ids from coll (part NULL = any partition; else only ids in part).
  * Unknown ids are ignored.  *ndeleted may be NULL. */
@@ -134,6 +176,11 @@ int eng_count(struct eng *e, const char *coll, const char *part,
  * be NULL).  -ENOENT */
 int eng_entity_get(struct eng *e, const char *coll, int64_t id, void *vec,
 		   char *part, struct mfs_err *err);
+/* The same with the entity's row of fields: an owned copy in *row,
+ * *row_len (valid for the schema *fields, referenced: eng_fields_put). */
+int eng_entity_get_row(struct eng *e, const char *coll, int64_t id,
+		       void *vec, char *part, void **row, size_t *row_len,
+		       struct eng_fields **fields, struct mfs_err *err);
 
 /* A position in a walk over a collection or partition, in partition
  * creation order and, within one, insertion order.  Zero it to start. */
@@ -149,6 +196,16 @@ int eng_scan(struct eng *e, const char *coll, const char *part,
 	     struct eng_cursor *cur, size_t max,
 	     int (*cb)(void *arg, int64_t id, const void *vec),
 	     void *arg, struct mfs_err *err);
+/* eng_scan with each entity's row of fields (row, row_len borrowed for
+ * the call, valid for the schema eng_fields_get gives: a schema change
+ * needs the collection released and rewrites no row) and its partition's
+ * name. */
+int eng_scan_rows(struct eng *e, const char *coll, const char *part,
+		  struct eng_cursor *cur, size_t max,
+		  int (*cb)(void *arg, int64_t id, const void *vec,
+			    const void *row, size_t row_len,
+			    const char *part),
+		  void *arg, struct mfs_err *err);
 
 /* ---- load and release ---- */
 
@@ -186,6 +243,17 @@ int eng_index_set(struct eng *e, const char *coll, const struct mfs_kv *params,
  * shows can be written back. */
 int eng_index_get(struct eng *e, const char *coll, struct mfs_kv *out,
 		  struct mfs_err *err);
+
+/* Scalar index on field (SPEC §5: `field=NAME index_type=TYPE`):
+ * STL_SORT, INVERTED, BITMAP, TRIE, AUTOINDEX (fld_sidx_check), or NONE
+ * to drop it.  Built at once in loaded partitions, at load in the others;
+ * the declaration persists.  -ENOENT, -EINVAL ("field x not exist", a type
+ * that does not suit the field). */
+int eng_sindex_set(struct eng *e, const char *coll, const char *field,
+		   const char *type, struct mfs_err *err);
+/* The scalar indexes: fields->name[i] has index types->name[i]. */
+int eng_sindex_list(struct eng *e, const char *coll, struct eng_names *fields,
+		    struct eng_names *types, struct mfs_err *err);
 
 /* ---- search ---- */
 
@@ -239,6 +307,60 @@ int eng_search_run(struct eng_search_job *j, struct eng_result *out,
 		   struct mfs_err *err);
 void eng_search_end(struct eng_search_job *j);
 
+/* ---- scalar queries (SPEC §9) ---- */
+
+struct eng_fquery {
+	const struct fld_expr *filter;  /* NULL: every entity; parsed for the
+					 * schema of an eng_fields the caller
+					 * holds */
+	const char *const *parts;       /* restrict a collection query */
+	size_t nparts;                  /* 0 = every loaded partition */
+	uint64_t offset;
+	uint64_t limit;                 /* 0 = every match */
+	bool count;                     /* count(*): only the number */
+	bool vectors;                   /* rows carry their vectors */
+};
+
+/* One match, borrowed for the callback. */
+struct eng_fq_row {
+	int64_t id;
+	const char *part;               /* partition name */
+	const struct fld_cols *cols;    /* read fields with fld_cols_get /
+					 * fld_cols_json */
+	size_t row;
+	const void *vec;                /* q->vectors: the vector (NULL if the
+					 * entity was deleted since start) */
+};
+
+/* A running query: consistent as of eng_fq_start (rows inserted or
+ * deleted later are not seen), matches in ascending id order, streamed
+ * with memory bounded by what eng_fq_next is asked for (and, when an
+ * index selects the rows, 4 bytes per match). */
+struct eng_fq;
+/* Check and start.  -ENOENT, -EINVAL (partitions), -ENODATA (nothing
+ * loaded, a named partition not loaded), -EAGAIN (loading), -ENOMEM.
+ * q->filter must stay valid until eng_fq_end. */
+int eng_fq_start(struct eng *e, const char *coll, const char *part,
+		 const struct eng_fquery *q, struct eng_fq **out,
+		 struct mfs_err *err);
+/* count(*): the number of matches (after offset and limit). */
+uint64_t eng_fq_count(const struct eng_fq *j);
+/* Call cb for up to max next matches (fewer only at the end); *given gets
+ * how many (0: the end).  cb runs under the partition's column lock: it
+ * must not call the engine.  A non-zero cb result stops and is
+ * returned. */
+int eng_fq_next(struct eng_fq *j, size_t max,
+		int (*cb)(void *arg, const struct eng_fq_row *r), void *arg,
+		size_t *given, struct mfs_err *err);
+void eng_fq_end(struct eng_fq *j);              /* NULL allowed */
+
+/* Delete every entity of coll (part NULL) or part that matches x, over
+ * the loaded partitions (SPEC §8: -ENODATA when a partition is not
+ * loaded).  *ndeleted may be NULL. */
+int eng_delete_filter(struct eng *e, const char *coll, const char *part,
+		      const struct fld_expr *x, size_t *ndeleted,
+		      struct mfs_err *err);
+
 /* ---- saved queries (part NULL = the collection's search/) ---- */
 
 int eng_query_put(struct eng *e, const char *coll, const char *part,
@@ -252,5 +374,19 @@ int eng_query_del(struct eng *e, const char *coll, const char *part,
 		  const char *name, struct mfs_err *err);
 int eng_query_list(struct eng *e, const char *coll, const char *part,
 		   struct eng_names *out, struct mfs_err *err);
+
+/* The same for the saved scalar queries of query/ (SPEC §9), a namespace
+ * of their own. */
+#define ENG_QUERY_SCALAR 0x80000000u
+int eng_squery_put(struct eng *e, const char *coll, const char *part,
+		   const char *name, const void *text, size_t len,
+		   struct mfs_err *err);
+int eng_squery_get(struct eng *e, const char *coll, const char *part,
+		   const char *name, char **text, size_t *len,
+		   struct mfs_err *err);
+int eng_squery_del(struct eng *e, const char *coll, const char *part,
+		   const char *name, struct mfs_err *err);
+int eng_squery_list(struct eng *e, const char *coll, const char *part,
+		    struct eng_names *out, struct mfs_err *err);
 
 #endif

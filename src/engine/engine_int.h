@@ -27,8 +27,13 @@
  *                   lists, names, cached records and counts).  Held only for
  *                   memory operations: never across a store call or an
  *                   index computation.
- *   -  part->ilock  rwlock of part->ix.  Search = read, add/remove/swap/
- *                   free = write.  Never held together with e->cat.
+ *   -  part->ilock  rwlock of part->ix and part->cols (the pointers).
+ *                   Search = read, add/remove/swap/free = write.  Never
+ *                   held together with e->cat.
+ *   -  cols->lock   rwlock of one struct eng_cols' columns: a query's
+ *                   scan = read, an append or delete = write.  Taken
+ *                   inside part->ilock or alone (a query holds a reference
+ *                   to the columns, not to the partition's load); a leaf.
  *   -  e->memmu, e->bgmu, c->bmu: leaf mutexes (memory accounting,
  *                   background threads, index build status).
  *
@@ -52,6 +57,33 @@
 enum eng_build_state { ENG_BUILD_FINISHED = 0, ENG_BUILD_INPROGRESS,
 		       ENG_BUILD_FAILED };
 
+/* A collection's field schema: immutable once made, shared by reference
+ * (the catalog holds one, every loaded partition's columns and every
+ * caller of eng_fields_get another). */
+struct eng_fields {
+	atomic_int refs;
+	struct fld_schema s;
+	char *text;                     /* canonical, fld_schema_print */
+	size_t len;
+	/* Scalar indexes declared with `field=` index lines (SPEC §5):
+	 * sidx[i] is the index type of field i ("" for none). */
+	char (*sidx)[16];               /* s.n entries */
+};
+
+/* The columns of a loaded partition (field.h), shared by reference: a
+ * release drops the partition's; a query that streams holds its own. */
+struct eng_cols {
+	atomic_int refs;
+	pthread_rwlock_t lock;          /* c, perm */
+	struct fld_cols c;
+	struct eng_fields *fields;      /* a reference; c.s is &fields->s */
+	uint32_t *perm;                 /* lock: rows [0, nperm) in id order
+					 * (unused while c.id_sorted) */
+	size_t nperm;
+	size_t charged;                 /* bytes charged to memory_limit
+					 * (lock) */
+};
+
 struct eng_part {
 	char name[STORE_NAME_MAX + 1];  /* constant */
 	uint32_t pid, cid;              /* constant */
@@ -74,6 +106,7 @@ struct eng_part {
 	pthread_rwlock_t ilock;
 	struct idx *ix;                 /* ilock; NULL when not loaded (or
 					 * loaded while dim is still 0) */
+	struct eng_cols *cols;          /* ilock; NULL when not loaded */
 };
 
 struct eng_coll {
@@ -81,6 +114,8 @@ struct eng_coll {
 	char name[STORE_NAME_MAX + 1];  /* e->cat (rename) */
 	uint32_t cid;                   /* constant */
 	struct store_coll rec;          /* e->cat; a copy of the LMDB record */
+	struct eng_fields *fields;      /* e->cat; a reference, never NULL
+					 * once in the catalog */
 	struct eng_part **parts;        /* e->cat; pid order, one ref each */
 	size_t nparts, capparts;        /* e->cat */
 	bool dropped;                   /* e->cat */
@@ -142,6 +177,51 @@ void eng_parts_put(struct eng_part **parts, size_t n);
 int eng_catalog_read(struct eng *e, struct mfs_err *err);
 void eng_catalog_free(struct eng *e);
 
+/* ---- fields.c ---- */
+
+/* New fields from canonical text (len 0: none); a reference. */
+int eng_fields_new(const char *text, size_t len, struct eng_fields **out,
+		   struct mfs_err *err);
+void eng_fields_ref(struct eng_fields *f);
+/* c's field schema, referenced (under e->cat inside). */
+struct eng_fields *eng_coll_fields(struct eng *e, struct eng_coll *c);
+/* Read collection cid's fields from the store (in a txn). */
+int eng_fields_read(struct store_txn *txn, uint32_t cid,
+		    struct eng_fields **out, struct mfs_err *err);
+/* Columns for partition p from its rows: new, empty, with a reference to
+ * f; append with eng_cols_append.  Scalar indexes are built by
+ * eng_cols_index once the rows are in. */
+int eng_cols_new(struct eng_fields *f, struct eng_cols **out);
+void eng_cols_ref(struct eng_cols *k);
+void eng_cols_unref(struct eng_cols *k);        /* NULL allowed */
+/* Build the scalar indexes f->sidx declares (caller holds k exclusively
+ * or alone). */
+int eng_cols_index(struct eng_cols *k, struct mfs_err *err);
+/* Append n rows (caller holds p->wmu; takes k->lock).  The rows of
+ * eng_rows layout: rows[row_end[i-1], row_end[i]); row_end NULL = empty
+ * rows.  Charges the growth to memory_limit (never refused: the entities
+ * are stored already). */
+int eng_cols_append(struct eng *e, struct eng_cols *k, const int64_t *ids,
+		    const uint8_t *rows, const size_t *row_end, size_t n);
+/* Mark ids dead (takes k->lock). */
+void eng_cols_delete(struct eng_cols *k, const int64_t *ids, size_t n);
+/* Give back k's memory charge (release). */
+void eng_cols_uncharge(struct eng *e, struct eng_cols *k);
+
+/* Create the partitions _default_0 .. _default_N-1 of a partition-key
+ * collection that are missing. */
+int eng_pk_parts(struct eng *e, const char *coll, struct mfs_err *err);
+
+/* ---- search.c ---- */
+
+/* The partitions a search or query covers (SPEC §6): only, else the named
+ * ones, else every loaded one; referenced, in *out (free with
+ * eng_parts_put).  -ENOENT, -ENODATA, -EAGAIN as for a search. */
+int eng_resolve_parts(struct eng *e, struct eng_coll *c,
+		      struct eng_part *only, const char *const *parts,
+		      size_t nparts, struct eng_part ***out, size_t *nout,
+		      struct mfs_err *err);
+
 /* ---- itext.c: canonical index text <-> kv, index types ---- */
 
 int eng_itext_to_kv(const char *text, struct mfs_kv *kv, struct mfs_err *err);
@@ -161,9 +241,13 @@ void eng_rec_info(struct eng *e, const struct store_coll *rec,
 struct eng_ents {
 	size_t n, cap;
 	int64_t *ids;
+	uint64_t *seqs;                 /* ascending */
 	uint8_t *vecs;
 	size_t vec_bytes;
 	uint64_t next_seq;              /* first seq not read */
+	struct eng_cols *cols;          /* not NULL: each entity's id and row
+					 * are appended here too (borrowed) */
+	int cols_rc;                    /* first append failure */
 };
 void eng_ents_free(struct eng_ents *x);
 /* Read pid's entities with seq in [from_seq, to_seq) in chunks of

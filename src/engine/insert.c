@@ -43,17 +43,123 @@ int eng_check_dim(enum vec_type vt, uint32_t dim, struct mfs_err *err)
 	return 0;
 }
 
+struct del_pair {
+	uint32_t pid;
+	int64_t id;
+};
+
 struct ins_arg {
 	struct eng *e;
 	struct eng_coll *c;
-	struct eng_part *p;
+	struct eng_part *p;             /* the target, unless routed */
 	const struct eng_rows *rows;
+	const uint8_t *frows;           /* rows of fields in effect (the
+					 * caller's, or defaults) */
+	const size_t *frow_end;
 	int64_t *ids;                   /* rows->n, filled in the txn */
 	int64_t first_id;
 	bool any_auto;
 	struct store_coll rec;          /* out: record after the insert */
 	struct store_part sp;           /* out: partition after the insert */
+
+	/* Routed (partition key) and upsert writes: */
+	bool upsert;
+	struct eng_part **tp;           /* targets, pid order (routed) */
+	size_t ntp;
+	uint32_t *route;                /* rows->n: index into tp */
+	struct store_part *tsp;         /* ntp: partitions after the write */
+	int64_t *gids;                  /* gather scratch, rows->n */
+	uint8_t *gvecs;
+	uint8_t *grows;
+	size_t *gend;
+	size_t *route_line;
+	struct del_pair *dout;          /* upsert: entities replaced */
+	size_t ndout;
 };
+
+static void upsert_cb(void *arg, uint32_t pid, int64_t id)
+{
+	struct ins_arg *a = arg;
+
+	a->dout[a->ndout++] = (struct del_pair){ pid, id };
+}
+
+/* Upsert: the ids that exist anywhere in the collection go first. */
+static int upsert_delete(struct store_txn *txn, struct ins_arg *a,
+			 struct mfs_err *err)
+{
+	size_t nd = 0;
+	int rc;
+
+	a->ndout = 0;
+	rc = store_ent_delete(txn, a->c->cid, 0, a->ids, a->rows->n,
+			      upsert_cb, a, &nd);
+	if (rc < 0)
+		return mfs_errf(err, rc, "cannot replace entities");
+	for (size_t i = 0; i < a->ndout; i++) {
+		bool known = false;
+
+		for (size_t j = 0; j < a->ntp; j++)
+			if (a->tp[j]->pid == a->dout[i].pid)
+				known = true;
+		if (!known)
+			return -EAGAIN; /* a partition created meanwhile */
+	}
+	return 0;
+}
+
+/* Insert each target's records: gather them, one store_ent_insert each. */
+static int routed_insert(struct store_txn *txn, struct ins_arg *a,
+			 struct mfs_err *err)
+{
+	const struct eng_rows *rows = a->rows;
+	size_t vb = vec_bytes(rows->vtype, rows->dim);
+
+	for (size_t t = 0; t < a->ntp; t++) {
+		struct eng_part *p = a->tp[t];
+		size_t m = 0, rl = 0, dup = 0;
+		int rc;
+
+		for (size_t i = 0; i < rows->n; i++) {
+			size_t r0, r1;
+
+			if (a->route && a->route[i] != t)
+				continue;
+			if (!a->route && p != a->p)
+				break;
+			a->gids[m] = a->ids[i];
+			memcpy(a->gvecs + m * vb,
+			       (const uint8_t *)rows->vecs + i * vb, vb);
+			r0 = a->frow_end && i ? a->frow_end[i - 1] : 0;
+			r1 = a->frow_end ? a->frow_end[i] : 0;
+			if (r1 > r0)
+				memcpy(a->grows + rl, a->frows + r0, r1 - r0);
+			rl += r1 - r0;
+			a->gend[m] = rl;
+			a->route_line[m] = row_line(rows, i);
+			m++;
+		}
+		rc = store_part_get(txn, a->c->cid, p->name, &a->tsp[t]);
+		if (rc < 0)
+			return mfs_errf(err, rc,
+					"partition not found[partition=%s]",
+					p->name);
+		if (m == 0)
+			continue;
+		rc = store_ent_insert(txn, &a->tsp[t], a->gids, a->gvecs, vb,
+				      a->grows, a->gend, m, &dup);
+		if (rc == -EEXIST)
+			return mfs_errf(err, rc,
+					"duplicate primary key: id %lld at line %zu already exists",
+					(long long)a->gids[dup < m ? dup : 0],
+					a->route_line[dup < m ? dup : 0]);
+		if (rc < 0)
+			return mfs_errf(err, rc,
+					"cannot insert into partition %s",
+					p->name);
+	}
+	return 0;
+}
 
 static int ins_txn(struct store_txn *txn, void *arg, struct mfs_err *err)
 {
@@ -117,12 +223,24 @@ static int ins_txn(struct store_txn *txn, void *arg, struct mfs_err *err)
 			a->any_auto = true;
 		}
 	}
+	if (a->upsert) {
+		rc = upsert_delete(txn, a, err);
+		if (rc < 0)
+			return rc;
+	}
+	if (a->tp) {
+		rc = routed_insert(txn, a, err);
+		if (rc < 0)
+			return rc;
+		goto put;
+	}
 	rc = store_part_get(txn, a->c->cid, a->p->name, &a->sp);
 	if (rc < 0)
 		return mfs_errf(err, rc, "partition not found[partition=%s]",
 				a->p->name);
 	rc = store_ent_insert(txn, &a->sp, a->ids, rows->vecs,
-			      vec_bytes(rows->vtype, rows->dim), rows->n, &dup);
+			      vec_bytes(rows->vtype, rows->dim), a->frows,
+			      a->frow_end, rows->n, &dup);
 	if (rc == -EEXIST)
 		return mfs_errf(err, rc,
 				"duplicate primary key: id %lld at line %zu already exists",
@@ -131,6 +249,7 @@ static int ins_txn(struct store_txn *txn, void *arg, struct mfs_err *err)
 	if (rc < 0)
 		return mfs_errf(err, rc, "cannot insert into partition %s",
 				a->p->name);
+put:
 	rc = store_coll_put(txn, name, &a->rec);
 	if (rc < 0)
 		return mfs_errf(err, rc, "cannot update collection %s", name);
@@ -156,10 +275,12 @@ static int check_rows(const struct eng_rows *rows, struct mfs_err *err)
 	return 0;
 }
 
-/* Add vectors to a loaded partition's index (caller holds p->wmu). */
+/* Add entities to a loaded partition's index and columns (caller holds
+ * p->wmu).  rows/row_end as in eng_rows (NULL: empty rows). */
 static int part_add(struct eng *e, struct eng_part *p,
 		    const struct store_coll *rec, const int64_t *ids,
-		    const void *vecs, size_t n, struct mfs_err *err)
+		    const void *vecs, const uint8_t *rows,
+		    const size_t *row_end, size_t n, struct mfs_err *err)
 {
 	int rc = 0;
 
@@ -186,25 +307,230 @@ static int part_add(struct eng *e, struct eng_part *p,
 		eng_mem_adjust(e, (int64_t)m - (int64_t)p->mem_bytes);
 		p->mem_bytes = m;
 	}
+	if (rc == 0 && p->cols &&
+	    eng_cols_append(e, p->cols, ids, rows, row_end, n) < 0)
+		rc = mfs_errf(err, -ENOMEM, "out of memory adding fields");
 	pthread_rwlock_unlock(&p->ilock);
 	return rc;
 }
 
-int eng_insert(struct eng *e, const char *coll, const char *part,
-	       const struct eng_rows *rows, int64_t *first_id,
-	       struct mfs_err *err)
+static void remove_loaded(struct eng *e, struct eng_part **parts,
+			  size_t nparts, struct del_pair *out, size_t nout);
+
+static int cmp_id_line(const void *x, const void *y)
 {
-	struct ins_arg a = { .e = e, .rows = rows };
+	const struct del_pair *a = x, *b = y;
+
+	if (a->id != b->id)
+		return a->id < b->id ? -1 : 1;
+	return (a->pid > b->pid) - (a->pid < b->pid);
+}
+
+/* After the commit: replaced entities leave the loaded partitions, new
+ * ones enter them (caller holds the partitions' wmu). */
+static int apply_rows(struct eng *e, struct ins_arg *a, const char *coll,
+		      struct mfs_err *err)
+{
+	const struct eng_rows *rows = a->rows;
+	size_t vb = vec_bytes(rows->vtype, rows->dim);
+	int rc = 0;
+
+	if (a->ndout)
+		remove_loaded(e, a->tp, a->ntp, a->dout, a->ndout);
+	if (!a->tp || !a->route) {
+		struct eng_part *p = a->p;
+
+		rc = part_add(e, p, &a->rec, a->ids, rows->vecs, a->frows,
+			      a->frow_end, rows->n, err);
+		goto out;
+	}
+	for (size_t t = 0; t < a->ntp && rc == 0; t++) {
+		size_t m = 0, rl = 0;
+
+		for (size_t i = 0; i < rows->n; i++) {
+			size_t r0, r1;
+
+			if (a->route[i] != t)
+				continue;
+			a->gids[m] = a->ids[i];
+			memcpy(a->gvecs + m * vb,
+			       (const uint8_t *)rows->vecs + i * vb, vb);
+			r0 = a->frow_end && i ? a->frow_end[i - 1] : 0;
+			r1 = a->frow_end ? a->frow_end[i] : 0;
+			if (r1 > r0)
+				memcpy(a->grows + rl, a->frows + r0, r1 - r0);
+			rl += r1 - r0;
+			a->gend[m] = rl;
+			m++;
+		}
+		if (m)
+			rc = part_add(e, a->tp[t], &a->rec, a->gids, a->gvecs,
+				      a->grows, a->gend, m, err);
+	}
+out:
+	if (rc < 0) {
+		mfs_log(MFS_LOG_ERROR,
+			"insert into %s: stored but not searchable until reloaded: %s",
+			coll, err ? err->msg : "");
+		rc = mfs_err_prefix(err, rc, "entities stored but not loaded");
+	}
+	return rc;
+}
+
+static void ins_free(struct ins_arg *a)
+{
+	free(a->ids);
+	free(a->route);
+	free(a->tsp);
+	free(a->gids);
+	free(a->gvecs);
+	free(a->grows);
+	free(a->gend);
+	free(a->route_line);
+	free(a->dout);
+}
+
+/* The rows of fields in effect: the caller's, checked against the
+ * collection's schema, or defaults made here (owned by *buf). */
+static int ins_rows(struct ins_arg *a, struct eng_fields *f,
+		    struct mfs_buf *buf, size_t **ends, struct mfs_err *err)
+{
+	const struct eng_rows *rows = a->rows;
+
+	if (rows->row_end) {
+		if (rows->fields != f)
+			return mfs_errf(err, -EINVAL,
+					"the schema of collection %s changed during the write, write again",
+					a->c->name);
+		for (size_t i = 0; i < rows->n; i++) {
+			size_t r0 = i ? rows->row_end[i - 1] : 0;
+
+			if (fld_row_check(&f->s, rows->rows + r0,
+					  rows->row_end[i] - r0) < 0)
+				return mfs_errf(err, -EINVAL,
+						"line %zu: malformed fields",
+						row_line(rows, i));
+		}
+		a->frows = rows->rows;
+		a->frow_end = rows->row_end;
+		return 0;
+	}
+	if (f->s.n == 0)
+		return 0;
+	*ends = malloc(rows->n * sizeof(**ends));
+	if (!*ends)
+		return mfs_errf(err, -ENOMEM, "out of memory");
+	for (size_t i = 0; i < rows->n; i++) {
+		int rc = fld_row_default(buf, &f->s, row_line(rows, i), err);
+
+		if (rc < 0)
+			return rc;
+		(*ends)[i] = buf->len;
+	}
+	a->frows = (const uint8_t *)buf->data;
+	a->frow_end = *ends;
+	return 0;
+}
+
+/* Route each record to its partition by the partition key's hash
+ * (SPEC §8): partitions _default_0 ... _default_N-1 among a->tp. */
+static int ins_route(struct ins_arg *a, struct eng_fields *f,
+		     struct mfs_err *err)
+{
+	const struct fld_schema *s = &f->s;
+	const struct eng_rows *rows = a->rows;
+
+	a->route = malloc(rows->n * sizeof(*a->route));
+	if (!a->route)
+		return mfs_errf(err, -ENOMEM, "out of memory");
+	for (size_t i = 0; i < rows->n; i++) {
+		struct fld_value v;
+		char want[STORE_NAME_MAX + 1];
+		size_t r0 = a->frow_end && i ? a->frow_end[i - 1] : 0;
+		size_t t;
+
+		fld_row_get(s, a->frows + r0, a->frow_end[i] - r0,
+			    (size_t)s->pk, &v);
+		if (v.type == FLD_NONE)
+			return mfs_errf(err, -EINVAL,
+					"line %zu: partition key %s is null",
+					row_line(rows, i), s->f[s->pk].name);
+		snprintf(want, sizeof(want), "%s_%llu", ENG_DEFAULT_PARTITION,
+			 (unsigned long long)(fld_value_hash(&v) %
+					      s->num_partitions));
+		for (t = 0; t < a->ntp; t++)
+			if (strcmp(a->tp[t]->name, want) == 0)
+				break;
+		if (t == a->ntp)
+			return mfs_errf(err, -EIO,
+					"partition %s of the partition key is missing",
+					want);
+		a->route[i] = (uint32_t)t;
+	}
+	return 0;
+}
+
+/* Insert or upsert rows into coll/part: one transaction.  Routed
+ * (partition key) and upsert writes lock every partition of the
+ * collection; a plain insert locks its target only. */
+static int write_rows(struct eng *e, const char *coll, const char *part,
+		      const struct eng_rows *rows, bool upsert,
+		      int64_t *first_id, size_t *nnew, struct mfs_err *err)
+{
+	struct ins_arg a = { .e = e, .rows = rows, .upsert = upsert };
+	struct eng_fields *f = NULL;
+	struct mfs_buf dbuf;
+	size_t *dends = NULL;
+	bool routed, all;
 	int rc;
 
-	if (!part)
-		part = ENG_DEFAULT_PARTITION;
-	rc = eng_lookup(e, coll, part, &a.c, &a.p, NULL, err);
+	mfs_buf_init(&dbuf, SIZE_MAX);
+	rc = eng_lookup(e, coll, part ? part : NULL, &a.c, part ? &a.p : NULL,
+			NULL, err);
 	if (rc < 0)
 		return rc;
+	f = eng_coll_fields(e, a.c);
+	routed = f->s.pk >= 0;
+	if (routed && part) {
+		rc = mfs_errf(err, -EINVAL,
+			      "not support manually specifying the partition names if partition key mode is used");
+		goto unref;
+	}
+	if (!routed && !a.p) {
+		pthread_rwlock_rdlock(&e->cat);
+		a.p = eng_part_find(a.c, ENG_DEFAULT_PARTITION);
+		if (a.p)
+			eng_part_ref(a.p);
+		pthread_rwlock_unlock(&e->cat);
+		if (!a.p) {
+			rc = mfs_errf(err, -ENOENT,
+				      "partition not found[partition=%s]",
+				      ENG_DEFAULT_PARTITION);
+			goto unref;
+		}
+	}
 	if (rows->n == 0)
 		goto unref;
+	if (routed) {
+		/* Partitions of the key a crash or a failed create left
+		 * missing are made now. */
+		rc = eng_pk_parts(e, coll, err);
+		if (rc < 0)
+			goto unref;
+	}
 	rc = check_rows(rows, err);
+	if (rc < 0)
+		goto unref;
+	if (upsert) {
+		for (size_t i = 0; i < rows->n; i++)
+			if (!rows->has_id || !rows->has_id[i]) {
+				rc = mfs_errf(err, -EINVAL,
+					      "line %zu: upsert needs an id for every entity",
+					      row_line(rows, i));
+				goto unref;
+			}
+	}
+	rc = ins_rows(&a, f, &dbuf, &dends, err);
 	if (rc < 0)
 		goto unref;
 	a.ids = malloc(rows->n * sizeof(*a.ids));
@@ -212,46 +538,169 @@ int eng_insert(struct eng *e, const char *coll, const char *part,
 		rc = mfs_errf(err, -ENOMEM, "out of memory");
 		goto unref;
 	}
-	pthread_mutex_lock(&a.p->wmu);
-	pthread_mutex_lock(&e->wmu);
-	if (a.p->dropped)
-		rc = mfs_errf(err, -ENOENT, "partition not found[partition=%s]",
-			      part);
-	else
-		rc = store_write(e->st, ins_txn, &a, err);
-	if (rc == 0) {
-		pthread_rwlock_wrlock(&e->cat);
-		a.c->rec = a.rec;
-		a.p->count = a.sp.count;
-		pthread_rwlock_unlock(&e->cat);
-	}
-	pthread_mutex_unlock(&e->wmu);
-	if (rc == 0) {
-		rc = part_add(e, a.p, &a.rec, a.ids, rows->vecs, rows->n, err);
-		if (rc < 0) {
-			mfs_log(MFS_LOG_ERROR,
-				"insert into %s/%s: stored but not searchable until reloaded: %s",
-				coll, part, err ? err->msg : "");
-			rc = mfs_err_prefix(err, rc,
-					    "entities stored but not loaded");
+	all = routed || upsert;
+	for (;;) {
+		if (all) {
+			size_t vb = vec_bytes(rows->vtype, rows->dim);
+			size_t rb = a.frow_end ? a.frow_end[rows->n - 1] : 0;
+
+			rc = eng_parts_get(e, a.c, &a.tp, &a.ntp);
+			if (rc == 0) {
+				free(a.tsp);
+				a.tsp = calloc(a.ntp, sizeof(*a.tsp));
+				if (!a.gids) {
+					a.gids = malloc(rows->n * sizeof(*a.gids));
+					a.gvecs = malloc(rows->n * vb + 1);
+					a.grows = malloc(rb + 1);
+					a.gend = malloc(rows->n * sizeof(*a.gend));
+					a.route_line = malloc(rows->n * sizeof(size_t));
+					a.dout = malloc(rows->n * sizeof(*a.dout));
+				}
+				if (!a.tsp || !a.gids || !a.gvecs ||
+				    !a.grows || !a.gend || !a.route_line ||
+				    !a.dout)
+					rc = -ENOMEM;
+			}
+			if (rc < 0) {
+				rc = mfs_errf(err, -ENOMEM, "out of memory");
+				if (a.tp)
+					eng_parts_put(a.tp, a.ntp);
+				a.tp = NULL;
+				break;
+			}
+			if (routed) {
+				free(a.route);
+				a.route = NULL;
+				rc = ins_route(&a, f, err);
+				if (rc < 0) {
+					eng_parts_put(a.tp, a.ntp);
+					a.tp = NULL;
+					break;
+				}
+			} else {
+				/* Upsert into one partition: it is a->tp's
+				 * only target. */
+				bool found = false;
+
+				for (size_t t = 0; t < a.ntp; t++)
+					if (a.tp[t] == a.p)
+						found = true;
+				if (!found) {
+					eng_parts_put(a.tp, a.ntp);
+					a.tp = NULL;
+					rc = mfs_errf(err, -ENOENT,
+						      "partition not found[partition=%s]",
+						      a.p->name);
+					break;
+				}
+			}
+			for (size_t t = 0; t < a.ntp; t++)
+				pthread_mutex_lock(&a.tp[t]->wmu);
+		} else {
+			pthread_mutex_lock(&a.p->wmu);
 		}
+		pthread_mutex_lock(&e->wmu);
+		if (a.p && a.p->dropped)
+			rc = mfs_errf(err, -ENOENT,
+				      "partition not found[partition=%s]",
+				      a.p->name);
+		else if (f != a.c->fields)
+			rc = mfs_errf(err, -EINVAL,
+				      "the schema of collection %s changed during the write, write again",
+				      coll);
+		else
+			rc = store_write(e->st, ins_txn, &a, err);
+		if (rc == 0) {
+			pthread_rwlock_wrlock(&e->cat);
+			a.c->rec = a.rec;
+			if (all) {
+				for (size_t i = 0; i < a.ndout; i++) {
+					struct eng_part *q = eng_part_by_pid(
+						a.c, a.dout[i].pid);
+
+					if (q && q->count)
+						q->count--;
+				}
+				for (size_t t = 0; t < a.ntp; t++) {
+					if (routed)
+						a.tp[t]->count = a.tsp[t].count;
+					else if (a.tp[t] == a.p)
+						a.p->count = a.tsp[t].count;
+				}
+			} else {
+				a.p->count = a.sp.count;
+			}
+			pthread_rwlock_unlock(&e->cat);
+		}
+		pthread_mutex_unlock(&e->wmu);
+		if (rc == 0)
+			rc = apply_rows(e, &a, coll, err);
+		if (all) {
+			for (size_t t = a.ntp; t > 0; t--)
+				pthread_mutex_unlock(&a.tp[t - 1]->wmu);
+			eng_parts_put(a.tp, a.ntp);
+			a.tp = NULL;
+		} else {
+			pthread_mutex_unlock(&a.p->wmu);
+		}
+		if (rc != -EAGAIN)
+			break;
+		mfs_err_clear(err);
 	}
-	pthread_mutex_unlock(&a.p->wmu);
 	if (rc == 0 && first_id && a.any_auto)
 		*first_id = a.first_id;
-	free(a.ids);
+	if (rc == 0 && nnew)
+		*nnew = rows->n - a.ndout;
 unref:
+	ins_free(&a);
+	free(dends);
+	mfs_buf_fini(&dbuf);
+	eng_fields_put(f);
 	eng_part_unref(a.p);
 	eng_coll_unref(a.c);
 	return rc;
 }
 
-/* ---- delete ---- */
+int eng_insert(struct eng *e, const char *coll, const char *part,
+	       const struct eng_rows *rows, int64_t *first_id,
+	       struct mfs_err *err)
+{
+	return write_rows(e, coll, part, rows, false, first_id, NULL, err);
+}
 
-struct del_pair {
-	uint32_t pid;
-	int64_t id;
-};
+int eng_upsert(struct eng *e, const char *coll, const char *part,
+	       const struct eng_rows *rows, size_t *nnew,
+	       struct mfs_err *err)
+{
+	/* One id twice in one upsert: which one wins would be a guess. */
+	if (rows->has_id && rows->n > 1) {
+		struct del_pair *s = malloc(rows->n * sizeof(*s));
+
+		if (!s)
+			return mfs_errf(err, -ENOMEM, "out of memory");
+		size_t m = 0;
+
+		for (size_t i = 0; i < rows->n; i++)
+			if (rows->has_id[i])
+				s[m++] = (struct del_pair){
+					(uint32_t)row_line(rows, i),
+					rows->ids[i] };
+		qsort(s, m, sizeof(*s), cmp_id_line);
+		for (size_t i = 1; i < m; i++)
+			if (s[i].id == s[i - 1].id) {
+				int rc = mfs_errf(err, -EINVAL,
+						  "duplicate primary key %lld in one upsert, at lines %u and %u",
+						  (long long)s[i].id,
+						  s[i - 1].pid, s[i].pid);
+				free(s);
+				return rc;
+			}
+		free(s);
+	}
+	return write_rows(e, coll, part, rows, true, NULL, nnew, err);
+}
+
+/* ---- delete ---- */
 
 struct del_arg {
 	uint32_t cid, only_pid;
@@ -333,20 +782,22 @@ static int cmp_pair(const void *x, const void *y)
 	return (a->id > b->id) - (a->id < b->id);
 }
 
-/* Drop deleted ids from loaded indexes (caller holds each p->wmu). */
-static void del_apply(struct eng *e, struct del_arg *a)
+/* Drop deleted ids from loaded indexes and columns (caller holds each
+ * p->wmu). */
+static void remove_loaded(struct eng *e, struct eng_part **parts,
+			  size_t nparts, struct del_pair *out, size_t nout)
 {
-	int64_t *ids = malloc((a->nout ? a->nout : 1) * sizeof(*ids));
+	int64_t *ids = malloc((nout ? nout : 1) * sizeof(*ids));
 
-	qsort(a->out, a->nout, sizeof(*a->out), cmp_pair);
-	for (size_t i = 0; i < a->nparts; i++) {
-		struct eng_part *p = a->parts[i];
+	qsort(out, nout, sizeof(*out), cmp_pair);
+	for (size_t i = 0; i < nparts; i++) {
+		struct eng_part *p = parts[i];
 		size_t m = 0;
 
-		for (size_t j = 0; j < a->nout; j++)
-			if (a->out[j].pid == p->pid) {
+		for (size_t j = 0; j < nout; j++)
+			if (out[j].pid == p->pid) {
 				if (ids)
-					ids[m] = a->out[j].id;
+					ids[m] = out[j].id;
 				m++;
 			}
 		if (m == 0 || !ids)
@@ -374,9 +825,16 @@ static void del_apply(struct eng *e, struct del_arg *a)
 		pthread_rwlock_wrlock(&p->ilock);
 		if (p->ix)
 			p->ix->type->remove(p->ix, ids, m);
+		if (p->cols)
+			eng_cols_delete(p->cols, ids, m);
 		pthread_rwlock_unlock(&p->ilock);
 	}
 	free(ids);
+}
+
+static void del_apply(struct eng *e, struct del_arg *a)
+{
+	remove_loaded(e, a->parts, a->nparts, a->out, a->nout);
 }
 
 int eng_delete(struct eng *e, const char *coll, const char *part,
@@ -479,12 +937,15 @@ struct get_arg {
 	uint32_t pid;
 	void *vec;
 	size_t vb;
+	void **row;
+	size_t *row_len;
 };
 
 static int get_txn(struct store_txn *txn, void *arg, struct mfs_err *err)
 {
 	struct get_arg *a = arg;
-	int rc = store_ent_get(txn, a->cid, a->id, &a->pid, a->vec, a->vb);
+	int rc = store_ent_get(txn, a->cid, a->id, &a->pid, a->vec, a->vb,
+			       a->row, a->row_len);
 
 	if (rc == -ENOENT)
 		return mfs_errf(err, rc, "entity %lld not found",
@@ -509,6 +970,14 @@ int eng_entity_read(struct eng *e, uint32_t cid, int64_t id, void *vec,
 int eng_entity_get(struct eng *e, const char *coll, int64_t id, void *vec,
 		   char *part, struct mfs_err *err)
 {
+	return eng_entity_get_row(e, coll, id, vec, part, NULL, NULL, NULL,
+				  err);
+}
+
+int eng_entity_get_row(struct eng *e, const char *coll, int64_t id,
+		       void *vec, char *part, void **row, size_t *row_len,
+		       struct eng_fields **fields, struct mfs_err *err)
+{
 	struct eng_coll *c;
 	struct store_coll rec;
 	uint32_t pid = 0;
@@ -522,9 +991,27 @@ int eng_entity_get(struct eng *e, const char *coll, int64_t id, void *vec,
 			      (long long)id);
 		goto unref;
 	}
-	rc = eng_entity_read(e, c->cid, id, vec,
-			     vec_bytes((enum vec_type)rec.vtype, rec.dim), &pid,
-			     err);
+	{
+		struct get_arg a = { .cid = c->cid, .id = id, .vec = vec,
+				     .vb = vec_bytes((enum vec_type)rec.vtype,
+						     rec.dim),
+				     .row = row, .row_len = row_len };
+		struct eng_fields *f = row ? eng_coll_fields(e, c) : NULL;
+
+		rc = store_read(e->st, get_txn, &a, err);
+		pid = a.pid;
+		if (rc == 0 && row && fld_row_check(&f->s, *row, *row_len) < 0) {
+			free(*row);
+			*row = NULL;
+			rc = mfs_errf(err, -EIO,
+				      "entity %lld: stored fields do not match the schema",
+				      (long long)id);
+		}
+		if (rc == 0 && fields)
+			*fields = f;
+		else
+			eng_fields_put(f);
+	}
 	if (rc == 0 && part) {
 		pthread_rwlock_rdlock(&e->cat);
 		struct eng_part *p = eng_part_by_pid(c, pid);
@@ -544,6 +1031,10 @@ struct scan_arg {
 	struct eng_cursor cur;          /* working copy */
 	size_t max, given;
 	int (*cb)(void *arg, int64_t id, const void *vec);
+	int (*rcb)(void *arg, int64_t id, const void *vec, const void *row,
+		   size_t row_len, const char *part);
+	size_t vb;                      /* rcb: vector bytes */
+	const char *part;               /* rcb: the partition scanned */
 	void *cbarg;
 	int cbrc;
 };
@@ -552,7 +1043,18 @@ static int scan_cb(void *arg, uint64_t seq, int64_t id, const void *vec,
 		   size_t vb)
 {
 	struct scan_arg *a = arg;
-	int rc = a->cb(a->cbarg, id, vec);
+	int rc;
+
+	if (a->rcb) {
+		if (vb < a->vb)
+			rc = -EIO;
+		else
+			rc = a->rcb(a->cbarg, id, vec,
+				    (const uint8_t *)vec + a->vb, vb - a->vb,
+				    a->part);
+	} else {
+		rc = a->cb(a->cbarg, id, vec);
+	}
 
 	if (rc) {
 		a->cbrc = rc;
@@ -579,6 +1081,7 @@ static int scan_txn(struct store_txn *txn, void *arg, struct mfs_err *err)
 			a->cur.pid = p->pid;
 			a->cur.seq = 0;
 		}
+		a->part = p->name;
 		rc = store_ent_scan(txn, p->pid, a->cur.seq, a->max - a->given,
 				    scan_cb, a, &next);
 		if (a->cbrc)
@@ -608,21 +1111,22 @@ static int scan_txn(struct store_txn *txn, void *arg, struct mfs_err *err)
 	return 0;
 }
 
-int eng_scan(struct eng *e, const char *coll, const char *part,
-	     struct eng_cursor *cur, size_t max,
-	     int (*cb)(void *arg, int64_t id, const void *vec),
-	     void *arg, struct mfs_err *err)
+static int scan_any(struct eng *e, const char *coll, const char *part,
+		    struct scan_arg *ap, struct eng_cursor *cur,
+		    struct mfs_err *err)
 {
 	struct eng_coll *c;
 	struct eng_part *p = NULL;
-	struct scan_arg a = { .cur = *cur, .max = max, .cb = cb, .cbarg = arg };
+	struct scan_arg a = *ap;
+	struct store_coll rec;
 	int rc;
 
 	if (cur->done)
 		return 0;
-	rc = eng_lookup(e, coll, part, &c, &p, NULL, err);
+	rc = eng_lookup(e, coll, part, &c, &p, &rec, err);
 	if (rc < 0)
 		return rc;
+	a.vb = vec_bytes((enum vec_type)rec.vtype, rec.dim);
 	if (p) {
 		a.parts = &p;
 		a.nparts = 1;
@@ -642,4 +1146,27 @@ unref:
 	eng_part_unref(p);
 	eng_coll_unref(c);
 	return rc;
+}
+
+int eng_scan(struct eng *e, const char *coll, const char *part,
+	     struct eng_cursor *cur, size_t max,
+	     int (*cb)(void *arg, int64_t id, const void *vec),
+	     void *arg, struct mfs_err *err)
+{
+	struct scan_arg a = { .cur = *cur, .max = max, .cb = cb, .cbarg = arg };
+
+	return scan_any(e, coll, part, &a, cur, err);
+}
+
+int eng_scan_rows(struct eng *e, const char *coll, const char *part,
+		  struct eng_cursor *cur, size_t max,
+		  int (*cb)(void *arg, int64_t id, const void *vec,
+			    const void *row, size_t row_len,
+			    const char *part),
+		  void *arg, struct mfs_err *err)
+{
+	struct scan_arg a = { .cur = *cur, .max = max, .rcb = cb,
+			      .cbarg = arg };
+
+	return scan_any(e, coll, part, &a, cur, err);
 }

@@ -25,6 +25,7 @@
 void eng_ents_free(struct eng_ents *x)
 {
 	free(x->ids);
+	free(x->seqs);
 	free(x->vecs);
 	memset(x, 0, sizeof(*x));
 }
@@ -40,6 +41,10 @@ static int ents_reserve(struct eng_ents *x, size_t n)
 	if (!ids)
 		return -ENOMEM;
 	x->ids = ids;
+	uint64_t *seqs = realloc(x->seqs, cap * sizeof(*seqs));
+	if (!seqs)
+		return -ENOMEM;
+	x->seqs = seqs;
 	uint8_t *v = realloc(x->vecs, cap * (x->vec_bytes ? x->vec_bytes : 1));
 	if (!v)
 		return -ENOMEM;
@@ -67,12 +72,23 @@ static int rd_cb(void *arg, uint64_t seq, int64_t id, const void *vec,
 		a->stop = true;
 		return 1;
 	}
-	if (vb != x->vec_bytes)
+	if (vb < x->vec_bytes)
 		return -EIO;
+	if (x->cols) {
+		/* Rows past the vector: the entity's fields. */
+		const uint8_t *row = (const uint8_t *)vec + x->vec_bytes;
+		size_t rl = vb - x->vec_bytes;
+
+		if (fld_row_check(x->cols->c.s, row, rl) < 0)
+			return -EIO;
+		if (fld_cols_append(&x->cols->c, id, row, rl) < 0)
+			return -ENOMEM;
+	}
 	if (ents_reserve(x, x->n + 1) < 0)
 		return -ENOMEM;
 	x->ids[x->n] = id;
-	memcpy(x->vecs + x->n * x->vec_bytes, vec, vb);
+	x->seqs[x->n] = seq;
+	memcpy(x->vecs + x->n * x->vec_bytes, vec, x->vec_bytes);
 	x->n++;
 	return 0;
 }
@@ -91,7 +107,7 @@ static int rd_txn(struct store_txn *txn, void *arg, struct mfs_err *err)
 	if (rc == -ENOMEM)
 		return mfs_errf(err, rc, "out of memory reading partition");
 	if (rc == -EIO)
-		return mfs_errf(err, rc, "corrupt entity in partition: wrong vector size");
+		return mfs_errf(err, rc, "corrupt entity in partition: wrong vector size or fields");
 	if (rc < 0)
 		return mfs_errf(err, rc, "cannot read partition");
 	return 0;
@@ -163,18 +179,23 @@ int eng_part_persist_loaded(struct eng *e, struct eng_part *p, bool loaded,
 /* ---- load ---- */
 
 struct blob_arg {
-	uint32_t pid;
+	const struct eng_part *p;
 	void *data;
 	size_t len;
+	uint64_t index_seq;             /* entities below it are in the blob */
 };
 
 static int blob_txn(struct store_txn *txn, void *arg, struct mfs_err *err)
 {
 	struct blob_arg *a = arg;
-	int rc = store_blob_get(txn, a->pid, &a->data, &a->len);
+	struct store_part sp;
+	int rc = store_part_get(txn, a->p->cid, a->p->name, &sp);
 
+	if (rc == 0)
+		rc = store_blob_get(txn, a->p->pid, &a->data, &a->len);
 	if (rc < 0)
 		return mfs_errf(err, rc, "cannot read the index of partition");
+	a->index_seq = sp.index_seq;
 	return 0;
 }
 
@@ -201,7 +222,7 @@ int eng_part_make_index(struct eng *e, const struct store_coll *rec,
 	const struct idx_type *t;
 	struct mfs_kv canon;
 	struct idx_info info;
-	struct blob_arg b = { .pid = p->pid };
+	struct blob_arg b = { .p = p };
 	int rc;
 
 	eng_rec_info(e, rec, &info);
@@ -214,9 +235,28 @@ int eng_part_make_index(struct eng *e, const struct store_coll *rec,
 			return rc;
 	}
 	if (b.data && b.len) {
+		/* The blob covers the entities below index_seq; the others
+		 * (inserted since, upserted ones among them: an id may be in
+		 * the blob with its old vector) are added after the restore,
+		 * which drops every id not among the older ones. */
+		size_t nold = x->n;
+
+		if (b.index_seq && x->seqs)
+			for (nold = 0; nold < x->n &&
+				       x->seqs[nold] < b.index_seq; nold++)
+				;
 		rc = t->restore(&info, &canon, b.data, b.len, x->ids, x->vecs,
-				x->n, out, err);
+				nold, out, err);
 		free(b.data);
+		if (rc == 0 && nold < x->n) {
+			rc = (*out)->type->add(*out, x->ids + nold,
+					       x->vecs + nold * x->vec_bytes,
+					       x->n - nold, err);
+			if (rc < 0) {
+				idx_free(*out);
+				*out = NULL;
+			}
+		}
 		if (rc != -EINVAL)
 			return rc;
 		mfs_log(MFS_LOG_WARN,
@@ -246,8 +286,10 @@ int eng_part_load_locked(struct eng *e, struct eng_coll *c, struct eng_part *p,
 	struct store_coll rec;
 	struct eng_ents x = { 0 };
 	struct idx *ix = NULL;
+	struct eng_cols *cols = NULL;
+	struct eng_fields *fields;
 	uint64_t count, need;
-	size_t mem = 0;
+	size_t mem = 0, cmem = 0;
 	bool dropped;
 	int rc;
 
@@ -257,10 +299,18 @@ int eng_part_load_locked(struct eng *e, struct eng_coll *c, struct eng_part *p,
 	rec = c->rec;
 	count = p->count;
 	dropped = p->dropped;
+	fields = c->fields;
+	eng_fields_ref(fields);
 	pthread_rwlock_unlock(&e->cat);
-	if (dropped)
+	rc = eng_cols_new(fields, &cols);
+	eng_fields_put(fields);
+	if (rc < 0)
+		return mfs_errf(err, rc, "out of memory");
+	if (dropped) {
+		eng_cols_unref(cols);
 		return mfs_errf(err, -ENOENT, "partition not found[partition=%s]",
 				p->name);
+	}
 	need = part_need(e, &rec, count);
 	rc = eng_mem_charge(e, need, "load partition", "", err);
 	if (rc < 0)
@@ -268,9 +318,12 @@ int eng_part_load_locked(struct eng *e, struct eng_coll *c, struct eng_part *p,
 	atomic_store(&p->progress, 0);
 	atomic_store(&p->state, ENG_LOADING);
 	if (rec.dim) {
+		x.cols = cols;
 		rc = eng_ents_read(e, p->pid,
 				   vec_bytes((enum vec_type)rec.vtype, rec.dim),
 				   0, UINT64_MAX, &x, &p->progress, count, err);
+		if (rc == 0)
+			rc = eng_cols_index(cols, err);
 		if (rc == 0)
 			rc = eng_part_make_index(e, &rec, p, &x, &ix, err);
 		eng_ents_free(&x);
@@ -281,11 +334,20 @@ int eng_part_load_locked(struct eng *e, struct eng_coll *c, struct eng_part *p,
 			goto fail_mem;
 		mem = ix->type->memory_bytes(ix);
 	}
+	/* SPEC §8: the fields' memory counts toward memory_limit. */
+	cmem = cols->c.bytes + fld_sidx_bytes(&cols->c);
+	rc = eng_mem_charge(e, cmem, "load partition fields", "", err);
+	if (rc < 0) {
+		cmem = 0;
+		goto fail_mem;
+	}
+	cols->charged = cmem;
 	rc = eng_part_persist_loaded(e, p, true, err);
 	if (rc < 0)
 		goto fail_mem;
 	pthread_rwlock_wrlock(&p->ilock);
 	p->ix = ix;
+	p->cols = cols;
 	pthread_rwlock_unlock(&p->ilock);
 	eng_mem_adjust(e, (int64_t)mem - (int64_t)need);
 	p->mem_bytes = mem;
@@ -297,8 +359,9 @@ int eng_part_load_locked(struct eng *e, struct eng_coll *c, struct eng_part *p,
 
 fail_mem:
 	idx_free(ix);
-	eng_mem_adjust(e, -(int64_t)need);
+	eng_mem_adjust(e, -(int64_t)need - (int64_t)cmem);
 fail:
+	eng_cols_unref(cols);
 	atomic_store(&p->progress, 0);
 	atomic_store(&p->state, ENG_NOTLOAD);
 	p->reload_pending = false;
@@ -310,16 +373,23 @@ static int part_release_locked(struct eng *e, struct eng_part *p,
 			       struct mfs_err *err)
 {
 	struct idx *ix;
+	struct eng_cols *cols;
 	bool was = atomic_load(&p->state) != ENG_NOTLOAD || p->reload_pending;
 	int rc;
 
 	pthread_rwlock_wrlock(&p->ilock);       /* waits for searches */
 	ix = p->ix;
 	p->ix = NULL;
+	cols = p->cols;
+	p->cols = NULL;
 	atomic_store(&p->state, ENG_NOTLOAD);
 	atomic_store(&p->progress, 0);
 	pthread_rwlock_unlock(&p->ilock);
 	idx_free(ix);
+	if (cols) {
+		eng_cols_uncharge(e, cols);
+		eng_cols_unref(cols);
+	}
 	eng_mem_adjust(e, -(int64_t)p->mem_bytes);
 	p->mem_bytes = 0;
 	p->reload_pending = false;

@@ -1,5 +1,7 @@
-/* query.c - saved queries (SPEC §6), stored as text by the store under
- * (cid, pid) with pid 0 for the collection's own search/.  The engine keeps
+/* query.c - saved queries (SPEC §6, §9), stored as text by the store under
+ * (cid, pid) with pid 0 for the collection's own search/; the saved
+ * scalar queries of query/ are kept under pid | ENG_QUERY_SCALAR (so the
+ * collection's are under ENG_QUERY_SCALAR itself).  The engine keeps
  * no cache of them: they are read when run.
  */
 #include "engine/engine_int.h"
@@ -20,7 +22,7 @@ struct q_arg {
 };
 
 static int resolve(struct eng *e, const char *coll, const char *part,
-		   struct q_arg *a, struct mfs_err *err)
+		   bool scalar, struct q_arg *a, struct mfs_err *err)
 {
 	struct eng_coll *c;
 	struct eng_part *p = NULL;
@@ -29,7 +31,7 @@ static int resolve(struct eng *e, const char *coll, const char *part,
 	if (rc < 0)
 		return rc;
 	a->cid = c->cid;
-	a->pid = p ? p->pid : 0;
+	a->pid = (p ? p->pid : 0) | (scalar ? ENG_QUERY_SCALAR : 0);
 	eng_part_unref(p);
 	eng_coll_unref(c);
 	return 0;
@@ -45,12 +47,13 @@ static int put_txn(struct store_txn *txn, void *arg, struct mfs_err *err)
 	return 0;
 }
 
-int eng_query_put(struct eng *e, const char *coll, const char *part,
+static int q_put(struct eng *e, const char *coll, const char *part,
+		 bool scalar,
 		  const char *name, const void *text, size_t len,
 		  struct mfs_err *err)
 {
 	struct q_arg a = { .name = name, .text = text, .len = len };
-	int rc = resolve(e, coll, part, &a, err);
+	int rc = resolve(e, coll, part, scalar, &a, err);
 
 	if (rc < 0)
 		return rc;
@@ -74,12 +77,13 @@ static int get_txn(struct store_txn *txn, void *arg, struct mfs_err *err)
 	return 0;
 }
 
-int eng_query_get(struct eng *e, const char *coll, const char *part,
+static int q_get(struct eng *e, const char *coll, const char *part,
+		 bool scalar,
 		  const char *name, char **text, size_t *len,
 		  struct mfs_err *err)
 {
 	struct q_arg a = { .name = name };
-	int rc = resolve(e, coll, part, &a, err);
+	int rc = resolve(e, coll, part, scalar, &a, err);
 
 	if (rc < 0)
 		return rc;
@@ -104,11 +108,12 @@ static int del_txn(struct store_txn *txn, void *arg, struct mfs_err *err)
 	return 0;
 }
 
-int eng_query_del(struct eng *e, const char *coll, const char *part,
+static int q_del(struct eng *e, const char *coll, const char *part,
+		 bool scalar,
 		  const char *name, struct mfs_err *err)
 {
 	struct q_arg a = { .name = name };
-	int rc = resolve(e, coll, part, &a, err);
+	int rc = resolve(e, coll, part, scalar, &a, err);
 
 	if (rc < 0)
 		return rc;
@@ -150,12 +155,13 @@ static int list_txn(struct store_txn *txn, void *arg, struct mfs_err *err)
 	return 0;
 }
 
-int eng_query_list(struct eng *e, const char *coll, const char *part,
+static int q_list(struct eng *e, const char *coll, const char *part,
+		 bool scalar,
 		   struct eng_names *out, struct mfs_err *err)
 {
 	struct eng_names names = { 0 };
 	struct q_arg a = { .names = &names };
-	int rc = resolve(e, coll, part, &a, err);
+	int rc = resolve(e, coll, part, scalar, &a, err);
 
 	if (rc < 0)
 		return rc;
@@ -166,4 +172,56 @@ int eng_query_list(struct eng *e, const char *coll, const char *part,
 	}
 	*out = names;
 	return 0;
+}
+
+int eng_query_put(struct eng *e, const char *coll, const char *part,
+		  const char *name, const void *text, size_t len,
+		  struct mfs_err *err)
+{
+	return q_put(e, coll, part, false, name, text, len, err);
+}
+
+int eng_query_get(struct eng *e, const char *coll, const char *part,
+		  const char *name, char **text, size_t *len,
+		  struct mfs_err *err)
+{
+	return q_get(e, coll, part, false, name, text, len, err);
+}
+
+int eng_query_del(struct eng *e, const char *coll, const char *part,
+		  const char *name, struct mfs_err *err)
+{
+	return q_del(e, coll, part, false, name, err);
+}
+
+int eng_query_list(struct eng *e, const char *coll, const char *part,
+		   struct eng_names *out, struct mfs_err *err)
+{
+	return q_list(e, coll, part, false, out, err);
+}
+
+int eng_squery_put(struct eng *e, const char *coll, const char *part,
+		   const char *name, const void *text, size_t len,
+		   struct mfs_err *err)
+{
+	return q_put(e, coll, part, true, name, text, len, err);
+}
+
+int eng_squery_get(struct eng *e, const char *coll, const char *part,
+		   const char *name, char **text, size_t *len,
+		   struct mfs_err *err)
+{
+	return q_get(e, coll, part, true, name, text, len, err);
+}
+
+int eng_squery_del(struct eng *e, const char *coll, const char *part,
+		   const char *name, struct mfs_err *err)
+{
+	return q_del(e, coll, part, true, name, err);
+}
+
+int eng_squery_list(struct eng *e, const char *coll, const char *part,
+		    struct eng_names *out, struct mfs_err *err)
+{
+	return q_list(e, coll, part, true, out, err);
 }

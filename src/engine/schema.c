@@ -1,5 +1,14 @@
 /* schema.c - a collection's schema: dim, metric_type, vector_type,
- * description (SPEC §3).
+ * description (SPEC §3), and its scalar fields (SPEC §8).
+ *
+ * Fields: before the first insert, the `field=` lines of a write replace
+ * the collection's fields; once it has data they merge into them (a field
+ * repeated as it is defined is a no-op, so `cat schema > schema` works; a
+ * new one must be nullable or defaulted).  The new schema is stored as
+ * canonical text in the same transaction as the collection record; the
+ * catalog then swaps in a new immutable struct eng_fields.  No field
+ * change while a partition is loaded: its columns follow the schema it was
+ * loaded with.
  *
  * eng_schema_set checks every key first (all or nothing), then rewrites the
  * collection record in one store_write under e->wmu, re-checking inside the
@@ -46,7 +55,163 @@ struct schema_arg {
 	enum vec_metric metric;
 	const char *desc;
 	struct store_coll rec;          /* out */
+	/* fields */
+	const struct fld_schema *fields;        /* written field lines */
+	int dynamic;                    /* -1 unchanged, 0, 1 */
+	uint32_t num_partitions;        /* 0 unchanged */
+	struct eng_fields *cur;         /* the collection's, referenced */
+	struct mfs_buf text;            /* out: the new canonical text */
+	bool fields_changed;            /* out */
 };
+
+/* The "field=NAME:..." line of field name in canonical text t, or NULL;
+ * *len gets its length. */
+static const char *field_line(const char *t, const char *name, size_t *len)
+{
+	size_t nl = strlen(name);
+
+	while (t && *t) {
+		const char *e = strchr(t, '\n');
+		size_t ll = e ? (size_t)(e - t) : strlen(t);
+
+		if (ll > 6 + nl && memcmp(t, "field=", 6) == 0 &&
+		    memcmp(t + 6, name, nl) == 0 && t[6 + nl] == ':') {
+			*len = ll;
+			return t;
+		}
+		t = e ? e + 1 : NULL;
+	}
+	return NULL;
+}
+
+/* Make the new field schema into *to (initialized here) from a->cur and
+ * what was written.  has_data decides replace or merge. */
+static int fields_make(struct schema_arg *a, bool has_data, bool loaded,
+		       struct fld_schema *to, struct mfs_err *err)
+{
+	const struct fld_schema *cur = &a->cur->s;
+	struct mfs_buf wt, ct;
+	int rc = 0;
+
+	mfs_buf_init(&wt, SIZE_MAX);
+	mfs_buf_init(&ct, SIZE_MAX);
+	fld_schema_init(to);
+	if (a->fields && !has_data) {
+		fld_schema_fini(to);
+		rc = fld_schema_copy(to, a->fields);
+		if (rc < 0)
+			goto nomem;
+		if (a->dynamic < 0 && cur->dynamic != to->dynamic)
+			rc = fld_schema_set_dynamic(to, cur->dynamic, err);
+		if (rc == 0 && a->num_partitions == 0 && to->pk >= 0 &&
+		    cur->pk >= 0)
+			rc = fld_schema_set_num_partitions(
+				to, cur->num_partitions, err);
+	} else {
+		fld_schema_fini(to);
+		rc = fld_schema_copy(to, cur);
+		if (rc < 0)
+			goto nomem;
+		if (a->fields) {
+			/* Merge, line by line of the canonical prints. */
+			const char *p;
+
+			if (fld_schema_print(&wt, a->fields) < 0 ||
+			    fld_schema_print(&ct, cur) < 0)
+				goto nomem;
+			for (p = wt.data ? wt.data : ""; *p;) {
+				const char *e = strchr(p, '\n');
+				size_t ll = e ? (size_t)(e - p) : strlen(p);
+				char line[FLD_JSON_MAX + 512];
+				char name[FLD_NAME_MAX + 1];
+				const char *colon, *have;
+				size_t hl = 0;
+
+				if (ll < sizeof(line) && ll > 6 &&
+				    memcmp(p, "field=", 6) == 0) {
+					memcpy(line, p, ll);
+					line[ll] = '\0';
+					colon = strchr(line + 6, ':');
+					snprintf(name, sizeof(name), "%.*s",
+						 (int)(colon ? colon - line - 6 : 0),
+						 line + 6);
+					have = field_line(ct.data, name, &hl);
+					if (have && (hl != ll ||
+						     memcmp(have, line, ll))) {
+						rc = mfs_errf(err, -EBUSY,
+							      "field %s: cannot change a field once the collection has data",
+							      name);
+						break;
+					}
+					if (!have) {
+						rc = fld_schema_add(to, line + 6,
+								    err);
+						if (rc < 0)
+							break;
+					}
+				}
+				p = e ? e + 1 : p + ll;
+			}
+		}
+	}
+	if (rc == 0 && a->dynamic >= 0 && (bool)a->dynamic != to->dynamic)
+		rc = fld_schema_set_dynamic(to, a->dynamic, err);
+	if (rc == 0 && a->num_partitions)
+		rc = fld_schema_set_num_partitions(to, a->num_partitions, err);
+	if (rc == 0)
+		rc = fld_schema_check(to, err);
+	if (rc == 0 && has_data) {
+		rc = fld_schema_evolve_check(cur, to, err);
+		if (rc == 0 && to->pk != cur->pk)
+			rc = mfs_errf(err, -EBUSY,
+				      "cannot change the partition key of a collection that has data");
+		if (rc == 0 && to->pk >= 0 &&
+		    to->num_partitions != cur->num_partitions)
+			rc = mfs_errf(err, -EBUSY,
+				      "cannot change num_partitions of a collection that has data");
+	}
+	if (rc == 0) {
+		mfs_buf_reset(&wt);
+		rc = fld_schema_print(&wt, to);
+		if (rc < 0)
+			goto nomem;
+		if (wt.len != ct.len || (wt.len && memcmp(wt.data, ct.data, wt.len))) {
+			/* ct may not hold cur's print when nothing merged. */
+			mfs_buf_reset(&ct);
+			if (fld_schema_print(&ct, cur) < 0)
+				goto nomem;
+		}
+		a->fields_changed = wt.len != ct.len ||
+				    (wt.len && memcmp(wt.data, ct.data, wt.len));
+		if (a->fields_changed && loaded)
+			rc = mfs_errf(err, -EBUSY,
+				      "cannot change the fields of collection %s: it is loaded, please release it first",
+				      a->c->name);
+	}
+	if (rc == 0) {
+		/* Keep the scalar index lines of fields that remain. */
+		mfs_buf_reset(&a->text);
+		rc = mfs_buf_append(&a->text, wt.data ? wt.data : "", wt.len);
+		for (size_t i = 0; rc == 0 && a->cur->sidx && i < cur->n; i++)
+			if (a->cur->sidx[i][0] &&
+			    fld_schema_find(to, cur->f[i].name) >= 0)
+				rc = mfs_buf_printf(&a->text,
+						    "scalar_index=%s:%s\n",
+						    cur->f[i].name,
+						    a->cur->sidx[i]);
+		if (rc < 0)
+			goto nomem;
+	}
+	goto out;
+nomem:
+	rc = mfs_errf(err, -ENOMEM, "out of memory");
+out:
+	mfs_buf_fini(&wt);
+	mfs_buf_fini(&ct);
+	if (rc < 0)
+		fld_schema_fini(to);
+	return rc;
+}
 
 static const char *busy_reason(struct schema_arg *a, uint64_t count,
 			       char *buf, size_t cap)
@@ -88,6 +253,26 @@ static int schema_txn(struct store_txn *txn, void *arg, struct mfs_err *err)
 		return mfs_errf(err, rc, "collection not found[collection=%s]",
 				name);
 	busy = busy_reason(a, count, why, sizeof(why));
+	if (a->fields || a->dynamic >= 0 || a->num_partitions) {
+		struct fld_schema to;
+		bool loaded = false;
+
+		for (size_t i = 0; i < a->nparts; i++)
+			if (atomic_load(&a->parts[i]->state) != ENG_NOTLOAD)
+				loaded = true;
+		rc = fields_make(a, count > 0, loaded, &to, err);
+		if (rc < 0)
+			return rc;
+		fld_schema_fini(&to);
+		if (a->fields_changed) {
+			rc = store_fields_put(txn, r->cid, a->text.data,
+					      a->text.len);
+			if (rc < 0)
+				return mfs_errf(err, rc,
+						"cannot store the fields of collection %s",
+						name);
+		}
+	}
 	vt = a->has_vt ? a->vt : (enum vec_type)r->vtype;
 	if (a->has_vt && vt != (enum vec_type)r->vtype) {
 		if (busy)
@@ -142,9 +327,10 @@ static int schema_txn(struct store_txn *txn, void *arg, struct mfs_err *err)
 }
 
 int eng_schema_set(struct eng *e, const char *coll, const struct mfs_kv *kv,
-		   struct mfs_err *err)
+		   const struct fld_schema *fields, struct mfs_err *err)
 {
-	struct schema_arg a = { .e = e };
+	struct schema_arg a = { .e = e, .fields = fields, .dynamic = -1 };
+	struct eng_fields *nf = NULL;
 	int rc;
 
 	/* Parse every key first: all or nothing. */
@@ -179,15 +365,35 @@ int eng_schema_set(struct eng *e, const char *coll, const struct mfs_kv *kv,
 						STORE_TEXT_MAX - 1, strlen(v));
 			a.has_desc = true;
 			a.desc = v;
+		} else if (strcmp(k, "enable_dynamic_field") == 0) {
+			if (strcmp(v, "true") == 0 || strcmp(v, "True") == 0)
+				a.dynamic = 1;
+			else if (strcmp(v, "false") == 0 ||
+				 strcmp(v, "False") == 0)
+				a.dynamic = 0;
+			else
+				return mfs_errf(err, -EINVAL,
+						"enable_dynamic_field: expected true or false, got '%s'",
+						v);
+		} else if (strcmp(k, "num_partitions") == 0) {
+			long np;
+
+			if (mfs_parse_long(v, 1, FLD_NUM_PARTITIONS_MAX, &np) < 0)
+				return mfs_errf(err, -EINVAL,
+						"num_partitions: expected an integer in [1, %d], got '%s'",
+						FLD_NUM_PARTITIONS_MAX, v);
+			a.num_partitions = (uint32_t)np;
 		} else {
 			return mfs_errf(err, -EINVAL,
-					"unknown schema key '%s': expected dim, metric_type, vector_type or description",
+					"unknown schema key '%s': expected dim, metric_type, vector_type, description, field, enable_dynamic_field or num_partitions",
 					k);
 		}
 	}
 	rc = eng_lookup(e, coll, NULL, &a.c, NULL, NULL, err);
 	if (rc < 0)
 		return rc;
+	mfs_buf_init(&a.text, SIZE_MAX);
+	a.cur = eng_coll_fields(e, a.c);
 	rc = eng_parts_get(e, a.c, &a.parts, &a.nparts);
 	if (rc < 0) {
 		rc = mfs_errf(err, rc, "out of memory");
@@ -198,17 +404,40 @@ int eng_schema_set(struct eng *e, const char *coll, const struct mfs_kv *kv,
 	for (size_t i = 0; i < a.nparts; i++)
 		pthread_mutex_lock(&a.parts[i]->wmu);
 	pthread_mutex_lock(&e->wmu);
+	if (a.cur != a.c->fields) {
+		/* Changed since we looked: go with the current one. */
+		eng_fields_put(a.cur);
+		a.cur = eng_coll_fields(e, a.c);
+	}
 	rc = store_write(e->st, schema_txn, &a, err);
+	if (rc == 0 && a.fields_changed) {
+		/* Stored already: the catalog must follow, so make the
+		 * struct from the stored text (ENOMEM here is reported, and
+		 * the next mount reads the stored one). */
+		rc = eng_fields_new(a.text.data ? a.text.data : "", a.text.len,
+				    &nf, err);
+	}
 	if (rc == 0) {
 		pthread_rwlock_wrlock(&e->cat);
 		a.c->rec = a.rec;
+		if (nf) {
+			struct eng_fields *old = a.c->fields;
+
+			a.c->fields = nf;
+			nf = old;       /* put below */
+		}
 		pthread_rwlock_unlock(&e->cat);
 	}
 	pthread_mutex_unlock(&e->wmu);
 	for (size_t i = a.nparts; i > 0; i--)
 		pthread_mutex_unlock(&a.parts[i - 1]->wmu);
 	eng_parts_put(a.parts, a.nparts);
+	eng_fields_put(nf);
+	if (rc == 0 && eng_coll_has_pk(e, coll))
+		rc = eng_pk_parts(e, coll, err);
 unref:
+	mfs_buf_fini(&a.text);
+	eng_fields_put(a.cur);
 	eng_coll_unref(a.c);
 	return rc;
 }

@@ -419,3 +419,13 @@ int eng_search(struct eng *e, const char *coll, const char *part,
 	eng_search_end(j);
 	return rc;
 }
+
+int eng_resolve_parts(struct eng *e, struct eng_coll *c,
+		      struct eng_part *only, const char *const *parts,
+		      size_t nparts, struct eng_part ***out, size_t *nout,
+		      struct mfs_err *err)
+{
+	struct eng_query q = { .parts = parts, .nparts = nparts };
+
+	return resolve(e, c, only, &q, out, nout, err);
+}

@@ -1,0 +1,215 @@
+/* expr_int.h - the parsed form of an expression (expr.h), shared by the
+ * parser (expr_parse.c), the evaluator (expr_eval.c) and the scalar indexes
+ * (sidx.c).
+ *
+ * A parsed expression is a tree of predicates (struct xpred) whose leaves
+ * compare values (struct xval: constants, columns, JSON paths, arithmetic).
+ * Every node, string and table lives in the expression's arena and is freed
+ * with it; the tree is immutable once fld_expr_parse returns (subtrees may
+ * be shared: a chained range `1 < a <= 5` uses `a` twice).
+ *
+ * Truth is three-valued and encoded so that `and` is min, `or` is max and
+ * `not` is 2 - t:  XF (false) = 0, XU (unknown) = 1, XT (true) = 2.
+ */
+#ifndef MFS_FIELD_EXPR_INT_H
+#define MFS_FIELD_EXPR_INT_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <jansson.h>
+
+#include "field/expr.h"
+#include "field/field.h"
+
+#define XF 0
+#define XU 1
+#define XT 2
+
+#define XBLOCK 512                      /* rows per evaluation block */
+
+/* Static types of values, checked at parse time. */
+enum xt {
+	XT_INT = 1,                     /* INT8..INT64, id, integer literal */
+	XT_FLT,                         /* FLOAT, DOUBLE, float literal */
+	XT_STR,                         /* VARCHAR, string literal */
+	XT_BOOL,                        /* BOOL, true/false */
+	XT_DYN,                         /* a JSON value: typed per row */
+	XT_ARRAY,                       /* a whole ARRAY field */
+	XT_LIST                         /* an array literal [..] */
+};
+
+/* A value at run time (one row) or a literal. */
+enum xr {
+	XR_UNK = 0,                     /* null, missing, undefined (x / 0) */
+	XR_INT,
+	XR_FLT,
+	XR_STR,
+	XR_BOOL,                        /* i is 0 or 1 */
+	XR_OTHER                        /* JSON array or object: j */
+};
+
+struct xrv {
+	enum xr k;
+	int64_t i;
+	double d;
+	const char *s;
+	size_t len;
+	const json_t *j;
+};
+
+enum xvk {
+	XV_CONST,                       /* c */
+	XV_LIST,                        /* items[nitems], all constants */
+	XV_COL,                         /* field f, whole */
+	XV_ID,                          /* the primary key, c->ids */
+	XV_PATH,                        /* field f (JSON or ARRAY), steps */
+	XV_ARITH,                       /* a op b, op one of + - * / % */
+	XV_NEG,                         /* -a */
+	XV_ALEN                         /* array_length(a) */
+};
+
+struct xstep {
+	const char *key;                /* NUL-terminated object key, or */
+	int64_t idx;                    /* array index when key is NULL */
+};
+
+struct xval {
+	enum xvk k;
+	enum xt t;
+	enum fld_type ft;               /* for messages: the field's type, or
+					 * INT64/DOUBLE/VARCHAR/BOOL for
+					 * literals and arithmetic */
+	unsigned h;                     /* height of this value's tree */
+	struct xrv c;                   /* XV_CONST */
+	struct xrv *items;              /* XV_LIST */
+	size_t nitems;
+	int f;                          /* XV_COL, XV_PATH: field index */
+	const struct xstep *steps;      /* XV_PATH */
+	size_t nsteps;
+	int op;                         /* XV_ARITH: '+', '-', '*', '/', '%' */
+	struct xval *a, *b;
+};
+
+enum xpk {
+	XP_CONST,                       /* tv */
+	XP_AND,                         /* kids[nkids] */
+	XP_OR,
+	XP_NOT,                         /* kids[0] */
+	XP_CMP,                         /* a op b */
+	XP_IN,                          /* a (not)? in b (XV_LIST) */
+	XP_LIKE,                        /* a like pat */
+	XP_EXISTS,                      /* exists a (XV_PATH or XV_COL JSON) */
+	XP_NULL,                        /* a is (not)? null */
+	XP_FN,                          /* fn(a, b) */
+	XP_BOOL                         /* a BOOL value used as a predicate */
+};
+
+/* Comparison operators. */
+enum { XO_EQ = 1, XO_NE, XO_LT, XO_LE, XO_GT, XO_GE };
+
+/* Boolean functions. */
+enum { XFN_CONTAINS = 1, XFN_CONTAINS_ALL, XFN_CONTAINS_ANY };
+
+/* Block kernels: the fast paths of leaves over one column (f; -1: id). */
+enum xkern {
+	XK_NONE = 0,                    /* per row (expr_eval.c xpred_row) */
+	XK_IRANGE,                      /* int column in [lo, hi] (neg: not) */
+	XK_IARITH,                      /* (int column aop ak) in [lo, hi] */
+	XK_FRANGE,                      /* double column in [dlo, dhi] */
+	XK_ISET,                        /* int column in set (neg: not in) */
+	XK_FSET,                        /* double column in set */
+	XK_SCMP,                        /* VARCHAR op lit */
+	XK_SLIKE,                       /* VARCHAR like pat */
+	XK_SSET,                        /* VARCHAR in set */
+	XK_NULL                         /* is (not) null on a column */
+};
+
+/* A compiled like pattern. */
+enum { XL_EXACT = 1, XL_PREFIX, XL_SUFFIX, XL_INFIX, XL_GENERAL };
+struct xpat {
+	int kind;
+	const char *lit;                /* the literal part (not general) */
+	size_t len;
+	const uint8_t *pk;              /* general: per position 0 literal
+					 * byte pb[i], 1 '_', 2 '%' */
+	const char *pb;
+	size_t pn;
+};
+
+/* A compiled in-list over a column. */
+struct xset {
+	size_t n;
+	const int64_t *iv;              /* XK_ISET: sorted, unique */
+	const uint64_t *bits;           /* dense: bit (v - bmin) */
+	int64_t bmin;
+	uint64_t bspan;                 /* values in [bmin, bmin + bspan] */
+	const int64_t *htab;            /* sparse: open addressing */
+	const uint8_t *hused;
+	uint64_t hmask;
+	const double *dv;               /* XK_FSET: sorted, unique */
+	const struct xrv *sv;           /* XK_SSET: sorted, unique */
+	const uint32_t *shash;          /* XK_SSET: index + 1 per slot, 0 */
+};
+
+struct xpred {
+	enum xpk k;
+	uint8_t tv;                     /* XP_CONST */
+	struct xpred **kids;            /* XP_AND, XP_OR, XP_NOT */
+	size_t nkids;
+	int op;                         /* XP_CMP: XO_*; XP_FN: XFN_* */
+	struct xval *a, *b;
+	bool neg;                       /* not in, is not null */
+	struct xpat pat;                /* XP_LIKE */
+	/* the kernel, planned by xplan (expr_eval.c) */
+	enum xkern kk;
+	int f;                          /* column; -1: id */
+	bool kneg;                      /* negate the kernel's test */
+	bool empty;                     /* IRANGE/FRANGE: no value passes */
+	int64_t lo, hi;                 /* IRANGE, IARITH */
+	double dlo, dhi;                /* FRANGE */
+	int aop;                        /* IARITH */
+	int64_t ak;
+	struct xset set;                /* ISET, FSET, SSET */
+};
+
+struct xarena;
+
+struct fld_expr {
+	const struct fld_schema *s;
+	struct xpred *root;
+	struct xarena *arena;
+};
+
+/* expr_parse.c: zeroed memory from x's arena, NULL when out of memory. */
+void *xalloc(struct fld_expr *x, size_t n);
+
+/* expr_eval.c */
+/* Plan the kernel of leaf p (and of its descendants).  0, -ENOMEM. */
+int xplan(struct fld_expr *x, struct xpred *p);
+/* Compile a like pattern (bytes s[0, len), with '\' escapes). */
+int xpat_compile(struct fld_expr *x, const char *s, size_t len,
+		 struct xpat *out);
+/* Truth of p at row r, one row at a time. */
+uint8_t xpred_row(const struct xpred *p, const struct fld_cols *c, size_t r);
+/* Truth of p for rows[0, n) (n <= XBLOCK) into out. */
+void xpred_block(const struct xpred *p, const struct fld_cols *c,
+		 const uint32_t *rows, size_t n, uint8_t *out);
+/* a op b for one row or two constants (XT, XF or XU). */
+uint8_t xcmp(int op, const struct xrv *a, const struct xrv *b);
+/* a op b (op '+' '-' '*' '/' '%'; '-' with b NULL negates a) into *out:
+ * integers wrap, / and % by zero are XR_UNK. */
+void xarith(int op, const struct xrv *a, const struct xrv *b,
+	    struct xrv *out);
+/* A JSON value as a run-time value (null: XR_UNK). */
+void xjson_rv(const json_t *j, struct xrv *out);
+/* Does the pattern match s[0, len)? */
+bool xpat_match(const struct xpat *p, const char *s, size_t len);
+/* -1, 0, 1: a compared to b, exactly (an int64 against a double). */
+int xcmp_id(int64_t i, double d);
+/* A double mapped to an int64 whose signed order is the double's
+ * (-0 as 0); the order key of FLOAT/DOUBLE values in sidx. */
+int64_t xdkey(double d);
+
+#endif

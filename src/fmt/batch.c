@@ -3,6 +3,11 @@
  * Invariant: when dim != 0, vecs holds cap * fmt_vbytes(vtype, dim) bytes.
  * A batch whose dim was set and then restored to 0 (a failed first record)
  * keeps stale storage; fmt_batch_set_dim resizes it again.
+ *
+ * Rows (scalar fields) exist only in batches fmt_jsonl_parse filled: rows
+ * is a byte buffer of its own (rows_len, rows_cap), row_end one entry a
+ * record, allocated on first use and grown with the other arrays from
+ * then on; batches without fields never allocate either.
  */
 #include "fmt/fmt_int.h"
 
@@ -20,6 +25,9 @@ void fmt_batch_init(struct fmt_batch *b, enum vec_type vtype, uint32_t dim)
 void fmt_batch_reset(struct fmt_batch *b)
 {
 	b->n = 0;
+	b->rows_len = 0;
+	free(b->row_end);
+	b->row_end = NULL;
 }
 
 void fmt_batch_fini(struct fmt_batch *b)
@@ -30,12 +38,14 @@ void fmt_batch_fini(struct fmt_batch *b)
 	free(b->ids);
 	free(b->vecs);
 	free(b->line);
+	free(b->rows);
+	free(b->row_end);
 	fmt_batch_init(b, b->vtype, b->dim);
 }
 
 /* Resize every array to ncap records; the batch is unchanged on failure
  * except that arrays already grown stay grown (harmless: cap is only
- * raised once all four succeeded). */
+ * raised once all of them succeeded). */
 static int resize(struct fmt_batch *b, size_t ncap)
 {
 	size_t vb = fmt_vbytes(b->vtype, b->dim);
@@ -55,6 +65,12 @@ static int resize(struct fmt_batch *b, size_t ncap)
 	if (!p)
 		return -ENOMEM;
 	b->line = p;
+	if (b->row_end) {
+		p = realloc(b->row_end, ncap * sizeof(*b->row_end));
+		if (!p)
+			return -ENOMEM;
+		b->row_end = p;
+	}
 	p = realloc(b->vecs, ncap * vb + 1);
 	if (!p)
 		return -ENOMEM;

@@ -1,4 +1,5 @@
-/* entity.c - one entity out, as TSV, JSON or fvecs (SPEC §4).
+/* entity.c - one entity out, as TSV, JSON (with its scalar fields, SPEC
+ * §8, in fmt_entity_jsonl) or fvecs (SPEC §4).
  *
  * Floats print with %.9g, the shortest precision that always reads back to
  * the same float32.  Binary vectors print as hex, two digits a byte, which
@@ -62,10 +63,10 @@ static int put_json_string(struct mfs_buf *out, const char *s)
 	return rc;
 }
 
-int fmt_entity_json(struct mfs_buf *out, int64_t id, const char *part,
-		    enum vec_type vtype, uint32_t dim, const void *vec)
+/* {"id":42,"partition":"p","vector":[...]  without the closing brace. */
+static int entity_head(struct mfs_buf *out, int64_t id, const char *part,
+		       enum vec_type vtype, uint32_t dim, const void *vec)
 {
-	size_t len0 = out->len;
 	int rc = mfs_buf_printf(out, "{\"id\":%" PRId64 ",", id);
 
 	if (!rc && part) {
@@ -80,14 +81,44 @@ int fmt_entity_json(struct mfs_buf *out, int64_t id, const char *part,
 		if (!rc)
 			rc = put_hex(out, vec, dim / 8);
 		if (!rc)
-			rc = mfs_buf_append(out, "\"}\n", 3);
+			rc = mfs_buf_append(out, "\"", 1);
 	} else if (!rc) {
 		rc = mfs_buf_append(out, "\"vector\":[", 10);
 		if (!rc)
 			rc = fmt_put_floats(out, vec, dim);
 		if (!rc)
-			rc = mfs_buf_append(out, "]}\n", 3);
+			rc = mfs_buf_append(out, "]", 1);
 	}
+	return rc;
+}
+
+int fmt_entity_json(struct mfs_buf *out, int64_t id, const char *part,
+		    enum vec_type vtype, uint32_t dim, const void *vec)
+{
+	size_t len0 = out->len;
+	int rc = entity_head(out, id, part, vtype, dim, vec);
+
+	if (!rc)
+		rc = mfs_buf_append(out, "}\n", 2);
+	if (rc && out->data) {
+		out->len = len0;
+		out->data[len0] = '\0';
+	}
+	return rc;
+}
+
+int fmt_entity_jsonl(struct mfs_buf *out, int64_t id, const char *part,
+		     enum vec_type vtype, uint32_t dim, const void *vec,
+		     const struct fld_schema *s, const void *row,
+		     size_t row_len)
+{
+	size_t len0 = out->len;
+	int rc = entity_head(out, id, part, vtype, dim, vec);
+
+	if (!rc && s)
+		rc = fld_row_json(out, s, row, row_len, NULL);
+	if (!rc)
+		rc = mfs_buf_append(out, "}\n", 2);
 	if (rc && out->data) {
 		out->len = len0;
 		out->data[len0] = '\0';

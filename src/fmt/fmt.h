@@ -56,7 +56,9 @@ struct fmt_batch {
 };
 
 void fmt_batch_init(struct fmt_batch *b, enum vec_type vtype, uint32_t dim);
-/* Drop the records, keep vtype, dim and storage. */
+/* Drop the records, keep vtype, dim and storage (row_end goes back to
+ * NULL: rows are maintained only by fmt_jsonl_parse, so a batch reused for
+ * the other parsers must not carry stale row ends). */
 void fmt_batch_reset(struct fmt_batch *b);
 void fmt_batch_fini(struct fmt_batch *b);
 
@@ -88,6 +90,25 @@ void fmt_batch_fini(struct fmt_batch *b);
  * partial line that is already too long).  -EINVAL, -ENOMEM. */
 int fmt_text_parse(const char *buf, size_t len, size_t line0, bool final,
 		   struct fmt_batch *b, size_t *consumed, struct mfs_err *err);
+/* Parse JSON lines with scalar fields (SPEC §8) into b, appending, with
+ * schema s (borrowed).  Lines, partial lines, final, line0, *consumed,
+ * dims, the long-line limit and all-or-nothing are as fmt_text_parse.  A
+ * line whose first non-blank byte is '{' is one JSON object, parsed
+ * strictly (RFC 8259, as jansson: `tru`, `01`, `.5`, trailing commas, bad
+ * escapes, invalid UTF-8, \u0000 and duplicate keys are refused): "vector"
+ * as in fmt_text_parse's JSON form, "id" (optional) a 64-bit integer or a
+ * string holding one, "partition" ignored, every other key a field of s
+ * (fld_row_encode: unknown keys, types, ranges, lengths, defaults).  Runs
+ * of other lines are fmt_text_parse's text forms; their records get
+ * fld_row_default rows.  Every record appended gets its row in b->rows
+ * (row_end is allocated on first use; records already in b get empty
+ * rows).  Errors: fmt_text_parse's, "line 3: invalid JSON: <jansson's
+ * text> at column C", fld_row_encode's; on error b->n, b->dim and
+ * b->rows_len are as they were and *consumed is not written.  -EINVAL,
+ * -ENOMEM. */
+int fmt_jsonl_parse(const char *buf, size_t len, size_t line0, bool final,
+		    const struct fld_schema *s, struct fmt_batch *b,
+		    size_t *consumed, struct mfs_err *err);
 /* Parse the complete fvecs records (int32 dim, dim float32, little-endian)
  * of buf[0, len) into b; a trailing partial record is left (*consumed).
  * For binary batches the record is bvecs-like: int32 dim (bytes), then
@@ -196,5 +217,80 @@ void fmt_query_split_name(const char *name, size_t *base_len,
  * (-ENOMEM, -EFBIG) out keeps its old length. */
 int fmt_results(struct mfs_buf *out, bool json, size_t nq, size_t stride,
 		const size_t *count, const int64_t *ids, const float *dist);
+
+/* ---- scalar queries (SPEC §9) ---- */
+
+enum fmt_qformat { FMT_Q_JSONL = 0, FMT_Q_JSON, FMT_Q_TSV };
+
+/* The parameters of query/<name>: a filter expression, output fields,
+ * limit, offset, partitions, format. */
+struct fmt_squery {
+	struct mfs_buf filter;          /* the expression (may be empty: every
+					 * entity) */
+	bool has_filter;                /* filter= given or expression lines */
+	struct mfs_buf output;          /* output_fields text; empty: default */
+	bool has_output;
+	uint64_t limit;                 /* 0: every match */
+	uint64_t offset;
+	enum fmt_qformat format;
+	size_t nparts;
+	char parts[FMT_QUERY_PARTS_MAX][256];
+};
+
+void fmt_squery_init(struct fmt_squery *q);
+void fmt_squery_fini(struct fmt_squery *q);
+/* Parse a saved or written query text: lines "filter=", "output_fields=",
+ * "limit=", "offset=", "partitions=", "format=" (a key followed at once by
+ * '='); every other non-blank line is the expression (lines joined with a
+ * newline), which a filter= line may not be given beside (-EINVAL).
+ * Appending to q as overrides do.  -EINVAL ("limit: expected an integer in
+ * [1, ...]", "format: expected jsonl, json or tsv, got 'x'", "unknown query
+ * parameter 'foo' ..." never happens: unknown lines are expression text),
+ * -ENOMEM. */
+int fmt_squery_parse(struct fmt_squery *q, const char *text, size_t len,
+		     struct mfs_err *err);
+/* Apply overrides "k=v&k=v" (a name's part after its base): an override
+ * starts at '&' followed by a known key and '=' (so `&&` stays in an
+ * expression).  Unknown keys: -EINVAL naming the key and the known ones. */
+int fmt_squery_params(struct fmt_squery *q, const char *text, size_t len,
+		      struct mfs_err *err);
+/* Split an inline query/ name: *base_len gets the length of the expression
+ * before the first override, *params the override text after its '&' (or
+ * NULL). */
+void fmt_squery_split_name(const char *name, size_t *base_len,
+			   const char **params);
+
+/* Which fields a query prints. */
+#define FMT_QSEL_MAX (FLD_MAX * 2)
+struct fmt_qsel {
+	bool count;                     /* count(*) */
+	size_t n;
+	struct fmt_qsel_item {
+		int field;              /* index in the schema; -1 id, -2
+					 * vector, -3 a key of $meta */
+		char name[FLD_NAME_MAX + 1];
+	} it[FMT_QSEL_MAX];
+};
+/* Parse output_fields (text NULL or empty: every scalar field; "*" the
+ * same; "vector" adds the vector; "count(*)" alone the number of
+ * matches; a name that is not a field is a key of $meta when the schema
+ * is dynamic).  id always comes first.  -EINVAL "field foo not exist",
+ * "count(*) cannot be mixed with other output fields". */
+int fmt_qsel_parse(struct fmt_qsel *sel, const char *text, size_t len,
+		   const struct fld_schema *s, struct mfs_err *err);
+/* Append one matching entity, the nth (from 0) of the output, in format f:
+ * jsonl {"id":1,"word":"a"}\n; json the same objects in one array (nth 0
+ * opens it, fmt_qend closes it); tsv a header line before the first, then
+ * values tab-separated, strings and JSON values JSON-encoded.  vec (may be
+ * NULL: printed as null) is the entity's vector when sel asks for it.
+ * 0, -ENOMEM, -EFBIG (out keeps its old length). */
+int fmt_qrow(struct mfs_buf *out, enum fmt_qformat f,
+	     const struct fmt_qsel *sel, const struct fld_cols *c, size_t row,
+	     int64_t id, const void *vec, enum vec_type vt, uint32_t dim,
+	     uint64_t nth);
+/* Close the output of nrows entities (json: "]\n" or "[]\n"; tsv with no
+ * rows: the header alone). */
+int fmt_qend(struct mfs_buf *out, enum fmt_qformat f,
+	     const struct fmt_qsel *sel, uint64_t nrows);
 
 #endif

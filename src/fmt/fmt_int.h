@@ -33,6 +33,12 @@ int fmt_batch_grow(struct fmt_batch *b, size_t need);
  * 0, -ENOMEM. */
 int fmt_batch_set_dim(struct fmt_batch *b, uint32_t dim);
 
+/* fmt_jsonl_parse with every JSON line parsed whole by jansson: the
+ * reference that its fast scanner must agree with (tests, fuzzing). */
+int fmt_jsonl_parse_ref(const char *buf, size_t len, size_t line0, bool final,
+			const struct fld_schema *s, struct fmt_batch *b,
+			size_t *consumed, struct mfs_err *err);
+
 /* Parse the number token [s, e) as a float32: 0, -1 (not a number),
  * -2 (NaN or infinite), -3 (out of float32 range).  Never reads outside
  * [s, e).  *out is written on 0 only. */

@@ -11,7 +11,8 @@
 static const char *const reserved[] = {
 	"schema", "index", "load", "release", "state", "count", "partitions",
 	"vectors", "vectors.fvecs", "vectors.bvecs", "delete", "entities",
-	"search", "ids",
+	"search", "ids", "entities.jsonl", "upsert", "query", "stats",
+	"compact",
 };
 
 bool fmt_name_reserved(const char *name)

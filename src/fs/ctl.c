@@ -25,14 +25,47 @@ static int gen_schema(struct fs *fs, const struct fs_node *n,
 		      struct mfs_buf *out, struct mfs_err *err)
 {
 	struct eng_schema s;
+	struct eng_fields *f;
 	int rc = eng_schema_get(fs->eng, n->coll, &s, err);
 
 	if (rc < 0)
 		return rc;
-	return mfs_buf_printf(out, "dim=%u\nmetric_type=%s\nvector_type=%s\n"
-			      "description=%s\n", s.dim,
-			      vec_metric_name(s.metric),
-			      vec_type_name(s.vtype), s.description);
+	rc = mfs_buf_printf(out, "dim=%u\nmetric_type=%s\nvector_type=%s\n"
+			    "description=%s\n", s.dim,
+			    vec_metric_name(s.metric),
+			    vec_type_name(s.vtype), s.description);
+	if (rc < 0)
+		return rc;
+	/* SPEC §8: one canonical field= line per field, after the keys */
+	rc = eng_fields_get(fs->eng, n->coll, &f, err);
+	if (rc < 0)
+		return rc;
+	rc = fld_schema_print(out, eng_fields_schema(f));
+	eng_fields_put(f);
+	return rc;
+}
+
+/* `cat index`: the vector index, then one block per scalar index, blocks
+ * separated by a blank line (SPEC §5). */
+static int gen_index(struct fs *fs, const struct fs_node *n,
+		     struct mfs_buf *out, struct mfs_err *err)
+{
+	struct eng_names fields = { 0, NULL }, types = { 0, NULL };
+	struct mfs_kv kv;
+	int rc;
+
+	mfs_kv_init(&kv);
+	rc = eng_index_get(fs->eng, n->coll, &kv, err);
+	if (rc == 0)
+		rc = fmt_kv_print(out, &kv);
+	if (rc == 0)
+		rc = eng_sindex_list(fs->eng, n->coll, &fields, &types, err);
+	for (size_t i = 0; rc == 0 && i < fields.n; i++)
+		rc = mfs_buf_printf(out, "\nfield=%s\nindex_type=%s\n",
+				    fields.name[i], types.name[i]);
+	eng_names_free(&fields);
+	eng_names_free(&types);
+	return rc;
 }
 
 static int gen_entity(struct fs *fs, const struct fs_node *n,
@@ -40,7 +73,9 @@ static int gen_entity(struct fs *fs, const struct fs_node *n,
 {
 	char part[STORE_NAME_MAX + 1];
 	struct eng_schema s;
-	void *vec = NULL;
+	struct eng_fields *f = NULL;
+	void *vec = NULL, *row = NULL;
+	size_t rl = 0;
 	int rc;
 
 	rc = eng_schema_get(fs->eng, n->coll, &s, err);
@@ -49,9 +84,13 @@ static int gen_entity(struct fs *fs, const struct fs_node *n,
 	vec = malloc(vec_bytes(s.vtype, s.dim) + 1);
 	if (!vec)
 		return mfs_errf(err, -ENOMEM, "out of memory");
-	rc = eng_entity_get(fs->eng, n->coll, n->id, vec, part, err);
+	rc = eng_entity_get_row(fs->eng, n->coll, n->id, vec, part, &row, &rl,
+				&f, err);
 	if (rc == 0)
-		rc = fmt_entity_json(out, n->id, part, s.vtype, s.dim, vec);
+		rc = fmt_entity_jsonl(out, n->id, part, s.vtype, s.dim, vec,
+				      eng_fields_schema(f), row, rl);
+	free(row);
+	eng_fields_put(f);
 	free(vec);
 	return rc;
 }
@@ -64,7 +103,6 @@ int fs_ctl_generate(struct fs *fs, const struct fs_node *n,
 	enum eng_state st;
 	unsigned progress;
 	uint64_t count;
-	struct mfs_kv kv;
 	int rc;
 
 	switch (n->kind) {
@@ -73,9 +111,7 @@ int fs_ctl_generate(struct fs *fs, const struct fs_node *n,
 	case K_SCHEMA:
 		return gen_schema(fs, n, out, err);
 	case K_INDEX:
-		mfs_kv_init(&kv);
-		rc = eng_index_get(fs->eng, n->coll, &kv, err);
-		return rc < 0 ? rc : fmt_kv_print(out, &kv);
+		return gen_index(fs, n, out, err);
 	case K_LOAD:
 	case K_STATE:
 		rc = eng_state(fs->eng, n->coll, part, &st, &progress, err);
@@ -151,11 +187,170 @@ static int parse_load(const char *buf, size_t size, bool allow_replica,
 	return 0;
 }
 
+/* Move the `field=` tokens of a schema write into fields and the rest
+ * into rest: a field spec runs to the next blank outside a JSON string (a
+ * default may be "two words"); description= keeps the rest of its line. */
+static int split_fields(const char *buf, size_t size, struct fld_schema *fields,
+			bool *any, struct mfs_buf *rest, struct mfs_err *err)
+{
+	size_t i = 0;
+	int rc = 0;
+
+	*any = false;
+	while (i < size && rc == 0) {
+		size_t s = i;
+
+		if (isspace((unsigned char)buf[i])) {
+			rc = mfs_buf_append(rest, buf + i, 1);
+			i++;
+			continue;
+		}
+		if (size - i >= 12 && memcmp(buf + i, "description=", 12) == 0) {
+			while (i < size && buf[i] != '\n')
+				i++;
+			rc = mfs_buf_append(rest, buf + s, i - s);
+			continue;
+		}
+		if (size - i >= 6 && memcmp(buf + i, "field=", 6) == 0) {
+			bool instr = false;
+			char *spec;
+
+			for (i += 6; i < size; i++) {
+				if (instr && buf[i] == '\\' && i + 1 < size) {
+					i++;
+					continue;
+				}
+				if (buf[i] == '"')
+					instr = !instr;
+				else if (!instr && isspace((unsigned char)buf[i]))
+					break;
+			}
+			spec = strndup(buf + s + 6, i - s - 6);
+			if (!spec)
+				return mfs_errf(err, -ENOMEM, "out of memory");
+			rc = fld_schema_add(fields, spec, err);
+			free(spec);
+			*any = true;
+			continue;
+		}
+		while (i < size && !isspace((unsigned char)buf[i]))
+			i++;
+		rc = mfs_buf_append(rest, buf + s, i - s);
+	}
+	if (rc == -ENOMEM || rc == -EFBIG)
+		rc = mfs_errf(err, -ENOMEM, "out of memory");
+	return rc;
+}
+
+static int write_schema(struct fs *fs, const struct fs_node *n,
+			const char *buf, size_t size, struct mfs_err *err)
+{
+	struct fld_schema fields;
+	struct mfs_buf rest;
+	struct mfs_kv kv;
+	bool any;
+	int rc;
+
+	fld_schema_init(&fields);
+	mfs_buf_init(&rest, SIZE_MAX);
+	mfs_kv_init(&kv);
+	rc = split_fields(buf, size, &fields, &any, &rest, err);
+	if (rc == 0)
+		rc = fmt_kv_parse(rest.data ? rest.data : "", rest.len, &kv,
+				  err);
+	if (rc == 0 && kv.n == 0 && !any)
+		rc = mfs_errf(err, -EINVAL, "schema: expected key=value pairs, "
+			      "got nothing");
+	if (rc == 0)
+		rc = eng_schema_set(fs->eng, n->coll, &kv, any ? &fields : NULL,
+				    err);
+	/* queries are parsed for the schema's type and dim */
+	fs_qcache_clear(&fs->qcache);
+	fld_schema_fini(&fields);
+	mfs_buf_fini(&rest);
+	return rc;
+}
+
+/* One block of an index write (no blank line inside). */
+static int index_block(struct fs *fs, const struct fs_node *n, int flags,
+		       const char *buf, size_t size, struct mfs_err *err)
+{
+	struct mfs_kv kv;
+	const char *field, *type;
+	int rc;
+
+	mfs_kv_init(&kv);
+	rc = fmt_kv_parse(buf, size, &kv, err);
+	if (rc < 0 || kv.n == 0)
+		return rc;
+	field = mfs_kv_get(&kv, "field");
+	if (!field)
+		return eng_index_set(fs->eng, n->coll, &kv,
+				     !(flags & O_NONBLOCK), err);
+	/* SPEC §5: a scalar index on field */
+	type = mfs_kv_get(&kv, "index_type");
+	for (size_t i = 0; i < kv.n; i++) {
+		const char *k = kv.item[i].key;
+
+		if (strcmp(k, "field") && strcmp(k, "index_type") &&
+		    strcmp(k, "state") && strcmp(k, "progress"))
+			return mfs_errf(err, -EINVAL,
+					"unknown key '%s' for a scalar index (expected field and index_type)",
+					k);
+	}
+	if (!type || !*type)
+		return mfs_errf(err, -EINVAL,
+				"index_type is required, expected one of STL_SORT, INVERTED, BITMAP, TRIE, AUTOINDEX, or NONE to drop");
+	return eng_sindex_set(fs->eng, n->coll, field, type, err);
+}
+
+static int write_index(struct fs *fs, const struct fs_node *n, int flags,
+		       const char *buf, size_t size, struct mfs_err *err)
+{
+	size_t i = 0, blocks = 0;
+	int rc = 0;
+
+	/* `cat index > index` works: blocks separated by blank lines */
+	while (i < size && rc == 0) {
+		size_t s = i, e;
+
+		for (;;) {
+			const char *nl = memchr(buf + i, '\n', size - i);
+			size_t ll = nl ? (size_t)(nl - buf - i) : size - i;
+			bool blank = true;
+
+			for (size_t k = 0; k < ll; k++)
+				if (!isspace((unsigned char)buf[i + k]))
+					blank = false;
+			if (blank && i > s) {
+				e = i;
+				i += ll + (nl ? 1 : 0);
+				break;
+			}
+			i += ll + (nl ? 1 : 0);
+			if (!nl || i >= size) {
+				e = i;
+				break;
+			}
+		}
+		for (size_t k = s; k < e; k++)
+			if (!isspace((unsigned char)buf[k])) {
+				blocks++;
+				rc = index_block(fs, n, flags, buf + s, e - s,
+						 err);
+				break;
+			}
+	}
+	if (rc == 0 && blocks == 0)
+		rc = mfs_errf(err, -EINVAL, "index: expected key=value pairs, "
+			      "got nothing");
+	return rc;
+}
+
 int fs_ctl_write(struct fs *fs, const struct fs_node *n, int flags,
 		 const char *buf, size_t size, struct mfs_err *err)
 {
 	const char *part = fs_node_part(n);
-	struct mfs_kv kv;
 	unsigned replica;
 	int rc;
 
@@ -168,23 +363,9 @@ int fs_ctl_write(struct fs *fs, const struct fs_node *n, int flags,
 		rc = parse_load(buf, size, false, &replica, err);
 		return rc < 0 ? rc : eng_release(fs->eng, n->coll, part, err);
 	case K_SCHEMA:
+		return write_schema(fs, n, buf, size, err);
 	case K_INDEX:
-		mfs_kv_init(&kv);
-		rc = fmt_kv_parse(buf, size, &kv, err);
-		if (rc < 0)
-			return rc;
-		if (kv.n == 0)
-			return mfs_errf(err, -EINVAL, "%s: expected key=value "
-					"pairs, got nothing",
-					fs_kinds[n->kind].name);
-		if (n->kind == K_SCHEMA) {
-			rc = eng_schema_set(fs->eng, n->coll, &kv, err);
-			/* queries are parsed for the schema's type and dim */
-			fs_qcache_clear(&fs->qcache);
-			return rc;
-		}
-		return eng_index_set(fs->eng, n->coll, &kv,
-				     !(flags & O_NONBLOCK), err);
+		return write_index(fs, n, flags, buf, size, err);
 	default:
 		return mfs_errf(err, -EACCES, "this file is read-only");
 	}

@@ -139,6 +139,10 @@ enum fs_kind {
 	K_ENTITY,
 	K_SEARCHDIR,
 	K_QUERY,
+	K_ENTJSONL,
+	K_UPSERT,
+	K_QDIR,
+	K_SQUERY,
 	K_NKINDS
 };
 
@@ -198,6 +202,11 @@ struct fs_file {
 	size_t line0;                   /* number of the first pending line */
 	struct fmt_batch batch;
 	bool batch_ready;
+
+	/* query/<name>: the running query, streamed into out */
+	struct fs_squery *squery;
+	struct eng_fields *wfields;     /* entity writes: the schema parsed
+					 * with (a reference) */
 
 	/* search/<name> */
 	struct fs_search *search;       /* read-only: started at open, run
@@ -308,5 +317,25 @@ void fs_query_drop(struct fs *fs, struct fs_search *s);
 /* Validate text for query n and save it (close of a writer). */
 int fs_query_save(struct fs *fs, const struct fs_node *n, const char *text,
 		  size_t len, struct mfs_err *err);
+
+/* squery.c: query/<name> (SPEC §9) */
+struct fs_squery;
+/* Does query/<name> exist for getattr (saved, written, inline-looking, or
+ * a bare word that parses as an expression)? */
+bool fs_squery_exists(struct fs *fs, const struct fs_node *n);
+/* Check and start the query of n (text NULL: the saved or inline query of
+ * the name; else what a descriptor wrote, with the name's overrides).
+ * count(*) answers at once into first.  -EINVAL, -ENOENT, -ENODATA,
+ * -EAGAIN, -ENOMEM. */
+int fs_squery_start(struct fs *fs, const struct fs_node *n, const char *text,
+		    size_t len, struct fs_squery **out, struct mfs_buf *first,
+		    struct mfs_err *err);
+void fs_squery_free(struct fs_squery *q);
+/* Serve [off, off+size) of f's query results (f->squery, f->out). */
+int fs_squery_read(struct fs *fs, struct fs_file *f, char *buf, size_t size,
+		   uint64_t off, size_t *got, struct mfs_err *err);
+/* Validate text for query/<name> and save it (close of a writer). */
+int fs_squery_save(struct fs *fs, const struct fs_node *n, const char *text,
+		   size_t len, struct mfs_err *err);
 
 #endif

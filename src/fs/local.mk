@@ -6,7 +6,7 @@ libmfs_fs_a_SOURCES = \
 	src/fs/errors.c \
 	src/fs/ops_dir.c \
 	src/fs/ops_file.c \
-	src/fs/ctl.c \
+	src/fs/ctl.c src/fs/squery.c \
 	src/fs/stream.c \
 	src/fs/search.c \
 	src/fs/qcache.c \

@@ -8,9 +8,11 @@
  *     /c/<control>               the collection-level kinds of the table
  *     /c/entities[/<id>]         K_ENTDIR, K_ENTITY
  *     /c/search[/<name>]         K_SEARCHDIR, K_QUERY
+ *     /c/query[/<name>]          K_QDIR, K_SQUERY
  *     /c/p                       K_PART
  *     /c/p/<control>             the partition-level kinds of the table
  *     /c/p/search[/<name>]       K_SEARCHDIR, K_QUERY
+ *     /c/p/query[/<name>]        K_QDIR, K_SQUERY
  *
  * Collections and partitions are looked up in the engine's cache, so a
  * resolution costs no LMDB transaction; entity and query existence is
@@ -48,6 +50,10 @@ const struct fs_kind_info fs_kinds[K_NKINDS] = {
 	[K_ENTITY]     = { NULL,            R_MODE,   0 },
 	[K_SEARCHDIR]  = { "search",        DIR_MODE, CP },
 	[K_QUERY]      = { NULL,            RW_MODE,  0 },
+	[K_ENTJSONL]   = { "entities.jsonl", RW_MODE, CP },
+	[K_UPSERT]     = { "upsert",        W_MODE,   CP },
+	[K_QDIR]       = { "query",         DIR_MODE, CP },
+	[K_SQUERY]     = { NULL,            RW_MODE,  0 },
 };
 
 /* The control kind called name at level where, or K_NKINDS. */
@@ -152,6 +158,11 @@ int fs_resolve(struct fs *fs, const char *path, struct fs_node *out)
 		strcpy(out->name, comp[i]);
 		return 0;
 	}
+	if (k == K_QDIR) {
+		out->kind = K_SQUERY;
+		strcpy(out->name, comp[i]);
+		return 0;
+	}
 	return -ENOENT;
 }
 
@@ -163,6 +174,8 @@ bool fs_node_exists(struct fs *fs, const struct fs_node *n)
 				      NULL) == 0;
 	case K_QUERY:
 		return fs_query_exists(fs, n);
+	case K_SQUERY:
+		return fs_squery_exists(fs, n);
 	default:
 		return true;
 	}

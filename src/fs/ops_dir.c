@@ -146,6 +146,12 @@ int fs_op_readdir(const char *path, void *buf, fuse_fill_dir_t filler,
 		if (rc == 0)
 			fill_names(&fl, &names);
 		break;
+	case K_QDIR:
+		rc = eng_squery_list(fs->eng, n.coll, fs_node_part(&n), &names,
+				     &err);
+		if (rc == 0)
+			fill_names(&fl, &names);
+		break;
 	default:
 		break;
 	}
@@ -238,6 +244,7 @@ int fs_op_rmdir(const char *path)
 		break;
 	case K_ENTDIR:
 	case K_SEARCHDIR:
+	case K_QDIR:
 		rc = mfs_errf(&err, -EPERM, "%s/ is part of its directory "
 			      "and cannot be removed", fs_kinds[n.kind].name);
 		break;
@@ -278,6 +285,10 @@ int fs_op_unlink(const char *path)
 				   &err);
 		fs_qcache_clear(&fs->qcache);
 		break;
+	case K_SQUERY:
+		rc = eng_squery_del(fs->eng, n.coll, fs_node_part(&n), n.name,
+				    &err);
+		break;
 	default:
 		if (S_ISDIR(fs_node_mode(&n)))
 			rc = -EISDIR;
@@ -307,7 +318,8 @@ int fs_op_rename(const char *from, const char *to, unsigned int flags)
 		return fs_fail(fs, "rename", from, rc, NULL);
 	if (n.kind != K_COLL) {
 		const char *what = n.kind == K_PART ? "partitions" :
-			n.kind == K_QUERY ? "saved queries" :
+			n.kind == K_QUERY || n.kind == K_SQUERY ?
+			"saved queries" :
 			n.kind == K_ENTITY ? "entities" : "control files";
 		rc = mfs_errf(&err, -EPERM, "%s cannot be renamed (only "
 			      "collections can)", what);

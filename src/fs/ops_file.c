@@ -42,7 +42,8 @@ static struct fs_file *file_new(struct fs *fs, const struct fs_node *n,
 	mfs_buf_init(&f->pend, SIZE_MAX);
 	mfs_buf_init(&f->qtext, QUERY_TEXT_MAX);
 	f->line0 = 1;
-	f->qwriter = n->kind == K_QUERY && (flags & O_ACCMODE) != O_RDONLY;
+	f->qwriter = (n->kind == K_QUERY || n->kind == K_SQUERY) &&
+		     (flags & O_ACCMODE) != O_RDONLY;
 	pthread_mutex_lock(&fs->files_lock);
 	f->next_file = fs->files;
 	if (fs->files)
@@ -67,6 +68,8 @@ void fs_file_free(struct fs *fs, struct fs_file *f)
 		pthread_cond_wait(&f->ran, &f->lock);
 	pthread_mutex_unlock(&f->lock);
 	fs_query_drop(fs, f->search);
+	fs_squery_free(f->squery);
+	eng_fields_put(f->wfields);
 	pthread_mutex_lock(&fs->files_lock);
 	if (f->prev_file)
 		f->prev_file->next_file = f->next_file;
@@ -154,7 +157,8 @@ static int query_open(struct fs *fs, struct fs_file *f, struct mfs_err *err)
 
 static bool is_streamed(enum fs_kind k)
 {
-	return k == K_VECTORS || k == K_FVECS || k == K_IDS;
+	return k == K_VECTORS || k == K_FVECS || k == K_IDS ||
+	       k == K_ENTJSONL;
 }
 
 static bool is_generated(enum fs_kind k)
@@ -208,6 +212,10 @@ static int do_open(struct fs *fs, const char *op, const char *path,
 		 * from open (ENODATA, EAGAIN, EINVAL, ENOENT); it may run
 		 * just after (query_open). */
 		rc = query_open(fs, f, &err);
+	} else if (n->kind == K_SQUERY && acc == O_RDONLY) {
+		/* SPEC §9: checked and started at open, as search/ */
+		rc = fs_squery_start(fs, n, NULL, 0, &f->squery, &f->out,
+				     &err);
 	}
 	if (rc < 0)
 		goto fail;
@@ -245,9 +253,10 @@ int fs_op_create(const char *path, mode_t mode, struct fuse_file_info *fi)
 	/* The kernel has found the parent, so a name that does not resolve
 	 * to search/<name> is a new file somewhere else. */
 	rc = fs_resolve(fs, path, &n);
-	if (rc == -ENOENT || (rc == 0 && n.kind != K_QUERY))
+	if (rc == -ENOENT ||
+	    (rc == 0 && n.kind != K_QUERY && n.kind != K_SQUERY))
 		rc = mfs_errf(&err, -EPERM, "files can be created in search/ "
-			      "only");
+			      "and query/ only");
 	if (rc == 0 && strchr(n.name, '&'))
 		rc = mfs_errf(&err, -EINVAL, "a saved query's name cannot "
 			      "contain '&' (it starts the overrides), got "
@@ -288,6 +297,26 @@ int fs_op_read(const char *path, char *buf, size_t size, off_t off,
 	if (is_streamed(f->node.kind)) {
 		rc = fs_stream_read(fs, f, buf, size, (uint64_t)off, &got,
 				    &err);
+		if (rc == 0)
+			rc = (int)got;
+	} else if (f->node.kind == K_SQUERY) {
+		if (!f->squery) {
+			/* SPEC §9: a descriptor reads the answer to what it
+			 * wrote (a private session: nothing is stored) */
+			mfs_buf_reset(&f->out);
+			f->out_off = (uint64_t)off;
+			rc = fs_squery_start(fs, &f->node, f->qtext.len ||
+					     f->dirty ? (f->qtext.data ?
+							 f->qtext.data : "")
+						      : NULL,
+					     f->qtext.len, &f->squery, &f->out,
+					     &err);
+			if (rc == 0)
+				f->qran = true;
+		}
+		if (rc == 0)
+			rc = fs_squery_read(fs, f, buf, size, (uint64_t)off,
+					    &got, &err);
 		if (rc == 0)
 			rc = (int)got;
 	} else if (f->node.kind == K_QUERY) {
@@ -351,7 +380,22 @@ int fs_op_write(const char *path, const char *buf, size_t size, off_t off,
 	case K_VECTORS:
 	case K_FVECS:
 	case K_DELETE:
+	case K_ENTJSONL:
+	case K_UPSERT:
 		rc = fs_stream_write(fs, f, buf, size, false, &err);
+		break;
+	case K_SQUERY:
+		if (f->qran) {
+			/* a new query after reading the last one's results */
+			mfs_buf_reset(&f->qtext);
+			fs_squery_free(f->squery);
+			f->squery = NULL;
+			f->qran = false;
+		}
+		rc = mfs_buf_append(&f->qtext, buf, size);
+		if (rc < 0)
+			mfs_errf(&err, rc, "query text longer than %zu bytes",
+				 QUERY_TEXT_MAX);
 		break;
 	case K_QUERY:
 		if (f->qran) {
@@ -392,8 +436,19 @@ int fs_op_flush(const char *path, struct fuse_file_info *fi)
 		case K_VECTORS:
 		case K_FVECS:
 		case K_DELETE:
+		case K_ENTJSONL:
+		case K_UPSERT:
 			/* SPEC §4: the partial last line is a last line */
 			rc = fs_stream_write(fs, f, NULL, 0, true, &err);
+			break;
+		case K_SQUERY:
+			/* read after writing: a private session, nothing
+			 * is saved (SPEC §6 form 3) */
+			if (!f->qran)
+				rc = fs_squery_save(fs, &f->node,
+						    f->qtext.data ?
+						    f->qtext.data : "",
+						    f->qtext.len, &err);
 			break;
 		case K_QUERY:
 			rc = fs_query_save(fs, &f->node, f->qtext.data ?

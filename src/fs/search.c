@@ -58,7 +58,7 @@ static bool open_query(struct fs *fs, const struct fs_node *n, bool writer,
 
 	pthread_mutex_lock(&fs->files_lock);
 	for (struct fs_file *f = fs->files; f && !found; f = f->next_file)
-		if (f->node.kind == K_QUERY && f->qwriter == writer &&
+		if (f->node.kind == n->kind && f->qwriter == writer &&
 		    (writer || f->qsize) && same_query(&f->node, n)) {
 			if (size)
 				*size = f->qsize;

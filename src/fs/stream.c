@@ -1,6 +1,6 @@
-/* stream.c - the big files: vectors, vectors.fvecs and ids are read in
- * chunks as the reader advances; vectors, vectors.fvecs and delete are
- * written as streams of records.
+/* stream.c - the big files: vectors, vectors.fvecs, entities.jsonl and ids
+ * are read in chunks as the reader advances; vectors, vectors.fvecs,
+ * entities.jsonl, upsert and delete are written as streams of records.
  *
  * Reads: the descriptor keeps a window out = bytes [out_off, out_off+len)
  * of the file and an engine cursor; a read past the window drops what lies
@@ -42,12 +42,31 @@ static int scan_cb(void *arg, int64_t id, const void *vec)
 	}
 }
 
+static int scan_row_cb(void *arg, int64_t id, const void *vec,
+		       const void *row, size_t row_len, const char *part)
+{
+	struct fs_file *f = arg;
+
+	return fmt_entity_jsonl(&f->out, id, NULL, f->schema.vtype,
+				f->schema.dim, vec,
+				eng_fields_schema(f->wfields), row, row_len);
+}
+
 static int restart(struct fs *fs, struct fs_file *f, struct mfs_err *err)
 {
 	int rc = eng_schema_get(fs->eng, f->node.coll, &f->schema, err);
 
 	if (rc < 0)
 		return rc;
+	if (f->node.kind == K_ENTJSONL) {
+		struct eng_fields *nf;
+
+		rc = eng_fields_get(fs->eng, f->node.coll, &nf, err);
+		if (rc < 0)
+			return rc;
+		eng_fields_put(f->wfields);
+		f->wfields = nf;
+	}
 	memset(&f->cur, 0, sizeof(f->cur));
 	mfs_buf_reset(&f->out);
 	f->out_off = 0;
@@ -65,6 +84,9 @@ static size_t chunk_entities(const struct fs_file *f)
 
 	if (f->node.kind == K_IDS)
 		per = 12;
+	else if (f->node.kind == K_ENTJSONL)
+		per = 64 + (size_t)f->schema.dim * 12 +
+		      eng_fields_schema(f->wfields)->n * 32;
 	else if (f->node.kind == K_FVECS)
 		per = 4 + vec_bytes(f->schema.vtype, f->schema.dim);
 	else
@@ -93,8 +115,15 @@ int fs_stream_read(struct fs *fs, struct fs_file *f, char *buf, size_t size,
 			mfs_buf_consume(&f->out, (size_t)d);
 			f->out_off += d;
 		}
-		rc = eng_scan(fs->eng, f->node.coll, fs_node_part(&f->node),
-			      &f->cur, chunk_entities(f), scan_cb, f, err);
+		if (f->node.kind == K_ENTJSONL)
+			rc = eng_scan_rows(fs->eng, f->node.coll,
+					   fs_node_part(&f->node), &f->cur,
+					   chunk_entities(f), scan_row_cb, f,
+					   err);
+		else
+			rc = eng_scan(fs->eng, f->node.coll,
+				      fs_node_part(&f->node), &f->cur,
+				      chunk_entities(f), scan_cb, f, err);
 		if (rc != 0) {
 			/* the window is now unreliable: start over next time */
 			f->out_ready = false;
@@ -198,16 +227,38 @@ static int parse_ids(const char *data, size_t len, bool final,
 	return 0;
 }
 
-static int take_records(struct fs *fs, struct fs_file *f, const char *data,
+/* The fields schema for this write (a reference kept in f). */
+static int write_fields(struct fs *fs, struct fs_file *f, struct mfs_err *err)
+{
+	struct eng_fields *nf;
+	int rc = eng_fields_get(fs->eng, f->node.coll, &nf, err);
+
+	if (rc < 0)
+		return rc;
+	eng_fields_put(f->wfields);
+	f->wfields = nf;
+	return 0;
+}
+
+static bool starts_filter(const char *s, size_t n)
+{
+	return n >= 7 && memcmp(s, "filter=", 7) == 0;
+}
+
+/* delete (SPEC §8): ids, and lines "filter=<expr>".  Everything of one
+ * write is checked first (ids parse, expressions parse against the
+ * schema), then the ids are deleted, then each filter's matches. */
+static int take_deletes(struct fs *fs, struct fs_file *f, const char *data,
 			size_t len, bool final, size_t *consumed,
 			struct mfs_err *err)
 {
 	const struct fs_node *n = &f->node;
-	int rc;
+	struct fld_expr *xs[64];
+	size_t nx = 0, i = 0, used = 0, nids = 0, line = f->line0;
+	int64_t *ids = NULL;
+	int rc = 0;
 
-	if (n->kind == K_DELETE) {
-		int64_t *ids = NULL;
-		size_t nids = 0;
+	if (!memmem(data, len, "filter=", 7)) {
 		rc = parse_ids(data, len, final, &ids, &nids, consumed, err);
 		if (rc == 0 && nids > 0)
 			rc = eng_delete(fs->eng, n->coll, fs_node_part(n), ids,
@@ -215,8 +266,104 @@ static int take_records(struct fs *fs, struct fs_file *f, const char *data,
 		free(ids);
 		return rc;
 	}
+	rc = write_fields(fs, f, err);
+	if (rc < 0)
+		return rc;
+	while (i < len && rc == 0) {
+		const char *s = data + i, *nl = memchr(s, '\n', len - i);
+		size_t ll = nl ? (size_t)(nl - s) : len - i, sk = 0;
+
+		while (sk < ll && (s[sk] == ' ' || s[sk] == '	'))
+			sk++;
+		if (!nl && !final) {
+			/* an incomplete last line: a filter waits whole, ids
+			 * all but a token touching the end */
+			if (starts_filter(s + sk, ll - sk) ||
+			    (ll - sk < 7 && memcmp(s + sk, "filter=",
+						    ll - sk) == 0))
+				break;
+		}
+		if (starts_filter(s + sk, ll - sk)) {
+			const char *x = s + sk + 7;
+			size_t xl = ll - sk - 7;
+
+			while (xl && (x[xl - 1] == '\r' || x[xl - 1] == ' '))
+				xl--;
+			if (xl == 0) {
+				rc = mfs_errf(err, -EINVAL,
+					      "line %zu: delete: filter expression is empty",
+					      line);
+				break;
+			}
+			if (nx == sizeof(xs) / sizeof(xs[0])) {
+				rc = mfs_errf(err, -EINVAL,
+					      "line %zu: delete: at most 64 filter lines in one write",
+					      line);
+				break;
+			}
+			rc = fld_expr_parse(x, xl, eng_fields_schema(f->wfields),
+					    &xs[nx], err);
+			if (rc < 0) {
+				mfs_err_prefix(err, rc, "line %zu", line);
+				break;
+			}
+			nx++;
+			used = i + ll + (nl ? 1 : 0);
+		} else {
+			int64_t *more = NULL;
+			size_t nm = 0, c = 0;
+
+			rc = parse_ids(s, ll + (nl ? 1 : 0), final || nl,
+				       &more, &nm, &c, err);
+			if (rc == 0 && nm) {
+				int64_t *p = realloc(ids, (nids + nm) *
+							  sizeof(*ids));
+				if (!p) {
+					rc = mfs_errf(err, -ENOMEM,
+						      "out of memory");
+				} else {
+					ids = p;
+					memcpy(ids + nids, more,
+					       nm * sizeof(*ids));
+					nids += nm;
+				}
+			}
+			free(more);
+			if (rc == 0)
+				used = i + c;
+			if (!nl)
+				break;
+		}
+		i += ll + (nl ? 1 : 0);
+		line++;
+	}
+	if (rc == 0 && nids)
+		rc = eng_delete(fs->eng, n->coll, fs_node_part(n), ids, nids,
+				NULL, err);
+	for (size_t k = 0; k < nx && rc == 0; k++)
+		rc = eng_delete_filter(fs->eng, n->coll, fs_node_part(n),
+				       xs[k], NULL, err);
+	for (size_t k = 0; k < nx; k++)
+		fld_expr_free(xs[k]);
+	free(ids);
+	if (rc == 0)
+		*consumed = used;
+	return rc;
+}
+
+static int take_records(struct fs *fs, struct fs_file *f, const char *data,
+			size_t len, bool final, size_t *consumed,
+			struct mfs_err *err)
+{
+	const struct fs_node *n = &f->node;
+	int rc;
+
+	if (n->kind == K_DELETE)
+		return take_deletes(fs, f, data, len, final, consumed, err);
 
 	rc = batch_prepare(fs, f, err);
+	if (rc == 0 && n->kind != K_FVECS)
+		rc = write_fields(fs, f, err);
 	if (rc < 0)
 		return rc;
 	fmt_batch_reset(&f->batch);
@@ -228,8 +375,11 @@ static int take_records(struct fs *fs, struct fs_file *f, const char *data,
 				      "fvecs record at close (%zu bytes)",
 				      f->line0 + f->batch.n, len - *consumed);
 	} else {
-		rc = fmt_text_parse(data, len, f->line0, final, &f->batch,
-				    consumed, err);
+		/* SPEC §8: JSON lines carry fields; text lines get the
+		 * fields' defaults */
+		rc = fmt_jsonl_parse(data, len, f->line0, final,
+				     eng_fields_schema(f->wfields), &f->batch,
+				     consumed, err);
 	}
 	if (rc == 0 && f->batch.n > 0) {
 		struct eng_rows rows = {
@@ -240,9 +390,16 @@ static int take_records(struct fs *fs, struct fs_file *f, const char *data,
 			.ids = f->batch.ids,
 			.vecs = f->batch.vecs,
 			.line = f->batch.line,
+			.rows = f->batch.row_end ? f->batch.rows : NULL,
+			.row_end = f->batch.row_end,
+			.fields = f->wfields,
 		};
-		rc = eng_insert(fs->eng, n->coll, fs_node_part(n), &rows,
-				NULL, err);
+		if (n->kind == K_UPSERT)
+			rc = eng_upsert(fs->eng, n->coll, fs_node_part(n),
+					&rows, NULL, err);
+		else
+			rc = eng_insert(fs->eng, n->coll, fs_node_part(n),
+					&rows, NULL, err);
 	}
 	if (rc < 0) {
 		/* refresh dim and type from the schema at the next write */
@@ -299,7 +456,7 @@ int fs_stream_write(struct fs *fs, struct fs_file *f, const char *buf,
 	}
 	if (f->pend.len > FMT_LINE_MAX) {
 		mfs_buf_reset(&f->pend);
-		if (f->node.kind == K_VECTORS)
+		if (f->node.kind != K_FVECS && f->node.kind != K_DELETE)
 			return mfs_errf(err, -EINVAL, "line %zu: line longer "
 					"than %u bytes", f->line0,
 					FMT_LINE_MAX);

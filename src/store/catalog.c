@@ -239,7 +239,8 @@ int store_coll_del(struct store_txn *t, const char *name)
 		return store_txn_fail(t, rc);
 	if ((rc = store_del_prefix(t, DB_PART, pre, 4, NULL)) ||
 	    (rc = store_del_prefix(t, DB_IDMAP, pre, 4, NULL)) ||
-	    (rc = store_del_prefix(t, DB_QUERY, pre, 4, NULL)))
+	    (rc = store_del_prefix(t, DB_QUERY, pre, 4, NULL)) ||
+	    (rc = store_del_prefix(t, DB_FIELDS, pre, 4, NULL)))
 		return rc;
 	name_val(name, &k);
 	rc = mdb_del(t->txn, store_dbi(t, DB_COLL), &k, NULL);
@@ -469,4 +470,49 @@ int store_part_list(struct store_txn *t, uint32_t cid,
 	if (rc == MDB_NOTFOUND)
 		return 0;
 	return store_txn_fail(t, rc);
+}
+
+/* ---- scalar field schemas ---- */
+
+int store_fields_put(struct store_txn *t, uint32_t cid, const void *text,
+		     size_t len)
+{
+	unsigned char kb[4];
+	MDB_val k = { 4, kb }, v = { len, (void *)text };
+	int rc;
+
+	put_be32(kb, cid);
+	if (len == 0) {
+		rc = mdb_del(t->txn, store_dbi(t, DB_FIELDS), &k, NULL);
+		return rc && rc != MDB_NOTFOUND ? store_txn_fail(t, rc) : 0;
+	}
+	rc = mdb_put(t->txn, store_dbi(t, DB_FIELDS), &k, &v, 0);
+	return rc ? store_txn_fail(t, rc) : 0;
+}
+
+int store_fields_get(struct store_txn *t, uint32_t cid, char **text,
+		     size_t *len)
+{
+	unsigned char kb[4];
+	MDB_val k = { 4, kb }, v;
+	char *p;
+	int rc;
+
+	put_be32(kb, cid);
+	rc = mdb_get(t->txn, store_dbi(t, DB_FIELDS), &k, &v);
+	if (rc == MDB_NOTFOUND) {
+		*text = NULL;
+		*len = 0;
+		return 0;
+	}
+	if (rc)
+		return store_txn_fail(t, rc);
+	p = malloc(v.mv_size + 1);
+	if (!p)
+		return -ENOMEM;
+	memcpy(p, v.mv_data, v.mv_size);
+	p[v.mv_size] = '\0';
+	*text = p;
+	*len = v.mv_size;
+	return 0;
 }

@@ -1,7 +1,9 @@
 /* ent.c - entities (ent), the id map (idmap) and prefix deletion.
  *
  *   ent   pid u32 | seq u64  ->  id i64 (big-endian, two's complement) |
- *                                vector bytes
+ *                                vector bytes | row (scalar fields,
+ *                                field.h; absent in layout 1 and for
+ *                                collections without fields)
  *   idmap cid u32 | id^2^63  ->  pid u32 | seq u64
  *
  * An insert batch writes through two cursors: ent with MDB_APPEND when its
@@ -107,6 +109,11 @@ int store_part_purge(struct store_txn *t, uint32_t cid, uint32_t pid,
 	rc = store_del_prefix(t, DB_QUERY, pre, 8, NULL);
 	if (rc)
 		return rc;
+	/* and the partition's saved scalar queries (pid | 2^31) */
+	put_be32(pre + 4, pid | 0x80000000u);
+	rc = store_del_prefix(t, DB_QUERY, pre, 8, NULL);
+	if (rc)
+		return rc;
 	put_be32(pre, pid);
 	k.mv_data = pre;
 	k.mv_size = 4;
@@ -118,7 +125,8 @@ int store_part_purge(struct store_txn *t, uint32_t cid, uint32_t pid,
 
 int store_ent_insert(struct store_txn *t, struct store_part *p,
 		     const int64_t *ids, const void *vecs, size_t vec_bytes,
-		     size_t n, size_t *dup)
+		     const void *rows, const size_t *row_end, size_t n,
+		     size_t *dup)
 {
 	unsigned char ek[ENT_KEY], ik[IDMAP_KEY], iv[12];
 	MDB_val k, v;
@@ -168,14 +176,20 @@ int store_ent_insert(struct store_txn *t, struct store_part *p,
 		ent_key(ek, cur.pid, seq);
 		k.mv_data = ek;
 		k.mv_size = ENT_KEY;
+		size_t r0 = row_end && i ? row_end[i - 1] : 0;
+		size_t rl = row_end ? row_end[i] - r0 : 0;
+
 		v.mv_data = NULL;
-		v.mv_size = ID_BYTES + vec_bytes;
+		v.mv_size = ID_BYTES + vec_bytes + rl;
 		rc = mdb_cursor_put(ce, &k, &v, MDB_RESERVE | append);
 		if (rc)
 			goto lmdb_fail;
 		put_be64(v.mv_data, (uint64_t)ids[i]);
 		memcpy((unsigned char *)v.mv_data + ID_BYTES,
 		       (const unsigned char *)vecs + i * vec_bytes, vec_bytes);
+		if (rl)
+			memcpy((unsigned char *)v.mv_data + ID_BYTES +
+			       vec_bytes, (const unsigned char *)rows + r0, rl);
 	}
 	cur.count += n;
 	cur.next_seq += n;
@@ -289,7 +303,8 @@ out:
 }
 
 int store_ent_get(struct store_txn *t, uint32_t cid, int64_t id,
-		  uint32_t *pid, void *vec, size_t vec_bytes)
+		  uint32_t *pid, void *vec, size_t vec_bytes, void **row,
+		  size_t *row_len)
 {
 	unsigned char ik[IDMAP_KEY];
 	MDB_val k = { IDMAP_KEY, ik }, v;
@@ -302,7 +317,7 @@ int store_ent_get(struct store_txn *t, uint32_t cid, int64_t id,
 	if (v.mv_size != 12)
 		return store_txn_fail(t, MDB_CORRUPTED);
 	uint32_t p = get_be32(v.mv_data);
-	if (vec) {
+	if (vec || row) {
 		unsigned char ek[ENT_KEY];
 
 		ent_key(ek, p, get_be64((unsigned char *)v.mv_data + 4));
@@ -313,9 +328,22 @@ int store_ent_get(struct store_txn *t, uint32_t cid, int64_t id,
 			rc = MDB_CORRUPTED;     /* idmap points nowhere */
 		if (rc)
 			return store_txn_fail(t, rc);
-		if (v.mv_size != ID_BYTES + vec_bytes)
+		if (v.mv_size < ID_BYTES + vec_bytes)
 			return -EINVAL;
-		memcpy(vec, (unsigned char *)v.mv_data + ID_BYTES, vec_bytes);
+		if (vec)
+			memcpy(vec, (unsigned char *)v.mv_data + ID_BYTES,
+			       vec_bytes);
+		if (row) {
+			size_t rl = v.mv_size - ID_BYTES - vec_bytes;
+			void *r = malloc(rl ? rl : 1);
+
+			if (!r)
+				return -ENOMEM;
+			memcpy(r, (unsigned char *)v.mv_data + ID_BYTES +
+			       vec_bytes, rl);
+			*row = r;
+			*row_len = rl;
+		}
 	}
 	if (pid)
 		*pid = p;

@@ -39,7 +39,7 @@
 static const char *const db_names[DB_COUNT] = {
 	[DB_META] = "meta", [DB_COLL] = "coll", [DB_PART] = "part",
 	[DB_PINFO] = "pinfo", [DB_ENT] = "ent", [DB_IDMAP] = "idmap",
-	[DB_BLOB] = "blob", [DB_QUERY] = "query",
+	[DB_BLOB] = "blob", [DB_QUERY] = "query", [DB_FIELDS] = "fields",
 };
 
 int store_mdb_errno(int rc, enum store_op op)
@@ -228,11 +228,24 @@ static int open_dbs(struct store *st, struct mfs_err *err)
 	} else if (rc == 0) {
 		uint32_t ver = v.mv_size == 4 ? get_be32(v.mv_data) : 0;
 
-		if (ver != STORE_LAYOUT_VERSION) {
+		if (ver < STORE_LAYOUT_VERSION_MIN ||
+		    ver > STORE_LAYOUT_VERSION) {
 			mdb_txn_abort(txn);
 			return mfs_errf(err, -EIO,
 					"database %s: expected layout version %u, got %" PRIu32 " (written by another milvusfs version?)",
 					st->dir, STORE_LAYOUT_VERSION, ver);
+		}
+		if (ver < STORE_LAYOUT_VERSION) {
+			/* Layout 1 is layout 2 without scalar fields: an
+			 * entity value ending after its vector has no fields,
+			 * and the fields db (created above) is empty.  The
+			 * migration is the new version number, which keeps
+			 * an older milvusfs from reading rows it does not
+			 * know. */
+			put_be32(b, STORE_LAYOUT_VERSION);
+			v.mv_data = b;
+			v.mv_size = 4;
+			rc = mdb_put(txn, st->dbi[DB_META], &k, &v, 0);
 		}
 	}
 	if (rc) {

@@ -22,7 +22,7 @@
  * ids are stored as id ^ 0x8000000000000000 so negative ids sort first):
  *
  *   db        key                               value
- *   meta      "version"                         u32 layout version (1)
+ *   meta      "version"                         u32 layout version (2)
  *   meta      "next_cid" / "next_pid"           u32 next counter value
  *                                               (start at 1, never reused)
  *   coll      name                              cid u32 | dim u32 |
@@ -38,18 +38,28 @@
  *                                               index_seq u64 (37 bytes)
  *   ent       pid u32 | seq u64                 id i64 (big-endian two's
  *                                               complement) | vector bytes
+ *                                               | row (the entity's scalar
+ *                                               fields, src/field/field.h;
+ *                                               empty without fields)
  *   idmap     cid u32 | id^2^63 u64             pid u32 | seq u64
  *   blob      pid u32 | chunk u32               <= 1 MiB of index blob
  *                                               (chunks 0, 1, ... no gaps)
  *   query     cid u32 | pid u32 | name          saved query text
+ *   fields    cid u32                           the collection's scalar
+ *                                               field schema, canonical
+ *                                               text (fld_schema_print);
+ *                                               absent: no fields
  *
- * Records are encoded field by field, never as raw structs.  A database
- * whose "version" is not 1 is refused with -EIO.
+ * Records are encoded field by field, never as raw structs.  Layout 2 added
+ * the fields db and the row after the vector; a layout 1 database is
+ * layout 2 without fields, so opening one only writes version 2.  Another
+ * version is refused with -EIO.
  *
  * ent is appended with MDB_APPEND (seq rises per partition), so reading a
  * partition in insertion order is one range scan; idmap gives uniqueness
  * (MDB_NOOVERWRITE) and deletes by id.  pid 0 in query means "the
- * collection itself".
+ * collection itself"; pid | 2^31 keeps the saved scalar queries of query/
+ * apart (a partition's are dropped with it).
  *
  * Thread-safety: store_read/store_write may be called from any thread;
  * writers are serialized by LMDB; readers run in parallel with the writer.
@@ -94,7 +104,7 @@ int store_sync(struct store *st);
 /* Current map size in bytes (grows by itself). */
 uint64_t store_mapsize(struct store *st);
 /* Number of keys in the named db ("meta", "coll", "part", "pinfo", "ent",
- * "idmap", "blob", "query") in *n: diagnostics and tests (a drop must
+ * "idmap", "blob", "query", "fields") in *n: diagnostics and tests (a drop must
  * leave no key behind).  -EINVAL (unknown db), -EIO. */
 int store_stat_entries(struct store *st, const char *db, uint64_t *n,
 		       struct mfs_err *err);
@@ -170,8 +180,10 @@ int store_part_list(struct store_txn *txn, uint32_t cid,
 
 /* ---- entities ---- */
 
-/* Insert n entities into partition p (of collection p->cid): ids[i] and
- * vec_bytes bytes at vecs + i*vec_bytes.  Updates p->count and p->next_seq
+/* Insert n entities into partition p (of collection p->cid): ids[i],
+ * vec_bytes bytes at vecs + i*vec_bytes, and the row of fields
+ * rows[row_end[i-1], row_end[i]) (row_end[-1] taken as 0; row_end NULL:
+ * no rows).  Updates p->count and p->next_seq
  * in *p and in the database.  -EEXIST when an id exists in the collection
  * or twice in ids: *dup gets its index in ids (nothing is inserted, but
  * the caller must abort: return the error from the store_write callback;
@@ -179,7 +191,8 @@ int store_part_list(struct store_txn *txn, uint32_t cid,
  * is re-read from the database, so *p needs only pid. */
 int store_ent_insert(struct store_txn *txn, struct store_part *p,
 		     const int64_t *ids, const void *vecs, size_t vec_bytes,
-		     size_t n, size_t *dup);
+		     const void *rows, const size_t *row_end, size_t n,
+		     size_t *dup);
 /* Delete the ids that exist in collection cid; for each one deleted call
  * cb(arg, pid, id) (may be NULL) and decrement that partition's count.
  * only_pid != 0 restricts to one partition (ids elsewhere are ignored).
@@ -189,12 +202,16 @@ int store_ent_delete(struct store_txn *txn, uint32_t cid, uint32_t only_pid,
 		     void (*cb)(void *arg, uint32_t pid, int64_t id), void *arg,
 		     size_t *ndeleted);
 /* The entity id of collection cid: its partition and vector (vec_bytes
- * copied to vec, may be NULL). -ENOENT */
+ * copied to vec, may be NULL), and an owned malloc copy of its row of
+ * fields in *row, *row_len (row may be NULL). -ENOENT, -ENOMEM, -EINVAL
+ * (the value is shorter than vec_bytes). */
 int store_ent_get(struct store_txn *txn, uint32_t cid, int64_t id,
-		  uint32_t *pid, void *vec, size_t vec_bytes);
+		  uint32_t *pid, void *vec, size_t vec_bytes, void **row,
+		  size_t *row_len);
 /* Walk partition pid in insertion order from seq from_seq, at most max
- * entities (0: no limit): cb(arg, seq, id, vec) with vec borrowed (valid
- * during the call only, aligned to 8 bytes).  *next_seq gets the seq to
+ * entities (0: no limit): cb(arg, seq, id, val, len) with val the
+ * entity's vector followed by its row of fields (len bytes in all),
+ * borrowed (valid during the call only, aligned to 8 bytes).  *next_seq gets the seq to
  * continue from (UINT64_MAX when the end was reached).  A non-zero cb
  * result stops the walk and is returned (*next_seq untouched). */
 int store_ent_scan(struct store_txn *txn, uint32_t pid, uint64_t from_seq,
@@ -202,6 +219,15 @@ int store_ent_scan(struct store_txn *txn, uint32_t pid, uint64_t from_seq,
 		   int (*cb)(void *arg, uint64_t seq, int64_t id,
 			     const void *vec, size_t vec_bytes),
 		   void *arg, uint64_t *next_seq);
+
+/* ---- scalar field schemas ---- */
+
+/* Replace collection cid's field schema text (len 0 deletes it). */
+int store_fields_put(struct store_txn *txn, uint32_t cid, const void *text,
+		     size_t len);
+/* Owned NUL-terminated copy in *text (NULL, 0 when none). -ENOMEM */
+int store_fields_get(struct store_txn *txn, uint32_t cid, char **text,
+		     size_t *len);
 
 /* ---- index blobs ---- */
 

@@ -19,12 +19,13 @@
 
 #include "store/store.h"
 
-#define STORE_LAYOUT_VERSION 1u
+#define STORE_LAYOUT_VERSION 2u
+#define STORE_LAYOUT_VERSION_MIN 1u     /* older layouts opened and migrated */
 #define STORE_BLOB_CHUNK (1u << 20)     /* bytes per blob value */
 
 enum store_db {
 	DB_META, DB_COLL, DB_PART, DB_PINFO, DB_ENT, DB_IDMAP, DB_BLOB,
-	DB_QUERY, DB_COUNT
+	DB_QUERY, DB_FIELDS, DB_COUNT
 };
 
 struct store {

@@ -164,7 +164,8 @@ static int ins_fn(struct store_txn *t, void *arg, struct mfs_err *err)
 
 	a->p.pid = a->pid;
 	return store_ent_insert(t, &a->p, a->ids, a->vecs,
-				a->dim * sizeof(float), a->n, &a->dup);
+				a->dim * sizeof(float), NULL, NULL, a->n,
+				&a->dup);
 }
 
 /* A careless caller: ignores the insert's result. */
@@ -525,7 +526,8 @@ static int get_fn(struct store_txn *t, void *arg, struct mfs_err *err)
 {
 	struct get_arg *a = arg;
 	return store_ent_get(t, a->cid, a->id, &a->pid, a->v,
-			     (a->dim ? a->dim : 16) * sizeof(float));
+			     (a->dim ? a->dim : 16) * sizeof(float), NULL,
+			     NULL);
 }
 
 START_TEST(test_dup_and_get)
@@ -944,7 +946,7 @@ START_TEST(test_version)
 	MDB_env *env;
 	MDB_txn *txn;
 	MDB_dbi dbi;
-	unsigned char v2[4] = { 0, 0, 0, 2 };
+	unsigned char v2[4] = { 0, 0, 0, 3 };
 	MDB_val k = { 7, "version" }, v = { 4, v2 };
 
 	mkcoll(st, "book");
@@ -959,10 +961,85 @@ START_TEST(test_version)
 	mdb_env_close(env);
 	st = NULL;
 	ck_assert_int_eq(store_open(db_dir, NULL, &st, &err), -EIO);
-	ck_assert_msg(strstr(err.msg, "expected layout version 1, got 2"),
+	ck_assert_msg(strstr(err.msg, "expected layout version 2, got 3"),
 		      "message: %s", err.msg);
 	/* the refusal released the lock */
 	ck_assert_int_eq(store_open(db_dir, NULL, &st, &err), -EIO);
+}
+END_TEST
+
+/* A layout 1 database (no fields db, entity values id | vector) opens,
+ * is marked layout 2, and its entities read back with empty rows. */
+static int v1_get_txn(struct store_txn *t, void *arg, struct mfs_err *err)
+{
+	void **row = arg;
+	float v[4];
+	size_t rl = 99;
+	uint32_t pid;
+	int rc = store_ent_get(t, 1, 7, &pid, v, sizeof(v), row, &rl);
+
+	(void)err;
+
+	ck_assert_int_eq(rc, 0);
+	ck_assert_uint_eq(rl, 0);
+	ck_assert(v[0] == 1.0f && v[3] == 4.0f);
+	return 0;
+}
+
+START_TEST(test_version1_migrates)
+{
+	struct store *st = open_db(0);
+	struct mfs_err err = { 0 };
+	MDB_env *env;
+	MDB_txn *txn;
+	MDB_dbi dbi;
+	unsigned char v1[4] = { 0, 0, 0, 1 };
+	MDB_val k = { 7, "version" }, v = { 4, v1 }, fk = { 6, "fields" };
+	struct ins_arg a = { 0 };
+	int64_t id = 7;
+	float vec[4] = { 1, 2, 3, 4 };
+	void *row = NULL;
+	uint64_t n = 1;
+
+	a.ids = &id;
+	a.vecs = vec;
+	a.dim = 4;
+	a.n = 1;
+	a.pid = getpart(st, mkcoll(st, "book").cid, "_default").pid;
+	ck_assert_int_eq(store_write(st, ins_fn, &a, &err), 0);
+	store_close(st);
+	/* Make it layout 1: version 1 and no "fields" db in the main db. */
+	ck_assert_int_eq(mdb_env_create(&env), 0);
+	mdb_env_set_maxdbs(env, 16);
+	ck_assert_int_eq(mdb_env_open(env, db_dir, 0, 0644), 0);
+	ck_assert_int_eq(mdb_txn_begin(env, NULL, 0, &txn), 0);
+	ck_assert_int_eq(mdb_dbi_open(txn, "meta", 0, &dbi), 0);
+	ck_assert_int_eq(mdb_put(txn, dbi, &k, &v, 0), 0);
+	ck_assert_int_eq(mdb_dbi_open(txn, "fields", 0, &dbi), 0);
+	ck_assert_int_eq(mdb_drop(txn, dbi, 1), 0);
+	ck_assert_int_eq(mdb_dbi_open(txn, NULL, 0, &dbi), 0);
+	ck_assert_int_eq(mdb_get(txn, dbi, &fk, &v), MDB_NOTFOUND);
+	ck_assert_int_eq(mdb_txn_commit(txn), 0);
+	mdb_env_close(env);
+
+	st = NULL;
+	ck_assert_int_eq(store_open(db_dir, NULL, &st, &err), 0);
+	ck_assert_int_eq(store_read(st, v1_get_txn, &row, &err), 0);
+	free(row);
+	ck_assert_int_eq(store_stat_entries(st, "fields", &n, &err), 0);
+	ck_assert_uint_eq(n, 0);
+	store_close(st);
+	/* Now version 2. */
+	ck_assert_int_eq(mdb_env_create(&env), 0);
+	mdb_env_set_maxdbs(env, 16);
+	ck_assert_int_eq(mdb_env_open(env, db_dir, MDB_RDONLY, 0644), 0);
+	ck_assert_int_eq(mdb_txn_begin(env, NULL, MDB_RDONLY, &txn), 0);
+	ck_assert_int_eq(mdb_dbi_open(txn, "meta", 0, &dbi), 0);
+	ck_assert_int_eq(mdb_get(txn, dbi, &k, &v), 0);
+	ck_assert_uint_eq(v.mv_size, 4);
+	ck_assert_uint_eq(((unsigned char *)v.mv_data)[3], 2);
+	mdb_txn_abort(txn);
+	mdb_env_close(env);
 }
 END_TEST
 
@@ -1269,6 +1346,7 @@ static Suite *store_suite(void)
 	tcase_add_test(tc, test_second_open);
 	tcase_add_test(tc, test_eacces);
 	tcase_add_test(tc, test_version);
+	tcase_add_test(tc, test_version1_migrates);
 	tcase_add_test(tc, test_map_resized);
 	tcase_add_test(tc, test_persistence);
 	tcase_add_test(tc, test_growth);

@@ -1,0 +1,311 @@
+/* fields.c - a collection's scalar field schema (SPEC §8) and the columns
+ * of a loaded partition.
+ *
+ * struct eng_fields is immutable: a schema change makes a new one and
+ * swaps the catalog's reference, so a holder (a query, a loaded
+ * partition's columns, an fs write in progress) keeps the schema it
+ * started with.  Changing fields needs every partition released, so a
+ * loaded partition's columns always match the catalog's schema.
+ *
+ * struct eng_cols wraps field.h's columns with a rwlock and a reference
+ * count: inserts and deletes write under the partition's wmu and the
+ * columns' lock; a query reads under the columns' lock, in chunks, and
+ * holds a reference so a release never waits for a slow reader.  Their
+ * memory (and their scalar indexes') is charged to memory_limit.
+ */
+#include "engine/engine_int.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* ---- the schema ---- */
+
+#define SIDX_KEY "scalar_index="
+
+void eng_fields_ref(struct eng_fields *f)
+{
+	atomic_fetch_add(&f->refs, 1);
+}
+
+void eng_fields_put(struct eng_fields *f)
+{
+	if (!f || atomic_fetch_sub(&f->refs, 1) != 1)
+		return;
+	fld_schema_fini(&f->s);
+	free(f->sidx);
+	free(f->text);
+	free(f);
+}
+
+const struct fld_schema *eng_fields_schema(const struct eng_fields *f)
+{
+	return &f->s;
+}
+
+const char *eng_fields_text(const struct eng_fields *f, size_t *len)
+{
+	if (len)
+		*len = f->len;
+	return f->text ? f->text : "";
+}
+
+/* The stored text is fld_schema_print's, then one "scalar_index=NAME:TYPE"
+ * line per scalar index. */
+int eng_fields_new(const char *text, size_t len, struct eng_fields **out,
+		   struct mfs_err *err)
+{
+	struct eng_fields *f = calloc(1, sizeof(*f));
+	struct mfs_buf schema;
+	const char *p = text, *end = text + len;
+	int rc = 0;
+
+	if (!f)
+		return mfs_errf(err, -ENOMEM, "out of memory");
+	atomic_init(&f->refs, 1);
+	fld_schema_init(&f->s);
+	mfs_buf_init(&schema, SIZE_MAX);
+	/* Split off the scalar index lines. */
+	while (p < end) {
+		const char *nl = memchr(p, '\n', (size_t)(end - p));
+		size_t ll = nl ? (size_t)(nl - p) : (size_t)(end - p);
+
+		if (!(ll >= strlen(SIDX_KEY) &&
+		      memcmp(p, SIDX_KEY, strlen(SIDX_KEY)) == 0)) {
+			rc = mfs_buf_append(&schema, p, ll);
+			if (rc == 0)
+				rc = mfs_buf_append(&schema, "\n", 1);
+		}
+		if (rc < 0)
+			goto nomem;
+		p += ll + (nl ? 1 : 0);
+	}
+	if (schema.len) {
+		rc = fld_schema_parse(&f->s, schema.data, schema.len, err);
+		if (rc < 0)
+			goto fail;
+	}
+	if (f->s.n) {
+		f->sidx = calloc(f->s.n, sizeof(*f->sidx));
+		if (!f->sidx)
+			goto nomem;
+	}
+	for (p = text; p < end;) {
+		const char *nl = memchr(p, '\n', (size_t)(end - p));
+		size_t ll = nl ? (size_t)(nl - p) : (size_t)(end - p);
+
+		if (ll > strlen(SIDX_KEY) &&
+		    memcmp(p, SIDX_KEY, strlen(SIDX_KEY)) == 0) {
+			char buf[FLD_NAME_MAX + 32];
+			char *colon;
+			int i;
+
+			if (ll - strlen(SIDX_KEY) >= sizeof(buf)) {
+				rc = mfs_errf(err, -EIO, "stored scalar index line too long");
+				goto fail;
+			}
+			memcpy(buf, p + strlen(SIDX_KEY), ll - strlen(SIDX_KEY));
+			buf[ll - strlen(SIDX_KEY)] = '\0';
+			colon = strrchr(buf, ':');
+			if (!colon) {
+				rc = mfs_errf(err, -EIO, "stored scalar index line without a type: %s", buf);
+				goto fail;
+			}
+			*colon = '\0';
+			i = fld_schema_find(&f->s, buf);
+			if (i < 0 || strlen(colon + 1) >= sizeof(f->sidx[0])) {
+				rc = mfs_errf(err, -EIO, "stored scalar index on unknown field %s", buf);
+				goto fail;
+			}
+			snprintf(f->sidx[i], sizeof(f->sidx[i]), "%s", colon + 1);
+		}
+		p += ll + (nl ? 1 : 0);
+	}
+	/* The canonical text, made again (so it is always canonical). */
+	mfs_buf_reset(&schema);
+	rc = fld_schema_print(&schema, &f->s);
+	for (size_t i = 0; rc == 0 && i < f->s.n; i++)
+		if (f->sidx && f->sidx[i][0])
+			rc = mfs_buf_printf(&schema, SIDX_KEY "%s:%s\n",
+					    f->s.f[i].name, f->sidx[i]);
+	if (rc < 0)
+		goto nomem;
+	f->text = mfs_buf_take(&schema, &f->len);
+	if (!f->text) {
+		f->text = strdup("");
+		if (!f->text)
+			goto nomem;
+		f->len = 0;
+	}
+	*out = f;
+	return 0;
+
+nomem:
+	rc = mfs_errf(err, -ENOMEM, "out of memory");
+fail:
+	mfs_buf_fini(&schema);
+	eng_fields_put(f);
+	return rc;
+}
+
+struct eng_fields *eng_coll_fields(struct eng *e, struct eng_coll *c)
+{
+	struct eng_fields *f;
+
+	pthread_rwlock_rdlock(&e->cat);
+	f = c->fields;
+	eng_fields_ref(f);
+	pthread_rwlock_unlock(&e->cat);
+	return f;
+}
+
+int eng_fields_read(struct store_txn *txn, uint32_t cid,
+		    struct eng_fields **out, struct mfs_err *err)
+{
+	char *text = NULL;
+	size_t len = 0;
+	int rc = store_fields_get(txn, cid, &text, &len);
+
+	if (rc < 0)
+		return mfs_errf(err, rc, "cannot read the fields of a collection");
+	rc = eng_fields_new(text ? text : "", len, out, err);
+	free(text);
+	if (rc == -EINVAL)
+		rc = mfs_err_prefix(err, -EIO, "stored field schema is corrupt");
+	return rc;
+}
+
+int eng_fields_get(struct eng *e, const char *coll, struct eng_fields **out,
+		   struct mfs_err *err)
+{
+	struct eng_coll *c;
+
+	pthread_rwlock_rdlock(&e->cat);
+	c = eng_coll_find(e, coll);
+	if (!c) {
+		pthread_rwlock_unlock(&e->cat);
+		return mfs_errf(err, -ENOENT,
+				"collection not found[collection=%s]", coll);
+	}
+	*out = c->fields;
+	eng_fields_ref(*out);
+	pthread_rwlock_unlock(&e->cat);
+	return 0;
+}
+
+bool eng_coll_has_pk(struct eng *e, const char *coll)
+{
+	struct eng_coll *c;
+	bool r = false;
+
+	pthread_rwlock_rdlock(&e->cat);
+	c = eng_coll_find(e, coll);
+	if (c)
+		r = c->fields->s.pk >= 0;
+	pthread_rwlock_unlock(&e->cat);
+	return r;
+}
+
+/* ---- columns ---- */
+
+int eng_cols_new(struct eng_fields *f, struct eng_cols **out)
+{
+	struct eng_cols *k = calloc(1, sizeof(*k));
+
+	if (!k)
+		return -ENOMEM;
+	if (fld_cols_init(&k->c, &f->s) < 0) {
+		free(k);
+		return -ENOMEM;
+	}
+	atomic_init(&k->refs, 1);
+	eng_rwlock_init(&k->lock);
+	eng_fields_ref(f);
+	k->fields = f;
+	*out = k;
+	return 0;
+}
+
+void eng_cols_ref(struct eng_cols *k)
+{
+	atomic_fetch_add(&k->refs, 1);
+}
+
+void eng_cols_unref(struct eng_cols *k)
+{
+	if (!k || atomic_fetch_sub(&k->refs, 1) != 1)
+		return;
+	fld_cols_fini(&k->c);
+	free(k->perm);
+	pthread_rwlock_destroy(&k->lock);
+	eng_fields_put(k->fields);
+	free(k);
+}
+
+static size_t cols_bytes(const struct eng_cols *k)
+{
+	return k->c.bytes + fld_sidx_bytes(&k->c) +
+	       k->nperm * sizeof(*k->perm);
+}
+
+int eng_cols_index(struct eng_cols *k, struct mfs_err *err)
+{
+	const struct eng_fields *f = k->fields;
+
+	for (size_t i = 0; f->sidx && i < f->s.n; i++) {
+		int rc;
+
+		if (!f->sidx[i][0])
+			continue;
+		rc = fld_sidx_build(&k->c, i, f->sidx[i], err);
+		if (rc < 0)
+			return rc;
+	}
+	return 0;
+}
+
+int eng_cols_append(struct eng *e, struct eng_cols *k, const int64_t *ids,
+		    const uint8_t *rows, const size_t *row_end, size_t n)
+{
+	size_t before, after;
+	int rc = 0;
+
+	pthread_rwlock_wrlock(&k->lock);
+	before = k->charged;
+	for (size_t i = 0; i < n && rc == 0; i++) {
+		size_t r0 = row_end && i ? row_end[i - 1] : 0;
+		size_t rl = row_end ? row_end[i] - r0 : 0;
+
+		rc = fld_cols_append(&k->c, ids[i], rows ? rows + r0 : NULL,
+				     rl);
+	}
+	if (rc == 0)
+		rc = fld_sidx_maintain(&k->c);
+	after = cols_bytes(k);
+	k->charged = after;
+	pthread_rwlock_unlock(&k->lock);
+	eng_mem_adjust(e, (int64_t)after - (int64_t)before);
+	return rc;
+}
+
+void eng_cols_delete(struct eng_cols *k, const int64_t *ids, size_t n)
+{
+	uint32_t ep;
+
+	pthread_rwlock_wrlock(&k->lock);
+	ep = fld_cols_new_epoch(&k->c);
+	for (size_t i = 0; i < n; i++)
+		fld_cols_delete(&k->c, ids[i], ep);
+	pthread_rwlock_unlock(&k->lock);
+}
+
+void eng_cols_uncharge(struct eng *e, struct eng_cols *k)
+{
+	size_t c;
+
+	pthread_rwlock_wrlock(&k->lock);
+	c = k->charged;
+	k->charged = 0;
+	pthread_rwlock_unlock(&k->lock);
+	eng_mem_adjust(e, -(int64_t)c);
+}
