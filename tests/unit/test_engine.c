@@ -288,29 +288,29 @@ START_TEST(test_schema)
 
 	mfs_kv_init(&kv);
 	mfs_kv_set(&kv, "dim", "1", NULL);
-	FAILS(-EINVAL, eng_schema_set(eng, "book", &kv, &err));
+	FAILS(-EINVAL, eng_schema_set(eng, "book", &kv, NULL, &err));
 	mfs_kv_set(&kv, "dim", "32769", NULL);
-	FAILS(-EINVAL, eng_schema_set(eng, "book", &kv, &err));
+	FAILS(-EINVAL, eng_schema_set(eng, "book", &kv, NULL, &err));
 	mfs_kv_init(&kv);
 	mfs_kv_set(&kv, "color", "red", NULL);
-	FAILS(-EINVAL, eng_schema_set(eng, "book", &kv, &err));
+	FAILS(-EINVAL, eng_schema_set(eng, "book", &kv, NULL, &err));
 	mfs_kv_init(&kv);
 	mfs_kv_set(&kv, "metric_type", "HAMMING", NULL);
-	FAILS(-EINVAL, eng_schema_set(eng, "book", &kv, &err));
+	FAILS(-EINVAL, eng_schema_set(eng, "book", &kv, NULL, &err));
 	/* All or nothing: a bad key keeps the good one out. */
 	mfs_kv_init(&kv);
 	mfs_kv_set(&kv, "dim", "16", NULL);
 	mfs_kv_set(&kv, "bogus", "1", NULL);
-	FAILS(-EINVAL, eng_schema_set(eng, "book", &kv, &err));
+	FAILS(-EINVAL, eng_schema_set(eng, "book", &kv, NULL, &err));
 	OK(eng_schema_get(eng, "book", &s, &err));
 	ck_assert_uint_eq(s.dim, 0);
 
 	mfs_kv_init(&kv);
 	mfs_kv_set(&kv, "vector_type", "BINARY_VECTOR", NULL);
 	mfs_kv_set(&kv, "dim", "12", NULL);
-	FAILS(-EINVAL, eng_schema_set(eng, "book", &kv, &err));
+	FAILS(-EINVAL, eng_schema_set(eng, "book", &kv, NULL, &err));
 	mfs_kv_set(&kv, "dim", "16", NULL);
-	OK(eng_schema_set(eng, "book", &kv, &err));
+	OK(eng_schema_set(eng, "book", &kv, NULL, &err));
 	OK(eng_schema_get(eng, "book", &s, &err));
 	ck_assert_int_eq(s.vtype, VEC_BINARY);
 	ck_assert_int_eq(s.metric, VEC_HAMMING);
@@ -321,7 +321,7 @@ START_TEST(test_schema)
 	mfs_kv_set(&kv, "dim", "8", NULL);
 	mfs_kv_set(&kv, "metric_type", "IP", NULL);
 	mfs_kv_set(&kv, "description", "a book", NULL);
-	OK(eng_schema_set(eng, "book", &kv, &err));
+	OK(eng_schema_set(eng, "book", &kv, NULL, &err));
 	OK(eng_schema_get(eng, "book", &s, &err));
 	ck_assert_int_eq(s.vtype, VEC_FLOAT);
 	ck_assert_int_eq(s.metric, VEC_IP);
@@ -336,20 +336,20 @@ START_TEST(test_schema)
 	ck_assert_int_eq(insert("book", NULL, v, 10, 8, NULL, NULL), 0);
 	mfs_kv_init(&kv);
 	mfs_kv_set(&kv, "dim", "16", NULL);
-	FAILS(-EBUSY, eng_schema_set(eng, "book", &kv, &err));
+	FAILS(-EBUSY, eng_schema_set(eng, "book", &kv, NULL, &err));
 	ck_assert_msg(strstr(err.msg,
 			     "cannot change dim of collection book: it has 10 entities"),
 		      "%s", err.msg);
 	mfs_kv_init(&kv);
 	mfs_kv_set(&kv, "metric_type", "L2", NULL);
-	FAILS(-EBUSY, eng_schema_set(eng, "book", &kv, &err));
+	FAILS(-EBUSY, eng_schema_set(eng, "book", &kv, NULL, &err));
 	/* Same values and the description are fine. */
 	mfs_kv_init(&kv);
 	mfs_kv_set(&kv, "dim", "8", NULL);
 	mfs_kv_set(&kv, "metric_type", "IP", NULL);
 	mfs_kv_set(&kv, "vector_type", "FLOAT_VECTOR", NULL);
 	mfs_kv_set(&kv, "description", "changed", NULL);
-	OK(eng_schema_set(eng, "book", &kv, &err));
+	OK(eng_schema_set(eng, "book", &kv, NULL, &err));
 	OK(eng_schema_get(eng, "book", &s, &err));
 	ck_assert_str_eq(s.description, "changed");
 
@@ -363,7 +363,7 @@ START_TEST(test_schema)
 	OK(eng_load(eng, "empty", NULL, 1, &err));
 	mfs_kv_init(&kv);
 	mfs_kv_set(&kv, "dim", "4", NULL);
-	FAILS(-EBUSY, eng_schema_set(eng, "empty", &kv, &err));
+	FAILS(-EBUSY, eng_schema_set(eng, "empty", &kv, NULL, &err));
 	free(v);
 }
 END_TEST
@@ -588,7 +588,7 @@ static void check_exact(enum vec_metric m, const char *mname)
 	OK(eng_coll_create(eng, mname, &err));
 	mfs_kv_init(&kv);
 	mfs_kv_set(&kv, "metric_type", mname, NULL);
-	OK(eng_schema_set(eng, mname, &kv, &err));
+	OK(eng_schema_set(eng, mname, &kv, NULL, &err));
 	ck_assert_int_eq(insert(mname, NULL, v, N, D, NULL, NULL), 0);
 	OK(eng_load(eng, mname, NULL, 1, &err));
 	OK(search(mname, NULL, q, NQ, D, K, 0, &r));
