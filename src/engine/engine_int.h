@@ -63,8 +63,11 @@ enum eng_build_state { ENG_BUILD_FINISHED = 0, ENG_BUILD_INPROGRESS,
 struct eng_fields {
 	atomic_int refs;
 	struct fld_schema s;
-	char *text;                     /* canonical, fld_schema_print */
+	char *text;                     /* canonical, fld_schema_print, then
+					 * the scalar_index lines */
 	size_t len;
+	size_t slen;                    /* of text, the fld_schema_print
+					 * part */
 	/* Scalar indexes declared with `field=` index lines (SPEC §5):
 	 * sidx[i] is the index type of field i ("" for none). */
 	char (*sidx)[16];               /* s.n entries */
@@ -183,6 +186,8 @@ void eng_catalog_free(struct eng *e);
 int eng_fields_new(const char *text, size_t len, struct eng_fields **out,
 		   struct mfs_err *err);
 void eng_fields_ref(struct eng_fields *f);
+/* The same fields (scalar indexes aside)? */
+bool eng_fields_same(const struct eng_fields *a, const struct eng_fields *b);
 /* c's field schema, referenced (under e->cat inside). */
 struct eng_fields *eng_coll_fields(struct eng *e, struct eng_coll *c);
 /* Read collection cid's fields from the store (in a txn). */

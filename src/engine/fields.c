@@ -124,6 +124,7 @@ int eng_fields_new(const char *text, size_t len, struct eng_fields **out,
 	/* The canonical text, made again (so it is always canonical). */
 	mfs_buf_reset(&schema);
 	rc = fld_schema_print(&schema, &f->s);
+	f->slen = schema.len;
 	for (size_t i = 0; rc == 0 && i < f->s.n; i++)
 		if (f->sidx && f->sidx[i][0])
 			rc = mfs_buf_printf(&schema, SIDX_KEY "%s:%s\n",
@@ -146,6 +147,12 @@ fail:
 	mfs_buf_fini(&schema);
 	eng_fields_put(f);
 	return rc;
+}
+
+bool eng_fields_same(const struct eng_fields *a, const struct eng_fields *b)
+{
+	return a == b || (a->slen == b->slen &&
+			  memcmp(a->text, b->text, a->slen) == 0);
 }
 
 struct eng_fields *eng_coll_fields(struct eng *e, struct eng_coll *c)

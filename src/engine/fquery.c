@@ -308,7 +308,7 @@ int eng_fq_start(struct eng *e, const char *coll, const char *part,
 		eng_part_ref(p);
 		f->p = p;
 		j->nfp++;
-		if (f->k->fields != j->fields) {
+		if (!eng_fields_same(f->k->fields, j->fields)) {
 			rc = mfs_errf(err, -EAGAIN,
 				      "the schema of collection %s changed, query again",
 				      coll);

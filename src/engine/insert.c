@@ -398,7 +398,7 @@ static int ins_rows(struct ins_arg *a, struct eng_fields *f,
 	const struct eng_rows *rows = a->rows;
 
 	if (rows->row_end) {
-		if (rows->fields != f)
+		if (!rows->fields || !eng_fields_same(rows->fields, f))
 			return mfs_errf(err, -EINVAL,
 					"the schema of collection %s changed during the write, write again",
 					a->c->name);
@@ -604,7 +604,7 @@ static int write_rows(struct eng *e, const char *coll, const char *part,
 			rc = mfs_errf(err, -ENOENT,
 				      "partition not found[partition=%s]",
 				      a.p->name);
-		else if (f != a.c->fields)
+		else if (!eng_fields_same(f, a.c->fields))
 			rc = mfs_errf(err, -EINVAL,
 				      "the schema of collection %s changed during the write, write again",
 				      coll);
