@@ -258,6 +258,29 @@ static int count_part(struct eng_fq *j, struct fq_part *f, uint64_t *out)
 	return 0;
 }
 
+/* ---- partition-key pruning (SPEC §8) ---- */
+
+struct pk_arg {
+	uint32_t num;                   /* num_partitions */
+	char (*names)[32];              /* the partitions named */
+	size_t n, cap;
+};
+
+static void pk_cb(void *arg, const struct fld_value *v)
+{
+	struct pk_arg *a = arg;
+	char name[32];
+
+	snprintf(name, sizeof(name), "%s_%llu", ENG_DEFAULT_PARTITION,
+		 (unsigned long long)(fld_value_hash(v) % a->num));
+	for (size_t i = 0; i < a->n; i++)
+		if (strcmp(a->names[i], name) == 0)
+			return;
+	if (a->n == a->cap)
+		return;         /* more values than partitions: cannot be */
+	memcpy(a->names[a->n++], name, sizeof(name));
+}
+
 /* ---- the query ---- */
 
 int eng_fq_start(struct eng *e, const char *coll, const char *part,
@@ -281,8 +304,32 @@ int eng_fq_start(struct eng *e, const char *coll, const char *part,
 	}
 	j->fields = eng_coll_fields(e, j->c);
 	j->vb = vec_bytes((enum vec_type)rec.vtype, rec.dim);
-	rc = eng_resolve_parts(e, j->c, only, q->parts, q->nparts, &parts,
-			       &nparts, err);
+	if (!only && !q->nparts && q->filter && j->fields->s.pk >= 0) {
+		/* A filter that fixes the partition key visits only the
+		 * partitions its values hash to. */
+		struct pk_arg a = { .num = j->fields->s.num_partitions };
+		const char *names[FLD_NUM_PARTITIONS_MAX];
+
+		a.cap = a.num;
+		a.names = calloc(a.cap ? a.cap : 1, sizeof(*a.names));
+		if (!a.names) {
+			rc = mfs_errf(err, -ENOMEM, "out of memory");
+			goto fail;
+		}
+		if (fld_expr_pk_values(q->filter, pk_cb, &a) == 1 && a.n) {
+			for (size_t i = 0; i < a.n; i++)
+				names[i] = a.names[i];
+			rc = eng_resolve_parts(e, j->c, NULL, names, a.n,
+					       &parts, &nparts, err);
+		} else {
+			rc = eng_resolve_parts(e, j->c, NULL, NULL, 0, &parts,
+					       &nparts, err);
+		}
+		free(a.names);
+	} else {
+		rc = eng_resolve_parts(e, j->c, only, q->parts, q->nparts,
+				       &parts, &nparts, err);
+	}
 	if (rc < 0)
 		goto fail;
 	j->fp = calloc(nparts ? nparts : 1, sizeof(*j->fp));
