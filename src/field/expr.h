@@ -99,9 +99,9 @@ int fld_expr_pk_values(const struct fld_expr *x,
 
 /* Check index_type for field d: STL_SORT (numeric, VARCHAR), INVERTED
  * (every scalar type, ARRAY), BITMAP (BOOL, INT*, VARCHAR, ARRAY of
- * those), TRIE (VARCHAR), AUTOINDEX (any), upper case.  -EINVAL with a
- * message naming both, e.g. "index type TRIE is not supported for field
- * rank of type INT64 (TRIE: VARCHAR)". */
+ * those), TRIE (VARCHAR), AUTOINDEX (any but JSON), upper case.  -EINVAL
+ * with a message naming both, e.g. "index type TRIE is not supported for
+ * field rank of type INT64 (TRIE: VARCHAR)". */
 int fld_sidx_check(const struct fld_def *d, const char *index_type,
 		   struct mfs_err *err);
 /* Build (or rebuild) the index of field i of c over its current rows,

@@ -783,7 +783,9 @@ static int plan_iset(struct fld_expr *x, struct xpred *p)
 		return 0;
 	uint64_t span = (uint64_t)v[m - 1] - (uint64_t)v[0];
 
-	if (span < (uint64_t)1 << 22 && span < 64 * (uint64_t)m + 4096) {
+	/* a bitmap when it is small (<= 128 KiB) or dense enough */
+	if (span < (uint64_t)1 << 20 ||
+	    (span < (uint64_t)1 << 24 && span < 64 * (uint64_t)m)) {
 		uint64_t *bits = xalloc(x, (span / 64 + 1) * sizeof(*bits));
 
 		if (!bits)
@@ -965,6 +967,14 @@ int xplan(struct fld_expr *x, struct xpred *p)
 		if (is_col_of(x, p->a, FLD_VARCHAR, FLD_VARCHAR)) {
 			p->kk = XK_SLIKE;
 			p->f = p->a->f;
+		}
+		return 0;
+	case XP_BOOL:
+		if (is_col_of(x, p->a, FLD_BOOL, FLD_BOOL)) {
+			p->kk = XK_IRANGE;      /* b: b != 0 */
+			p->f = p->a->f;
+			p->lo = p->hi = 0;
+			p->kneg = true;
 		}
 		return 0;
 	case XP_NULL:
@@ -1149,7 +1159,7 @@ static void kernel(const struct xpred *p, const struct bctx *b, uint8_t *out)
 			memset(out, fv, n);
 		else
 			for (size_t k = 0; k < n; k++)
-				out[k] = v[k] >= lo && v[k] <= hi ? tv : fv;
+				out[k] = ((v[k] >= lo) & (v[k] <= hi)) ? tv : fv;
 		break;
 	}
 	case XK_ISET: {
@@ -1183,7 +1193,29 @@ static void kernel(const struct xpred *p, const struct bctx *b, uint8_t *out)
 	case XK_SSET: {
 		const uint64_t *off = col->off;
 		const char *str = col->str;
+		const char *lit = p->kk == XK_SLIKE ? p->pat.lit : p->b->c.s;
+		size_t pl = p->kk == XK_SLIKE ? p->pat.len : p->b->c.len;
+		bool exact = (p->kk == XK_SLIKE && p->pat.kind == XL_EXACT) ||
+			     (p->kk == XK_SCMP && (p->op == XO_EQ || p->op == XO_NE));
 
+		if (exact || (p->kk == XK_SLIKE && p->pat.kind == XL_PREFIX)) {
+			/* the common cases, one tight loop: length, first
+			 * byte, then memcmp */
+			if (p->kk == XK_SCMP && p->op == XO_NE)
+				tv = XF, fv = XT;
+			for (size_t k = 0; k < n; k++) {
+				size_t r = b->base >= 0 ? (size_t)b->base + k :
+					   b->rows[k];
+				const char *sp = str + off[r];
+				size_t len = off[r + 1] - off[r];
+				bool t = exact ? len == pl : len >= pl;
+
+				t = t && (!pl || (sp[0] == lit[0] &&
+						  !memcmp(sp, lit, pl)));
+				out[k] = t ? tv : fv;
+			}
+			break;
+		}
 		for (size_t k = 0; k < n; k++) {
 			size_t r = b->base >= 0 ? (size_t)b->base + k : b->rows[k];
 			struct xrv s = { .k = XR_STR, .s = str + off[r],

@@ -12,3 +12,7 @@ tests_unit_test_expr_SOURCES = tests/unit/test_expr.c
 tests_unit_test_expr_CFLAGS = $(UNIT_CFLAGS)
 tests_unit_test_expr_LDADD = libmfs_field.a libmfs_base.a \
 	$(CHECK_LIBS) $(JANSSON_LIBS) -lm -lpthread
+
+# libFuzzer targets (not built by make: see each script).
+EXTRA_DIST += tests/unit/fuzz_expr.c tests/unit/fuzz_expr.sh \
+	tests/unit/fuzz_jsonl.c tests/unit/fuzz_jsonl.sh
