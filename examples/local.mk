@@ -1,2 +1,3 @@
 ## Examples: run by tests/fs/examples.sh, shipped in the tarball.
-EXTRA_DIST += examples/quickstart.sh examples/search.py examples/sample.txt
+EXTRA_DIST += examples/quickstart.sh examples/search.py examples/sample.txt \
+	examples/rag.py

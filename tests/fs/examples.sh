@@ -1,7 +1,7 @@
 #!/bin/sh
 # examples.sh - the examples run and say what they should: quickstart.sh on
 # a fresh database with photosift128 and with the bundled sample, and on a
-# mount given to it; search.py against a mount.
+# mount given to it; search.py and rag.py against a mount.
 . "$(dirname "$0")/lib.sh"
 EX=$MFS_SRCDIR/examples
 PS=$MFS_DATA/photosift128/photosift128_base.fvecs
@@ -74,6 +74,19 @@ EOF
 	cmp -s "$T/py.want" "$T/py.out" ||
 		fail "search.py output:$NL$(diff "$T/py.want" "$T/py.out")"
 done
+# rag.py: fields, JSON lines, query/, upsert, delete by filter; it checks
+# its own answers against its data and exits 1 on any difference.
+"$MFS_PYTHON" "$EX/rag.py" "$M" >"$T/rag.out" 2>"$T/rag.err" ||
+	fail "rag.py exited with status $?:$NL$(cat "$T/rag.out" "$T/rag.err")"
+for want in 'collection docs: 50 chunks' 'state: Loaded' 'recent FAQ chunks: 14' \
+	'chunks from the manual: 20' 'upserted 1000: year 2026' \
+	'after deleting doc07: 45 chunks' 'all as expected'; do
+	grep -qxF "$want" "$T/rag.out" || fail "rag.py: no line '$want' in:$NL$(cat "$T/rag.out")"
+done
+[ "$(grep -c '^  0\.[0-9]\{4\}  ' "$T/rag.out")" -eq 4 ] ||
+	fail "rag.py: not 4 search hits with their text:$NL$(cat "$T/rag.out")"
+expect_content "$M/docs/count" 45
+expect_content "$M/docs/state" NotLoad
 # The only failures were the quickstart's deliberate ones.
 grep -v '/search/id=99999 ENOENT: ' "$M/.errors" >"$T/other.errors" || true
 [ ! -s "$T/other.errors" ] || fail "unexpected failures in /.errors:$NL$(cat "$T/other.errors")"
