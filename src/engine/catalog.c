@@ -626,6 +626,8 @@ static int pcreate_txn(struct store_txn *txn, void *arg, struct mfs_err *err)
 
 static int part_create(struct eng *e, const char *coll, const char *part,
 		       bool by_engine, struct mfs_err *err);
+static int part_drop(struct eng *e, const char *coll, const char *part,
+		     bool by_engine, struct mfs_err *err);
 
 int eng_part_create(struct eng *e, const char *coll, const char *part,
 		    struct mfs_err *err)
@@ -633,9 +635,24 @@ int eng_part_create(struct eng *e, const char *coll, const char *part,
 	return part_create(e, coll, part, false, err);
 }
 
+/* Is name "_default_<i>" with i >= n (a key partition past the count)? */
+static bool surplus_key_part(const char *name, uint32_t n)
+{
+	size_t dl = strlen(ENG_DEFAULT_PARTITION);
+	char *end;
+	unsigned long i;
+
+	if (strncmp(name, ENG_DEFAULT_PARTITION "_", dl + 1) != 0 ||
+	    name[dl + 1] < '0' || name[dl + 1] > '9')
+		return false;
+	i = strtoul(name + dl + 1, &end, 10);
+	return *end == '\0' && i >= n;
+}
+
 int eng_pk_parts(struct eng *e, const char *coll, struct mfs_err *err)
 {
 	struct eng_fields *f;
+	struct eng_names names = { 0, NULL };
 	uint32_t n;
 	int rc;
 
@@ -644,6 +661,27 @@ int eng_pk_parts(struct eng *e, const char *coll, struct mfs_err *err)
 		return rc;
 	n = f->s.pk >= 0 ? f->s.num_partitions : 0;
 	eng_fields_put(f);
+	/* Empty key partitions past the count (num_partitions lowered, or
+	 * the key removed, before the first insert) go. */
+	rc = eng_part_list(e, coll, &names, err);
+	for (size_t i = 0; rc == 0 && i < names.n; i++) {
+		uint64_t cnt = 1;
+
+		if (!surplus_key_part(names.name[i], n))
+			continue;
+		if (eng_count(e, coll, names.name[i], &cnt, NULL) == 0 &&
+		    cnt == 0) {
+			rc = part_drop(e, coll, names.name[i], true, err);
+			if (rc == -EBUSY || rc == -ENOENT) {
+				/* loaded or gone: leave it */
+				mfs_err_clear(err);
+				rc = 0;
+			}
+		}
+	}
+	eng_names_free(&names);
+	if (rc < 0)
+		return rc;
 	for (uint32_t i = 0; i < n; i++) {
 		char name[64];
 
@@ -735,8 +773,17 @@ static int pdrop_txn(struct store_txn *txn, void *arg, struct mfs_err *err)
 	return 0;
 }
 
+static int part_drop(struct eng *e, const char *coll, const char *part,
+		     bool by_engine, struct mfs_err *err);
+
 int eng_part_drop(struct eng *e, const char *coll, const char *part,
 		  struct mfs_err *err)
+{
+	return part_drop(e, coll, part, false, err);
+}
+
+static int part_drop(struct eng *e, const char *coll, const char *part,
+		     bool by_engine, struct mfs_err *err)
 {
 	struct eng_coll *c;
 	struct eng_part *p;
@@ -754,7 +801,7 @@ int eng_part_drop(struct eng *e, const char *coll, const char *part,
 	rc = eng_lookup(e, coll, part, &c, &p, NULL, err);
 	if (rc < 0)
 		return rc;
-	if (eng_coll_has_pk(e, coll)) {
+	if (!by_engine && eng_coll_has_pk(e, coll)) {
 		eng_part_unref(p);
 		eng_coll_unref(c);
 		return mfs_errf(err, -EPERM,

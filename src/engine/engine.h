@@ -360,6 +360,12 @@ void eng_fq_end(struct eng_fq *j);              /* NULL allowed */
 int eng_delete_filter(struct eng *e, const char *coll, const char *part,
 		      const struct fld_expr *x, size_t *ndeleted,
 		      struct mfs_err *err);
+/* The ids eng_delete_filter would delete, as of the call, in ascending
+ * order: an owned array in *ids (n entries; NULL when none).  The same
+ * errors. */
+int eng_filter_ids(struct eng *e, const char *coll, const char *part,
+		   const struct fld_expr *x, int64_t **ids, size_t *n,
+		   struct mfs_err *err);
 
 /* ---- saved queries (part NULL = the collection's search/) ---- */
 

@@ -540,9 +540,9 @@ static int collect_id(void *arg, const struct eng_fq_row *r)
 	return 0;
 }
 
-int eng_delete_filter(struct eng *e, const char *coll, const char *part,
-		      const struct fld_expr *x, size_t *ndeleted,
-		      struct mfs_err *err)
+int eng_filter_ids(struct eng *e, const char *coll, const char *part,
+		   const struct fld_expr *x, int64_t **ids, size_t *n,
+		   struct mfs_err *err)
 {
 	struct eng_fquery q = { .filter = x };
 	struct eng_fq *j = NULL;
@@ -593,12 +593,29 @@ int eng_delete_filter(struct eng *e, const char *coll, const char *part,
 	if (rc == -ENOMEM)
 		rc = mfs_errf(err, rc, "out of memory");
 	eng_fq_end(j);
-	if (rc == 0)
-		rc = eng_delete(e, coll, part, a.ids, a.n, ndeleted, err);
 out:
-	free(a.ids);
+	if (rc == 0) {
+		*ids = a.ids;
+		*n = a.n;
+	} else {
+		free(a.ids);
+	}
 	eng_parts_put(parts, nparts);
 	eng_part_unref(only);
 	eng_coll_unref(c);
+	return rc;
+}
+
+int eng_delete_filter(struct eng *e, const char *coll, const char *part,
+		      const struct fld_expr *x, size_t *ndeleted,
+		      struct mfs_err *err)
+{
+	int64_t *ids = NULL;
+	size_t n = 0;
+	int rc = eng_filter_ids(e, coll, part, x, &ids, &n, err);
+
+	if (rc == 0)
+		rc = eng_delete(e, coll, part, ids, n, ndeleted, err);
+	free(ids);
 	return rc;
 }

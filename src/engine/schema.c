@@ -433,7 +433,7 @@ int eng_schema_set(struct eng *e, const char *coll, const struct mfs_kv *kv,
 		pthread_mutex_unlock(&a.parts[i - 1]->wmu);
 	eng_parts_put(a.parts, a.nparts);
 	eng_fields_put(nf);
-	if (rc == 0 && eng_coll_has_pk(e, coll))
+	if (rc == 0 && a.fields_changed)
 		rc = eng_pk_parts(e, coll, err);
 unref:
 	mfs_buf_fini(&a.text);

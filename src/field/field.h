@@ -76,7 +76,8 @@ struct fld_value {
 	int64_t i;                      /* BOOL (0/1), INT* */
 	double d;                       /* FLOAT (widened), DOUBLE */
 	const char *s;                  /* VARCHAR bytes; JSON, ARRAY: compact
-					 * JSON text (not NUL-terminated) */
+					 * JSON text (not NUL-terminated;
+					 * NULL when read from columns) */
 	size_t len;                     /* of s */
 	json_t *json;                   /* JSON, ARRAY read from columns: the
 					 * parsed value (borrowed), else NULL */
@@ -141,11 +142,13 @@ int fld_schema_set_num_partitions(struct fld_schema *s, uint32_t n,
 int fld_schema_check(const struct fld_schema *s, struct mfs_err *err);
 
 /* The canonical text: one "field=NAME:TYPE[:nullable][:default=V]
- * [:partition_key]\n" line per field but $meta, in declaration order, then
- * "enable_dynamic_field=true\n" when dynamic and "num_partitions=N\n" when
+ * [:partition_key]\n" line per field but $meta, in declaration order, with
+ * "enable_dynamic_field=true\n" where $meta sits (last, unless fields were
+ * added after it: rows are positional), then "num_partitions=N\n" when
  * there is a partition key.  Nothing for an empty schema.  Types print upper
  * case, VARCHAR(64), ARRAY(INT64,8), ARRAY(VARCHAR(16),8); defaults as
- * compact JSON.  Parsing this text back (fld_schema_parse) gives the same
+ * compact JSON (in strings ' ' and '&' as \u0020 and \u0026: a spec
+ * stays one token).  Parsing this text back (fld_schema_parse) gives the same
  * schema.  0, -ENOMEM, -EFBIG. */
 int fld_schema_print(struct mfs_buf *out, const struct fld_schema *s);
 /* Parse text as fld_schema_print makes it (keys separated by whitespace or

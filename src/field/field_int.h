@@ -55,7 +55,8 @@ char *fld_type_text(const struct fld_def *d, char *buf);
 /* JSON text writers.  Each appends to out: 0, -ENOMEM, -EFBIG (out keeps
  * its old length). */
 /* The shortest text that reads back (strtof) as the same float32; "null"
- * for inf/nan, which no row holds. */
+ * for inf/nan, which no row holds; "-0.0" for -0 (JSON's -0 is an
+ * integer, which would read back as +0). */
 int fld_put_float(struct mfs_buf *out, float v);
 /* The same for a double (strtod). */
 int fld_put_double(struct mfs_buf *out, double v);

@@ -40,6 +40,8 @@ int fld_put_float(struct mfs_buf *out, float v)
 
 	if (!isfinite(v))
 		return mfs_buf_append(out, "null", 4);
+	if (v == 0 && signbit(v))       /* "-0" would read back as integer 0 */
+		return mfs_buf_append(out, "-0.0", 4);
 	for (int p = 6; p <= 9; p++) {
 		snprintf(buf, sizeof(buf), "%.*g", p, (double)v);
 		if (p == 9 || strtof(buf, NULL) == v)
@@ -65,6 +67,8 @@ int fld_put_double(struct mfs_buf *out, double v)
 
 	if (!isfinite(v))
 		return mfs_buf_append(out, "null", 4);
+	if (v == 0 && signbit(v))
+		return mfs_buf_append(out, "-0.0", 4);
 	return mfs_buf_append(out, buf, dtoa_short(v, buf, sizeof(buf)));
 }
 

@@ -395,7 +395,7 @@ static int parse_default(struct fld_def *d, const char *s, const char *e,
  * "default=" value that opens with '"' runs to its closing quote. */
 static const char *option_end(const char *p)
 {
-	if (strncmp(p, "default=\"", 9) == 0 || strncmp(p, "DEFAULT=\"", 9) == 0) {
+	if (strlen(p) > 8 && word_is(p, 8, "default=") && p[8] == '"') {
 		const char *q = p + 9;
 
 		for (; *q && *q != '"'; q++)

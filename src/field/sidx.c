@@ -367,6 +367,29 @@ static size_t kr_upper(const struct sidx *x, int64_t k)
 	return k == INT64_MAX ? x->n : kr_lower(x, k + 1);
 }
 
+/* kr_lower for a key known to be at or past entry from: a galloping
+ * search, so a sorted list of keys is a merge (each lookup costs the log
+ * of its distance from the last, not of the index). */
+static size_t kr_lower_from(const struct sidx *x, int64_t k, size_t from)
+{
+	size_t lo = from, step = 1, hi;
+
+	while (lo + step < x->n && x->e[lo + step].k < k) {
+		lo += step;
+		step *= 2;
+	}
+	hi = lo + step < x->n ? lo + step + 1 : x->n;
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+
+		if (x->e[mid].k < k)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return lo;
+}
+
 /* First row whose string is >= s (or > s when after), or, with
  * prefix, whose string neither is below s nor starts with it. */
 static size_t str_bound(const struct sidx *x, const struct fld_col *col,
@@ -435,11 +458,23 @@ static bool spans(const struct sidx *x, const struct fld_col *col,
 	case XK_FSET:
 		if (x->kind != SX_NUM || p->kneg)
 			return false;
-		for (size_t k = 0; k < p->set.n; k++) {
-			int64_t key = p->kk == XK_ISET ? p->set.iv[k] :
-				      xdkey(p->set.dv[k]);
+		{
+			size_t from = 0;
+			int64_t prev = INT64_MIN;
 
-			cb(arg, x, kr_lower(x, key), kr_upper(x, key));
+			for (size_t k = 0; k < p->set.n; k++) {
+				int64_t key = p->kk == XK_ISET ?
+					p->set.iv[k] : xdkey(p->set.dv[k]);
+
+				if (key < prev)
+					from = 0;       /* not sorted */
+				lo = kr_lower_from(x, key, from);
+				hi = key == INT64_MAX ? x->n :
+					kr_lower_from(x, key + 1, lo);
+				cb(arg, x, lo, hi);
+				from = hi;
+				prev = key;
+			}
 		}
 		return true;
 	case XK_SCMP: {
@@ -566,6 +601,27 @@ int fld_expr_select(const struct fld_expr *x, const struct fld_cols *c,
 		kids = (const struct xpred *const *)root->kids;
 		nk = root->nkids;
 	}
+	bool marked = false;
+	struct mark m = { .nrows = nrows };
+	size_t words = (nrows + 63) / 64;
+
+	if (nk == 1) {
+		/* one conjunct: no choice to make, so no counting pass: mark
+		 * its rows at once */
+		bx = index_of(c, root, &bf);
+		if (!bx)
+			return 0;
+		m.bits = calloc(words ? words : 1, sizeof(*m.bits));
+		if (!m.bits)
+			return -ENOMEM;
+		if (!spans(bx, &c->col[bf], root, mark_cb, &m)) {
+			free(m.bits);
+			return 0;
+		}
+		best = root;
+		marked = true;
+		nk = 0;
+	}
 	for (size_t k = 0; k < nk; k++) {
 		size_t f, count = 0;
 		const struct sidx *ix = index_of(c, kids[k], &f);
@@ -583,15 +639,16 @@ int fld_expr_select(const struct fld_expr *x, const struct fld_cols *c,
 	}
 	if (!best)
 		return 0;
-	struct mark m = { .nrows = nrows };
 	uint32_t *cand = NULL;
 	uint8_t *match = NULL;
-	size_t nc = 0, words = (nrows + 63) / 64;
+	size_t nc = 0;
 
-	m.bits = calloc(words ? words : 1, sizeof(*m.bits));
-	if (!m.bits)
-		return -ENOMEM;
-	spans(bx, &c->col[bf], best, mark_cb, &m);
+	if (!marked) {
+		m.bits = calloc(words ? words : 1, sizeof(*m.bits));
+		if (!m.bits)
+			return -ENOMEM;
+		spans(bx, &c->col[bf], best, mark_cb, &m);
+	}
 	if (bx->built_n < nrows)
 		tail = bx->built_n;
 	for (size_t r = tail; r < nrows; r++)

@@ -21,9 +21,10 @@
  *     the fast path itself, with the same object content in the same key
  *     order, hence the same message.
  *
- * One difference in representation is settled toward jansson: an integer
- * literal -0 in a vector is integer 0 for jansson, so the fast path reads
- * it as +0.0 too.
+ * One difference in representation remains, on purpose: a vector value
+ * written -0 is -0.0 on the fast path (as in text.c, and as
+ * fmt_entity_jsonl prints -0.0 back), while the reference sees jansson's
+ * integer 0 and stores +0.0.  The two compare equal as floats.
  *
  * All or nothing: on any error b->n, b->dim and b->rows_len go back to
  * what they were when the call started.
@@ -120,89 +121,24 @@ static const double pow10_tab[23] = {
 	1e12, 1e13, 1e14, 1e15, 1e16, 1e17, 1e18, 1e19, 1e20, 1e21, 1e22,
 };
 
-/* Scan the RFC 8259 number at p in one pass: *endp after it (NULL: not a
- * number), *is_int as jnum.  Returns 0 with *out the float32 strtof would
- * give, or 1: use fmt_parse_float on [p, *endp).
+/* m * 10^exp10 (m != 0; trunc: digits after m's were dropped, some not
+ * 0) as the float32 strtof would give: 0, or 1 when that is not certain.
  *
- * Unlike fmt_scan_float this also takes long mantissas (Python prints a
- * float32 widened to double with up to 17 digits): the first 19
- * significant digits go into m and the rest only into the exponent, then
- * d = m * 10^k with |k| <= 44 in at most three rounded double operations
- * (10^0..10^22 are exact doubles), so d is within 2 double ulps of the
- * true value.  Rounding d to float gives the correctly rounded float32
- * unless d lies within that error of a float midpoint (the low 29 bits of
- * its mantissa near 2^28); then, and for subnormals and overflow, the
- * caller falls back to strtof.  When m and the scale were exact (m <=
- * 2^53, no digit dropped, |k| <= 22) d is the correctly rounded double and
- * only an exact midpoint needs the fallback, as in num.c. */
-static int jfloat(const char *p, const char *e, float *out, const char **endp,
-		  bool *is_int)
+ * d = m * 10^exp10 with |exp10| <= 44 takes at most three rounded double
+ * operations (10^0..10^22 are exact doubles), so d is within 2 double
+ * ulps of the true value.  Rounding d to float gives the correctly
+ * rounded float32 unless d lies within that error of a float midpoint
+ * (the low 29 bits of its mantissa near 2^28); then, and for subnormals
+ * and overflow, the caller falls back to strtof.  When m and the scale
+ * were exact (m <= 2^53, no digit dropped, |exp10| <= 22) d is the
+ * correctly rounded double and only an exact midpoint needs the fallback,
+ * as in num.c. */
+static int to_float(uint64_t m, int exp10, bool trunc, bool neg, float *out)
 {
-	const char *q = p;
-	uint64_t m = 0, bits, low, dist;
-	int nd = 0, exp10 = 0;
-	bool neg = false, trunc = false, exact;
+	uint64_t bits, low, dist;
+	bool exact;
 	double d;
 
-	*endp = NULL;
-	if (q < e && *q == '-') {
-		neg = true;
-		q++;
-	}
-	if (q == e)
-		return 1;
-	if (*q == '0') {
-		q++;
-	} else if (*q >= '1' && *q <= '9') {
-		for (; q < e && digit(*q); q++) {
-			if (nd < 19) {
-				m = m * 10 + (uint64_t)(*q - '0');
-				nd++;
-			} else {
-				exp10++;
-				trunc |= *q != '0';
-			}
-		}
-	} else {
-		return 1;
-	}
-	*is_int = true;
-	if (q < e && *q == '.') {
-		if (++q == e || !digit(*q))
-			return 1;
-		for (; q < e && digit(*q); q++) {
-			if (nd < 19 && (m || *q != '0')) {
-				m = m * 10 + (uint64_t)(*q - '0');
-				nd++;
-				exp10--;
-			} else if (!m) {
-				exp10--;                /* a leading zero */
-			} else {
-				trunc |= *q != '0';
-			}
-		}
-		*is_int = false;
-	}
-	if (q < e && (*q == 'e' || *q == 'E')) {
-		bool eneg = false;
-		int x = 0;
-
-		q++;
-		if (q < e && (*q == '+' || *q == '-'))
-			eneg = *q++ == '-';
-		if (q == e || !digit(*q))
-			return 1;
-		for (; q < e && digit(*q); q++)
-			if (x < 100000)
-				x = x * 10 + (*q - '0');
-		exp10 += eneg ? -x : x;
-		*is_int = false;
-	}
-	*endp = q;
-	if (m == 0) {
-		*out = neg ? -0.0f : 0.0f;
-		return 0;
-	}
 	if (exp10 < -44 || exp10 > 44)
 		return 1;
 	exact = m <= (1ull << 53) && !trunc;
@@ -227,6 +163,124 @@ static int jfloat(const char *p, const char *e, float *out, const char **endp,
 		return 1;
 	*out = neg ? -(float)d : (float)d;
 	return 0;
+}
+
+/* An exponent at q ('e' or 'E' already seen at q[-1]); NULL if malformed. */
+static const char *exponent(const char *q, const char *e, int *exp10)
+{
+	bool eneg = false;
+	int x = 0;
+
+	if (q < e && (*q == '+' || *q == '-'))
+		eneg = *q++ == '-';
+	if (q == e || !digit(*q))
+		return NULL;
+	for (; q < e && digit(*q); q++)
+		if (x < 100000)
+			x = x * 10 + (*q - '0');
+	*exp10 += eneg ? -x : x;
+	return q;
+}
+
+/* jfloat for numbers of more than 19 digits: the first 19 significant
+ * ones go into m, the rest only into the exponent (and trunc). */
+static int jfloat_long(const char *p, const char *e, float *out,
+		       const char **endp)
+{
+	const char *q = p;
+	uint64_t m = 0;
+	int nd = 0, exp10 = 0;
+	bool neg = *q == '-', trunc = false;
+
+	q += neg;
+	for (; q < e && digit(*q); q++) {
+		if (nd < 19) {
+			m = m * 10 + (uint64_t)(*q - '0');
+			nd += m != 0;
+		} else {
+			exp10++;
+			trunc |= *q != '0';
+		}
+	}
+	if (q < e && *q == '.') {
+		for (q++; q < e && digit(*q); q++) {
+			if (nd < 19) {
+				/* leading zeros leave m 0 and only move the
+				 * exponent: they are not significant */
+				m = m * 10 + (uint64_t)(*q - '0');
+				exp10--;
+				nd += m != 0;
+			} else {
+				trunc |= *q != '0';
+			}
+		}
+	}
+	if (q < e && (*q == 'e' || *q == 'E'))
+		q = exponent(q + 1, e, &exp10);
+	*endp = q;              /* as jfloat found it */
+	if (m == 0) {
+		*out = neg ? -0.0f : 0.0f;
+		return 0;
+	}
+	return to_float(m, exp10, trunc, neg, out);
+}
+
+/* Scan the RFC 8259 number at p: *endp after it (NULL: not a number),
+ * *is_int as jnum.  Returns 0 with *out the float32 strtof would give, or
+ * 1: use fmt_parse_float on [p, *endp).  Unlike fmt_scan_float this also
+ * takes long mantissas (Python prints a float32 widened to double with up
+ * to 17 digits; past 19, jfloat_long), and it checks JSON's grammar on
+ * the way. */
+static int jfloat(const char *p, const char *e, float *out, const char **endp,
+		  bool *is_int)
+{
+	const char *q = p, *d0;
+	uint64_t m = 0;
+	int nd, exp10 = 0;
+	bool neg = false;
+
+	*endp = NULL;
+	if (q < e && *q == '-') {
+		neg = true;
+		q++;
+	}
+	if (q == e)
+		return 1;
+	d0 = q;
+	if (*q == '0')
+		q++;
+	else if (*q >= '1' && *q <= '9')
+		for (; q < e && digit(*q); q++)
+			m = m * 10 + (uint64_t)(*q - '0');
+	else
+		return 1;
+	nd = (int)(q - d0);
+	*is_int = true;
+	if (q < e && *q == '.') {
+		const char *f0 = ++q;
+
+		for (; q < e && digit(*q); q++)
+			m = m * 10 + (uint64_t)(*q - '0');
+		if (q == f0)
+			return 1;
+		exp10 = -(int)(q - f0);
+		nd -= exp10;
+		*is_int = false;
+	}
+	if (q < e && (*q == 'e' || *q == 'E')) {
+		q = exponent(q + 1, e, &exp10);
+		if (!q)
+			return 1;
+		*is_int = false;
+	}
+	*endp = q;
+	if (nd > 19)                    /* m wrapped: take the digits again */
+		return jfloat_long(p, q, out, endp);
+	if (m == 0) {
+		*out = neg ? -0.0f : 0.0f;
+		return 0;
+	}
+	return to_float(m, exp10, false, neg, out);
 }
 
 /* A string without escapes, controls or non-ASCII at p (after its opening
@@ -416,13 +470,11 @@ static int fast_vector(struct jctx *c, const char *p, const char *e,
 				return 1;
 			if (n >= cap)
 				return 1;
-			if (is_int) {
+			if (is_int && q - p > 18) {
 				int64_t x;
 
-				if (q - p > 18 && fmt_parse_i64(p, q, &x))
+				if (fmt_parse_i64(p, q, &x))
 					return 1;       /* jansson: too big */
-				if (v == 0)
-					v = 0;          /* -0 is integer 0 */
 			}
 			dst[n++] = v;
 			p = jws(q, e);
@@ -642,6 +694,47 @@ out:
 	return rc;
 }
 
+/* A field's value at p: plain strings, integers and literals made here,
+ * anything else by jansson; *endp after it.  NULL: not a JSON value (or
+ * out of memory: the reference path then says which). */
+static json_t *fast_value(const char *p, const char *e, const char **endp)
+{
+	json_error_t jerr;
+	json_t *v;
+
+	if (p < e && *p == '"') {
+		const char *q = plain_string(p + 1, e);
+
+		if (q) {
+			*endp = q + 1;
+			return json_stringn_nocheck(p + 1, (size_t)(q - p - 1));
+		}
+	} else if (p < e && (*p == '-' || digit(*p))) {
+		bool is_int;
+		const char *q = jnum(p, e, &is_int);
+		int64_t x;
+
+		if (q && is_int && fmt_parse_i64(p, q, &x) == 0) {
+			*endp = q;
+			return json_integer((json_int_t)x);
+		}
+	} else if ((size_t)(e - p) >= 4 && memcmp(p, "true", 4) == 0) {
+		*endp = p + 4;
+		return json_true();
+	} else if ((size_t)(e - p) >= 5 && memcmp(p, "false", 5) == 0) {
+		*endp = p + 5;
+		return json_false();
+	} else if ((size_t)(e - p) >= 4 && memcmp(p, "null", 4) == 0) {
+		*endp = p + 4;
+		return json_null();
+	}
+	v = json_loadb(p, (size_t)(e - p), JSON_DECODE_ANY | JSON_DISABLE_EOF_CHECK |
+		       JSON_REJECT_DUPLICATES, &jerr);
+	if (v)
+		*endp = p + jerr.position;
+	return v;
+}
+
 static bool key_is(const char *k, const char *ke, const char *want, size_t n)
 {
 	return (size_t)(ke - k) == n && memcmp(k, want, n) == 0;
@@ -703,14 +796,10 @@ static int fast_line(struct jctx *c, const char *s, const char *e)
 				return rc;
 			got_vec = true;
 		} else {
-			json_error_t jerr;
-			json_t *v = json_loadb(p, (size_t)(e - p), JSON_DECODE_ANY |
-					       JSON_DISABLE_EOF_CHECK |
-					       JSON_REJECT_DUPLICATES, &jerr);
+			json_t *v = fast_value(p, e, &p);
 
 			if (!v)
 				return 1;
-			p += jerr.position;
 			mfs_buf_reset(&c->key);
 			if (mfs_buf_append(&c->key, k, (size_t)(ke - k))) {
 				json_decref(v);

@@ -242,8 +242,17 @@ static int split_fields(const char *buf, size_t size, struct fld_schema *fields,
 	return rc;
 }
 
+void fs_ctl_acc_free(struct fld_schema *acc)
+{
+	if (acc) {
+		fld_schema_fini(acc);
+		free(acc);
+	}
+}
+
 static int write_schema(struct fs *fs, const struct fs_node *n,
-			const char *buf, size_t size, struct mfs_err *err)
+			const char *buf, size_t size,
+			struct fld_schema **acc, struct mfs_err *err)
 {
 	struct fld_schema fields;
 	struct mfs_buf rest;
@@ -254,7 +263,40 @@ static int write_schema(struct fs *fs, const struct fs_node *n,
 	fld_schema_init(&fields);
 	mfs_buf_init(&rest, SIZE_MAX);
 	mfs_kv_init(&kv);
+	/* The field= lines of earlier writes on this descriptor come
+	 * first: `echo "dim=4<NL>field=a:INT64<NL>field=b:INT64" > schema`
+	 * arrives as three writes and declares both fields. */
+	if (*acc) {
+		fld_schema_fini(&fields);
+		rc = fld_schema_copy(&fields, *acc);
+		if (rc < 0) {
+			fld_schema_init(&fields);
+			rc = mfs_errf(err, -ENOMEM, "out of memory");
+			goto out;
+		}
+	}
 	rc = split_fields(buf, size, &fields, &any, &rest, err);
+	if (rc == 0 && any) {
+		struct fld_schema *keep = *acc;
+
+		if (!keep) {
+			keep = malloc(sizeof(*keep));
+			if (!keep) {
+				rc = mfs_errf(err, -ENOMEM, "out of memory");
+				goto out;
+			}
+		} else {
+			fld_schema_fini(keep);
+		}
+		if (fld_schema_copy(keep, &fields) < 0) {
+			free(keep);
+			*acc = NULL;
+			rc = mfs_errf(err, -ENOMEM, "out of memory");
+			goto out;
+		}
+		*acc = keep;
+	}
+	any = any || (*acc && (*acc)->n);
 	if (rc == 0)
 		rc = fmt_kv_parse(rest.data ? rest.data : "", rest.len, &kv,
 				  err);
@@ -266,6 +308,7 @@ static int write_schema(struct fs *fs, const struct fs_node *n,
 				    err);
 	/* queries are parsed for the schema's type and dim */
 	fs_qcache_clear(&fs->qcache);
+out:
 	fld_schema_fini(&fields);
 	mfs_buf_fini(&rest);
 	return rc;
@@ -348,7 +391,8 @@ static int write_index(struct fs *fs, const struct fs_node *n, int flags,
 }
 
 int fs_ctl_write(struct fs *fs, const struct fs_node *n, int flags,
-		 const char *buf, size_t size, struct mfs_err *err)
+		 const char *buf, size_t size, struct fld_schema **acc,
+		 struct mfs_err *err)
 {
 	const char *part = fs_node_part(n);
 	unsigned replica;
@@ -363,7 +407,7 @@ int fs_ctl_write(struct fs *fs, const struct fs_node *n, int flags,
 		rc = parse_load(buf, size, false, &replica, err);
 		return rc < 0 ? rc : eng_release(fs->eng, n->coll, part, err);
 	case K_SCHEMA:
-		return write_schema(fs, n, buf, size, err);
+		return write_schema(fs, n, buf, size, acc, err);
 	case K_INDEX:
 		return write_index(fs, n, flags, buf, size, err);
 	default:

@@ -207,6 +207,9 @@ struct fs_file {
 	struct fs_squery *squery;
 	struct eng_fields *wfields;     /* entity writes: the schema parsed
 					 * with (a reference) */
+	struct fld_schema *wschema;     /* schema writes: the field= lines
+					 * this descriptor wrote so far (a
+					 * shell writes a line per write) */
 
 	/* search/<name> */
 	struct fs_search *search;       /* read-only: started at open, run
@@ -283,9 +286,14 @@ int fs_op_link(const char *from, const char *to);
 /* Generate the whole content of a static kind into out.  0 or -errno. */
 int fs_ctl_generate(struct fs *fs, const struct fs_node *n,
 		    struct mfs_buf *out, struct mfs_err *err);
-/* Act on one write(2) to load, release, schema or index. */
+/* Act on one write(2) to load, release, schema or index.  acc: the
+ * field= lines written before on this descriptor (schema; created on
+ * first use, freed with fs_ctl_acc_free), so that a multi-line echo,
+ * which a shell writes a line at a time, declares every field. */
 int fs_ctl_write(struct fs *fs, const struct fs_node *n, int flags,
-		 const char *buf, size_t size, struct mfs_err *err);
+		 const char *buf, size_t size, struct fld_schema **acc,
+		 struct mfs_err *err);
+void fs_ctl_acc_free(struct fld_schema *acc);
 
 /* stream.c: vectors, vectors.fvecs, ids, delete */
 /* Serve [off, off+size) of a streamed read, scanning as it advances. */

@@ -70,6 +70,7 @@ void fs_file_free(struct fs *fs, struct fs_file *f)
 	fs_query_drop(fs, f->search);
 	fs_squery_free(f->squery);
 	eng_fields_put(f->wfields);
+	fs_ctl_acc_free(f->wschema);
 	pthread_mutex_lock(&fs->files_lock);
 	if (f->prev_file)
 		f->prev_file->next_file = f->next_file;
@@ -409,7 +410,8 @@ int fs_op_write(const char *path, const char *buf, size_t size, off_t off,
 				 QUERY_TEXT_MAX);
 		break;
 	default:
-		rc = fs_ctl_write(fs, &f->node, f->flags, buf, size, &err);
+		rc = fs_ctl_write(fs, &f->node, f->flags, buf, size,
+				  &f->wschema, &err);
 		f->out_ready = false;   /* read again after a write: fresh */
 		break;
 	}

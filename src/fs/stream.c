@@ -337,12 +337,30 @@ static int take_deletes(struct fs *fs, struct fs_file *f, const char *data,
 		i += ll + (nl ? 1 : 0);
 		line++;
 	}
+	/* The filters' matches join the ids: one delete, one transaction,
+	 * all or nothing (a filter over what is not loaded fails the whole
+	 * write before anything is deleted). */
+	for (size_t k = 0; k < nx && rc == 0; k++) {
+		int64_t *m = NULL, *p;
+		size_t nm = 0;
+
+		rc = eng_filter_ids(fs->eng, n->coll, fs_node_part(n), xs[k],
+				    &m, &nm, err);
+		if (rc == 0 && nm) {
+			p = realloc(ids, (nids + nm) * sizeof(*ids));
+			if (!p) {
+				rc = mfs_errf(err, -ENOMEM, "out of memory");
+			} else {
+				ids = p;
+				memcpy(ids + nids, m, nm * sizeof(*ids));
+				nids += nm;
+			}
+		}
+		free(m);
+	}
 	if (rc == 0 && nids)
 		rc = eng_delete(fs->eng, n->coll, fs_node_part(n), ids, nids,
 				NULL, err);
-	for (size_t k = 0; k < nx && rc == 0; k++)
-		rc = eng_delete_filter(fs->eng, n->coll, fs_node_part(n),
-				       xs[k], NULL, err);
 	for (size_t k = 0; k < nx; k++)
 		fld_expr_free(xs[k]);
 	free(ids);
@@ -410,8 +428,12 @@ static int take_records(struct fs *fs, struct fs_file *f, const char *data,
 	if (n->kind == K_FVECS) {
 		f->line0 += f->batch.n;
 	} else {
-		for (size_t i = 0; i < *consumed; i++)
-			f->line0 += data[i] == '\n';
+		const char *p = data, *end = data + *consumed;
+
+		while ((p = memchr(p, '\n', (size_t)(end - p))) != NULL) {
+			f->line0++;
+			p++;
+		}
 	}
 	fmt_batch_reset(&f->batch);
 	return 0;

@@ -624,9 +624,15 @@ START_TEST(test_partition_key)
 	struct got g;
 
 	OK(eng_coll_create(eng, "c", &err));
-	OK(schema("c", "dim=2 num_partitions=4", a));
+	OK(schema("c", "dim=2 num_partitions=6", a));
+	OK(eng_part_list(eng, "c", &names, &err));
+	ck_assert_uint_eq(names.n, 7);  /* _default and _default_0..5 */
+	eng_names_free(&names);
+	/* fewer before data: the surplus key partitions go */
+	OK(schema("c", "num_partitions=4", NULL));
 	OK(eng_part_list(eng, "c", &names, &err));
 	ck_assert_uint_eq(names.n, 5);  /* _default and _default_0..3 */
+	ck_assert(!eng_part_exists(eng, "c", "_default_4"));
 	eng_names_free(&names);
 	FAILS(-EPERM, eng_part_create(eng, "c", "x", &err));
 	FAILS(-EPERM, eng_part_drop(eng, "c", "_default_1", &err));
