@@ -23,6 +23,8 @@ FS_TESTS = \
 	tests/fs/examples.sh \
 	tests/fs/index_hnsw.sh \
 	tests/fs/index_ivf.sh \
-	tests/fs/binary.sh
+	tests/fs/binary.sh \
+	tests/fs/upsert.sh \
+	tests/fs/layout1.sh
 TESTS += $(FS_TESTS)
 EXTRA_DIST += $(FS_TESTS) tests/fs/lib.sh tests/fs/README.md
