@@ -145,6 +145,12 @@ struct eng_rows {
 	const uint8_t *rows;
 	const size_t *row_end;
 	const struct eng_fields *fields;        /* the schema rows follow */
+	/* The partition each record names ("partition" in a JSON line), or
+	 * NULL; the array NULL when none does.  At the collection level a
+	 * record goes to the partition it names (-ENOENT if there is none),
+	 * else to _default; written to a partition, a record may only name
+	 * that one (-EINVAL); with a partition key, none may (-EINVAL). */
+	const char *const *parts;
 };
 
 /* Insert into coll/part (part NULL = _default) in one transaction.  When

@@ -443,6 +443,24 @@ static int ins_route(struct ins_arg *a, struct eng_fields *f,
 	a->route = malloc(rows->n * sizeof(*a->route));
 	if (!a->route)
 		return mfs_errf(err, -ENOMEM, "out of memory");
+	if (s->pk < 0) {
+		/* By the partition each record names (else _default). */
+		for (size_t i = 0; i < rows->n; i++) {
+			const char *want = rows->parts && rows->parts[i] ?
+				rows->parts[i] : ENG_DEFAULT_PARTITION;
+			size_t t;
+
+			for (t = 0; t < a->ntp; t++)
+				if (strcmp(a->tp[t]->name, want) == 0)
+					break;
+			if (t == a->ntp)
+				return mfs_errf(err, -ENOENT,
+						"line %zu: partition not found[partition=%s]",
+						row_line(rows, i), want);
+			a->route[i] = (uint32_t)t;
+		}
+		return 0;
+	}
 	for (size_t i = 0; i < rows->n; i++) {
 		struct fld_value v;
 		char want[STORE_NAME_MAX + 1];
@@ -496,6 +514,26 @@ static int write_rows(struct eng *e, const char *coll, const char *part,
 			      "not support manually specifying the partition names if partition key mode is used");
 		goto unref;
 	}
+	for (size_t i = 0; rows->parts && i < rows->n; i++) {
+		const char *pn = rows->parts[i];
+
+		if (!pn)
+			continue;
+		if (f->s.pk >= 0) {
+			rc = mfs_errf(err, -EINVAL,
+				      "line %zu: not support manually specifying the partition names if partition key mode is used",
+				      row_line(rows, i));
+			goto unref;
+		}
+		if (part && strcmp(pn, part) != 0) {
+			rc = mfs_errf(err, -EINVAL,
+				      "line %zu: the record names partition %s but is written to partition %s",
+				      row_line(rows, i), pn, part);
+			goto unref;
+		}
+		if (!part)
+			routed = true;  /* by the names */
+	}
 	if (!routed && !a.p) {
 		pthread_rwlock_rdlock(&e->cat);
 		a.p = eng_part_find(a.c, ENG_DEFAULT_PARTITION);
@@ -511,7 +549,7 @@ static int write_rows(struct eng *e, const char *coll, const char *part,
 	}
 	if (rows->n == 0)
 		goto unref;
-	if (routed) {
+	if (f->s.pk >= 0) {
 		/* Partitions of the key a crash or a failed create left
 		 * missing are made now. */
 		rc = eng_pk_parts(e, coll, err);
