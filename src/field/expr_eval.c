@@ -475,11 +475,27 @@ uint8_t xpred_row(const struct xpred *p, const struct fld_cols *c, size_t r)
 		xval_row(p->a, c, r, &a);
 		if (a.k == XR_UNK)
 			return XU;
+		/* The value is known: elements of another type than it are
+		 * passed over (`meta["x"] not in ["s", 7]` holds for x = 3);
+		 * a list with no element of its type at all is a type
+		 * mismatch, unknown, as `meta["x"] == "s"` is for a number;
+		 * an unknown element (1/0, NaN) leaves the answer unknown. */
 		t = XF;
-		for (size_t k = 0; k < p->b->nitems && t != XT; k++) {
-			uint8_t u = xcmp(XO_EQ, &a, &p->b->items[k]);
+		{
+			bool same = p->b->nitems == 0;
 
-			t = u > t ? u : t;
+			for (size_t k = 0; k < p->b->nitems && t != XT; k++) {
+				const struct xrv *e = &p->b->items[k];
+				uint8_t u = xcmp(XO_EQ, &a, e);
+
+				if (u == XU && e->k != XR_UNK &&
+				    !(e->k == XR_FLT && isnan(e->d)))
+					continue;       /* another type */
+				same = true;
+				t = u > t ? u : t;
+			}
+			if (!same)
+				t = XU;
 		}
 		return p->neg ? (uint8_t)(2 - t) : t;
 	case XP_LIKE:

@@ -19,6 +19,7 @@ int fs_op_getattr(const char *path, struct stat *st, struct fuse_file_info *fi)
 {
 	struct fs *fs = fs_ctx();
 	struct fs_node n;
+	int rc;
 
 	if (fi && fi->fh) {
 		struct fs_file *f = (struct fs_file *)(uintptr_t)fi->fh;
@@ -32,7 +33,12 @@ int fs_op_getattr(const char *path, struct stat *st, struct fuse_file_info *fi)
 		}
 		return 0;
 	}
-	if (fs_resolve(fs, path, &n) < 0 || !fs_node_exists(fs, &n))
+	/* SPEC §7: a name over 255 bytes, inline queries included, is
+	 * ENAMETOOLONG, not a missing file */
+	rc = fs_resolve(fs, path, &n);
+	if (rc == -ENAMETOOLONG)
+		return rc;
+	if (rc < 0 || !fs_node_exists(fs, &n))
 		return -ENOENT;
 	fs_node_stat(fs, &n, st);
 	if (n.kind == K_QUERY) {

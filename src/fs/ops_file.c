@@ -312,8 +312,9 @@ int fs_op_read(const char *path, char *buf, size_t size, off_t off,
 						      : NULL,
 					     f->qtext.len, &f->squery, &f->out,
 					     &err);
-			if (rc == 0)
-				f->qran = true;
+			/* read, even if it failed: a private session, the
+			 * text is not saved at close */
+			f->qran = true;
 		}
 		if (rc == 0)
 			rc = fs_squery_read(fs, f, buf, size, (uint64_t)off,

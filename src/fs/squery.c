@@ -67,11 +67,28 @@ static bool looks_inline(const char *s, size_t len)
 	return len && s[0] >= '0' && s[0] <= '9';
 }
 
+/* Does the bare word base[0, len) parse as an expression (a BOOL
+ * field, true, a dynamic key)? */
+static bool bare_expr(struct fs *fs, const struct fs_node *n,
+		      const char *base, size_t len)
+{
+	struct eng_fields *f;
+	struct fld_expr *x = NULL;
+	bool r = false;
+
+	if (len && eng_fields_get(fs->eng, n->coll, &f, NULL) == 0) {
+		r = fld_expr_parse(base, len, eng_fields_schema(f), &x,
+				   NULL) == 0;
+		fld_expr_free(x);
+		eng_fields_put(f);
+	}
+	return r;
+}
+
 bool fs_squery_exists(struct fs *fs, const struct fs_node *n)
 {
 	const char *params;
 	size_t blen;
-	bool r = false;
 
 	fmt_squery_split_name(n->name, &blen, &params);
 	if (params != NULL || looks_inline(n->name, blen))
@@ -79,18 +96,7 @@ bool fs_squery_exists(struct fs *fs, const struct fs_node *n)
 	if (fs_query_writing(fs, n) || saved(fs, n, n->name, NULL, NULL))
 		return true;
 	/* A bare word: an expression if it parses (a BOOL field). */
-	{
-		struct eng_fields *f;
-		struct fld_expr *x = NULL;
-
-		if (blen && eng_fields_get(fs->eng, n->coll, &f, NULL) == 0) {
-			r = fld_expr_parse(n->name, blen, eng_fields_schema(f),
-					   &x, NULL) == 0;
-			fld_expr_free(x);
-			eng_fields_put(f);
-		}
-	}
-	return r;
+	return bare_expr(fs, n, n->name, blen);
 }
 
 /* The parameters of node n (text: what a descriptor wrote, or NULL). */
@@ -113,6 +119,12 @@ static int gather(struct fs *fs, const struct fs_node *n, const char *text,
 		if (blen && saved(fs, n, base, &st, &sl)) {
 			rc = fmt_squery_parse(q, st, sl, err);
 			free(st);
+		} else if (blen && !looks_inline(base, blen) &&
+			   !bare_expr(fs, n, base, blen)) {
+			/* a bare word that is neither saved nor an
+			 * expression: the saved query it names is gone */
+			rc = mfs_errf(err, -ENOENT, "saved query not found: %s",
+				      base);
 		} else {
 			rc = fmt_squery_parse(q, base, blen, err);
 		}

@@ -25,6 +25,10 @@ FS_TESTS = \
 	tests/fs/index_ivf.sh \
 	tests/fs/binary.sh \
 	tests/fs/upsert.sh \
-	tests/fs/layout1.sh
+	tests/fs/layout1.sh \
+	tests/fs/query.sh \
+	tests/fs/delete_filter.sh \
+	tests/fs/partition_key.sh \
+	tests/fs/scalar_index.sh
 TESTS += $(FS_TESTS)
-EXTRA_DIST += $(FS_TESTS) tests/fs/lib.sh tests/fs/README.md
+EXTRA_DIST += $(FS_TESTS) tests/fs/lib.sh tests/fs/README.md tests/fs/query_ref.py

@@ -396,6 +396,9 @@ START_TEST(t_in)
 	Q("rank in [1, 1/0]", "1");
 	Q("not (rank in [1, 1/0])", "");
 	Q("meta[\"k\"] in [1, \"str\"]", "0,2,5");
+	/* a known value of another type than an element is not that element */
+	Q("meta[\"k\"] == 2.5 and meta[\"k\"] not in [\"s1\", 7]", "1");
+	Q("meta[\"k\"] not in [\"s1\", 7]", "0,1,2,5");
 	BAD("rank in ['a']", "comparisons between Int64 and VarChar are not supported");
 	BAD("rank in 1", "expected an array after in");
 	BAD("rank in [[1]]", "nested arrays are not supported");
@@ -1668,10 +1671,23 @@ static int ref_pred(const struct tab *t, const struct rnode *n, size_t r)
 		ref_val(t, n->a, r, &a);
 		if (a.k == RU)
 			return 1;
+		/* a known value: elements of another type are passed over;
+		 * none of its type at all is unknown */
 		x = 0;
-		for (int i = 0; i < n->nlist; i++) {
-			y = ref_cmp(0, &a, &n->list[i]);
-			x = y > x ? y : x;
+		{
+			int same = n->nlist == 0;
+
+			for (int i = 0; i < n->nlist; i++) {
+				y = n->list[i].k == RU ? 1 :
+					ref_cmp(0, &a, &n->list[i]);
+				if (y == 1 && n->list[i].k != RU &&
+				    !(n->list[i].k == RF && isnan(n->list[i].d)))
+					continue;
+				same = 1;
+				x = y > x ? y : x;
+			}
+			if (!same)
+				x = 1;
 		}
 		return n->neg ? 2 - x : x;
 	case R_LIKE:
