@@ -212,6 +212,12 @@ int eng_cols_append(struct eng *e, struct eng_cols *k, const int64_t *ids,
 void eng_cols_delete(struct eng_cols *k, const int64_t *ids, size_t n);
 /* Give back k's memory charge (release). */
 void eng_cols_uncharge(struct eng *e, struct eng_cols *k);
+/* Make the columns of loaded partition p if it has none (a collection
+ * without fields gets them at its first query): reads its ids (and
+ * rows) from the store under p->wmu.  0 (also when p is not loaded: the
+ * caller's check decides), -ENOMEM past memory_limit, -EIO. */
+int eng_part_cols_ensure(struct eng *e, struct eng_coll *c,
+			 struct eng_part *p, struct mfs_err *err);
 
 /* Create the partitions _default_0 .. _default_N-1 of a partition-key
  * collection that are missing. */

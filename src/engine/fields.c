@@ -316,3 +316,110 @@ void eng_cols_uncharge(struct eng *e, struct eng_cols *k)
 	pthread_rwlock_unlock(&k->lock);
 	eng_mem_adjust(e, -(int64_t)c);
 }
+
+/* ---- columns made after the load ---- */
+
+struct cread_arg {
+	struct eng_cols *k;
+	uint32_t pid;
+	size_t vb;
+	uint64_t from, next;
+	size_t n0;                      /* rows at the start of the txn */
+};
+
+static int cread_cb(void *arg, uint64_t seq, int64_t id, const void *val,
+		    size_t len)
+{
+	struct cread_arg *a = arg;
+	const uint8_t *row = (const uint8_t *)val + a->vb;
+
+	if (len < a->vb || fld_row_check(a->k->c.s, row, len - a->vb) < 0)
+		return -EIO;
+	return fld_cols_append(&a->k->c, id, row, len - a->vb);
+}
+
+static int cread_txn(struct store_txn *txn, void *arg, struct mfs_err *err)
+{
+	struct cread_arg *a = arg;
+	int rc;
+
+	if (a->k->c.n != a->n0)
+		return mfs_errf(err, -EIO, "columns read twice");
+	rc = store_ent_scan(txn, a->pid, a->from, ENG_SCAN_CHUNK, cread_cb, a,
+			    &a->next);
+	if (rc == -EIO)
+		return mfs_errf(err, rc, "corrupt entity in partition: wrong vector size or fields");
+	if (rc < 0)
+		return mfs_errf(err, rc, "cannot read partition");
+	return 0;
+}
+
+int eng_part_cols_ensure(struct eng *e, struct eng_coll *c,
+			 struct eng_part *p, struct mfs_err *err)
+{
+	struct eng_cols *k = NULL;
+	struct store_coll rec;
+	struct eng_fields *f;
+	bool need;
+	int rc = 0;
+
+	pthread_rwlock_rdlock(&p->ilock);
+	need = !p->cols;
+	pthread_rwlock_unlock(&p->ilock);
+	if (!need)
+		return 0;
+	pthread_mutex_lock(&p->wmu);
+	pthread_rwlock_rdlock(&p->ilock);
+	need = !p->cols && atomic_load(&p->state) == ENG_LOADED;
+	pthread_rwlock_unlock(&p->ilock);
+	if (!need)
+		goto unlock;
+	pthread_rwlock_rdlock(&e->cat);
+	rec = c->rec;
+	f = c->fields;
+	eng_fields_ref(f);
+	pthread_rwlock_unlock(&e->cat);
+	rc = eng_cols_new(f, &k);
+	eng_fields_put(f);
+	if (rc < 0) {
+		rc = mfs_errf(err, rc, "out of memory");
+		goto unlock;
+	}
+	if (rec.dim) {
+		struct cread_arg a = { .k = k, .pid = p->pid,
+				       .vb = vec_bytes((enum vec_type)rec.vtype,
+						       rec.dim) };
+
+		for (;;) {
+			a.n0 = k->c.n;
+			rc = store_read(e->st, cread_txn, &a, err);
+			if (rc < 0 || a.next == UINT64_MAX)
+				break;
+			a.from = a.next;
+		}
+	}
+	if (rc == 0)
+		rc = eng_cols_index(k, err);
+	if (rc == 0) {
+		size_t b = k->c.bytes + fld_sidx_bytes(&k->c);
+
+		rc = eng_mem_charge(e, b, "query of a partition (its ids)",
+				    "", err);
+		if (rc == 0)
+			k->charged = b;
+	}
+	if (rc == 0) {
+		pthread_rwlock_wrlock(&p->ilock);
+		if (atomic_load(&p->state) == ENG_LOADED && !p->cols) {
+			p->cols = k;
+			k = NULL;
+		}
+		pthread_rwlock_unlock(&p->ilock);
+		if (k)
+			eng_cols_uncharge(e, k);
+	}
+	eng_cols_unref(k);
+unlock:
+	pthread_mutex_unlock(&p->wmu);
+	return rc;
+}

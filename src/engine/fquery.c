@@ -341,6 +341,9 @@ int eng_fq_start(struct eng *e, const char *coll, const char *part,
 		struct eng_part *p = parts[i];
 		struct fq_part *f = &j->fp[j->nfp];
 
+		rc = eng_part_cols_ensure(e, j->c, p, err);
+		if (rc < 0)
+			goto fail;
 		pthread_rwlock_rdlock(&p->ilock);
 		f->k = p->cols;
 		if (f->k)

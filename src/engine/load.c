@@ -302,7 +302,11 @@ int eng_part_load_locked(struct eng *e, struct eng_coll *c, struct eng_part *p,
 	fields = c->fields;
 	eng_fields_ref(fields);
 	pthread_rwlock_unlock(&e->cat);
-	rc = eng_cols_new(fields, &cols);
+	/* Columns at load only for a collection with fields; without, a
+	 * query (on id) makes them when it first needs them
+	 * (eng_part_cols_ensure), so a plain vector collection pays
+	 * nothing for them. */
+	rc = fields->s.n ? eng_cols_new(fields, &cols) : 0;
 	eng_fields_put(fields);
 	if (rc < 0)
 		return mfs_errf(err, rc, "out of memory");
@@ -322,7 +326,7 @@ int eng_part_load_locked(struct eng *e, struct eng_coll *c, struct eng_part *p,
 		rc = eng_ents_read(e, p->pid,
 				   vec_bytes((enum vec_type)rec.vtype, rec.dim),
 				   0, UINT64_MAX, &x, &p->progress, count, err);
-		if (rc == 0)
+		if (rc == 0 && cols)
 			rc = eng_cols_index(cols, err);
 		if (rc == 0)
 			rc = eng_part_make_index(e, &rec, p, &x, &ix, err);
@@ -335,13 +339,16 @@ int eng_part_load_locked(struct eng *e, struct eng_coll *c, struct eng_part *p,
 		mem = ix->type->memory_bytes(ix);
 	}
 	/* SPEC §8: the fields' memory counts toward memory_limit. */
-	cmem = cols->c.bytes + fld_sidx_bytes(&cols->c);
-	rc = eng_mem_charge(e, cmem, "load partition fields", "", err);
-	if (rc < 0) {
-		cmem = 0;
-		goto fail_mem;
+	if (cols) {
+		cmem = cols->c.bytes + fld_sidx_bytes(&cols->c);
+		rc = eng_mem_charge(e, cmem, "load partition fields", "",
+				    err);
+		if (rc < 0) {
+			cmem = 0;
+			goto fail_mem;
+		}
+		cols->charged = cmem;
 	}
-	cols->charged = cmem;
 	rc = eng_part_persist_loaded(e, p, true, err);
 	if (rc < 0)
 		goto fail_mem;

@@ -15,6 +15,27 @@
 
 #include "fs/fs.h"
 
+/* Is path a name over 255 bytes in a search/ or query/ directory (an
+ * inline query: SPEC §7 ENAMETOOLONG)?  Elsewhere the lookup says ENOENT
+ * and mkdir explains the name rules. */
+static bool long_query_name(struct fs *fs, const char *path)
+{
+	const char *slash = strrchr(path, '/');
+	char parent[PATH_MAX];
+	struct fs_node pn;
+	size_t plen;
+
+	if (!slash || strlen(slash + 1) <= STORE_NAME_MAX)
+		return false;
+	plen = (size_t)(slash - path);
+	if (plen >= sizeof(parent))
+		return false;
+	memcpy(parent, path, plen);
+	parent[plen] = '\0';
+	return fs_resolve(fs, parent, &pn) == 0 &&
+	       (pn.kind == K_SEARCHDIR || pn.kind == K_QDIR);
+}
+
 int fs_op_getattr(const char *path, struct stat *st, struct fuse_file_info *fi)
 {
 	struct fs *fs = fs_ctx();
@@ -36,7 +57,7 @@ int fs_op_getattr(const char *path, struct stat *st, struct fuse_file_info *fi)
 	/* SPEC §7: a name over 255 bytes, inline queries included, is
 	 * ENAMETOOLONG, not a missing file */
 	rc = fs_resolve(fs, path, &n);
-	if (rc == -ENAMETOOLONG)
+	if (rc == -ENAMETOOLONG && long_query_name(fs, path))
 		return rc;
 	if (rc < 0 || !fs_node_exists(fs, &n))
 		return -ENOENT;
