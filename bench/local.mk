@@ -1,4 +1,5 @@
 ## Benchmarks are not part of make check; see bench/README.md.
 include bench/hnsw.mk
 include bench/ivf.mk
-EXTRA_DIST += bench/bench_flat.py bench/benchlib.py
+EXTRA_DIST += bench/bench_flat.py bench/benchlib.py bench/bench_query.py \
+	bench/jsonl_parse.c bench/expr_eval_bench.c

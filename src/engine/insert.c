@@ -397,6 +397,10 @@ static int ins_rows(struct ins_arg *a, struct eng_fields *f,
 {
 	const struct eng_rows *rows = a->rows;
 
+	/* Without fields the entity is id and vector, as in layout 1: the
+	 * parser's empty rows are not stored. */
+	if (rows->row_end && f->s.n == 0 && !f->s.dynamic)
+		return 0;
 	if (rows->row_end) {
 		if (!rows->fields || !eng_fields_same(rows->fields, f))
 			return mfs_errf(err, -EINVAL,

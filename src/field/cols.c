@@ -458,6 +458,10 @@ int fld_cols_json(struct mfs_buf *out, const struct fld_cols *c, size_t r,
 			if (!json_is_object(v.json))
 				continue;
 			json_object_foreach(v.json, k, x) {
+				int f = fld_schema_find(s, k);
+
+				if (f >= 0 && !s->f[f].dynamic)
+					continue;       /* a field shadows the key */
 				rc = mfs_buf_append(out, ",", 1);
 				if (!rc)
 					rc = fld_put_string(out, k, strlen(k));

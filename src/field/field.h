@@ -9,20 +9,27 @@
  *
  * Rows.  The bytes stored after the vector in an entity's LMDB value:
  *
- *     u16 nf                       fields encoded (<= schema n; positional,
- *                                  declaration order)
- *     null bitmap                  (nf + 7) / 8 bytes, bit i (byte i/8,
- *                                  bit i%8) set = field i is null
- *     per field i < nf, not null:
+ *     u16 nf | FLD_ROW_META        fields encoded (<= the schema's fields
+ *                                  but $meta; positional, declaration
+ *                                  order, $meta skipped); FLD_ROW_META set:
+ *                                  a $meta value follows the fields
+ *     null bitmap                  (nf + 7) / 8 bytes, bit k (byte k/8,
+ *                                  bit k%8) set = field k is null
+ *     per field k < nf, not null:
  *       BOOL, INT8                 1 byte
  *       INT16 / INT32 / INT64      2 / 4 / 8 bytes, little-endian
  *       FLOAT / DOUBLE             4 / 8 bytes, IEEE-754 little-endian
  *       VARCHAR                    u32 len (LE) | UTF-8 bytes
  *       JSON, ARRAY                u32 len (LE) | compact JSON text
+ *     with FLD_ROW_META:           u32 len (LE) | compact JSON object
+ *                                  ($meta's keys)
  *
- * An empty row (0 bytes) is a row with nf = 0.  A field at index >= nf
- * (added to the schema after the row was written, SPEC §8) reads as its
- * default, or null.  Defaults are resolved when a row is encoded: an
+ * An empty row (0 bytes) is a row with nf = 0 and no $meta.  A field at
+ * index >= nf (added to the schema after the row was written, SPEC §8)
+ * reads as its default, or null; $meta reads null when the row has none.
+ * $meta is kept out of the positions so that where the schema lists it
+ * (enable_dynamic_field before or after fields were added) never moves
+ * another field's bytes.  Defaults are resolved when a row is encoded: an
  * encoded row never relies on the schema's default for fields < nf.
  *
  * Thread-safety: schemas are immutable once built (share them freely);
@@ -50,6 +57,7 @@
 #define FLD_NUM_PARTITIONS_DEFAULT 16
 #define FLD_NUM_PARTITIONS_MAX 1024
 #define FLD_META "$meta"                /* the dynamic field's name */
+#define FLD_ROW_META 0x8000u            /* row header: a $meta value follows */
 
 enum fld_type {
 	FLD_NONE = 0,
@@ -142,14 +150,14 @@ int fld_schema_set_num_partitions(struct fld_schema *s, uint32_t n,
 int fld_schema_check(const struct fld_schema *s, struct mfs_err *err);
 
 /* The canonical text: one "field=NAME:TYPE[:nullable][:default=V]
- * [:partition_key]\n" line per field but $meta, in declaration order, with
- * "enable_dynamic_field=true\n" where $meta sits (last, unless fields were
- * added after it: rows are positional), then "num_partitions=N\n" when
+ * [:partition_key]\n" line per field but $meta, in declaration order, then
+ * "enable_dynamic_field=true\n" when dynamic and "num_partitions=N\n" when
  * there is a partition key.  Nothing for an empty schema.  Types print upper
  * case, VARCHAR(64), ARRAY(INT64,8), ARRAY(VARCHAR(16),8); defaults as
  * compact JSON (in strings ' ' and '&' as \u0020 and \u0026: a spec
  * stays one token).  Parsing this text back (fld_schema_parse) gives the same
- * schema.  0, -ENOMEM, -EFBIG. */
+ * schema, but for $meta, which comes back last (rows do not depend on
+ * where $meta is listed).  0, -ENOMEM, -EFBIG. */
 int fld_schema_print(struct mfs_buf *out, const struct fld_schema *s);
 /* Parse text as fld_schema_print makes it (keys separated by whitespace or
  * newlines: field=, enable_dynamic_field=, num_partitions=), into s
@@ -159,7 +167,7 @@ int fld_schema_parse(struct fld_schema *s, const char *text, size_t len,
 		     struct mfs_err *err);
 /* May `to` replace `from` on a collection that has data?  Only by adding
  * fields at the end that are nullable or have a default (and turning on
- * the dynamic field).  -EBUSY with a message naming the field otherwise
+ * the dynamic field; where $meta is listed does not matter).  -EBUSY with a message naming the field otherwise
  * ("field rank: a field added to a collection with data must be nullable
  * or have a default", "field word: cannot change a field once the
  * collection has data"). */

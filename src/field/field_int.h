@@ -78,7 +78,8 @@ int fld_value_encode(struct mfs_buf *out, const struct fld_def *d,
 void fld_def_value(const struct fld_def *d, struct fld_value *v);
 
 /* Every field of a row (well formed for s) into v[0, s->n), in one pass;
- * fields past the row's nf read as their default or null (fld_row_get). */
+ * fields past the row's nf read as their default or null (fld_row_get).
+ * s->n <= FLD_MAX, so v may be an array of FLD_MAX. */
 void fld_row_values(const struct fld_schema *s, const void *row, size_t len,
 		    struct fld_value *v);
 

@@ -16,6 +16,7 @@
  */
 #include "field/field_int.h"
 
+#include <assert.h>
 #include <errno.h>
 #include <float.h>
 #include <inttypes.h>
@@ -524,28 +525,36 @@ static int encode(struct mfs_buf *out, const struct fld_schema *s,
 		  json_t *obj, const char *const *skip, size_t line,
 		  struct mfs_err *err)
 {
-	size_t len0 = out->len, nb = (s->n + 7) / 8;
+	size_t len0 = out->len, nu = 0, k = 0, nb;
+	int meta = -1;
 	char ln[32];
 	uint8_t hdr[2];
 	int rc;
 
 	if (obj) {
-		const char *k;
+		const char *key;
 		json_t *x;
 
-		json_object_foreach(obj, k, x) {
-			if (skipped(k, skip) || user_field(s, k))
+		json_object_foreach(obj, key, x) {
+			if (skipped(key, skip) || user_field(s, key))
 				continue;
-			if (strcmp(k, FLD_META) == 0 && s->dynamic)
+			if (strcmp(key, FLD_META) == 0 && s->dynamic)
 				return mfs_errf(err, -EINVAL,
 						"%skey %s is reserved for the dynamic field",
 						at(ln, line), FLD_META);
 			if (!s->dynamic)
 				return mfs_errf(err, -EINVAL,
-						"%sfield %s not exist", at(ln, line), k);
+						"%sfield %s not exist", at(ln, line), key);
 		}
 	}
-	fld_st16(hdr, (uint16_t)s->n);
+	for (size_t i = 0; i < s->n; i++) {
+		if (s->f[i].dynamic)
+			meta = (int)i;
+		else
+			nu++;
+	}
+	nb = (nu + 7) / 8;
+	fld_st16(hdr, (uint16_t)(nu | (meta >= 0 ? FLD_ROW_META : 0)));
 	rc = mfs_buf_append(out, hdr, 2);
 	if (!rc)
 		rc = mfs_buf_reserve(out, nb);
@@ -557,12 +566,8 @@ static int encode(struct mfs_buf *out, const struct fld_schema *s,
 		const struct fld_def *d = &s->f[i];
 		json_t *v;
 
-		if (d->dynamic) {
-			rc = encode_meta(out, d, s, obj, skip, line, err);
-			if (rc)
-				goto fail;
+		if (d->dynamic)
 			continue;
-		}
 		v = obj ? json_object_get(obj, d->name) : NULL;
 		if (v && !json_is_null(v)) {
 			rc = fld_value_encode(out, d, v, line, err);
@@ -575,7 +580,7 @@ static int encode(struct mfs_buf *out, const struct fld_schema *s,
 				goto fail;
 			}
 		} else if (d->nullable) {
-			out->data[len0 + 2 + i / 8] |= (char)(1u << (i % 8));
+			out->data[len0 + 2 + k / 8] |= (char)(1u << (k % 8));
 		} else {
 			char tt[FLD_TYPE_TEXT_MAX];
 
@@ -585,6 +590,12 @@ static int encode(struct mfs_buf *out, const struct fld_schema *s,
 				      at(ln, line), d->name, fld_type_text(d, tt));
 			goto fail;
 		}
+		k++;
+	}
+	if (meta >= 0) {
+		rc = encode_meta(out, &s->f[meta], s, obj, skip, line, err);
+		if (rc)
+			goto fail;
 	}
 	return 0;
 fail:
@@ -638,28 +649,58 @@ static size_t value_size(enum fld_type t, const uint8_t *p, size_t n)
 	return n >= k ? k : 0;
 }
 
+/* The row's header: *nf fields (of s's fields but $meta, in order), their
+ * values at *vals; *meta whether a $meta value follows them. */
+static void header(const uint8_t *r, size_t len, size_t *nf, bool *meta,
+		   const uint8_t **vals)
+{
+	uint16_t h = len >= 2 ? fld_ld16(r) : 0;
+
+	*nf = h & ~FLD_ROW_META;
+	*meta = h & FLD_ROW_META;
+	*vals = r + 2 + (*nf + 7) / 8;
+}
+
+static bool is_null(const uint8_t *r, size_t k)
+{
+	return r[2 + k / 8] >> (k % 8) & 1;
+}
+
 int fld_row_check(const struct fld_schema *s, const void *row, size_t len)
 {
-	const uint8_t *r = row;
-	size_t nf, p;
+	const uint8_t *r = row, *vals;
+	size_t nf, nu = 0, p, k = 0;
+	bool meta;
 
 	if (len == 0)
 		return 0;
 	if (len < 2)
 		return -EIO;
-	nf = fld_ld16(r);
-	p = 2 + (nf + 7) / 8;
-	if (nf > s->n || p > len)
+	header(r, len, &nf, &meta, &vals);
+	p = (size_t)(vals - r);
+	for (size_t i = 0; i < s->n; i++)
+		nu += !s->f[i].dynamic;
+	if (nf > nu || p > len)
 		return -EIO;
-	for (size_t i = 0; i < nf; i++) {
-		size_t k;
+	for (size_t i = 0; k < nf; i++) {
+		size_t sz;
 
-		if (r[2 + i / 8] >> (i % 8) & 1)
+		if (s->f[i].dynamic)
 			continue;
-		k = value_size(s->f[i].type, r + p, len - p);
-		if (!k)
+		if (!is_null(r, k)) {
+			sz = value_size(s->f[i].type, r + p, len - p);
+			if (!sz)
+				return -EIO;
+			p += sz;
+		}
+		k++;
+	}
+	if (meta) {
+		size_t sz = value_size(FLD_JSON, r + p, len - p);
+
+		if (!sz)
 			return -EIO;
-		p += k;
+		p += sz;
 	}
 	return p == len ? 0 : -EIO;
 }
@@ -725,38 +766,62 @@ void fld_row_values(const struct fld_schema *s, const void *row, size_t len,
 		    struct fld_value *v)
 {
 	const uint8_t *r = row, *p;
-	size_t nf = len >= 2 ? fld_ld16(r) : 0, i;
+	size_t nf, k = 0;
+	int mi = -1;
+	bool meta;
 
-	p = r + 2 + (nf + 7) / 8;
-	for (i = 0; i < nf && i < s->n; i++) {
-		if (r[2 + i / 8] >> (i % 8) & 1)
+	assert(s->n <= FLD_MAX);        /* callers size v by FLD_MAX */
+	header(r, len, &nf, &meta, &p);
+	for (size_t i = 0; i < s->n; i++) {
+		if (s->f[i].dynamic) {
+			mi = (int)i;
+			continue;
+		}
+		if (k >= nf)
+			fld_def_value(&s->f[i], &v[i]);
+		else if (is_null(r, k))
 			null_value(&v[i]);
 		else
 			p = get_one(s->f[i].type, p, &v[i]);
+		k++;
 	}
-	for (; i < s->n; i++)
-		fld_def_value(&s->f[i], &v[i]);
+	if (mi >= 0) {
+		if (meta)
+			get_one(FLD_JSON, p, &v[mi]);
+		else
+			null_value(&v[mi]);
+	}
 }
 
 void fld_row_get(const struct fld_schema *s, const void *row, size_t len,
 		 size_t i, struct fld_value *v)
 {
 	const uint8_t *r = row, *p;
-	size_t nf = len >= 2 ? fld_ld16(r) : 0;
+	size_t nf, k = 0;
+	bool meta, dyn = s->f[i].dynamic;
 
-	if (i >= nf) {
-		fld_def_value(&s->f[i], v);
-		return;
-	}
-	if (r[2 + i / 8] >> (i % 8) & 1) {
-		null_value(v);
-		return;
-	}
-	p = r + 2 + (nf + 7) / 8;
-	for (size_t j = 0; j < i; j++)
-		if (!(r[2 + j / 8] >> (j % 8) & 1))
+	header(r, len, &nf, &meta, &p);
+	for (size_t j = 0; j < s->n && (dyn || j < i); j++) {
+		if (s->f[j].dynamic)
+			continue;
+		if (k >= nf)
+			break;
+		if (!is_null(r, k))
 			p += value_size(s->f[j].type, p, SIZE_MAX);
-	get_one(s->f[i].type, p, v);
+		k++;
+	}
+	if (dyn) {
+		if (meta)
+			get_one(FLD_JSON, p, v);
+		else
+			null_value(v);
+	} else if (k >= nf) {
+		fld_def_value(&s->f[i], v);
+	} else if (is_null(r, k)) {
+		null_value(v);
+	} else {
+		get_one(s->f[i].type, p, v);
+	}
 }
 
 /* ---- JSON out ---- */
@@ -791,6 +856,61 @@ int fld_value_json(struct mfs_buf *out, const struct fld_def *d,
 	}
 }
 
+/* Could $meta's text t[0, n) hold a key named as one of s's fields (a
+ * dynamic key stored before a field of that name was added)?  Keys are
+ * printed "key": and field names need no escaping, so no such substring
+ * means no such key. */
+static bool meta_shadowed(const struct fld_schema *s, const char *t, size_t n)
+{
+	for (size_t i = 0; i < s->n; i++) {
+		size_t k = strlen(s->f[i].name);
+
+		if (s->f[i].dynamic || k + 3 > n)
+			continue;
+		for (const char *p = t; (p = memchr(p, '"', n - (size_t)(p - t) - k - 2));
+		     p++)
+			if (memcmp(p + 1, s->f[i].name, k) == 0 && p[k + 1] == '"' &&
+			    p[k + 2] == ':')
+				return true;
+	}
+	return false;
+}
+
+/* $meta's members as ",key":value..., flattened; the fields of s shadow
+ * dynamic keys of the same name (the field is the entity's value now). */
+static int meta_members(struct mfs_buf *out, const struct fld_schema *s,
+			const struct fld_value *v)
+{
+	const char *key;
+	json_t *o, *x;
+	int rc = 0;
+
+	if (!v->s || v->len <= 2 || v->s[0] != '{' || v->s[v->len - 1] != '}')
+		return 0;       /* null, {} (or not an object: damaged) */
+	if (!meta_shadowed(s, v->s, v->len)) {
+		rc = mfs_buf_append(out, ",", 1);
+		return rc ? rc : mfs_buf_append(out, v->s + 1, v->len - 2);
+	}
+	o = json_loadb(v->s, v->len, 0, NULL);
+	if (!o)
+		return 0;
+	json_object_foreach(o, key, x) {
+		if (user_field(s, key))
+			continue;
+		rc = mfs_buf_append(out, ",", 1);
+		if (!rc)
+			rc = fld_put_string(out, key, strlen(key));
+		if (!rc)
+			rc = mfs_buf_append(out, ":", 1);
+		if (!rc)
+			rc = dump(out, x);
+		if (rc)
+			break;
+	}
+	json_decref(o);
+	return rc;
+}
+
 int fld_row_json(struct mfs_buf *out, const struct fld_schema *s,
 		 const void *row, size_t len, const bool *want)
 {
@@ -806,13 +926,7 @@ int fld_row_json(struct mfs_buf *out, const struct fld_schema *s,
 		if (want && !want[i])
 			continue;
 		if (d->dynamic) {
-			/* stored compact "{...}": its members, flattened */
-			if (v->s && v->len > 2 && v->s[0] == '{' &&
-			    v->s[v->len - 1] == '}') {
-				rc = mfs_buf_append(out, ",", 1);
-				if (!rc)
-					rc = mfs_buf_append(out, v->s + 1, v->len - 2);
-			}
+			rc = meta_members(out, s, v);
 			continue;
 		}
 		rc = mfs_buf_reserve(out, strlen(d->name) + 4);

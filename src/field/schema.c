@@ -630,12 +630,12 @@ int fld_schema_print(struct mfs_buf *out, const struct fld_schema *s)
 	size_t len0 = out->len;
 	int rc = 0;
 
-	/* enable_dynamic_field where $meta sits: rows are positional, so the
-	 * parsed schema must put $meta back at the same index. */
 	for (size_t i = 0; !rc && i < s->n; i++)
-		rc = s->f[i].dynamic ?
-			mfs_buf_append(out, "enable_dynamic_field=true\n", 26) :
-			print_field(out, &s->f[i]);
+		if (!s->f[i].dynamic)
+			rc = print_field(out, &s->f[i]);
+	/* last, wherever $meta is listed: rows do not depend on its index */
+	if (!rc && s->dynamic)
+		rc = mfs_buf_append(out, "enable_dynamic_field=true\n", 26);
 	if (!rc && s->pk >= 0)
 		rc = mfs_buf_printf(out, "num_partitions=%u\n", s->num_partitions);
 	if (rc && out->data) {
@@ -751,30 +751,28 @@ static bool same_def(const struct fld_def *a, const struct fld_def *b)
 int fld_schema_evolve_check(const struct fld_schema *from,
 			    const struct fld_schema *to, struct mfs_err *err)
 {
-	size_t i;
+	size_t i = 0, j = 0;
 
-	for (i = 0; i < from->n; i++) {
+	/* the fields but $meta, in order: a prefix of to's */
+	for (; i < from->n; i++) {
 		const struct fld_def *a = &from->f[i];
 
-		if (i >= to->n) {
-			if (a->dynamic)
-				return mfs_errf(err, -EBUSY,
-						"enable_dynamic_field: cannot turn off the dynamic field once the collection has data");
+		if (a->dynamic)
+			continue;
+		while (j < to->n && to->f[j].dynamic)
+			j++;
+		if (j >= to->n)
 			return mfs_errf(err, -EBUSY,
 					"field %s: cannot remove a field once the collection has data",
 					a->name);
-		}
-		if (!same_def(a, &to->f[i])) {
-			if (a->dynamic)
-				return mfs_errf(err, -EBUSY,
-						"enable_dynamic_field: cannot turn off the dynamic field once the collection has data");
+		if (!same_def(a, &to->f[j]))
 			return mfs_errf(err, -EBUSY,
 					"field %s: cannot change a field once the collection has data",
 					a->name);
-		}
+		j++;
 	}
-	for (; i < to->n; i++) {
-		const struct fld_def *b = &to->f[i];
+	for (; j < to->n; j++) {
+		const struct fld_def *b = &to->f[j];
 
 		if (b->dynamic)
 			continue;
@@ -787,6 +785,9 @@ int fld_schema_evolve_check(const struct fld_schema *from,
 					"field %s: a field added to a collection with data must be nullable or have a default",
 					b->name);
 	}
+	if (from->dynamic && !to->dynamic)
+		return mfs_errf(err, -EBUSY,
+				"enable_dynamic_field: cannot turn off the dynamic field once the collection has data");
 	if (from->pk >= 0 && from->num_partitions != to->num_partitions)
 		return mfs_errf(err, -EBUSY,
 				"num_partitions: cannot change from %u to %u once the collection has data",

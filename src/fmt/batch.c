@@ -28,6 +28,9 @@ void fmt_batch_reset(struct fmt_batch *b)
 	b->rows_len = 0;
 	free(b->row_end);
 	b->row_end = NULL;
+	b->pnames_len = 0;
+	free(b->pname_at);
+	b->pname_at = NULL;
 }
 
 void fmt_batch_fini(struct fmt_batch *b)
@@ -40,6 +43,8 @@ void fmt_batch_fini(struct fmt_batch *b)
 	free(b->line);
 	free(b->rows);
 	free(b->row_end);
+	free(b->pnames);
+	free(b->pname_at);
 	fmt_batch_init(b, b->vtype, b->dim);
 }
 
@@ -70,6 +75,12 @@ static int resize(struct fmt_batch *b, size_t ncap)
 		if (!p)
 			return -ENOMEM;
 		b->row_end = p;
+	}
+	if (b->pname_at) {
+		p = realloc(b->pname_at, ncap * sizeof(*b->pname_at));
+		if (!p)
+			return -ENOMEM;
+		b->pname_at = p;
 	}
 	p = realloc(b->vecs, ncap * vb + 1);
 	if (!p)
@@ -123,5 +134,29 @@ int fmt_batch_set_dim(struct fmt_batch *b, uint32_t dim)
 		return -ENOMEM;
 	}
 	b->vecs = p;
+	return 0;
+}
+
+int fmt_batch_set_pname(struct fmt_batch *b, size_t i, const char *name,
+			size_t len)
+{
+	if (!b->pname_at) {
+		b->pname_at = calloc(b->cap ? b->cap : 1, sizeof(*b->pname_at));
+		if (!b->pname_at)
+			return -ENOMEM;
+	}
+	if (b->pnames_len + len + 1 > b->pnames_cap) {
+		size_t cap = (b->pnames_len + len + 1) * 2;
+		char *p = realloc(b->pnames, cap);
+
+		if (!p)
+			return -ENOMEM;
+		b->pnames = p;
+		b->pnames_cap = cap;
+	}
+	memcpy(b->pnames + b->pnames_len, name, len);
+	b->pnames[b->pnames_len + len] = '\0';
+	b->pname_at[i] = b->pnames_len + 1;
+	b->pnames_len += len + 1;
 	return 0;
 }

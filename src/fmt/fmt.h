@@ -53,6 +53,13 @@ struct fmt_batch {
 	uint8_t *rows;
 	size_t rows_len, rows_cap;
 	size_t *row_end;        /* n when not NULL */
+	/* The partition a JSON record names ("partition": "p"), filled only
+	 * by fmt_jsonl_parse: pname_at[i] is 1 + the offset of record i's
+	 * NUL-terminated name in pnames, 0 when it names none; pname_at
+	 * NULL: no record names one. */
+	char *pnames;
+	size_t pnames_len, pnames_cap;
+	size_t *pname_at;
 };
 
 void fmt_batch_init(struct fmt_batch *b, enum vec_type vtype, uint32_t dim);

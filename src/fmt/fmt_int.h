@@ -29,6 +29,10 @@ static inline bool fmt_isspace(int c)
 int fmt_batch_check(const struct fmt_batch *b, struct mfs_err *err);
 /* Make room for one more record at b->n (dim must be set).  0, -ENOMEM. */
 int fmt_batch_grow(struct fmt_batch *b, size_t need);
+/* Record i (< b->cap) names partition name[0, len) (NUL-free).  The
+ * other records' entries start at 0 (none).  0, -ENOMEM. */
+int fmt_batch_set_pname(struct fmt_batch *b, size_t i, const char *name,
+			size_t len);
 /* Set the dim of a batch whose dim is 0, resizing the vector storage.
  * 0, -ENOMEM. */
 int fmt_batch_set_dim(struct fmt_batch *b, uint32_t dim);

@@ -121,6 +121,7 @@ static const double pow10_tab[23] = {
 	1e12, 1e13, 1e14, 1e15, 1e16, 1e17, 1e18, 1e19, 1e20, 1e21, 1e22,
 };
 
+
 /* m * 10^exp10 (m != 0; trunc: digits after m's were dropped, some not
  * 0) as the float32 strtof would give: 0, or 1 when that is not certain.
  *
@@ -128,11 +129,11 @@ static const double pow10_tab[23] = {
  * operations (10^0..10^22 are exact doubles), so d is within 2 double
  * ulps of the true value.  Rounding d to float gives the correctly
  * rounded float32 unless d lies within that error of a float midpoint
- * (the low 29 bits of its mantissa near 2^28); then, and for subnormals
- * and overflow, the caller falls back to strtof.  When m and the scale
- * were exact (m <= 2^53, no digit dropped, |exp10| <= 22) d is the
- * correctly rounded double and only an exact midpoint needs the fallback,
- * as in num.c. */
+ * (the low 29 bits of its mantissa near 2^28; the bound taken is 64
+ * ulps); then, and for subnormals and overflow, the caller falls back to
+ * strtof.  When m and the scale were exact (m <= 2^53, no digit dropped,
+ * |exp10| <= 22) d is the correctly rounded double and only an exact
+ * midpoint needs the fallback, as in num.c. */
 static int to_float(uint64_t m, int exp10, bool trunc, bool neg, float *out)
 {
 	uint64_t bits, low, dist;
@@ -633,6 +634,36 @@ static int commit(struct jctx *c, bool has_id, int64_t id, json_t *obj,
 	rc = put_row(c, obj);
 	if (rc)
 		return rc;
+	if (obj) {
+		/* "partition": where the record goes (the engine checks) */
+		json_t *pn = json_object_get(obj, "partition");
+
+		if (pn && !json_is_string(pn)) {
+			if (quiet)
+				return 1;
+			return mfs_errf(c->err, -EINVAL,
+					"line %zu: \"partition\" must be a partition name (a string)",
+					c->line);
+		}
+		if (pn) {
+			const char *s = json_string_value(pn);
+			size_t l = json_string_length(pn);
+
+			if (l == 0 || l > 255 || memchr(s, '\0', l)) {
+				if (quiet)
+					return 1;
+				return mfs_errf(c->err, -EINVAL,
+						"line %zu: \"partition\" must be a partition name",
+						c->line);
+			}
+			if (fmt_batch_set_pname(b, b->n, s, l))
+				return oom(c);
+		} else if (b->pname_at) {
+			b->pname_at[b->n] = 0;
+		}
+	} else if (b->pname_at) {
+		b->pname_at[b->n] = 0;
+	}
 	b->has_id[b->n] = has_id;
 	b->ids[b->n] = has_id ? id : 0;
 	b->line[b->n] = c->line;
@@ -678,12 +709,15 @@ static int ref_line(struct jctx *c, const char *s, const char *e)
 	if (v) {
 		if (json_is_integer(v)) {
 			id = (int64_t)json_integer_value(v);
-		} else if (!json_is_string(v) ||
-			   fmt_parse_i64(json_string_value(v),
-					 json_string_value(v) + json_string_length(v), &id)) {
+		} else {
+			/* SPEC §8: a value of the wrong type is EINVAL, the
+			 * primary key's as a field's */
 			rc = mfs_errf(c->err, -EINVAL,
-				      "line %zu: \"id\" must be a 64-bit integer",
-				      c->line);
+				      "line %zu: field id: expected INT64, got %s",
+				      c->line, json_is_string(v) ? "string" :
+				      json_is_real(v) ? "float" :
+				      json_is_boolean(v) ? "bool" :
+				      json_is_null(v) ? "null" : "a JSON container");
 			goto out;
 		}
 		has_id = true;
@@ -777,10 +811,7 @@ static int fast_line(struct jctx *c, const char *s, const char *e)
 			if (got_id || p == e)
 				return 1;
 			if (*p == '"') {
-				q = plain_string(p + 1, e);
-				if (!q || fmt_parse_i64(p + 1, q, &id))
-					return 1;
-				p = q + 1;
+				return 1;       /* the reference refuses it */
 			} else {
 				q = jnum(p, e, &is_int);
 				if (!q || !is_int || fmt_parse_i64(p, q, &id))
@@ -850,6 +881,8 @@ static int default_rows(struct jctx *c, size_t n0)
 
 	if (n0 == b->n)
 		return 0;
+	for (size_t i = n0; b->pname_at && i < b->n; i++)
+		b->pname_at[i] = 0;     /* text lines name no partition */
 	if (!c->have_def) {
 		/* the same row for every text record; a schema that cannot
 		 * give one fails at the first of them */

@@ -399,6 +399,17 @@ static int take_records(struct fs *fs, struct fs_file *f, const char *data,
 				     eng_fields_schema(f->wfields), &f->batch,
 				     consumed, err);
 	}
+	const char **pnames = NULL;
+
+	if (rc == 0 && f->batch.n > 0 && f->batch.pname_at) {
+		pnames = calloc(f->batch.n, sizeof(*pnames));
+		if (!pnames)
+			rc = mfs_errf(err, -ENOMEM, "out of memory");
+		for (size_t i = 0; pnames && i < f->batch.n; i++)
+			pnames[i] = f->batch.pname_at[i] ?
+				f->batch.pnames + f->batch.pname_at[i] - 1 :
+				NULL;
+	}
 	if (rc == 0 && f->batch.n > 0) {
 		struct eng_rows rows = {
 			.n = f->batch.n,
@@ -411,6 +422,7 @@ static int take_records(struct fs *fs, struct fs_file *f, const char *data,
 			.rows = f->batch.row_end ? f->batch.rows : NULL,
 			.row_end = f->batch.row_end,
 			.fields = f->wfields,
+			.parts = pnames,
 		};
 		if (n->kind == K_UPSERT)
 			rc = eng_upsert(fs->eng, n->coll, fs_node_part(n),
@@ -419,6 +431,7 @@ static int take_records(struct fs *fs, struct fs_file *f, const char *data,
 			rc = eng_insert(fs->eng, n->coll, fs_node_part(n),
 					&rows, NULL, err);
 	}
+	free(pnames);
 	if (rc < 0) {
 		/* refresh dim and type from the schema at the next write */
 		fmt_batch_fini(&f->batch);

@@ -24,6 +24,8 @@ FS_TESTS = \
 	tests/fs/index_hnsw.sh \
 	tests/fs/index_ivf.sh \
 	tests/fs/binary.sh \
+	tests/fs/fields.sh \
+	tests/fs/entities_json.sh \
 	tests/fs/upsert.sh \
 	tests/fs/layout1.sh \
 	tests/fs/query.sh \
