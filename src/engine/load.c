@@ -263,6 +263,12 @@ int eng_part_make_index(struct eng *e, const struct store_coll *rec,
 			"partition %s: saved %s index unusable (%s), rebuilding",
 			p->name, t->name, err ? err->msg : "");
 		mfs_err_clear(err);
+	} else if (t->save && x->n) {
+		/* Said in the log, so that a load that builds is seen (the
+		 * tests look for it: a persisted index is never rebuilt). */
+		mfs_log(MFS_LOG_INFO,
+			"partition %s: no saved %s index, building it",
+			p->name, t->name);
 	}
 	rc = t->build(&info, &canon, x->ids, x->vecs, x->n, NULL, out, err);
 	if (rc == -EINVAL && t != eng_default_type(info.vtype)) {

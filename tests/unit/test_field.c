@@ -1066,7 +1066,7 @@ START_TEST(test_jsonl_basic)
 		"{\"id\": 7, \"vector\": [0.1, 0.2, 0.3], \"word\": \"piano\", \"rank\": 1520,"
 		" \"tags\": [\"music\"], \"meta\": {\"pos\": \"noun\"}}\n"
 		"\n"
-		"{\"vector\":[1,2,3],\"id\":\"-8\",\"partition\":\"p\",\"word\":\"x\",\"rank\":1,\"len\":3}\r\n"
+		"{\"vector\":[1,2,3],\"id\":-8,\"partition\":\"p\",\"word\":\"x\",\"rank\":1,\"len\":3}\r\n"
 		"  {\"word\": \"y\", \"rank\": 2, \"vector\": [4e0, -5, 6.5E-1]}  \n"
 		"{\"id\":9,\"vector\":[1,1,1],\"word\":\"z\",\"rank\":3}";
 
@@ -1235,11 +1235,14 @@ START_TEST(test_jsonl_errors)
 	jsonl_err(sch, VEC_FLOAT, 3, "{\"vector\":[1,2,\"3\"]}", "line 1: value 3 is not a number");
 	jsonl_err(sch, VEC_FLOAT, 3, "{\"vector\":\"123\"}", "line 1: expected \"vector\" as [numbers]");
 	jsonl_err(sch, VEC_FLOAT, 3, "{\"id\":1}", "line 1: expected a \"vector\" in the JSON record");
-	jsonl_err(sch, VEC_FLOAT, 3, "{\"vector\":[1,2,3],\"id\":1.5}", "line 1: \"id\" must be a 64-bit integer");
-	jsonl_err(sch, VEC_FLOAT, 3, "{\"vector\":[1,2,3],\"id\":\"x\"}", "\"id\" must be a 64-bit integer");
-	jsonl_err(sch, VEC_FLOAT, 3, "{\"vector\":[1,2,3],\"id\":\"99999999999999999999\"}",
-		  "\"id\" must be a 64-bit integer");
-	jsonl_err(sch, VEC_FLOAT, 3, "{\"vector\":[1,2,3],\"id\":null}", "\"id\" must be a 64-bit integer");
+	jsonl_err(sch, VEC_FLOAT, 3, "{\"vector\":[1,2,3],\"id\":1.5}", "line 1: field id: expected INT64, got float");
+	jsonl_err(sch, VEC_FLOAT, 3, "{\"vector\":[1,2,3],\"id\":\"x\"}", "field id: expected INT64, got string");
+	/* SPEC §8: a value of the wrong type, the id's too: a string that
+	 * holds an integer is still a string */
+	jsonl_err(sch, VEC_FLOAT, 3, "{\"vector\":[1,2,3],\"id\":\"7\"}", "field id: expected INT64, got string");
+	jsonl_err(sch, VEC_FLOAT, 3, "{\"vector\":[1,2,3],\"id\":99999999999999999999}",
+		  "line 1: invalid JSON");
+	jsonl_err(sch, VEC_FLOAT, 3, "{\"vector\":[1,2,3],\"id\":null}", "field id: expected INT64, got null");
 	jsonl_err(sch, VEC_FLOAT, 3, "{\"vector\":[1,2,3],\"b\":1}", "line 1: field b not exist");
 	jsonl_err(sch, VEC_FLOAT, 3, "{\"vector\":[1,2,3]}\n{\"vector\":[1,2,3],\"a\":300}",
 		  "line 2: field a: value 300 out of range for INT8");
@@ -1269,10 +1272,10 @@ START_TEST(test_jsonl_binary_ids)
 	struct mfs_err err;
 	size_t used;
 	const char *in =
-		"{\"id\":\"9223372036854775807\",\"vector\":\"0x0fF0\"}\n"
+		"{\"id\":9223372036854775807,\"vector\":\"0x0fF0\"}\n"
 		"{\"id\":-9223372036854775808,\"vector\":\"1000000000000001\"}\n"
-		"{\"id\":\"+5\",\"vector\":[1,1,1,1,0,0,0,0,0,0,0,0,1,1,1,1]}\n"
-		"{\"id\":\"-0\",\"vector\":\"\\u0030\\u0030ff\"}\n"
+		"{\"id\":5,\"vector\":[1,1,1,1,0,0,0,0,0,0,0,0,1,1,1,1]}\n"
+		"{\"id\":-0,\"vector\":\"\\u0030\\u0030ff\"}\n"
 		"7\t00ff\n";
 
 	fld_schema_init(&s);
