@@ -286,7 +286,17 @@ void eng_mem_adjust(struct eng *e, int64_t delta);
 /* Reload what eng_open found marked loaded, in the background. */
 int eng_reload_start(struct eng *e, struct mfs_err *err);
 
-/* ---- insert.c ---- */
+/* ---- insert.c, delete.c ---- */
+
+/* An entity deleted (or replaced) in partition pid. */
+struct del_pair {
+	uint32_t pid;
+	int64_t id;
+};
+/* Take the entities out[0, nout) out of the loaded indexes and columns of
+ * parts (caller holds each part's wmu); sorts out. */
+void eng_remove_loaded(struct eng *e, struct eng_part **parts,
+		       size_t nparts, struct del_pair *out, size_t nout);
 
 /* dim valid for vt (SPEC §3)? 0 or -EINVAL. */
 int eng_check_dim(enum vec_type vt, uint32_t dim, struct mfs_err *err);

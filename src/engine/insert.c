@@ -1,4 +1,5 @@
-/* insert.c - inserting, deleting, counting and reading entities.
+/* insert.c - inserting and upserting entities (deletes: delete.c; counts,
+ * reads and scans: read.c).
  *
  * Insert: validate the rows, then under part->wmu and e->wmu run one
  * store_write that assigns ids (from the collection's next_id), appends the
@@ -42,11 +43,6 @@ int eng_check_dim(enum vec_type vt, uint32_t dim, struct mfs_err *err)
 				ENG_DIM_MAX, dim);
 	return 0;
 }
-
-struct del_pair {
-	uint32_t pid;
-	int64_t id;
-};
 
 struct ins_arg {
 	struct eng *e;
@@ -108,6 +104,36 @@ static int upsert_delete(struct store_txn *txn, struct ins_arg *a,
 	return 0;
 }
 
+/* Gather the records that go to target t (a->tp[t]; without a route,
+ * every record when t is a->p, else none) into the g* arrays; their
+ * number. */
+static size_t gather(struct ins_arg *a, size_t t)
+{
+	const struct eng_rows *rows = a->rows;
+	size_t vb = vec_bytes(rows->vtype, rows->dim), m = 0, rl = 0;
+
+	if (!a->route && a->tp[t] != a->p)
+		return 0;
+	for (size_t i = 0; i < rows->n; i++) {
+		size_t r0, r1;
+
+		if (a->route && a->route[i] != t)
+			continue;
+		a->gids[m] = a->ids[i];
+		memcpy(a->gvecs + m * vb, (const uint8_t *)rows->vecs + i * vb,
+		       vb);
+		r0 = a->frow_end && i ? a->frow_end[i - 1] : 0;
+		r1 = a->frow_end ? a->frow_end[i] : 0;
+		if (r1 > r0)
+			memcpy(a->grows + rl, a->frows + r0, r1 - r0);
+		rl += r1 - r0;
+		a->gend[m] = rl;
+		a->route_line[m] = row_line(rows, i);
+		m++;
+	}
+	return m;
+}
+
 /* Insert each target's records: gather them, one store_ent_insert each. */
 static int routed_insert(struct store_txn *txn, struct ins_arg *a,
 			 struct mfs_err *err)
@@ -117,28 +143,9 @@ static int routed_insert(struct store_txn *txn, struct ins_arg *a,
 
 	for (size_t t = 0; t < a->ntp; t++) {
 		struct eng_part *p = a->tp[t];
-		size_t m = 0, rl = 0, dup = 0;
+		size_t m = gather(a, t), dup = 0;
 		int rc;
 
-		for (size_t i = 0; i < rows->n; i++) {
-			size_t r0, r1;
-
-			if (a->route && a->route[i] != t)
-				continue;
-			if (!a->route && p != a->p)
-				break;
-			a->gids[m] = a->ids[i];
-			memcpy(a->gvecs + m * vb,
-			       (const uint8_t *)rows->vecs + i * vb, vb);
-			r0 = a->frow_end && i ? a->frow_end[i - 1] : 0;
-			r1 = a->frow_end ? a->frow_end[i] : 0;
-			if (r1 > r0)
-				memcpy(a->grows + rl, a->frows + r0, r1 - r0);
-			rl += r1 - r0;
-			a->gend[m] = rl;
-			a->route_line[m] = row_line(rows, i);
-			m++;
-		}
 		rc = store_part_get(txn, a->c->cid, p->name, &a->tsp[t]);
 		if (rc < 0)
 			return mfs_errf(err, rc,
@@ -314,9 +321,6 @@ static int part_add(struct eng *e, struct eng_part *p,
 	return rc;
 }
 
-static void remove_loaded(struct eng *e, struct eng_part **parts,
-			  size_t nparts, struct del_pair *out, size_t nout);
-
 static int cmp_id_line(const void *x, const void *y)
 {
 	const struct del_pair *a = x, *b = y;
@@ -332,11 +336,10 @@ static int apply_rows(struct eng *e, struct ins_arg *a, const char *coll,
 		      struct mfs_err *err)
 {
 	const struct eng_rows *rows = a->rows;
-	size_t vb = vec_bytes(rows->vtype, rows->dim);
 	int rc = 0;
 
 	if (a->ndout)
-		remove_loaded(e, a->tp, a->ntp, a->dout, a->ndout);
+		eng_remove_loaded(e, a->tp, a->ntp, a->dout, a->ndout);
 	if (!a->tp || !a->route) {
 		struct eng_part *p = a->p;
 
@@ -345,24 +348,8 @@ static int apply_rows(struct eng *e, struct ins_arg *a, const char *coll,
 		goto out;
 	}
 	for (size_t t = 0; t < a->ntp && rc == 0; t++) {
-		size_t m = 0, rl = 0;
+		size_t m = gather(a, t);
 
-		for (size_t i = 0; i < rows->n; i++) {
-			size_t r0, r1;
-
-			if (a->route[i] != t)
-				continue;
-			a->gids[m] = a->ids[i];
-			memcpy(a->gvecs + m * vb,
-			       (const uint8_t *)rows->vecs + i * vb, vb);
-			r0 = a->frow_end && i ? a->frow_end[i - 1] : 0;
-			r1 = a->frow_end ? a->frow_end[i] : 0;
-			if (r1 > r0)
-				memcpy(a->grows + rl, a->frows + r0, r1 - r0);
-			rl += r1 - r0;
-			a->gend[m] = rl;
-			m++;
-		}
 		if (m)
 			rc = part_add(e, a->tp[t], &a->rec, a->gids, a->gvecs,
 				      a->grows, a->gend, m, err);
@@ -742,473 +729,3 @@ int eng_upsert(struct eng *e, const char *coll, const char *part,
 	return write_rows(e, coll, part, rows, true, NULL, nnew, err);
 }
 
-/* ---- delete ---- */
-
-struct del_arg {
-	uint32_t cid, only_pid;
-	const int64_t *ids;
-	size_t n;
-	struct eng_part **parts;        /* locked */
-	size_t nparts;
-	struct del_pair *out;           /* n slots */
-	size_t nout;
-	bool foreign;                   /* hit a partition not locked */
-};
-
-static void del_cb(void *arg, uint32_t pid, int64_t id)
-{
-	struct del_arg *a = arg;
-	bool known = false;
-
-	for (size_t i = 0; i < a->nparts; i++)
-		if (a->parts[i]->pid == pid)
-			known = true;
-	if (!known)
-		a->foreign = true;
-	if (a->nout < a->n)
-		a->out[a->nout++] = (struct del_pair){ pid, id };
-}
-
-static int del_txn(struct store_txn *txn, void *arg, struct mfs_err *err)
-{
-	struct del_arg *a = arg;
-	size_t nd = 0;
-	int rc;
-
-	a->nout = 0;
-	a->foreign = false;
-	rc = store_ent_delete(txn, a->cid, a->only_pid, a->ids, a->n, del_cb,
-			      a, &nd);
-	if (rc < 0)
-		return mfs_errf(err, rc, "cannot delete entities");
-	if (a->foreign)
-		return -EAGAIN;         /* a partition created meanwhile */
-	return 0;
-}
-
-static int lock_parts(struct eng *e, struct eng_coll *c, struct eng_part *only,
-		      struct eng_part ***parts, size_t *n)
-{
-	int rc;
-
-	if (only) {
-		*parts = malloc(sizeof(**parts));
-		if (!*parts)
-			return -ENOMEM;
-		eng_part_ref(only);
-		(*parts)[0] = only;
-		*n = 1;
-	} else {
-		rc = eng_parts_get(e, c, parts, n);
-		if (rc < 0)
-			return rc;
-	}
-	for (size_t i = 0; i < *n; i++)
-		pthread_mutex_lock(&(*parts)[i]->wmu);
-	return 0;
-}
-
-static void unlock_parts(struct eng_part **parts, size_t n)
-{
-	for (size_t i = n; i > 0; i--)
-		pthread_mutex_unlock(&parts[i - 1]->wmu);
-	eng_parts_put(parts, n);
-}
-
-static int cmp_pair(const void *x, const void *y)
-{
-	const struct del_pair *a = x, *b = y;
-
-	if (a->pid != b->pid)
-		return a->pid < b->pid ? -1 : 1;
-	return (a->id > b->id) - (a->id < b->id);
-}
-
-/* Drop deleted ids from loaded indexes and columns (caller holds each
- * p->wmu). */
-static void remove_loaded(struct eng *e, struct eng_part **parts,
-			  size_t nparts, struct del_pair *out, size_t nout)
-{
-	int64_t *ids = malloc((nout ? nout : 1) * sizeof(*ids));
-
-	qsort(out, nout, sizeof(*out), cmp_pair);
-	for (size_t i = 0; i < nparts; i++) {
-		struct eng_part *p = parts[i];
-		size_t m = 0;
-
-		for (size_t j = 0; j < nout; j++)
-			if (out[j].pid == p->pid) {
-				if (ids)
-					ids[m] = out[j].id;
-				m++;
-			}
-		if (m == 0 || !ids)
-			continue;
-		if (p->building && p->nbdel != SIZE_MAX) {
-			if (p->nbdel + m > p->capbdel) {
-				size_t cap = (p->nbdel + m) * 2;
-				int64_t *nb = realloc(p->bdel,
-						      cap * sizeof(*nb));
-
-				if (nb) {
-					p->bdel = nb;
-					p->capbdel = cap;
-				}
-			}
-			if (p->nbdel + m <= p->capbdel) {
-				memcpy(p->bdel + p->nbdel, ids,
-				       m * sizeof(*ids));
-				p->nbdel += m;
-			} else {
-				/* The build will fail its swap. */
-				p->nbdel = SIZE_MAX;
-			}
-		}
-		pthread_rwlock_wrlock(&p->ilock);
-		if (p->ix)
-			p->ix->type->remove(p->ix, ids, m);
-		if (p->cols)
-			eng_cols_delete(p->cols, ids, m);
-		pthread_rwlock_unlock(&p->ilock);
-	}
-	free(ids);
-}
-
-static void del_apply(struct eng *e, struct del_arg *a)
-{
-	remove_loaded(e, a->parts, a->nparts, a->out, a->nout);
-}
-
-int eng_delete(struct eng *e, const char *coll, const char *part,
-	       const int64_t *ids, size_t n, size_t *ndeleted,
-	       struct mfs_err *err)
-{
-	struct eng_coll *c;
-	struct eng_part *p = NULL;
-	struct del_arg a = { .ids = ids, .n = n };
-	int rc;
-
-	rc = eng_lookup(e, coll, part, &c, &p, NULL, err);
-	if (rc < 0)
-		return rc;
-	a.cid = c->cid;
-	a.only_pid = p ? p->pid : 0;
-	if (n == 0) {
-		if (ndeleted)
-			*ndeleted = 0;
-		goto unref;
-	}
-	a.out = malloc(n * sizeof(*a.out));
-	if (!a.out) {
-		rc = mfs_errf(err, -ENOMEM, "out of memory");
-		goto unref;
-	}
-	for (;;) {
-		rc = lock_parts(e, c, p, &a.parts, &a.nparts);
-		if (rc < 0) {
-			rc = mfs_errf(err, rc, "out of memory");
-			break;
-		}
-		pthread_mutex_lock(&e->wmu);
-		rc = store_write(e->st, del_txn, &a, err);
-		if (rc == 0) {
-			pthread_rwlock_wrlock(&e->cat);
-			for (size_t i = 0; i < a.nout; i++) {
-				struct eng_part *q =
-					eng_part_by_pid(c, a.out[i].pid);
-
-				if (q && q->count)
-					q->count--;
-			}
-			pthread_rwlock_unlock(&e->cat);
-		}
-		pthread_mutex_unlock(&e->wmu);
-		if (rc == 0)
-			del_apply(e, &a);
-		unlock_parts(a.parts, a.nparts);
-		if (rc != -EAGAIN || p)
-			break;
-		mfs_err_clear(err);
-	}
-	if (rc == 0 && ndeleted)
-		*ndeleted = a.nout;
-	free(a.out);
-unref:
-	eng_part_unref(p);
-	eng_coll_unref(c);
-	return rc;
-}
-
-/* ---- reading ---- */
-
-int eng_count(struct eng *e, const char *coll, const char *part,
-	      uint64_t *out, struct mfs_err *err)
-{
-	struct eng_coll *c;
-	uint64_t n = 0;
-
-	pthread_rwlock_rdlock(&e->cat);
-	c = eng_coll_find(e, coll);
-	if (!c) {
-		pthread_rwlock_unlock(&e->cat);
-		return mfs_errf(err, -ENOENT,
-				"collection not found[collection=%s]", coll);
-	}
-	if (part) {
-		struct eng_part *p = eng_part_find(c, part);
-
-		if (!p) {
-			pthread_rwlock_unlock(&e->cat);
-			return mfs_errf(err, -ENOENT,
-					"partition not found[partition=%s]",
-					part);
-		}
-		n = p->count;
-	} else {
-		for (size_t i = 0; i < c->nparts; i++)
-			n += c->parts[i]->count;
-	}
-	pthread_rwlock_unlock(&e->cat);
-	*out = n;
-	return 0;
-}
-
-struct get_arg {
-	uint32_t cid;
-	int64_t id;
-	uint32_t pid;
-	void *vec;
-	size_t vb;
-	void **row;
-	size_t *row_len;
-};
-
-static int get_txn(struct store_txn *txn, void *arg, struct mfs_err *err)
-{
-	struct get_arg *a = arg;
-	int rc = store_ent_get(txn, a->cid, a->id, &a->pid, a->vec, a->vb,
-			       a->row, a->row_len);
-
-	if (rc == -ENOENT)
-		return mfs_errf(err, rc, "entity %lld not found",
-				(long long)a->id);
-	if (rc < 0)
-		return mfs_errf(err, rc, "cannot read entity %lld",
-				(long long)a->id);
-	return 0;
-}
-
-int eng_entity_read(struct eng *e, uint32_t cid, int64_t id, void *vec,
-		    size_t vb, uint32_t *pid, struct mfs_err *err)
-{
-	struct get_arg a = { .cid = cid, .id = id, .vec = vec, .vb = vb };
-	int rc = store_read(e->st, get_txn, &a, err);
-
-	if (rc == 0 && pid)
-		*pid = a.pid;
-	return rc;
-}
-
-int eng_entity_get(struct eng *e, const char *coll, int64_t id, void *vec,
-		   char *part, struct mfs_err *err)
-{
-	return eng_entity_get_row(e, coll, id, vec, part, NULL, NULL, NULL,
-				  err);
-}
-
-int eng_entity_get_row(struct eng *e, const char *coll, int64_t id,
-		       void *vec, char *part, void **row, size_t *row_len,
-		       struct eng_fields **fields, struct mfs_err *err)
-{
-	struct eng_coll *c;
-	struct store_coll rec;
-	uint32_t pid = 0;
-	int rc;
-
-	rc = eng_lookup(e, coll, NULL, &c, NULL, &rec, err);
-	if (rc < 0)
-		return rc;
-	if (rec.dim == 0) {
-		rc = mfs_errf(err, -ENOENT, "entity %lld not found",
-			      (long long)id);
-		goto unref;
-	}
-	{
-		struct get_arg a = { .cid = c->cid, .id = id, .vec = vec,
-				     .vb = vec_bytes((enum vec_type)rec.vtype,
-						     rec.dim),
-				     .row = row, .row_len = row_len };
-		struct eng_fields *f = row ? eng_coll_fields(e, c) : NULL;
-
-		rc = store_read(e->st, get_txn, &a, err);
-		pid = a.pid;
-		if (rc == 0 && row && fld_row_check(&f->s, *row, *row_len) < 0) {
-			free(*row);
-			*row = NULL;
-			rc = mfs_errf(err, -EIO,
-				      "entity %lld: stored fields do not match the schema",
-				      (long long)id);
-		}
-		if (rc == 0 && fields)
-			*fields = f;
-		else
-			eng_fields_put(f);
-	}
-	if (rc == 0 && part) {
-		pthread_rwlock_rdlock(&e->cat);
-		struct eng_part *p = eng_part_by_pid(c, pid);
-		snprintf(part, STORE_NAME_MAX + 1, "%s", p ? p->name : "");
-		pthread_rwlock_unlock(&e->cat);
-	}
-unref:
-	eng_coll_unref(c);
-	return rc;
-}
-
-/* ---- scan ---- */
-
-struct scan_arg {
-	struct eng_part **parts;
-	size_t nparts;
-	struct eng_cursor cur;          /* working copy */
-	size_t max, given;
-	int (*cb)(void *arg, int64_t id, const void *vec);
-	int (*rcb)(void *arg, int64_t id, const void *vec, const void *row,
-		   size_t row_len, const char *part);
-	size_t vb;                      /* rcb: vector bytes */
-	const char *part;               /* rcb: the partition scanned */
-	void *cbarg;
-	int cbrc;
-};
-
-static int scan_cb(void *arg, uint64_t seq, int64_t id, const void *vec,
-		   size_t vb)
-{
-	struct scan_arg *a = arg;
-	int rc;
-
-	if (a->rcb) {
-		if (vb < a->vb)
-			rc = -EIO;
-		else
-			rc = a->rcb(a->cbarg, id, vec,
-				    (const uint8_t *)vec + a->vb, vb - a->vb,
-				    a->part);
-	} else {
-		rc = a->cb(a->cbarg, id, vec);
-	}
-
-	if (rc) {
-		a->cbrc = rc;
-		a->cur.seq = seq;       /* not consumed */
-		return rc;
-	}
-	a->cur.seq = seq + 1;
-	a->given++;
-	return 0;
-}
-
-static int scan_txn(struct store_txn *txn, void *arg, struct mfs_err *err)
-{
-	struct scan_arg *a = arg;
-
-	for (size_t i = 0; i < a->nparts && a->given < a->max; i++) {
-		struct eng_part *p = a->parts[i];
-		uint64_t next = 0;
-		int rc;
-
-		if (p->pid < a->cur.pid)
-			continue;
-		if (p->pid > a->cur.pid) {
-			a->cur.pid = p->pid;
-			a->cur.seq = 0;
-		}
-		a->part = p->name;
-		rc = store_ent_scan(txn, p->pid, a->cur.seq, a->max - a->given,
-				    scan_cb, a, &next);
-		if (a->cbrc)
-			return a->cbrc;
-		if (rc < 0)
-			return mfs_errf(err, rc, "cannot read partition %s",
-					p->name);
-		if (next != UINT64_MAX) {
-			a->cur.seq = next;
-			return 0;
-		}
-		/* End of this partition: go on with the next one. */
-		a->cur.pid = p->pid + 1;
-		a->cur.seq = 0;
-	}
-	if (a->given < a->max)
-		a->cur.done = true;
-	else {
-		/* Stopped exactly at max: done when no partition remains. */
-		bool more = false;
-
-		for (size_t i = 0; i < a->nparts; i++)
-			if (a->parts[i]->pid >= a->cur.pid)
-				more = true;
-		a->cur.done = !more;
-	}
-	return 0;
-}
-
-static int scan_any(struct eng *e, const char *coll, const char *part,
-		    struct scan_arg *ap, struct eng_cursor *cur,
-		    struct mfs_err *err)
-{
-	struct eng_coll *c;
-	struct eng_part *p = NULL;
-	struct scan_arg a = *ap;
-	struct store_coll rec;
-	int rc;
-
-	if (cur->done)
-		return 0;
-	rc = eng_lookup(e, coll, part, &c, &p, &rec, err);
-	if (rc < 0)
-		return rc;
-	a.vb = vec_bytes((enum vec_type)rec.vtype, rec.dim);
-	if (p) {
-		a.parts = &p;
-		a.nparts = 1;
-	} else {
-		rc = eng_parts_get(e, c, &a.parts, &a.nparts);
-		if (rc < 0) {
-			rc = mfs_errf(err, rc, "out of memory");
-			goto unref;
-		}
-	}
-	rc = store_read(e->st, scan_txn, &a, err);
-	if (rc == 0 || rc == a.cbrc)
-		*cur = a.cur;
-	if (!p)
-		eng_parts_put(a.parts, a.nparts);
-unref:
-	eng_part_unref(p);
-	eng_coll_unref(c);
-	return rc;
-}
-
-int eng_scan(struct eng *e, const char *coll, const char *part,
-	     struct eng_cursor *cur, size_t max,
-	     int (*cb)(void *arg, int64_t id, const void *vec),
-	     void *arg, struct mfs_err *err)
-{
-	struct scan_arg a = { .cur = *cur, .max = max, .cb = cb, .cbarg = arg };
-
-	return scan_any(e, coll, part, &a, cur, err);
-}
-
-int eng_scan_rows(struct eng *e, const char *coll, const char *part,
-		  struct eng_cursor *cur, size_t max,
-		  int (*cb)(void *arg, int64_t id, const void *vec,
-			    const void *row, size_t row_len,
-			    const char *part),
-		  void *arg, struct mfs_err *err)
-{
-	struct scan_arg a = { .cur = *cur, .max = max, .rcb = cb,
-			      .cbarg = arg };
-
-	return scan_any(e, coll, part, &a, cur, err);
-}
