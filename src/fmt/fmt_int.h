@@ -33,6 +33,15 @@ int fmt_batch_grow(struct fmt_batch *b, size_t need);
  * other records' entries start at 0 (none).  0, -ENOMEM. */
 int fmt_batch_set_pname(struct fmt_batch *b, size_t i, const char *name,
 			size_t len);
+/* A binary vector given as one string t[0, len) (SPEC §4): dim 0/1
+ * digits (a multiple of 8 when dim is 0), else hex digits, two a byte,
+ * optionally 0x-prefixed.  bits (bytes: dim/8, or FMT_DIM_MAX/8 when dim
+ * is 0) is cleared and filled; *count gets the bits given.  0, or -EINVAL
+ * with *why the expectation to report.  One decoder for the text and the
+ * JSON-lines parsers. */
+int fmt_bit_string(uint8_t *bits, uint32_t dim, const char *t, size_t len,
+		   size_t *count, const char **why);
+
 /* Set the dim of a batch whose dim is 0, resizing the vector storage.
  * 0, -ENOMEM. */
 int fmt_batch_set_dim(struct fmt_batch *b, uint32_t dim);

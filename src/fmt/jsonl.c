@@ -301,17 +301,6 @@ static const char *plain_string(const char *p, const char *e)
 
 /* ---- vectors ---- */
 
-static int hexval(int ch)
-{
-	if (ch >= '0' && ch <= '9')
-		return ch - '0';
-	if (ch >= 'a' && ch <= 'f')
-		return ch - 'a' + 10;
-	if (ch >= 'A' && ch <= 'F')
-		return ch - 'A' + 10;
-	return -1;
-}
-
 static void bits_clear(struct jctx *c)
 {
 	uint32_t dim = c->b->dim;
@@ -333,50 +322,18 @@ static void bit_set(struct jctx *c, size_t i)
  * (as text.c's bit_string).  0, or -EINVAL (message when !quiet). */
 static int bit_string(struct jctx *c, const char *t, size_t len, bool quiet)
 {
-	uint32_t dim = c->b->dim;
-	bool prefixed = len >= 2 && t[0] == '0' && (t[1] == 'x' || t[1] == 'X');
-	bool bits = !prefixed;
-	size_t i;
+	const char *why = NULL;
+	char ex[48];
 
-	bits_clear(c);
-	for (i = 0; bits && i < len; i++)
-		if (t[i] != '0' && t[i] != '1')
-			bits = false;
-	if (bits && (dim ? len == dim : len % 8 == 0)) {
-		for (i = 0; i < len; i++)
-			if (t[i] == '1')
-				bit_set(c, i);
-		c->count = len;
-		c->str = true;
-		c->slen = len;
-		return 0;
+	c->str = false;
+	if (fmt_bit_string(c->bits, c->b->dim, t, len, &c->count, &why)) {
+		if (quiet)
+			return -EINVAL;
+		return mfs_errf(c->err, -EINVAL, "line %zu: %s, got '%s'",
+				c->line, why, fmt_excerpt(ex, sizeof(ex), t, len));
 	}
-	if (prefixed) {
-		t += 2;
-		len -= 2;
-	}
-	for (i = 0; i < len; i++)
-		if (hexval((unsigned char)t[i]) < 0 || len % 2) {
-			char ex[48];
-
-			if (quiet)
-				return -EINVAL;
-			return mfs_errf(c->err, -EINVAL, "line %zu: %s, got '%s'",
-					c->line, dim ? "expected bits (0/1) or hex digits" :
-					"expected bits (0/1, a multiple of 8) or hex digits (an even number)",
-					fmt_excerpt(ex, sizeof(ex), t - (prefixed ? 2 : 0),
-						    len + (prefixed ? 2 : 0)));
-		}
-	for (i = 0; i + 1 < len; i += 2) {
-		size_t byte = i / 2;
-
-		if (byte < (dim ? dim / 8 : sizeof(c->bits)))
-			c->bits[byte] = (uint8_t)(hexval((unsigned char)t[i]) << 4 |
-						  hexval((unsigned char)t[i + 1]));
-	}
-	c->count = len * 4;
 	c->str = true;
-	c->slen = len;
+	c->slen = len - (len >= 2 && t[0] == '0' && (t[1] == 'x' || t[1] == 'X') ? 2 : 0);
 	return 0;
 }
 

@@ -224,26 +224,22 @@ done:
 	return 0;
 }
 
-/* One token of 0/1 digits (dim of them) or hex digits (dim/4 of them,
- * optionally 0x-prefixed). */
-static int bit_string(struct ctx *c, const char *t, const char *e)
+int fmt_bit_string(uint8_t *bits, uint32_t dim, const char *t, size_t len,
+		   size_t *count, const char **why)
 {
-	uint32_t dim = c->b->dim;
-	size_t len = (size_t)(e - t), i;
 	bool prefixed = len >= 2 && t[0] == '0' && (t[1] == 'x' || t[1] == 'X');
-	bool bits = !prefixed;
+	bool digits01 = !prefixed;
+	size_t i, cap = dim ? dim / 8 : FMT_DIM_MAX / 8;
 
-	bits_clear(c);
-	for (i = 0; bits && i < len; i++)
+	memset(bits, 0, cap);
+	for (i = 0; digits01 && i < len; i++)
 		if (t[i] != '0' && t[i] != '1')
-			bits = false;
-	if (bits && (dim ? len == dim : len % 8 == 0)) {
-		for (i = 0; i < len; i++)
+			digits01 = false;
+	if (digits01 && (dim ? len == dim : len % 8 == 0)) {
+		for (i = 0; i < len && i < cap * 8; i++)
 			if (t[i] == '1')
-				bit_set(c, i);
-		c->count = len;
-		c->str = true;
-		c->slen = len;
+				bits[i / 8] |= (uint8_t)(0x80u >> (i % 8));
+		*count = len;
 		return 0;
 	}
 	if (prefixed) {
@@ -251,20 +247,31 @@ static int bit_string(struct ctx *c, const char *t, const char *e)
 		len -= 2;
 	}
 	for (i = 0; i < len; i++)
-		if (hexval((unsigned char)t[i]) < 0 || len % 2)
-			return fail_tok(c, dim ? "expected bits (0/1) or hex digits" :
-					"expected bits (0/1, a multiple of 8) or hex digits (an even number)",
-					t - (prefixed ? 2 : 0), e);
-	for (i = 0; i + 1 < len; i += 2) {
-		size_t byte = i / 2;
+		if (hexval((unsigned char)t[i]) < 0 || len % 2) {
+			*why = dim ? "expected bits (0/1) or hex digits" :
+				"expected bits (0/1, a multiple of 8) or hex digits (an even number)";
+			return -EINVAL;
+		}
+	for (i = 0; i + 1 < len; i += 2)
+		if (i / 2 < cap)
+			bits[i / 2] = (uint8_t)(hexval((unsigned char)t[i]) << 4 |
+						hexval((unsigned char)t[i + 1]));
+	*count = len * 4;
+	return 0;
+}
 
-		if (byte < (dim ? dim / 8 : sizeof(c->bscratch)))
-			c->bscratch[byte] = (uint8_t)(hexval((unsigned char)t[i]) << 4 |
-						      hexval((unsigned char)t[i + 1]));
-	}
-	c->count = len * 4;
+/* One token of 0/1 digits (dim of them) or hex digits (dim/4 of them,
+ * optionally 0x-prefixed). */
+static int bit_string(struct ctx *c, const char *t, const char *e)
+{
+	const char *why = NULL;
+	size_t len = (size_t)(e - t);
+
+	c->str = false;
+	if (fmt_bit_string(c->bscratch, c->b->dim, t, len, &c->count, &why))
+		return fail_tok(c, why, t, e);
 	c->str = true;
-	c->slen = len;
+	c->slen = len - (len >= 2 && t[0] == '0' && (t[1] == 'x' || t[1] == 'X') ? 2 : 0);
 	return 0;
 }
 
