@@ -212,4 +212,43 @@ int xcmp_id(int64_t i, double d);
  * (-0 as 0); the order key of FLOAT/DOUBLE values in sidx. */
 int64_t xdkey(double d);
 
+/* ---- the parser's tokens (expr_lex.c, expr_parse.c) ---- */
+
+enum tk {
+	T_END, T_NAME, T_INT, T_FLT, T_STR, T_LP, T_RP, T_LB, T_RB, T_COMMA,
+	T_CMP, T_PLUS, T_MINUS, T_STAR, T_SLASH, T_PCT, T_AND, T_OR, T_NOT,
+	T_IN, T_LIKE, T_EXISTS, T_IS, T_NULL, T_TRUE, T_FALSE
+};
+
+struct tok {
+	enum tk k;
+	size_t pos, len;                /* in the text */
+	uint64_t u;                     /* T_INT (up to 2^63) */
+	double d;                       /* T_FLT */
+	char *s;                        /* T_STR (decoded), T_NAME; NUL-ended */
+	size_t slen;
+	int op;                         /* T_CMP */
+};
+
+struct parser {
+	struct fld_expr *x;
+	const char *text;
+	size_t len;
+	struct tok *t;
+	size_t nt, i;
+	unsigned depth;
+	struct mfs_err *err;
+};
+
+/* Cut p->text into p->t (the tokens, in the arena, T_END last).  0,
+ * -EINVAL (a parse error), -ENOMEM. */
+int xlex(struct parser *p);
+/* A parse error at text position pos, Milvus's words: "cannot parse
+ * expression: <expr>, error: <what> at column C".  Returns -EINVAL. */
+int xperr(struct parser *p, size_t pos, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+/* A type error (no position, as Milvus words them).  Returns -EINVAL. */
+int xterr(struct parser *p, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+
 #endif

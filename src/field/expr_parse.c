@@ -1,5 +1,6 @@
-/* expr_parse.c - Milvus boolean expressions: lexer, precedence-climbing
- * parser to a typed tree (expr_int.h), and type checking against a schema.
+/* expr_parse.c - Milvus boolean expressions: a precedence-climbing parser
+ * of the lexer's tokens (expr_lex.c) to a typed tree (expr_int.h), and
+ * type checking against a schema.
  *
  * The grammar (expr.h, milvusfs(5)), loosest binding first:
  *
@@ -89,364 +90,6 @@ void fld_expr_free(struct fld_expr *x)
 	free(x);
 }
 
-/* ---- tokens ---- */
-
-enum tk {
-	T_END, T_NAME, T_INT, T_FLT, T_STR, T_LP, T_RP, T_LB, T_RB, T_COMMA,
-	T_CMP, T_PLUS, T_MINUS, T_STAR, T_SLASH, T_PCT, T_AND, T_OR, T_NOT,
-	T_IN, T_LIKE, T_EXISTS, T_IS, T_NULL, T_TRUE, T_FALSE
-};
-
-struct tok {
-	enum tk k;
-	size_t pos, len;                /* in the text */
-	uint64_t u;                     /* T_INT (up to 2^63) */
-	double d;                       /* T_FLT */
-	char *s;                        /* T_STR (decoded), T_NAME; NUL-ended */
-	size_t slen;
-	int op;                         /* T_CMP */
-};
-
-struct parser {
-	struct fld_expr *x;
-	const char *text;
-	size_t len;
-	struct tok *t;
-	size_t nt, i;
-	unsigned depth;
-	struct mfs_err *err;
-};
-
-/* One parse error, Milvus's words: where (column, 1-based) and what. */
-__attribute__((format(printf, 3, 4)))
-static int perr(struct parser *p, size_t pos, const char *fmt, ...)
-{
-	char what[256];
-	va_list ap;
-	int shown = p->len > 200 ? 200 : (int)p->len;
-
-	va_start(ap, fmt);
-	vsnprintf(what, sizeof(what), fmt, ap);
-	va_end(ap);
-	return mfs_errf(p->err, -EINVAL,
-			"cannot parse expression: %.*s%s, error: %s at column %zu",
-			shown, p->text, p->len > 200 ? "..." : "", what,
-			pos + 1);
-}
-
-/* A type error (no position: Milvus words these without one). */
-__attribute__((format(printf, 2, 3)))
-static int terr(struct parser *p, const char *fmt, ...)
-{
-	char what[400];
-	va_list ap;
-
-	va_start(ap, fmt);
-	vsnprintf(what, sizeof(what), fmt, ap);
-	va_end(ap);
-	return mfs_errf(p->err, -EINVAL, "%s", what);
-}
-
-static const struct {
-	const char *w;
-	enum tk k;
-} keywords[] = {
-	{ "and", T_AND }, { "or", T_OR }, { "not", T_NOT }, { "in", T_IN },
-	{ "like", T_LIKE }, { "exists", T_EXISTS }, { "is", T_IS },
-	{ "null", T_NULL }, { "true", T_TRUE }, { "false", T_FALSE },
-};
-
-static bool is_id0(int ch)
-{
-	return (ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') ||
-	       ch == '_' || ch == '$';
-}
-
-static bool is_digit(int ch)
-{
-	return ch >= '0' && ch <= '9';
-}
-
-static int hexval(int ch)
-{
-	if (ch >= '0' && ch <= '9')
-		return ch - '0';
-	if (ch >= 'a' && ch <= 'f')
-		return ch - 'a' + 10;
-	if (ch >= 'A' && ch <= 'F')
-		return ch - 'A' + 10;
-	return -1;
-}
-
-static size_t put_utf8(char *o, uint32_t cp)
-{
-	if (cp < 0x80) {
-		o[0] = (char)cp;
-		return 1;
-	}
-	if (cp < 0x800) {
-		o[0] = (char)(0xc0 | cp >> 6);
-		o[1] = (char)(0x80 | (cp & 0x3f));
-		return 2;
-	}
-	if (cp < 0x10000) {
-		o[0] = (char)(0xe0 | cp >> 12);
-		o[1] = (char)(0x80 | ((cp >> 6) & 0x3f));
-		o[2] = (char)(0x80 | (cp & 0x3f));
-		return 3;
-	}
-	o[0] = (char)(0xf0 | cp >> 18);
-	o[1] = (char)(0x80 | ((cp >> 12) & 0x3f));
-	o[2] = (char)(0x80 | ((cp >> 6) & 0x3f));
-	o[3] = (char)(0x80 | (cp & 0x3f));
-	return 4;
-}
-
-/* A string literal at text[*at] (the quote).  Escapes \n \t \r \b \f \0
- * \\ \' \" \/ \uXXXX decode; any other `\c` stays two bytes, so that
- * `like "100\%"` reaches the pattern with its escape. */
-static int lex_string(struct parser *p, size_t *at, struct tok *t)
-{
-	const char *s = p->text;
-	size_t i = *at + 1, start = *at;
-	char q = s[*at];
-	char *o = xalloc(p->x, p->len - *at + 1);
-	size_t n = 0;
-
-	if (!o)
-		return -ENOMEM;
-	for (;;) {
-		if (i >= p->len)
-			return perr(p, start, "unterminated string");
-		char ch = s[i];
-
-		if (ch == q) {
-			i++;
-			break;
-		}
-		if (ch != '\\' || i + 1 >= p->len) {
-			o[n++] = ch;
-			i++;
-			continue;
-		}
-		char e = s[i + 1];
-
-		i += 2;
-		switch (e) {
-		case 'n': o[n++] = '\n'; break;
-		case 't': o[n++] = '\t'; break;
-		case 'r': o[n++] = '\r'; break;
-		case 'b': o[n++] = '\b'; break;
-		case 'f': o[n++] = '\f'; break;
-		case '0': o[n++] = '\0'; break;
-		case '\\': case '\'': case '"': case '/': o[n++] = e; break;
-		case 'u': {
-			uint32_t cp = 0;
-
-			for (int k = 0; k < 4; k++) {
-				int h = i + k < p->len ? hexval(s[i + k]) : -1;
-
-				if (h < 0)
-					return perr(p, i - 2,
-						    "invalid escape \\u in string");
-				cp = cp << 4 | (uint32_t)h;
-			}
-			i += 4;
-			n += put_utf8(o + n, cp);
-			break;
-		}
-		default:
-			o[n++] = '\\';
-			o[n++] = e;
-		}
-	}
-	o[n] = '\0';
-	t->k = T_STR;
-	t->s = o;
-	t->slen = n;
-	*at = i;
-	return 0;
-}
-
-static int lex_number(struct parser *p, size_t *at, struct tok *t)
-{
-	const char *s = p->text;
-	size_t i = *at, start = *at;
-	bool flt = false;
-	char buf[128];
-
-	if (s[i] == '0' && i + 1 < p->len && (s[i + 1] == 'x' || s[i + 1] == 'X')) {
-		uint64_t u = 0;
-		size_t nd = 0;
-
-		for (i += 2; i < p->len && hexval(s[i]) >= 0; i++, nd++) {
-			if (u >> 60)
-				return perr(p, start, "integer out of range");
-			u = u << 4 | (uint64_t)hexval(s[i]);
-		}
-		if (!nd)
-			return perr(p, start, "invalid number");
-		if (u > (uint64_t)1 << 63)
-			return perr(p, start, "integer out of range");
-		t->k = T_INT;
-		t->u = u;
-		*at = i;
-		return 0;
-	}
-	while (i < p->len && is_digit(s[i]))
-		i++;
-	if (i < p->len && s[i] == '.') {
-		flt = true;
-		for (i++; i < p->len && is_digit(s[i]); i++)
-			;
-	}
-	if (i < p->len && (s[i] == 'e' || s[i] == 'E')) {
-		size_t j = i + 1;
-
-		if (j < p->len && (s[j] == '+' || s[j] == '-'))
-			j++;
-		if (j < p->len && is_digit(s[j])) {
-			flt = true;
-			for (i = j; i < p->len && is_digit(s[i]); i++)
-				;
-		}
-	}
-	if (i - start >= sizeof(buf))
-		return perr(p, start, "number too long");
-	memcpy(buf, s + start, i - start);
-	buf[i - start] = '\0';
-	if (flt) {
-		t->k = T_FLT;
-		t->d = strtod(buf, NULL);
-	} else {
-		uint64_t u = 0;
-
-		for (size_t k = start; k < i; k++) {
-			unsigned dg = (unsigned)(s[k] - '0');
-
-			if (u > (((uint64_t)1 << 63) - dg) / 10)
-				return perr(p, start, "integer %s out of range",
-					    buf);
-			u = u * 10 + dg;
-		}
-		t->k = T_INT;
-		t->u = u;
-	}
-	*at = i;
-	return 0;
-}
-
-static int lex(struct parser *p)
-{
-	const char *s = p->text;
-	size_t i = 0, cap = 0;
-
-	for (;;) {
-		while (i < p->len && (s[i] == ' ' || s[i] == '\t' ||
-				      s[i] == '\n' || s[i] == '\r'))
-			i++;
-		if (p->nt == cap) {
-			cap = cap ? cap * 2 : 64;
-			struct tok *nt = realloc(p->t, cap * sizeof(*nt));
-
-			if (!nt)
-				return -ENOMEM;
-			p->t = nt;
-		}
-		struct tok *t = &p->t[p->nt];
-
-		memset(t, 0, sizeof(*t));
-		t->pos = i;
-		if (i >= p->len) {
-			t->k = T_END;
-			p->nt++;
-			return 0;
-		}
-		char ch = s[i], c2 = i + 1 < p->len ? s[i + 1] : 0;
-		int rc = 0;
-
-		if (is_id0((unsigned char)ch)) {
-			size_t j = i + 1;
-
-			while (j < p->len && (is_id0((unsigned char)s[j]) ||
-					      is_digit(s[j])))
-				j++;
-			t->k = T_NAME;
-			for (size_t k = 0; k < sizeof(keywords) / sizeof(*keywords); k++)
-				if (strlen(keywords[k].w) == j - i &&
-				    !strncasecmp(keywords[k].w, s + i, j - i))
-					t->k = keywords[k].k;
-			t->s = xalloc(p->x, j - i + 1);
-			if (!t->s)
-				return -ENOMEM;
-			memcpy(t->s, s + i, j - i);
-			t->slen = j - i;
-			i = j;
-		} else if (is_digit(ch) || (ch == '.' && is_digit(c2))) {
-			rc = lex_number(p, &i, t);
-		} else if (ch == '"' || ch == '\'') {
-			rc = lex_string(p, &i, t);
-		} else {
-			enum tk k = T_END;
-			int op = 0, w = 1;
-
-			switch (ch) {
-			case '(': k = T_LP; break;
-			case ')': k = T_RP; break;
-			case '[': k = T_LB; break;
-			case ']': k = T_RB; break;
-			case ',': k = T_COMMA; break;
-			case '+': k = T_PLUS; break;
-			case '-': k = T_MINUS; break;
-			case '*': k = T_STAR; break;
-			case '/': k = T_SLASH; break;
-			case '%': k = T_PCT; break;
-			case '=':
-				if (c2 == '=')
-					k = T_CMP, op = XO_EQ, w = 2;
-				break;
-			case '!':
-				if (c2 == '=')
-					k = T_CMP, op = XO_NE, w = 2;
-				else
-					k = T_NOT;
-				break;
-			case '<':
-				k = T_CMP, op = XO_LT;
-				if (c2 == '=')
-					op = XO_LE, w = 2;
-				break;
-			case '>':
-				k = T_CMP, op = XO_GT;
-				if (c2 == '=')
-					op = XO_GE, w = 2;
-				break;
-			case '&':
-				if (c2 == '&')
-					k = T_AND, w = 2;
-				break;
-			case '|':
-				if (c2 == '|')
-					k = T_OR, w = 2;
-				break;
-			}
-			if (k == T_END) {
-				if ((unsigned char)ch >= 0x20 && (unsigned char)ch < 0x7f)
-					return perr(p, i, "unexpected character '%c'", ch);
-				return perr(p, i, "unexpected byte 0x%02x",
-					    (unsigned char)ch);
-			}
-			t->k = k;
-			t->op = op;
-			i += (size_t)w;
-		}
-		if (rc)
-			return rc;
-		t->len = i - t->pos;
-		p->nt++;
-	}
-}
-
 /* ---- helpers ---- */
 
 static const struct tok *cur(const struct parser *p)
@@ -464,8 +107,8 @@ static int unexpected(struct parser *p)
 	const struct tok *t = cur(p);
 
 	if (t->k == T_END)
-		return perr(p, t->pos, "unexpected end of expression");
-	return perr(p, t->pos, "unexpected token '%.*s'",
+		return xperr(p, t->pos, "unexpected end of expression");
+	return xperr(p, t->pos, "unexpected token '%.*s'",
 		    (int)(t->len > 40 ? 40 : t->len), p->text + t->pos);
 }
 
@@ -480,7 +123,7 @@ static int expect(struct parser *p, enum tk k)
 static int enter(struct parser *p)
 {
 	if (++p->depth > FLD_EXPR_DEPTH_MAX)
-		return perr(p, cur(p)->pos, "nesting deeper than %d",
+		return xperr(p, cur(p)->pos, "nesting deeper than %d",
 			    FLD_EXPR_DEPTH_MAX);
 	return 0;
 }
@@ -617,13 +260,13 @@ static int check_cmp(struct parser *p, const struct xval *a,
 		ok = true;
 	else if (a->t == XT_BOOL && b->t == XT_BOOL) {
 		if (op != XO_EQ && op != XO_NE)
-			return terr(p, "operator %s is not supported on Bool",
+			return xterr(p, "operator %s is not supported on Bool",
 				    opname(op));
 		ok = true;
 	} else
 		ok = false;
 	if (!ok)
-		return terr(p, "comparisons between %s and %s are not supported",
+		return xterr(p, "comparisons between %s and %s are not supported",
 			    mname(a->ft), mname(b->ft));
 	return 0;
 }
@@ -631,7 +274,7 @@ static int check_cmp(struct parser *p, const struct xval *a,
 static int to_value(struct parser *p, struct item *it)
 {
 	if (it->p)
-		return perr(p, it->pos,
+		return xperr(p, it->pos,
 			    "a boolean expression cannot be an operand");
 	return 0;
 }
@@ -650,7 +293,7 @@ static int to_pred(struct parser *p, struct item *it)
 		if (it->p)
 			it->p->a = v;
 	} else {
-		return terr(p, "cannot use %s as a boolean expression",
+		return xterr(p, "cannot use %s as a boolean expression",
 			    mname(v->ft));
 	}
 	if (!it->p)
@@ -838,7 +481,7 @@ static int parse_cmp(struct parser *p, struct item *out)
 		struct xval *v = out->v;
 
 		if (v->t != XT_DYN || !is_field_ref(v))
-			return terr(p, "exists expects a JSON field, got %s",
+			return xterr(p, "exists expects a JSON field, got %s",
 				    uname(v->ft));
 		out->p = new_pred(p, XP_EXISTS);
 		if (!out->p)
@@ -870,7 +513,7 @@ static int parse_cmp(struct parser *p, struct item *out)
 			    (op2 == XO_GT || op2 == XO_GE);
 
 		if (!up && !down)
-			return perr(p, cur(p)->pos,
+			return xperr(p, cur(p)->pos,
 				    "chained comparison '%s' after '%s' (expected both of < <= or both of > >=)",
 				    opname(op2), opname(op1));
 		p->i++;
@@ -893,7 +536,7 @@ static int parse_cmp(struct parser *p, struct item *out)
 			return rc;
 		p->i += neg ? 2 : 1;
 		if (cur(p)->k != T_LB)
-			return perr(p, cur(p)->pos, "expected an array after in");
+			return xperr(p, cur(p)->pos, "expected an array after in");
 		if ((rc = parse_atom(p, &l)))
 			return rc;
 		struct xval *v = out->v;
@@ -920,11 +563,11 @@ static int parse_cmp(struct parser *p, struct item *out)
 			return rc;
 		p->i++;
 		if (cur(p)->k != T_STR)
-			return perr(p, cur(p)->pos, "expected a string after like");
+			return xperr(p, cur(p)->pos, "expected a string after like");
 		struct xval *v = out->v;
 
 		if (v->t != XT_STR && v->t != XT_DYN)
-			return terr(p, "cannot use like on a field of type %s",
+			return xterr(p, "cannot use like on a field of type %s",
 				    mname(v->ft));
 		out->p = new_pred(p, XP_LIKE);
 		if (!out->p)
@@ -950,7 +593,7 @@ static int parse_cmp(struct parser *p, struct item *out)
 		if ((rc = expect(p, T_NULL)))
 			return rc;
 		if (!is_field_ref(out->v))
-			return perr(p, pos, "is null expects a field");
+			return xperr(p, pos, "is null expects a field");
 		out->p = new_pred(p, XP_NULL);
 		if (!out->p)
 			return -ENOMEM;
@@ -969,15 +612,15 @@ static int make_arith(struct parser *p, int op, struct item *a,
 	const char opc[2] = { (char)op, 0 };
 
 	if (!is_num(x->t) && x->t != XT_DYN)
-		return terr(p, "arithmetic operator '%s' is not supported on %s",
+		return xterr(p, "arithmetic operator '%s' is not supported on %s",
 			    opc, mname(x->ft));
 	if (y && !is_num(y->t) && y->t != XT_DYN)
-		return terr(p, "arithmetic operator '%s' is not supported on %s",
+		return xterr(p, "arithmetic operator '%s' is not supported on %s",
 			    opc, mname(y->ft));
 	unsigned h = (y && y->h > x->h ? y->h : x->h) + 1;
 
 	if (h > FLD_EXPR_DEPTH_MAX)
-		return perr(p, a->pos, "nesting deeper than %d",
+		return xperr(p, a->pos, "nesting deeper than %d",
 			    FLD_EXPR_DEPTH_MAX);
 	if (x->k == XV_CONST && (!y || y->k == XV_CONST)) {
 		struct xrv r;
@@ -1093,13 +736,13 @@ static int parse_list(struct parser *p, struct item *out)
 		size_t pos = cur(p)->pos;
 
 		if (cur(p)->k == T_LB) {
-			rc = perr(p, pos, "nested arrays are not supported");
+			rc = xperr(p, pos, "nested arrays are not supported");
 			goto out_free;
 		}
 		if ((rc = parse_sum(p, &e)))
 			goto out_free;
 		if (e.p || e.v->k != XV_CONST) {
-			rc = perr(p, pos, "array elements must be literals");
+			rc = xperr(p, pos, "array elements must be literals");
 			goto out_free;
 		}
 		if (n == cap) {
@@ -1142,20 +785,20 @@ static int parse_path(struct parser *p, struct item *out)
 	p->i++;
 	if (f < 0 && !strcmp(name, "id")) {
 		if (cur(p)->k == T_LB)
-			return terr(p, "field id of type INT64 cannot be indexed");
+			return xterr(p, "field id of type INT64 cannot be indexed");
 		out->v = new_val(p, XV_ID, XT_INT, FLD_INT64);
 		return out->v ? 0 : -ENOMEM;
 	}
 	if (f < 0) {
 		if (!s->dynamic || (f = find_field(s, FLD_META)) < 0)
-			return terr(p, "field %s not exist", name);
+			return xterr(p, "field %s not exist", name);
 		st[ns++] = (struct xstep){ .key = name };
 	}
 	while (cur(p)->k == T_LB) {
 		const struct tok *k = peek2(p);
 
 		if (ns > FLD_EXPR_DEPTH_MAX)
-			return perr(p, cur(p)->pos, "nesting deeper than %d",
+			return xperr(p, cur(p)->pos, "nesting deeper than %d",
 				    FLD_EXPR_DEPTH_MAX);
 		p->i++;
 		if (k->k == T_STR)
@@ -1163,7 +806,7 @@ static int parse_path(struct parser *p, struct item *out)
 		else if (k->k == T_INT && k->u < (uint64_t)1 << 63)
 			st[ns++] = (struct xstep){ .idx = (int64_t)k->u };
 		else
-			return perr(p, k->pos,
+			return xperr(p, k->pos,
 				    "expected a string or an integer index");
 		p->i++;
 		int rc = expect(p, T_RB);
@@ -1179,12 +822,12 @@ static int parse_path(struct parser *p, struct item *out)
 		out->v = new_val(p, XV_PATH, XT_DYN, FLD_JSON);
 	} else if (d->type == FLD_ARRAY) {
 		if (ns != 1 || st[0].key)
-			return perr(p, pos,
+			return xperr(p, pos,
 				    "field %s of type ARRAY takes one integer index",
 				    d->name);
 		out->v = new_val(p, XV_PATH, xt_of(d->elem), d->elem);
 	} else {
-		return terr(p, "field %s of type %s cannot be indexed", d->name,
+		return xterr(p, "field %s of type %s cannot be indexed", d->name,
 			    uname(d->type));
 	}
 	if (!out->v)
@@ -1228,7 +871,7 @@ static int parse_call(struct parser *p, struct item *out)
 		if (!strcasecmp(funcs[k].name, t->s))
 			break;
 	if (k == nf)
-		return perr(p, pos, "unknown function %s", t->s);
+		return xperr(p, pos, "unknown function %s", t->s);
 	const char *fname = funcs[k].name;
 	size_t want = funcs[k].fn ? 2 : 1;
 
@@ -1237,7 +880,7 @@ static int parse_call(struct parser *p, struct item *out)
 		if (na && (rc = expect(p, T_COMMA)))
 			return rc;
 		if (na == 3)
-			return perr(p, cur(p)->pos,
+			return xperr(p, cur(p)->pos,
 				    "%s() takes %zu argument%s", fname, want,
 				    want > 1 ? "s" : "");
 		if ((rc = parse_sum(p, &arg[na])) ||
@@ -1247,12 +890,12 @@ static int parse_call(struct parser *p, struct item *out)
 	}
 	p->i++;
 	if (na != want)
-		return perr(p, pos, "%s() takes %zu argument%s, got %zu",
+		return xperr(p, pos, "%s() takes %zu argument%s, got %zu",
 			    fname, want, want > 1 ? "s" : "", na);
 	struct xval *a = arg[0].v;
 
 	if (!is_field_ref(a) || (a->t != XT_ARRAY && a->t != XT_DYN))
-		return terr(p, "%s() expects %s field, got %s", fname,
+		return xterr(p, "%s() expects %s field, got %s", fname,
 			    funcs[k].json ? "a JSON" : "an ARRAY",
 			    uname(a->ft));
 	if (!funcs[k].fn) {
@@ -1267,7 +910,7 @@ static int parse_call(struct parser *p, struct item *out)
 
 	if (funcs[k].fn == XFN_CONTAINS) {
 		if (b->k != XV_CONST)
-			return perr(p, arg[1].pos,
+			return xperr(p, arg[1].pos,
 				    "%s() expects a literal value", fname);
 		/* one value: a list of one */
 		struct xval *l = new_val(p, XV_LIST, XT_LIST, FLD_ARRAY);
@@ -1278,7 +921,7 @@ static int parse_call(struct parser *p, struct item *out)
 		l->nitems = 1;
 		b = l;
 	} else if (b->k != XV_LIST) {
-		return perr(p, arg[1].pos, "%s() expects an array of values",
+		return xperr(p, arg[1].pos, "%s() expects an array of values",
 			    fname);
 	}
 	if (a->t == XT_ARRAY) {
@@ -1316,7 +959,7 @@ static int parse_atom(struct parser *p, struct item *out)
 	switch (t->k) {
 	case T_INT:
 		if (t->u > INT64_MAX)
-			return perr(p, t->pos, "integer out of range");
+			return xperr(p, t->pos, "integer out of range");
 		c.k = XR_INT;
 		c.i = (int64_t)t->u;
 		break;
@@ -1376,7 +1019,7 @@ int fld_expr_parse(const char *text, size_t len, const struct fld_schema *s,
 	if (!p.x)
 		return -ENOMEM;
 	p.x->s = s;
-	if ((rc = lex(&p)) || (rc = parse_or(&p, &it)))
+	if ((rc = xlex(&p)) || (rc = parse_or(&p, &it)))
 		goto out_free;
 	if (cur(&p)->k != T_END) {
 		rc = unexpected(&p);

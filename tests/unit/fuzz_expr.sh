@@ -24,7 +24,8 @@ H
 clang -g -O1 -std=c11 -fsanitize=fuzzer,address,undefined \
 	-fno-sanitize-recover=undefined -include "$BUILD/config.h" \
 	-I"$SRC/src" $(pkg-config --cflags jansson) \
-	"$SRC/tests/unit/fuzz_expr.c" "$SRC/src/field/expr_parse.c" \
+	"$SRC/tests/unit/fuzz_expr.c" "$SRC/src/field/expr_lex.c" \
+	"$SRC/src/field/expr_parse.c" \
 	"$SRC/src/field/expr_eval.c" "$SRC/src/field/sidx.c" \
 	"$SRC/src/base/err.c" $(pkg-config --libs jansson) -lm \
 	-o "$BUILD/fuzz_expr"
