@@ -661,6 +661,31 @@ static long top_to_sel(struct hnsw_ws *ws)
 	return (long)n;
 }
 
+/* Every live node's distance to q, the best k kept in ws->top: what a walk
+ * of width ef >= live would at best find, found for sure and sooner (a
+ * walk cannot reach a node cut off by deletions or a thin neighbourhood).
+ * 0 or -ENOMEM. */
+static int scan_all(const struct hnsw *h, struct hnsw_ws *ws, const float *q,
+		    size_t k)
+{
+	ws->ntop = 0;
+	if (grow_pairs(&ws->top, &ws->top_cap, k + 1) < 0)
+		return -ENOMEM;
+	for (uint32_t i = 0; i < (uint32_t)h->n; i++) {
+		float d;
+
+		if (h->tomb[i])
+			continue;
+		d = h->dist(q, hnsw_vec(h, i), h->dim);
+		if (ws->ntop < k || d < ws->top[0].d) {
+			max_push(ws->top, &ws->ntop, (struct hnsw_pair){ d, i });
+			if (ws->ntop > k)
+				max_pop(ws->top, &ws->ntop);
+		}
+	}
+	return 0;
+}
+
 long hnsw_knn(const struct hnsw *h, struct hnsw_ws *ws, const float *q,
 	      size_t k, size_t ef)
 {
@@ -672,6 +697,11 @@ long hnsw_knn(const struct hnsw *h, struct hnsw_ws *ws, const float *q,
 		return 0;
 	if (ef < k)
 		ef = k;
+	if (ef >= h->live) {
+		if (scan_all(h, ws, q, k) < 0)
+			return -ENOMEM;
+		return top_to_sel(ws);
+	}
 	curd = h->dist(q, hnsw_vec(h, cur), h->dim);
 	greedy(h, ws, q, &cur, &curd, h->maxlevel, 0, 0);
 	if (search_layer(h, ws, q, cur, curd, ef, 0, 0, h->live < h->n) < 0)

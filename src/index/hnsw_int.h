@@ -140,7 +140,8 @@ int hnsw_link_range(struct hnsw *h, uint32_t first, size_t n,
 		    struct mfs_pool *pool, const struct idx_progress *progress);
 /* Best k live nodes for query q (already normalized for COSINE) with
  * search width max(ef, k); leaves them in ws->sel, best first, and returns
- * how many (< k when fewer live nodes are found), or -ENOMEM. */
+ * how many (< k when fewer live nodes are found), or -ENOMEM.  A width of
+ * at least the live count scans every live node: the exact answer. */
 long hnsw_knn(const struct hnsw *h, struct hnsw_ws *ws, const float *q,
 	      size_t k, size_t ef);
 /* Workspace for a thread (tags sized to h->n); NULL on -ENOMEM. */
