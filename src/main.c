@@ -49,9 +49,10 @@ struct opts {
 	int npos;
 	int too_many;
 	int foreground, debug, single, help, version;
+	int others;             /* allow_other or allow_root: SPEC §12 */
 };
 
-enum { KEY_FG, KEY_DEBUG, KEY_SINGLE, KEY_HELP, KEY_VERSION };
+enum { KEY_FG, KEY_DEBUG, KEY_SINGLE, KEY_HELP, KEY_VERSION, KEY_OTHERS };
 
 #define OPT(t, m) { t, offsetof(struct opts, m), 0 }
 
@@ -71,6 +72,8 @@ static const struct fuse_opt opt_spec[] = {
 	FUSE_OPT_KEY("--help", KEY_HELP),
 	FUSE_OPT_KEY("-V", KEY_VERSION),
 	FUSE_OPT_KEY("--version", KEY_VERSION),
+	FUSE_OPT_KEY("allow_other", KEY_OTHERS),
+	FUSE_OPT_KEY("allow_root", KEY_OTHERS),
 	/* fstab words that mount(8) may hand to a helper */
 	FUSE_OPT_KEY("defaults", FUSE_OPT_KEY_DISCARD),
 	FUSE_OPT_KEY("auto", FUSE_OPT_KEY_DISCARD),
@@ -104,6 +107,11 @@ static int opt_proc(void *data, const char *arg, int key,
 	case KEY_VERSION:
 		o->version = 1;
 		return 0;
+	case KEY_OTHERS:
+		/* other users reach the mount: the daemon checks owners and
+		 * modes itself, with or without default_permissions */
+		o->others = 1;
+		return 1;       /* and FUSE mounts so */
 	case FUSE_OPT_KEY_NONOPT:
 		if (o->npos == 2) {
 			o->too_many = 1;
@@ -381,11 +389,15 @@ int main(int argc, char *argv[])
 	 * created.  It starts no thread, so it survives the fork. */
 	fo.sync_fsync = sync_fsync;
 	fo.db_dir = db;
+	fo.check_perms = o.others;
 	rc = fs_new(NULL, &fo, &fs, &err);
 	if (rc < 0) {
 		fprintf(stderr, "milvusfs: %s\n", err.msg);
 		goto out_args;
 	}
+	/* SPEC §7: what the engine fails at alone reaches /.errors */
+	eo.report = fs_report;
+	eo.report_arg = fs;
 	fs_fill_ops(&ops);
 	fuse = fuse_new(&args, &ops, sizeof(ops), fs);
 	if (!fuse)
@@ -444,7 +456,9 @@ int main(int argc, char *argv[])
 out_unmount:
 	fuse_unmount(fuse);
 out_eng:
-	/* no request runs now: the engine may stop */
+	/* no request runs now: the engine may stop (files the kernel never
+	 * released, freed by fs_free, then give it nothing back) */
+	fs_set_engine(fs, NULL);
 	eng_close(eng);
 	if (store_sync(st) < 0) {
 		mfs_log(MFS_LOG_ERROR, "database %s: final sync failed", db);

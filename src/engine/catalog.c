@@ -23,6 +23,7 @@ static struct eng_part *part_new(const char *name, const struct store_part *sp)
 	p->pid = sp->pid;
 	p->cid = sp->cid;
 	p->count = sp->count;
+	p->perm = sp->perm;
 	atomic_init(&p->refs, 1);
 	atomic_init(&p->state, ENG_NOTLOAD);
 	atomic_init(&p->progress, 0);
@@ -311,6 +312,7 @@ bool eng_coll_exists(struct eng *e, const char *coll)
 
 struct create_arg {
 	const char *name;
+	const struct store_perm *perm;  /* NULL: none */
 	struct store_coll rec;
 	struct store_part def;
 };
@@ -326,6 +328,13 @@ static int create_txn(struct store_txn *txn, void *arg, struct mfs_err *err)
 	if (rc < 0)
 		return mfs_errf(err, rc, "cannot create collection %s",
 				a->name);
+	if (a->perm && a->perm->set) {
+		a->rec.perm = *a->perm;
+		rc = store_coll_put(txn, a->name, &a->rec);
+		if (rc < 0)
+			return mfs_errf(err, rc, "cannot create collection %s",
+					a->name);
+	}
 	rc = store_part_get(txn, a->rec.cid, ENG_DEFAULT_PARTITION, &a->def);
 	if (rc < 0)
 		return mfs_errf(err, rc == -ENOENT ? -EIO : rc,
@@ -353,7 +362,13 @@ static int grow(void *vp, size_t n, size_t *cap)
 
 int eng_coll_create(struct eng *e, const char *coll, struct mfs_err *err)
 {
-	struct create_arg a = { .name = coll };
+	return eng_coll_create_owned(e, coll, NULL, err);
+}
+
+int eng_coll_create_owned(struct eng *e, const char *coll,
+			  const struct store_perm *perm, struct mfs_err *err)
+{
+	struct create_arg a = { .name = coll, .perm = perm };
 	struct store_coll zc = { 0 };
 	struct store_part zp = { 0 };
 	struct eng_coll *c;
@@ -608,6 +623,7 @@ bool eng_part_exists(struct eng *e, const char *coll, const char *part)
 
 struct pcreate_arg {
 	const char *coll, *part;
+	const struct store_perm *perm;  /* NULL: none */
 	uint32_t cid;
 	struct store_part sp;
 };
@@ -617,6 +633,10 @@ static int pcreate_txn(struct store_txn *txn, void *arg, struct mfs_err *err)
 	struct pcreate_arg *a = arg;
 	int rc = store_part_new(txn, a->cid, a->part, &a->sp);
 
+	if (rc == 0 && a->perm && a->perm->set) {
+		a->sp.perm = *a->perm;
+		rc = store_part_put(txn, &a->sp);
+	}
 	if (rc == -EEXIST)
 		return mfs_errf(err, rc, "partition %s already exists", a->part);
 	if (rc < 0)
@@ -625,14 +645,21 @@ static int pcreate_txn(struct store_txn *txn, void *arg, struct mfs_err *err)
 }
 
 static int part_create(struct eng *e, const char *coll, const char *part,
-		       bool by_engine, struct mfs_err *err);
+		       const struct store_perm *perm, bool by_engine,
+		       struct mfs_err *err);
 static int part_drop(struct eng *e, const char *coll, const char *part,
 		     bool by_engine, struct mfs_err *err);
 
 int eng_part_create(struct eng *e, const char *coll, const char *part,
 		    struct mfs_err *err)
 {
-	return part_create(e, coll, part, false, err);
+	return part_create(e, coll, part, NULL, false, err);
+}
+
+int eng_part_create_owned(struct eng *e, const char *coll, const char *part,
+			  const struct store_perm *perm, struct mfs_err *err)
+{
+	return part_create(e, coll, part, perm, false, err);
 }
 
 /* Is name "_default_<i>" with i >= n (a key partition past the count)? */
@@ -688,7 +715,7 @@ int eng_pk_parts(struct eng *e, const char *coll, struct mfs_err *err)
 		snprintf(name, sizeof(name), "%s_%u", ENG_DEFAULT_PARTITION, i);
 		if (eng_part_exists(e, coll, name))
 			continue;
-		rc = part_create(e, coll, name, true, err);
+		rc = part_create(e, coll, name, NULL, true, err);
 		if (rc < 0 && rc != -EEXIST)
 			return rc;
 	}
@@ -697,9 +724,10 @@ int eng_pk_parts(struct eng *e, const char *coll, struct mfs_err *err)
 }
 
 static int part_create(struct eng *e, const char *coll, const char *part,
-		       bool by_engine, struct mfs_err *err)
+		       const struct store_perm *perm, bool by_engine,
+		       struct mfs_err *err)
 {
-	struct pcreate_arg a = { .coll = coll, .part = part };
+	struct pcreate_arg a = { .coll = coll, .part = part, .perm = perm };
 	struct eng_coll *c;
 	struct eng_part *p;
 	int rc;
@@ -750,6 +778,7 @@ static int part_create(struct eng *e, const char *coll, const char *part,
 	p->pid = a.sp.pid;
 	p->cid = a.sp.cid;
 	p->count = a.sp.count;
+	p->perm = a.sp.perm;
 	pthread_rwlock_wrlock(&e->cat);
 	coll_add_part(c, p);    /* room was made above */
 	pthread_rwlock_unlock(&e->cat);
@@ -867,4 +896,90 @@ int eng_part_list(struct eng *e, const char *coll, struct eng_names *out,
 	}
 	*out = r;
 	return 0;
+}
+
+/* ---- owners, groups and modes ---- */
+
+int eng_perm_get(struct eng *e, const char *coll, const char *part,
+		 struct store_perm *out)
+{
+	struct eng_coll *c;
+	struct eng_part *p = NULL;
+	int rc = 0;
+
+	pthread_rwlock_rdlock(&e->cat);
+	c = eng_coll_find(e, coll);
+	if (c && part)
+		p = eng_part_find(c, part);
+	if (!c || (part && !p))
+		rc = -ENOENT;
+	else if (p && p->perm.set)
+		*out = p->perm;
+	else
+		*out = c->rec.perm;
+	pthread_rwlock_unlock(&e->cat);
+	return rc;
+}
+
+struct perm_arg {
+	const char *coll, *part;
+	struct store_perm perm;
+	struct store_coll rec;          /* out: the collection's record */
+};
+
+static int perm_txn(struct store_txn *txn, void *arg, struct mfs_err *err)
+{
+	struct perm_arg *a = arg;
+	struct store_part sp;
+	int rc = store_coll_get(txn, a->coll, &a->rec);
+
+	if (rc < 0)
+		return mfs_errf(err, rc, "collection not found[collection=%s]",
+				a->coll);
+	if (!a->part) {
+		a->rec.perm = a->perm;
+		rc = store_coll_put(txn, a->coll, &a->rec);
+	} else {
+		rc = store_part_get(txn, a->rec.cid, a->part, &sp);
+		if (rc == -ENOENT)
+			return mfs_errf(err, rc,
+					"partition not found[partition=%s]",
+					a->part);
+		if (rc == 0) {
+			sp.perm = a->perm;
+			rc = store_part_put(txn, &sp);
+		}
+	}
+	if (rc < 0)
+		return mfs_errf(err, rc, "cannot change the owner or mode of "
+				"%s%s%s", a->coll, a->part ? "/" : "",
+				a->part ? a->part : "");
+	return 0;
+}
+
+int eng_perm_set(struct eng *e, const char *coll, const char *part,
+		 const struct store_perm *perm, struct mfs_err *err)
+{
+	struct perm_arg a = { .coll = coll, .part = part, .perm = *perm };
+	int rc;
+
+	a.perm.set = 1;
+	/* Under e->wmu the cache follows the database in commit order. */
+	pthread_mutex_lock(&e->wmu);
+	rc = store_write(e->st, perm_txn, &a, err);
+	if (rc == 0) {
+		struct eng_coll *c;
+		struct eng_part *p;
+
+		pthread_rwlock_wrlock(&e->cat);
+		c = eng_coll_find(e, coll);
+		if (c && !part) {
+			c->rec.perm = a.perm;
+		} else if (c && (p = eng_part_find(c, part)) != NULL) {
+			p->perm = a.perm;
+		}
+		pthread_rwlock_unlock(&e->cat);
+	}
+	pthread_mutex_unlock(&e->wmu);
+	return rc;
 }

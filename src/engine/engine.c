@@ -46,6 +46,8 @@ static void opts_defaults(const struct eng_opts *o, struct eng *e)
 	else
 		e->memory_limit = UINT64_MAX;
 	e->max_partitions = o && o->max_partitions ? o->max_partitions : 1024;
+	e->report = o ? o->report : NULL;
+	e->report_arg = o ? o->report_arg : NULL;
 }
 
 int eng_open(struct store *st, const struct eng_opts *opts, struct eng **out,
@@ -280,6 +282,17 @@ int eng_mem_charge(struct eng *e, uint64_t need, const char *what,
 	}
 	pthread_mutex_unlock(&e->memmu);
 	return rc;
+}
+
+int eng_mem_reserve(struct eng *e, uint64_t bytes, const char *what,
+		    const char *hint, struct mfs_err *err)
+{
+	return eng_mem_charge(e, bytes, what, hint, err);
+}
+
+void eng_mem_unreserve(struct eng *e, uint64_t bytes)
+{
+	eng_mem_adjust(e, -(int64_t)bytes);
 }
 
 void eng_mem_adjust(struct eng *e, int64_t delta)

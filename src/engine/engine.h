@@ -44,6 +44,12 @@ struct eng_opts {
 	unsigned threads;               /* search/build threads; 0 = cores */
 	uint64_t memory_limit_bytes;    /* 0 = 90% of physical memory */
 	unsigned max_partitions;        /* 0 = 1024 */
+	/* Failures the engine meets on its own, with no caller to tell (a
+	 * reload at open): op ("reload"), the path ("/coll/part"), -errno
+	 * and why.  Called from a background thread; NULL: only logged. */
+	void (*report)(void *arg, const char *op, const char *path, int code,
+		       const struct mfs_err *err);
+	void *report_arg;
 };
 
 /* Start the engine on an open store (borrowed; must outlive the engine):
@@ -66,6 +72,11 @@ struct eng_names {
 void eng_names_free(struct eng_names *names);
 
 int eng_coll_create(struct eng *e, const char *coll, struct mfs_err *err);
+/* eng_coll_create with an owner, group and mode (SPEC §12; perm NULL or
+ * unset: none stored), in the same transaction.  Its _default partition
+ * stores none: it follows the collection. */
+int eng_coll_create_owned(struct eng *e, const char *coll,
+			  const struct store_perm *perm, struct mfs_err *err);
 /* -ENOENT, -EBUSY (a partition is loaded or loading, or an index build
  * runs) */
 int eng_coll_drop(struct eng *e, const char *coll, struct mfs_err *err);
@@ -115,6 +126,10 @@ bool eng_coll_has_pk(struct eng *e, const char *coll);
 /* -ENOENT (coll), -EEXIST, -EDQUOT (past max_partitions) */
 int eng_part_create(struct eng *e, const char *coll, const char *part,
 		    struct mfs_err *err);
+/* eng_part_create with an owner, group and mode (perm NULL or unset:
+ * none stored, the partition follows its collection). */
+int eng_part_create_owned(struct eng *e, const char *coll, const char *part,
+			  const struct store_perm *perm, struct mfs_err *err);
 /* -ENOENT, -EPERM (_default), -EBUSY (loaded or loading) */
 int eng_part_drop(struct eng *e, const char *coll, const char *part,
 		  struct mfs_err *err);
@@ -122,6 +137,19 @@ int eng_part_drop(struct eng *e, const char *coll, const char *part,
 int eng_part_list(struct eng *e, const char *coll, struct eng_names *out,
 		  struct mfs_err *err);
 bool eng_part_exists(struct eng *e, const char *coll, const char *part);
+
+/* ---- owners, groups and modes (SPEC §12) ---- */
+
+/* The owner, group and mode of coll (part NULL) or of its partition part,
+ * from the catalog cache (no LMDB).  A partition without its own follows
+ * its collection; out->set is 0 when the collection has none either (a
+ * database written before owners: the caller decides).  -ENOENT. */
+int eng_perm_get(struct eng *e, const char *coll, const char *part,
+		 struct store_perm *out);
+/* Store perm (set is taken as 1) as the owner, group and mode of coll
+ * (part NULL) or part.  The caller checks who may.  -ENOENT, -ENOSPC. */
+int eng_perm_set(struct eng *e, const char *coll, const char *part,
+		 const struct store_perm *perm, struct mfs_err *err);
 
 /* ---- entities ---- */
 
@@ -272,21 +300,43 @@ struct eng_query {
 	const void *vecs;               /* nq * vec_bytes; unused if by_id */
 	bool by_id;                     /* search with entity id's vector */
 	int64_t id;
-	const struct mfs_kv *params;    /* index search params (ef, nprobe) */
+	const struct mfs_kv *params;    /* search params (base/sparam.h: ef,
+					 * nprobe, radius, range_filter,
+					 * group_by_field, group_size,
+					 * strict_group_size, metric_type;
+					 * the caller's keys are ignored) */
 	uint32_t dim;                   /* dim of the vectors at vecs, checked
 					 * against the schema; 0 = unchecked
 					 * (vecs must then hold schema dim) */
+	const struct fld_expr *filter;  /* SPEC §10: only matching entities;
+					 * NULL: all.  Parsed for the schema
+					 * of an eng_fields the caller holds */
+	bool rows;                      /* keep each hit's row of fields for
+					 * eng_result_rows (output_fields) */
 };
 
 /* Results: for query i, count[i] hits at ids[i*k], dist[i*k] (k as
  * asked), best first, distances as Milvus reports them (vec.h). */
 struct eng_result {
-	size_t nq, k;
+	size_t nq, k;                   /* k: the stride (k * group_size when
+					 * grouping: SPEC §10, the hits of k
+					 * groups, group after group) */
 	size_t *count;
 	int64_t *ids;
 	float *dist;
+	struct eng_hitrows *rows;       /* q->rows: where each hit's fields
+					 * are (private; eng_result_rows) */
 };
 void eng_result_free(struct eng_result *r);
+/* For each hit of a result searched with q->rows, in order (query i, hit
+ * j): cb(arg, i, j, cols, row) with the hit's row of fields, cols NULL
+ * when the entity was deleted since the search.  cb runs under the
+ * columns' lock: it must not call the engine.  A non-zero cb result
+ * stops and is returned. */
+int eng_result_rows(const struct eng_result *r,
+		    int (*cb)(void *arg, size_t i, size_t j,
+			      const struct fld_cols *cols, size_t row),
+		    void *arg);
 
 /* Search coll (part NULL = the collection's loaded partitions, or
  * q->parts) or one partition.  Owned *out.  -ENOENT, -EINVAL (dim, k,
@@ -372,6 +422,17 @@ int eng_delete_filter(struct eng *e, const char *coll, const char *part,
 int eng_filter_ids(struct eng *e, const char *coll, const char *part,
 		   const struct fld_expr *x, int64_t **ids, size_t *n,
 		   struct mfs_err *err);
+
+/* ---- memory the caller holds for its clients ---- */
+
+/* Count bytes the caller holds for a client (an open file's query text or
+ * search results) against memory_limit, with the loaded partitions:
+ * -ENOMEM past it (nothing counted), err "<what> failed: memory not
+ * enough: need N, limit L, in use U<hint>".  Thread-safe. */
+int eng_mem_reserve(struct eng *e, uint64_t bytes, const char *what,
+		    const char *hint, struct mfs_err *err);
+/* Give back bytes that eng_mem_reserve counted. */
+void eng_mem_unreserve(struct eng *e, uint64_t bytes);
 
 /* ---- saved queries (part NULL = the collection's search/) ---- */
 

@@ -92,6 +92,7 @@ struct eng_part {
 	uint32_t pid, cid;              /* constant */
 	atomic_int refs;
 	uint64_t count;                 /* e->cat */
+	struct store_perm perm;         /* e->cat; unset: the collection's */
 	atomic_int state;               /* enum eng_state */
 	atomic_uint progress;           /* 0-100 while loading */
 	bool dropped;                   /* e->cat */
@@ -143,6 +144,9 @@ struct eng {
 	unsigned threads;
 	uint64_t memory_limit;
 	unsigned max_partitions;
+	void (*report)(void *arg, const char *op, const char *path, int code,
+		       const struct mfs_err *err);      /* eng_opts */
+	void *report_arg;
 
 	pthread_mutex_t wmu;
 	pthread_rwlock_t cat;

@@ -592,15 +592,39 @@ struct reload_arg {
 	size_t n;
 };
 
-static void *reload_main(void *arg)
+/* Tell of a failed reload: the log, and the report hook (/.errors). */
+static void reload_failed(struct eng *e, const struct eng_coll *c,
+			  const struct eng_part *p, int rc,
+			  const struct mfs_err *why)
 {
-	struct reload_arg *a = arg;
-	struct eng *e = a->e;
+	char path[2 * STORE_NAME_MAX + 3];
+	struct mfs_err err;
 
-	for (size_t i = 0; i < a->n; i++) {
-		struct eng_part *p = a->v[i].p;
-		struct mfs_err err = { 0 };
+	snprintf(path, sizeof(path), "/%s/%s", c->name, p->name);
+	mfs_errf(&err, rc, "reload at mount failed: %s; so every partition "
+		 "of %s loaded at the last unmount is released (NotLoad): "
+		 "load it again", why->msg[0] ? why->msg : "error", c->name);
+	mfs_log(MFS_LOG_ERROR, "reload of %s failed: %s", path, err.msg);
+	if (e->report)
+		e->report(e->report_arg, "reload", path, rc, &err);
+}
 
+/* Items [i, j) are the partitions of one collection to reload.  A
+ * collection is not left half loaded (SPEC §5: its state would say
+ * NotLoad while some of it holds memory and answers searches): when one
+ * of them fails, those that loaded are released again, and every one is
+ * stored as released, so what `state` says is what the next mount does. */
+static void reload_coll(struct eng *e, struct reload_item *v, size_t i,
+			size_t j)
+{
+	struct mfs_err err;
+	bool failed = false;
+	int rc;
+
+	for (size_t k = i; k < j && !failed; k++) {
+		struct eng_part *p = v[k].p;
+
+		mfs_err_clear(&err);
 		pthread_mutex_lock(&p->wmu);
 		if (p->reload_pending) {
 			if (atomic_load(&e->closing)) {
@@ -608,15 +632,46 @@ static void *reload_main(void *arg)
 				 * loads it. */
 				p->reload_pending = false;
 				atomic_store(&p->state, ENG_NOTLOAD);
-			} else if (eng_part_load_locked(e, a->v[i].c, p,
-							&err) < 0) {
-				mfs_log(MFS_LOG_ERROR,
-					"reload of %s/%s failed: %s",
-					a->v[i].c->name, p->name, err.msg);
+			} else if ((rc = eng_part_load_locked(e, v[k].c, p,
+							      &err)) < 0) {
+				reload_failed(e, v[k].c, p, rc, &err);
+				failed = true;
 			}
 		}
 		pthread_mutex_unlock(&p->wmu);
-		eng_part_unref(p);
+	}
+	if (!failed)
+		return;
+	for (size_t k = i; k < j; k++) {
+		struct eng_part *p = v[k].p;
+
+		mfs_err_clear(&err);
+		pthread_mutex_lock(&p->wmu);
+		if (atomic_load(&p->state) != ENG_NOTLOAD || p->reload_pending)
+			rc = part_release_locked(e, p, &err);
+		else if (!p->dropped)
+			rc = eng_part_persist_loaded(e, p, false, &err);
+		else
+			rc = 0;
+		pthread_mutex_unlock(&p->wmu);
+		if (rc < 0)
+			mfs_log(MFS_LOG_ERROR, "release of %s/%s after a failed "
+				"reload: %s", v[k].c->name, p->name, err.msg);
+	}
+}
+
+static void *reload_main(void *arg)
+{
+	struct reload_arg *a = arg;
+	struct eng *e = a->e;
+
+	for (size_t i = 0, j; i < a->n; i = j) {
+		for (j = i + 1; j < a->n && a->v[j].c == a->v[i].c; j++)
+			;
+		reload_coll(e, a->v, i, j);
+	}
+	for (size_t i = 0; i < a->n; i++) {
+		eng_part_unref(a->v[i].p);
 		eng_coll_unref(a->v[i].c);
 	}
 	free(a->v);

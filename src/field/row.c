@@ -15,6 +15,7 @@
  * encoding the print gives the same bytes.
  */
 #include "field/field_int.h"
+#include "base/ftoa.h"
 
 #include <assert.h>
 #include <errno.h>
@@ -37,40 +38,24 @@ static void truncate_to(struct mfs_buf *out, size_t len)
 
 int fld_put_float(struct mfs_buf *out, float v)
 {
-	char buf[40];
+	char buf[MFS_FTOA_MAX];
 
 	if (!isfinite(v))
 		return mfs_buf_append(out, "null", 4);
 	if (v == 0 && signbit(v))       /* "-0" would read back as integer 0 */
 		return mfs_buf_append(out, "-0.0", 4);
-	for (int p = 6; p <= 9; p++) {
-		snprintf(buf, sizeof(buf), "%.*g", p, (double)v);
-		if (p == 9 || strtof(buf, NULL) == v)
-			break;
-	}
-	return mfs_buf_append(out, buf, strlen(buf));
-}
-
-/* The shortest %.Ng (15..17) of v that strtod reads back; its length. */
-static size_t dtoa_short(double v, char *buf, size_t n)
-{
-	for (int p = 15; p <= 17; p++) {
-		snprintf(buf, n, "%.*g", p, v);
-		if (p == 17 || strtod(buf, NULL) == v)
-			break;
-	}
-	return strlen(buf);
+	return mfs_buf_append(out, buf, (size_t)mfs_ftoa(v, buf));
 }
 
 int fld_put_double(struct mfs_buf *out, double v)
 {
-	char buf[40];
+	char buf[MFS_FTOA_MAX];
 
 	if (!isfinite(v))
 		return mfs_buf_append(out, "null", 4);
 	if (v == 0 && signbit(v))
 		return mfs_buf_append(out, "-0.0", 4);
-	return mfs_buf_append(out, buf, dtoa_short(v, buf, sizeof(buf)));
+	return mfs_buf_append(out, buf, (size_t)mfs_dtoa(v, buf));
 }
 
 int fld_put_string(struct mfs_buf *out, const char *s, size_t n)
@@ -168,7 +153,7 @@ static int dump(struct mfs_buf *out, const json_t *v)
 		return mfs_buf_printf(out, "%" PRId64,
 				      (int64_t)json_integer_value(v));
 	case JSON_REAL: {
-		size_t n = dtoa_short(json_real_value(v), buf, sizeof(buf) - 2);
+		size_t n = (size_t)mfs_dtoa(json_real_value(v), buf);
 
 		if (!strpbrk(buf, ".eEn")) {    /* stays a real when read back */
 			memcpy(buf + n, ".0", 3);

@@ -1,8 +1,8 @@
 /* entity.c - one entity out, as TSV, JSON (with its scalar fields, SPEC
  * §8, in fmt_entity_jsonl) or fvecs (SPEC §4).
  *
- * Floats print with %.9g, the shortest precision that always reads back to
- * the same float32.  Binary vectors print as hex, two digits a byte, which
+ * Floats print as mfs_ftoa writes them: the shortest decimal that reads
+ * back to the same float32 (0.1, not 0.100000001).  Binary vectors print as hex, two digits a byte, which
  * the text parser reads back.  On failure the buffer keeps its old length.
  */
 #include "fmt/fmt_int.h"

@@ -129,7 +129,8 @@ int fmt_fvecs_parse(const void *buf, size_t len, size_t record0,
 /* ---- entities out ---- */
 
 /* "id<TAB>v1,v2,...\n" (binary: hex string, two digits a byte).  Floats
- * print exactly as printf's %.9g, so reading back gives the same float32.
+ * print as the shortest decimal that reads back to the same float32
+ * (base/ftoa.h).
  * These writers append; on failure (-ENOMEM, -EFBIG past out->max) out
  * keeps its old length. */
 int fmt_entity_tsv(struct mfs_buf *out, int64_t id, enum vec_type vtype,
@@ -158,6 +159,10 @@ int fmt_entity_fvecs(struct mfs_buf *out, enum vec_type vtype, uint32_t dim,
  * -EINVAL ("expected key=value, got 'xyz'"). */
 int fmt_kv_parse(const char *text, size_t len, struct mfs_kv *kv,
 		 struct mfs_err *err);
+/* fmt_kv_parse for text where a key means one thing (schema, index): a
+ * key given twice, or one kv holds already, is -EINVAL naming it. */
+int fmt_kv_parse_once(const char *text, size_t len, struct mfs_kv *kv,
+		      struct mfs_err *err);
 /* Print "k=v\n" per pair. */
 int fmt_kv_print(struct mfs_buf *out, const struct mfs_kv *kv);
 
@@ -220,7 +225,8 @@ void fmt_query_split_name(const char *name, size_t *base_len,
 /* Results: for query i, count[i] hits at ids[i*stride], dist[i*stride].
  * TSV: "id<TAB>distance\n" per hit, a blank line between queries.
  * JSON: [[{"id":42,"distance":0.0123},...],...]\n
- * Distances print with %.9g (JSON: null if not finite).  On failure
+ * Distances print as the shortest decimal that reads back to the same
+ * float32 (JSON: null if not finite).  On failure
  * (-ENOMEM, -EFBIG) out keeps its old length. */
 int fmt_results(struct mfs_buf *out, bool json, size_t nq, size_t stride,
 		const size_t *count, const int64_t *ids, const float *dist);
@@ -295,6 +301,31 @@ int fmt_qrow(struct mfs_buf *out, enum fmt_qformat f,
 	     const struct fmt_qsel *sel, const struct fld_cols *c, size_t row,
 	     int64_t id, const void *vec, enum vec_type vt, uint32_t dim,
 	     uint64_t nth);
+/* One selected value of row `row` of c as JSON (it->field -1: id), as
+ * fmt_qrow prints it.  0, -ENOMEM, -EFBIG. */
+int fmt_qsel_value(struct mfs_buf *out, const struct fmt_qsel_item *it,
+		   const struct fld_cols *c, size_t row, int64_t id);
+
+/* Search results with fields (SPEC §10 output_fields), hit by hit in
+ * order: fmt_hits_start, fmt_hits_hit for each hit (query i, ascending),
+ * fmt_hits_end.  TSV: id<TAB>distance<TAB>a<TAB>b per hit (values
+ * JSON-encoded), a blank line between queries; JSON: as fmt_results with
+ * "entity":{"a":..,"b":..} in each hit.  c NULL (the entity went away):
+ * every value null.  sel's vector item is not printed.  0, -ENOMEM,
+ * -EFBIG. */
+struct fmt_hits {
+	struct mfs_buf *out;
+	bool json;
+	const struct fmt_qsel *sel;
+	size_t open;                    /* queries opened */
+	size_t nhit;                    /* hits of the last opened query */
+};
+int fmt_hits_start(struct fmt_hits *h, struct mfs_buf *out, bool json,
+		   const struct fmt_qsel *sel);
+int fmt_hits_hit(struct fmt_hits *h, size_t i, int64_t id, float dist,
+		 const struct fld_cols *c, size_t row);
+int fmt_hits_end(struct fmt_hits *h, size_t nq);
+
 /* Close the output of nrows entities (json: "]\n" or "[]\n"; tsv with no
  * rows: the header alone). */
 int fmt_qend(struct mfs_buf *out, enum fmt_qformat f,

@@ -6,6 +6,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "base/ftoa.h"
 #include "fmt/fmt.h"
 
 /* SPEC §3: dims of float and binary vectors. */
@@ -75,16 +76,15 @@ char *fmt_excerpt(char *dst, size_t dstsz, const char *s, size_t n);
  * tab, CR and LF. */
 bool fmt_text_clean(const char *s, size_t n);
 
-/* Append %.9g of v to out.  0, -ENOMEM, -EFBIG (out unchanged). */
+/* Append v as mfs_ftoa writes it (the shortest decimal that reads back
+ * to v).  0, -ENOMEM, -EFBIG (out unchanged). */
 int fmt_put_float(struct mfs_buf *out, float v);
-/* v as printf's "%.9g" into out (at most FMT_G9_MAX bytes and a NUL);
- * the length. */
-#define FMT_G9_MAX 16
-int fmt_g9(float v, char *out);
+/* The longest mfs_ftoa text of a finite float, without its NUL. */
+#define FMT_FLOAT_MAX 15
 /* v in decimal into out (at most 20 bytes and a NUL); the length. */
 int fmt_i64(int64_t v, char *out);
 /* Append dim float32 values from vec (any alignment), comma-separated,
- * each as %.9g.  0, -ENOMEM, -EFBIG (out unchanged). */
+ * each as fmt_put_float.  0, -ENOMEM, -EFBIG (out unchanged). */
 int fmt_put_floats(struct mfs_buf *out, const void *vec, uint32_t dim);
 
 #endif

@@ -22,9 +22,9 @@ static bool sep(int c)
 	return fmt_isspace(c) || c == '&';
 }
 
-/* Set key [k, ke) to [v, ve) in kv. */
+/* Set key [k, ke) to [v, ve) in kv; once: a key kv has is -EINVAL. */
 static int put(struct mfs_kv *kv, const char *k, const char *ke,
-	       const char *v, const char *ve, struct mfs_err *err)
+	       const char *v, const char *ve, bool once, struct mfs_err *err)
 {
 	char key[MFS_KV_KEY_MAX], ex[48];
 	char *val;
@@ -51,13 +51,23 @@ static int put(struct mfs_kv *kv, const char *k, const char *ke,
 	key[kl] = '\0';
 	memcpy(val, v, vl);
 	val[vl] = '\0';
+	if (once && mfs_kv_get(kv, key)) {
+		rc = mfs_errf(err, -EINVAL,
+			      "key %s given twice (%s=%s, then %s=%s): give each key once",
+			      key, key, fmt_excerpt(ex, sizeof(ex),
+						    mfs_kv_get(kv, key),
+						    strlen(mfs_kv_get(kv, key))),
+			      key, val);
+		free(val);
+		return rc;
+	}
 	rc = mfs_kv_set(kv, key, val, err);
 	free(val);
 	return rc;
 }
 
 static int parse_line(struct mfs_kv *kv, const char *p, const char *e,
-		      struct mfs_err *err)
+		      bool once, struct mfs_err *err)
 {
 	char ex[48];
 
@@ -81,16 +91,16 @@ static int parse_line(struct mfs_kv *kv, const char *p, const char *e,
 		if (eq - t == 11 && memcmp(t, "description", 11) == 0) {
 			while (e > eq + 1 && fmt_isspace((unsigned char)e[-1]))
 				e--;
-			return put(kv, t, eq, eq + 1, e, err);
+			return put(kv, t, eq, eq + 1, e, once, err);
 		}
-		rc = put(kv, t, eq, eq + 1, p, err);
+		rc = put(kv, t, eq, eq + 1, p, once, err);
 		if (rc)
 			return rc;
 	}
 }
 
-int fmt_kv_parse(const char *text, size_t len, struct mfs_kv *kv,
-		 struct mfs_err *err)
+static int kv_parse(const char *text, size_t len, struct mfs_kv *kv,
+		    bool once, struct mfs_err *err)
 {
 	struct mfs_kv *tmp;
 	size_t pos = 0;
@@ -113,12 +123,24 @@ int fmt_kv_parse(const char *text, size_t len, struct mfs_kv *kv,
 			s++;
 		if (s == e || *s == '#')
 			continue;
-		rc = parse_line(tmp, s, e, err);
+		rc = parse_line(tmp, s, e, once, err);
 	}
 	if (!rc)
 		mfs_kv_copy(kv, tmp);
 	free(tmp);
 	return rc;
+}
+
+int fmt_kv_parse(const char *text, size_t len, struct mfs_kv *kv,
+		 struct mfs_err *err)
+{
+	return kv_parse(text, len, kv, false, err);
+}
+
+int fmt_kv_parse_once(const char *text, size_t len, struct mfs_kv *kv,
+		      struct mfs_err *err)
+{
+	return kv_parse(text, len, kv, true, err);
 }
 
 int fmt_kv_print(struct mfs_buf *out, const struct mfs_kv *kv)

@@ -210,89 +210,6 @@ bool fmt_text_clean(const char *s, size_t n)
 	return true;
 }
 
-/* %.9g of v into out (at least 32 bytes) without printf in the common
- * case: with |v| = D * 10^(K-8), D the 9-digit integer, v * 10^(8-K) is
- * one correctly rounded double operation when 10^|8-K| is exact (|8-K| <=
- * 22), so its error is below 2^-23; unless the fraction is that close to
- * one half, rounding it gives printf's D.  Everything else (a near tie,
- * K outside [-14, 30], subnormals, a K estimate off by one) goes to
- * snprintf, so the text is always exactly printf's. */
-static int g9(float v, char *out)
-{
-	double a = fabs((double)v), x, fl;
-	char dig[9], *o = out;
-	int e2, k, nd;
-	uint32_t d;
-
-	if (v == 0) {                           /* as printf: 0 or -0 */
-		if (signbit(v))
-			*o++ = '-';
-		*o++ = '0';
-		*o = '\0';
-		return (int)(o - out);
-	}
-	if (!(a >= FLT_MIN) || !isfinite(a))
-		goto slow;
-	if (a < 1e9 && a == floor(a))   /* %.9g of an integer: its digits */
-		return fmt_i64((int64_t)v, out);
-	frexp(a, &e2);                          /* a in [2^(e2-1), 2^e2) */
-	k = (int)floor((e2 - 1) * 0.30102999566398120);  /* K or K - 1 */
-	if (k < -14 || k > 29)
-		goto slow;
-	x = k <= 8 ? a * pow10_tab[8 - k] : a / pow10_tab[k - 8];
-	if (fabs(x - 999999999.5) < 1e-6)
-		goto slow;
-	if (x > 999999999.5) {                  /* 10 digits: one more */
-		k++;
-		x = k <= 8 ? a * pow10_tab[8 - k] : a / pow10_tab[k - 8];
-	}
-	fl = floor(x);
-	if (fabs(x - fl - 0.5) < 1e-6)
-		goto slow;                      /* too near a tie */
-	d = (uint32_t)(x - fl > 0.5 ? fl + 1 : fl);
-	if (d < 100000000u || d > 999999999u)
-		goto slow;
-	for (int i = 8; i >= 0; i--, d /= 10)
-		dig[i] = (char)('0' + d % 10);
-	for (nd = 9; nd > 1 && dig[nd - 1] == '0'; nd--)
-		;                               /* %g drops trailing zeros */
-	if (v < 0)
-		*o++ = '-';
-	if (k < -4 || k >= 9) {
-		*o++ = dig[0];
-		if (nd > 1) {
-			*o++ = '.';
-			memcpy(o, dig + 1, (size_t)nd - 1);
-			o += nd - 1;
-		}
-		o += sprintf(o, "e%c%02d", k < 0 ? '-' : '+', k < 0 ? -k : k);
-	} else if (k >= 0) {
-		memcpy(o, dig, (size_t)k + 1);
-		o += k + 1;
-		if (nd > k + 1) {
-			*o++ = '.';
-			memcpy(o, dig + k + 1, (size_t)(nd - k - 1));
-			o += nd - k - 1;
-		}
-	} else {
-		*o++ = '0';
-		*o++ = '.';
-		for (int i = 0; i < -k - 1; i++)
-			*o++ = '0';
-		memcpy(o, dig, (size_t)nd);
-		o += nd;
-	}
-	*o = '\0';
-	return (int)(o - out);
-slow:
-	return snprintf(out, 32, "%.9g", (double)v);
-}
-
-int fmt_g9(float v, char *out)
-{
-	return g9(v, out);
-}
-
 int fmt_i64(int64_t v, char *out)
 {
 	char tmp[20];
@@ -313,8 +230,8 @@ int fmt_i64(int64_t v, char *out)
 
 int fmt_put_float(struct mfs_buf *out, float v)
 {
-	char tmp[32];
-	int n = g9(v, tmp);
+	char tmp[MFS_FTOA_MAX];
+	int n = mfs_ftoa(v, tmp);
 
 	return mfs_buf_append(out, tmp, (size_t)n);
 }
@@ -325,7 +242,8 @@ int fmt_put_floats(struct mfs_buf *out, const void *vec, uint32_t dim)
 	size_t len0 = out->len;
 	int rc;
 
-	/* at most 15 bytes a value ("-1.17549435e-38") and a comma */
+	/* at most 15 bytes a value ("-1.17549435e-38") and a comma, and
+	 * mfs_ftoa writes its NUL within them */
 	rc = mfs_buf_reserve(out, (size_t)dim * 16);
 	if (rc)
 		goto one_by_one;        /* near the cap: the exact size may fit */
@@ -335,7 +253,7 @@ int fmt_put_floats(struct mfs_buf *out, const void *vec, uint32_t dim)
 		memcpy(&f, p + 4 * (size_t)i, 4);
 		if (i)
 			out->data[out->len++] = ',';
-		out->len += (size_t)g9(f, out->data + out->len);
+		out->len += (size_t)mfs_ftoa(f, out->data + out->len);
 	}
 	return 0;
 one_by_one:

@@ -11,10 +11,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define TOPK_MAX 16384
+#include "base/sparam.h"
 
-#define KNOWN "k, limit, top_k, offset, format, partitions, id, ef, nprobe, " \
-	"search_k, radius, range_filter"
+#define TOPK_MAX 16384
 
 void fmt_query_init(struct fmt_query *q, enum vec_type vtype, uint32_t dim)
 {
@@ -129,25 +128,146 @@ static int apply(struct fmt_query *q, const char *key, const char *val,
 					"id must be a 64-bit integer, got '%s'", ex);
 		q->by_id = true;
 		q->id = id;
-	} else if (!strcmp(key, "ef")) {
-		return set_int_param(q, key, val, 1, 32768, err);
-	} else if (!strcmp(key, "nprobe")) {
-		return set_int_param(q, key, val, 1, 65536, err);
-	} else if (!strcmp(key, "search_k")) {
-		return set_int_param(q, key, val, -1, 2147483647L, err);
-	} else if (!strcmp(key, "radius") || !strcmp(key, "range_filter")) {
+	} else {
+		/* the rest as the table (base/sparam.h) says: kept as text in
+		 * q->params for the engine (ef, nprobe, radius, ...) or for
+		 * the fs layer (filter, output_fields) */
+		const struct mfs_sparam *sp = mfs_sparam_find(key);
 		float f;
 
-		if (fmt_parse_float(val, val + strlen(val), &f))
+		if (!sp)
 			return mfs_errf(err, -EINVAL,
-					"%s must be a finite number, got '%s'", key, ex);
+					"unknown search parameter '%s' (expected %s)",
+					fmt_excerpt(ex, sizeof(ex), key, strlen(key)),
+					mfs_sparam_names());
+		switch (sp->kind) {
+		case MFS_SP_INT:
+			return set_int_param(q, key, val, sp->lo, sp->hi, err);
+		case MFS_SP_FLOAT:
+			if (fmt_parse_float(val, val + strlen(val), &f))
+				return mfs_errf(err, -EINVAL,
+						"%s must be a finite number, got '%s'",
+						key, ex);
+			break;
+		case MFS_SP_BOOL:
+			if (strcmp(val, "true") && strcmp(val, "false") &&
+			    strcmp(val, "True") && strcmp(val, "False"))
+				return mfs_errf(err, -EINVAL,
+						"%s must be true or false, got '%s'",
+						key, ex);
+			break;
+		case MFS_SP_TEXT:
+		case MFS_SP_WORD:
+			if (!val[0])
+				return mfs_errf(err, -EINVAL,
+						"%s: expected a value after '='",
+						key);
+			break;
+		}
 		return mfs_kv_set(&q->params, key, val, err);
-	} else {
-		return mfs_errf(err, -EINVAL,
-				"unknown search parameter '%s' (expected " KNOWN ")",
-				fmt_excerpt(ex, sizeof(ex), key, strlen(key)));
 	}
 	return 0;
+}
+
+/* ---- parameter text ----
+ *
+ * Pairs are separated by blanks, newlines or '&' (as fmt_kv_parse reads
+ * them), except that the value of a text parameter (filter,
+ * output_fields: base/sparam.h) takes the rest of its line in a query
+ * text, and in a name (after its base) runs to the next '&' that starts a
+ * known parameter and '=' (SPEC §9, §10: `&&` stays in an expression). */
+
+static bool pair_sep(int c)
+{
+	return fmt_isspace(c) || c == '&';
+}
+
+/* Does [s, e) start with a known parameter name and '='? */
+static bool known_at(const char *s, const char *e)
+{
+	const char *eq = s;
+
+	while (eq < e && *eq != '=' && !pair_sep((unsigned char)*eq))
+		eq++;
+	return eq < e && *eq == '=' && mfs_sparam_findn(s, (size_t)(eq - s));
+}
+
+static int apply_pair(struct fmt_query *q, const char *k, size_t kl,
+		      const char *v, size_t vl, struct mfs_err *err)
+{
+	char key[MFS_KV_KEY_MAX], *val, ex[48];
+	int rc;
+
+	if (kl >= MFS_KV_KEY_MAX)
+		return mfs_errf(err, -EINVAL,
+				"unknown search parameter '%s' (expected %s)",
+				fmt_excerpt(ex, sizeof(ex), k, kl),
+				mfs_sparam_names());
+	if (vl >= MFS_KV_VAL_MAX)
+		return mfs_errf(err, -EINVAL,
+				"value of %s too long: at most %d bytes, got %zu",
+				fmt_excerpt(ex, sizeof(ex), k, kl),
+				MFS_KV_VAL_MAX - 1, vl);
+	val = malloc(vl + 1);
+	if (!val)
+		return mfs_errf(err, -ENOMEM, "out of memory");
+	memcpy(key, k, kl);
+	key[kl] = '\0';
+	memcpy(val, v, vl);
+	val[vl] = '\0';
+	rc = apply(q, key, val, err);
+	free(val);
+	return rc;
+}
+
+/* Apply the pairs of [p, e); name: the overrides of a name (text values
+ * end at the next known '&key='), else one line of a query text. */
+static int pairs_into(struct fmt_query *q, const char *p, const char *e,
+		      bool name, struct mfs_err *err)
+{
+	char ex[48];
+
+	if (!fmt_text_clean(p, (size_t)(e - p)))
+		return mfs_errf(err, -EINVAL,
+				"expected key=value text, got binary data or invalid UTF-8");
+	for (;;) {
+		const char *t, *eq = NULL, *ve;
+		const struct mfs_sparam *sp;
+		int rc;
+
+		while (p < e && pair_sep((unsigned char)*p))
+			p++;
+		if (p == e || (!name && *p == '#'))
+			return 0;
+		t = p;
+		while (p < e && !pair_sep((unsigned char)*p)) {
+			if (*p == '=' && !eq)
+				eq = p;
+			p++;
+		}
+		if (!eq || eq == t)
+			return mfs_errf(err, -EINVAL, "expected key=value, got '%s'",
+					fmt_excerpt(ex, sizeof(ex), t,
+						    (size_t)(p - t)));
+		sp = mfs_sparam_findn(t, (size_t)(eq - t));
+		ve = p;
+		if (sp && sp->kind == MFS_SP_TEXT) {
+			if (!name) {
+				ve = e;
+			} else {
+				for (ve = eq + 1; ve < e; ve++)
+					if (*ve == '&' && known_at(ve + 1, e))
+						break;
+			}
+			while (ve > eq + 1 && fmt_isspace((unsigned char)ve[-1]))
+				ve--;
+			p = ve;
+		}
+		rc = apply_pair(q, t, (size_t)(eq - t), eq + 1,
+				(size_t)(ve - eq - 1), err);
+		if (rc)
+			return rc;
+	}
 }
 
 /* Cross-field rules, checked after every change. */
@@ -172,22 +292,23 @@ static int check_query(const struct fmt_query *q, struct mfs_err *err)
 	return check_params(q, err);
 }
 
-/* Apply params to t (a working copy). */
+/* Apply params to t (a working copy): lines of pairs (name: the
+ * overrides of a name). */
 static int params_into(struct fmt_query *t, const char *text, size_t len,
-		       struct mfs_err *err)
+		       bool name, struct mfs_err *err)
 {
-	struct mfs_kv *kv = malloc(sizeof(*kv));
-	int rc;
+	const char *p = text, *e = text + len;
+	int rc = 0;
 
-	if (!kv)
-		return mfs_errf(err, -ENOMEM, "out of memory");
-	mfs_kv_init(kv);
-	rc = fmt_kv_parse(text, len, kv, err);
-	for (size_t i = 0; !rc && i < kv->n; i++)
-		rc = apply(t, kv->item[i].key, kv->item[i].val, err);
+	while (p < e && !rc) {
+		const char *nl = memchr(p, '\n', (size_t)(e - p));
+		const char *le = nl ? nl : e;
+
+		rc = pairs_into(t, p, le, name, err);
+		p = nl ? nl + 1 : e;
+	}
 	if (!rc)
 		rc = check_params(t, err);
-	free(kv);
 	return rc;
 }
 
@@ -218,7 +339,7 @@ int fmt_query_params(struct fmt_query *q, const char *text, size_t len,
 	if (!t)
 		return mfs_errf(err, -ENOMEM, "out of memory");
 	query_copy(t, q);
-	rc = params_into(t, text, len, err);
+	rc = params_into(t, text, len, true, err);
 	if (!rc)
 		query_copy(q, t);
 	free(t);
@@ -265,7 +386,7 @@ static int text_into(struct fmt_query *t, const char *text, size_t len,
 			rc = vectors_into(t, run, p, run_line, err);
 			if (rc)
 				return rc;
-			rc = params_into(t, p, (size_t)(le - p), err);
+			rc = params_into(t, p, (size_t)(le - p), false, err);
 			if (rc)         /* name the line in a many-line query */
 				return memchr(text, '\n', len) ?
 					mfs_err_prefix(err, rc, "line %zu", line) : rc;
@@ -291,7 +412,7 @@ static int parse_common(struct fmt_query *q, const char *text, size_t len,
 	query_copy(t, q);
 	rc = text_into(t, text, len, err);
 	if (!rc && params)
-		rc = params_into(t, params, strlen(params), err);
+		rc = params_into(t, params, strlen(params), true, err);
 	if (!rc)
 		rc = check_query(t, err);
 	if (rc) {

@@ -429,6 +429,12 @@ static int put_value(struct mfs_buf *out, const struct fmt_qsel_item *it,
 	}
 }
 
+int fmt_qsel_value(struct mfs_buf *out, const struct fmt_qsel_item *it,
+		   const struct fld_cols *c, size_t row, int64_t id)
+{
+	return put_value(out, it, c, row, id, NULL, VEC_FLOAT, 0);
+}
+
 int fmt_qrow(struct mfs_buf *out, enum fmt_qformat f,
 	     const struct fmt_qsel *sel, const struct fld_cols *c, size_t row,
 	     int64_t id, const void *vec, enum vec_type vt, uint32_t dim,

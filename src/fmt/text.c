@@ -492,6 +492,19 @@ end:
 	return commit(c, got_id, id);
 }
 
+/* Is [s, e) an optional sign and decimal digits? */
+static bool integer_token(const char *s, const char *e)
+{
+	if (s < e && (*s == '-' || *s == '+'))
+		s++;
+	if (s == e)
+		return false;
+	for (; s < e; s++)
+		if (*s < '0' || *s > '9')
+			return false;
+	return true;
+}
+
 static int parse_line(struct ctx *c, const char *s, const char *e)
 {
 	const char *tab, *body = s, *endp;
@@ -512,16 +525,25 @@ static int parse_line(struct ctx *c, const char *s, const char *e)
 
 		while (ie > s && fmt_isspace((unsigned char)ie[-1]))
 			ie--;
-		if (fmt_parse_i64(s, ie, &id) == 0) {
-			const char *b = skipws(tab + 1, e);
-			bool multi = c->b->vtype == VEC_BINARY;
+		const char *b = skipws(tab + 1, e);
+		bool multi = c->b->vtype == VEC_BINARY;
 
-			for (const char *q = b; !multi && q < e; q++)
-				multi = *q == ',' || *q == ' ' || *q == '[';
+		for (const char *q = b; !multi && q < e; q++)
+			multi = *q == ',' || *q == ' ' || *q == '[';
+		if (fmt_parse_i64(s, ie, &id) == 0) {
 			if (multi && b < e) {
 				has_id = true;
 				body = b;
 			}
+		} else if (multi && b < e && integer_token(s, ie)) {
+			/* an id, but past int64: say so, not "expected dim
+			 * values, got dim + 1" */
+			char ex[48];
+
+			return mfs_errf(c->err, -EINVAL,
+					"line %zu: id %s out of range: ids are 64-bit integers in [-9223372036854775808, 9223372036854775807]",
+					c->line, fmt_excerpt(ex, sizeof(ex), s,
+							     (size_t)(ie - s)));
 		}
 	}
 	if (!has_id)

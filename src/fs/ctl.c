@@ -298,8 +298,8 @@ static int write_schema(struct fs *fs, const struct fs_node *n,
 	}
 	any = any || (*acc && (*acc)->n);
 	if (rc == 0)
-		rc = fmt_kv_parse(rest.data ? rest.data : "", rest.len, &kv,
-				  err);
+		rc = fmt_kv_parse_once(rest.data ? rest.data : "", rest.len,
+				       &kv, err);
 	if (rc == 0 && kv.n == 0 && !any)
 		rc = mfs_errf(err, -EINVAL, "schema: expected key=value pairs, "
 			      "got nothing");
@@ -323,7 +323,7 @@ static int index_block(struct fs *fs, const struct fs_node *n, int flags,
 	int rc;
 
 	mfs_kv_init(&kv);
-	rc = fmt_kv_parse(buf, size, &kv, err);
+	rc = fmt_kv_parse_once(buf, size, &kv, err);
 	if (rc < 0 || kv.n == 0)
 		return rc;
 	field = mfs_kv_get(&kv, "field");

@@ -4,6 +4,13 @@
  * "2026-11-20T10:00:00Z pid=4242 rmdir /book/novel EBUSY: message", goes
  * into the ring (FS_ERRORS_MAX lines, oldest dropped first) and to the
  * daemon's log.  The ring's lock is a leaf: nothing is called under it.
+ *
+ * Paths and messages carry what users wrote (names, query text), so both
+ * are escaped (SPEC §7): a control byte as \n, \t, \r or \xNN, a byte
+ * that is not part of valid UTF-8 as \xNN, and in the path a backslash as
+ * \\ (so the path reads back unambiguously; messages quote user text
+ * escaped already, fmt_excerpt, and keep their backslashes).  A line of
+ * /.errors (and of the log) is always one failure.
  */
 #include "fs/fs_int.h"
 
@@ -73,25 +80,93 @@ static const char *default_msg(int code)
 	}
 }
 
+/* Length of the valid UTF-8 sequence at s (n bytes left), 0 if none. */
+static size_t utf8_len(const unsigned char *s, size_t n)
+{
+	size_t len;
+	unsigned cp;
+
+	if (s[0] < 0xc2 || s[0] > 0xf4)
+		return 0;
+	len = s[0] < 0xe0 ? 2 : s[0] < 0xf0 ? 3 : 4;
+	if (n < len)
+		return 0;
+	cp = s[0] & (0x7f >> len);
+	for (size_t i = 1; i < len; i++) {
+		if ((s[i] & 0xc0) != 0x80)
+			return 0;
+		cp = cp << 6 | (s[i] & 0x3f);
+	}
+	/* overlong, surrogates, past U+10FFFF */
+	if ((len == 3 && cp < 0x800) || (len == 4 && cp < 0x10000) ||
+	    (cp >= 0xd800 && cp <= 0xdfff) || cp > 0x10ffff)
+		return 0;
+	return len;
+}
+
+/* Append s escaped to out (size cap, at most 4 bytes per byte of s);
+ * bs: a backslash too. */
+static void escape(char *out, size_t cap, size_t *at, const char *s, bool bs)
+{
+	const unsigned char *p = (const unsigned char *)s;
+	size_t n = strlen(s), i = 0, o = *at;
+
+	while (i < n && o + 5 < cap) {
+		unsigned char c = p[i];
+		size_t ul;
+
+		if (c == '\\' && bs) {
+			out[o++] = '\\';
+			out[o++] = '\\';
+		} else if (c == '\n' || c == '\t' || c == '\r') {
+			out[o++] = '\\';
+			out[o++] = c == '\n' ? 'n' : c == '\t' ? 't' : 'r';
+		} else if (c < 0x20 || c == 0x7f) {
+			o += (size_t)snprintf(out + o, cap - o, "\\x%02x", c);
+		} else if (c < 0x80) {
+			out[o++] = (char)c;
+		} else if ((ul = utf8_len(p + i, n - i)) != 0) {
+			memcpy(out + o, p + i, ul);
+			o += ul;
+			i += ul;
+			continue;
+		} else {
+			o += (size_t)snprintf(out + o, cap - o, "\\x%02x", c);
+		}
+		i++;
+	}
+	out[o] = '\0';
+	*at = o;
+}
+
 int fs_fail(struct fs *fs, const char *op, const char *path, int code,
 	    const struct mfs_err *err)
 {
 	struct fuse_context *ctx = fuse_get_context();
-	char stamp[32];
-	char line[MFS_ERR_MSG_MAX + PATH_MAX + 128];
+	char line[4 * (MFS_ERR_MSG_MAX + PATH_MAX) + 128];
 	struct tm tm;
 	time_t now = time(NULL);
 	const char *msg;
+	size_t at;
 
 	if (code >= 0)
 		code = -EIO;
 	msg = err && err->msg[0] ? err->msg : default_msg(code);
 	gmtime_r(&now, &tm);
-	strftime(stamp, sizeof(stamp), "%Y-%m-%dT%H:%M:%SZ", &tm);
-	snprintf(line, sizeof(line), "%s pid=%d %s %s %s: %s", stamp,
-		 ctx ? (int)ctx->pid : 0, op, path ? path : "-",
-		 mfs_errno_name(code), msg);
+	at = strftime(line, 32, "%Y-%m-%dT%H:%M:%SZ", &tm);
+	at += (size_t)snprintf(line + at, sizeof(line) - at, " pid=%d %s ",
+			       ctx ? (int)ctx->pid : 0, op);
+	escape(line, sizeof(line), &at, path ? path : "-", true);
+	at += (size_t)snprintf(line + at, sizeof(line) - at, " %s: ",
+			       mfs_errno_name(code));
+	escape(line, sizeof(line), &at, msg, false);
 	fs_errors_add(&fs->errors, line);
 	mfs_log(MFS_LOG_INFO, "%s", line);
 	return code;
+}
+
+void fs_report(void *arg, const char *op, const char *path, int code,
+	       const struct mfs_err *err)
+{
+	fs_fail(arg, op, path, code, err);
 }

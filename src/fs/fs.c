@@ -36,6 +36,7 @@ int fs_new(struct eng *e, const struct fs_opts *opts, struct fs **out,
 		return mfs_errf(err, -ENOMEM, "out of memory");
 	fs->eng = e;
 	fs->sync_fsync = opts->sync_fsync;
+	fs->check_perms = opts->check_perms;
 	if (opts->db_dir)
 		snprintf(fs->db_dir, sizeof(fs->db_dir), "%s", opts->db_dir);
 	fs->uid = getuid();

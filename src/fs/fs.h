@@ -39,6 +39,8 @@ struct fuse_operations;
 struct fs_opts {
 	bool sync_fsync;        /* sync=fsync: fsync(2)/close(2) call eng_sync */
 	const char *db_dir;     /* borrowed for fs_new only (statfs reports it) */
+	bool check_perms;       /* the daemon checks owners and modes itself
+				 * (allow_other, allow_root: SPEC §12) */
 };
 
 /* Make the fs context over engine e (borrowed; must outlive the fs; may be
@@ -71,5 +73,9 @@ int fs_loop(struct fuse *fuse, unsigned max_threads, unsigned spin_us);
  * caller's (0 outside a FUSE request).  Returns code.  Thread-safe. */
 int fs_fail(struct fs *fs, const char *op, const char *path, int code,
 	    const struct mfs_err *err);
+/* fs_fail as an eng_opts.report hook (arg: the struct fs), so that what
+ * the engine fails at on its own (a reload at mount) reaches /.errors. */
+void fs_report(void *arg, const char *op, const char *path, int code,
+	       const struct mfs_err *err);
 
 #endif

@@ -96,6 +96,8 @@ void fs_qcache_release(struct fs_qcache *c, struct fs_qent *e,
 struct fs {
 	struct eng *eng;                /* borrowed */
 	bool sync_fsync;
+	bool check_perms;               /* other users reach the mount:
+					 * the daemon checks (perm.c) */
 	char db_dir[PATH_MAX];
 	uid_t uid;
 	gid_t gid;
@@ -182,6 +184,38 @@ mode_t fs_node_mode(const struct fs_node *n);
 /* Fill st for a node. */
 void fs_node_stat(struct fs *fs, const struct fs_node *n, struct stat *st);
 
+/* ---- owners and permission checks (perm.c, SPEC §12) ---- */
+
+struct fs_owner {
+	uid_t uid;
+	gid_t gid;
+	mode_t mode;                    /* permission bits only */
+};
+
+/* The owner, group and permission bits of node n: its own for a
+ * collection or partition, its directory's (cut to its kind) for the
+ * rest, the daemon's user for / and /.errors. */
+void fs_node_owner(struct fs *fs, const struct fs_node *n, struct fs_owner *o);
+/* May the caller of the running request reach n (x on the collection and
+ * partition above it)?  0 or -EACCES (err says why).  Always 0 unless
+ * fs->check_perms. */
+int fs_perm_reach(struct fs *fs, const struct fs_node *n,
+		  struct mfs_err *err);
+/* fs_perm_reach, then want (R_OK, W_OK, X_OK) on n's directory (n itself
+ * for a collection or partition).  0 or -EACCES. */
+int fs_perm_check(struct fs *fs, const struct fs_node *n, int want,
+		  struct mfs_err *err);
+/* access(2) of n for the caller: 0 or -EACCES (checked whatever
+ * fs->check_perms says: it answers what the caller asked). */
+int fs_perm_access(struct fs *fs, const struct fs_node *n, int mask);
+/* chmod and chown of a collection or partition (POSIX rules; -1 keeps
+ * the owner or group), stored.  -EPERM (another node, or the caller may
+ * not), -EACCES, -ENOENT, -ENOSPC. */
+int fs_perm_chmod(struct fs *fs, const struct fs_node *n, mode_t mode,
+		  struct mfs_err *err);
+int fs_perm_chown(struct fs *fs, const struct fs_node *n, uid_t uid,
+		  gid_t gid, struct mfs_err *err);
+
 /* ---- open files ---- */
 
 struct fs_file {
@@ -222,6 +256,18 @@ struct fs_file {
 	bool qran;                      /* results in out answer qtext */
 	uint64_t qbase;                 /* offset of the first result read */
 	bool qwriter;                   /* opened for writing; fixed */
+	bool qwrote;                    /* a write came (even a failed one) */
+	bool qtrunc;                    /* created or truncated: a close
+					 * with nothing written saves an
+					 * empty query under a new name */
+	bool qempty;                    /* this descriptor saved that empty
+					 * query: a failed save of its text
+					 * later takes it away again */
+	int qfailed;                    /* -errno of a failed write of the
+					 * text: close saves nothing and
+					 * says so (SPEC §7) */
+	uint64_t charged;               /* bytes of qtext and out counted
+					 * in memory_limit */
 	uint64_t qsize;                 /* read-only: length of its results,
 					 * 0 until they are made;
 					 * fs->files_lock */

@@ -3,6 +3,7 @@ libmfs_fs_a_SOURCES = \
 	src/fs/fs.h src/fs/fs_int.h \
 	src/fs/fs.c \
 	src/fs/node.c \
+	src/fs/perm.c \
 	src/fs/errors.c \
 	src/fs/ops_dir.c \
 	src/fs/ops_file.c \

@@ -66,13 +66,16 @@ static enum fs_kind control(const char *name, unsigned where)
 	return K_NKINDS;
 }
 
-/* Entity ids in names: decimal int64, nothing else. */
+/* Entity ids in names: canonical decimal int64 (as `cat vectors` prints
+ * them), nothing else: no sign but '-', no leading zero, no "-0", so one
+ * entity has one name (SPEC §2). */
 static int parse_id(const char *s, int64_t *out)
 {
+	const char *d = *s == '-' ? s + 1 : s;
 	char *end;
 	long long v;
 
-	if (!*s || (*s != '-' && (*s < '0' || *s > '9')))
+	if (*d < '0' || *d > '9' || (d[0] == '0' && (d[1] || d != s)))
 		return -ENOENT;
 	errno = 0;
 	v = strtoll(s, &end, 10);
@@ -188,11 +191,14 @@ mode_t fs_node_mode(const struct fs_node *n)
 
 void fs_node_stat(struct fs *fs, const struct fs_node *n, struct stat *st)
 {
+	struct fs_owner o;
+
+	fs_node_owner(fs, n, &o);
 	memset(st, 0, sizeof(*st));
-	st->st_mode = fs_node_mode(n);
+	st->st_mode = (fs_node_mode(n) & S_IFMT) | o.mode;
 	st->st_nlink = S_ISDIR(st->st_mode) ? 2 : 1;
-	st->st_uid = fs->uid;
-	st->st_gid = fs->gid;
+	st->st_uid = o.uid;
+	st->st_gid = o.gid;
 	st->st_size = 0;        /* SPEC §2: control files have no size */
 	st->st_blksize = 4096;
 	st->st_atim = st->st_mtim = st->st_ctim = fs->t0;

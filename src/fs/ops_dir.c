@@ -1,5 +1,6 @@
 /* ops_dir.c - FUSE operations on the tree: attributes, directories,
- * mkdir/rmdir/rename/unlink, and the refusals (chmod, links, mknod).
+ * mkdir/rmdir/rename/unlink, chmod/chown (perm.c), and the refusals
+ * (links, mknod).
  *
  * Lookups of paths that do not exist (getattr, access) are not logged to
  * /.errors: shells and ls probe paths all the time.  Every other failure
@@ -57,9 +58,27 @@ int fs_op_getattr(const char *path, struct stat *st, struct fuse_file_info *fi)
 	/* SPEC §7: a name over 255 bytes, inline queries included, is
 	 * ENAMETOOLONG, not a missing file */
 	rc = fs_resolve(fs, path, &n);
-	if (rc == -ENAMETOOLONG && long_query_name(fs, path))
-		return rc;
-	if (rc < 0 || !fs_node_exists(fs, &n))
+	if (rc == -ENAMETOOLONG && long_query_name(fs, path)) {
+		/* Logged, unlike a missing name: nothing else will say why
+		 * (the open never comes). */
+		struct mfs_err err;
+		const char *last = strrchr(path, '/') + 1;
+
+		mfs_errf(&err, rc, "query name too long: at most %d bytes, "
+			 "got %zu; save the query in a file of search/ or "
+			 "query/ (printf 'k=5\\n0.1,0.2\\n' > search/q) "
+			 "and read that, with &key=value overrides if need "
+			 "be", STORE_NAME_MAX, strlen(last));
+		return fs_fail(fs, "lookup", path, rc, &err);
+	}
+	if (rc < 0)
+		return -ENOENT;
+	/* SPEC §12: no x on the collection or partition above, no lookup
+	 * (not logged: the kernel may look a name up more than once for
+	 * one call, and what a lookup fails at is not logged anyway) */
+	if (fs_perm_reach(fs, &n, NULL) < 0)
+		return -EACCES;
+	if (!fs_node_exists(fs, &n))
 		return -ENOENT;
 	fs_node_stat(fs, &n, st);
 	if (n.kind == K_QUERY) {
@@ -75,18 +94,10 @@ int fs_op_access(const char *path, int mask)
 {
 	struct fs *fs = fs_ctx();
 	struct fs_node n;
-	mode_t m;
 
 	if (fs_resolve(fs, path, &n) < 0 || !fs_node_exists(fs, &n))
 		return -ENOENT;
-	m = fs_node_mode(&n);
-	if ((mask & R_OK) && !(m & 0444))
-		return -EACCES;
-	if ((mask & W_OK) && !(m & 0222))
-		return -EACCES;
-	if ((mask & X_OK) && !(m & 0111))
-		return -EACCES;
-	return 0;
+	return fs_perm_access(fs, &n, mask);
 }
 
 /* ---- readdir ---- */
@@ -111,17 +122,6 @@ static void fill_controls(struct fill *fl, unsigned where)
 			fl->filler(fl->buf, fs_kinds[k].name, NULL, 0, 0);
 }
 
-static int fill_id(void *arg, int64_t id, const void *vec)
-{
-	struct fill *fl = arg;
-	char name[32];
-
-	snprintf(name, sizeof(name), "%" PRId64, id);
-	/* A full reply buffer is not an error: the listing is as long as
-	 * the kernel takes (readdir without offsets). */
-	return fl->filler(fl->buf, name, NULL, 0, 0) ? 1 : 0;
-}
-
 int fs_op_readdir(const char *path, void *buf, fuse_fill_dir_t filler,
 		  off_t off, struct fuse_file_info *fi,
 		  enum fuse_readdir_flags flags)
@@ -139,6 +139,9 @@ int fs_op_readdir(const char *path, void *buf, fuse_fill_dir_t filler,
 		return fs_fail(fs, "readdir", path, rc, NULL);
 	if (!S_ISDIR(fs_node_mode(&n)))
 		return fs_fail(fs, "readdir", path, -ENOTDIR, NULL);
+	rc = fs_perm_check(fs, &n, R_OK, &err);
+	if (rc < 0)
+		return fs_fail(fs, "readdir", path, rc, &err);
 	filler(buf, ".", NULL, 0, 0);
 	filler(buf, "..", NULL, 0, 0);
 	switch (n.kind) {
@@ -157,16 +160,11 @@ int fs_op_readdir(const char *path, void *buf, fuse_fill_dir_t filler,
 	case K_PART:
 		fill_controls(&fl, FS_AT_PART);
 		break;
-	case K_ENTDIR: {
-		struct eng_cursor cur;
-		memset(&cur, 0, sizeof(cur));
-		while (rc == 0 && !cur.done)
-			rc = eng_scan(fs->eng, n.coll, NULL, &cur, 4096,
-				      fill_id, &fl, &err);
-		if (rc > 0)
-			rc = 0;
+	case K_ENTDIR:
+		/* SPEC §2, §13: entities/ lists nothing, so that rm -rf of a
+		 * loaded collection cannot delete its entities one by one;
+		 * entities/<id> is still there by name. */
 		break;
-	}
 	case K_SEARCHDIR:
 		rc = eng_query_list(fs->eng, n.coll, fs_node_part(&n), &names,
 				    &err);
@@ -218,6 +216,8 @@ static int split_last(const char *path, char *parent, char *last)
 int fs_op_mkdir(const char *path, mode_t mode)
 {
 	struct fs *fs = fs_ctx();
+	struct fuse_context *ctx = fuse_get_context();
+	struct store_perm perm;
 	char parent[PATH_MAX], name[LAST_MAX + 1];
 	struct mfs_err err;
 	struct fs_node n;
@@ -230,14 +230,24 @@ int fs_op_mkdir(const char *path, mode_t mode)
 	rc = fs_resolve(fs, parent, &n);
 	if (rc < 0)
 		return fs_fail(fs, "mkdir", path, rc, NULL);
-	if (n.kind == K_ROOT) {
+	/* SPEC §12: the caller's, with the mode asked for less its umask */
+	perm.set = 1;
+	perm.uid = ctx->uid;
+	perm.gid = ctx->gid;
+	perm.mode = mode & ~ctx->umask & 0777;
+	if (n.kind == K_ROOT || n.kind == K_COLL)
+		rc = fs_perm_check(fs, &n, W_OK | X_OK, &err);
+	if (rc < 0) {
+		/* said */
+	} else if (n.kind == K_ROOT) {
 		rc = fmt_name_check("collection", name, &err);
 		if (rc == 0)
-			rc = eng_coll_create(fs->eng, name, &err);
+			rc = eng_coll_create_owned(fs->eng, name, &perm, &err);
 	} else if (n.kind == K_COLL) {
 		rc = fmt_name_check("partition", name, &err);
 		if (rc == 0)
-			rc = eng_part_create(fs->eng, n.coll, name, &err);
+			rc = eng_part_create_owned(fs->eng, n.coll, name, &perm,
+						   &err);
 	} else {
 		rc = mfs_errf(&err, -EPERM, "directories are made at / "
 			      "(collections) and in a collection (partitions)"
@@ -259,6 +269,11 @@ int fs_op_rmdir(const char *path)
 	rc = fs_resolve(fs, path, &n);
 	if (rc < 0)
 		return fs_fail(fs, "rmdir", path, rc, NULL);
+	/* SPEC §12: a drop needs w on what is dropped */
+	if (n.kind == K_COLL || n.kind == K_PART)
+		rc = fs_perm_check(fs, &n, W_OK, &err);
+	if (rc < 0)
+		return fs_fail(fs, "rmdir", path, rc, &err);
 	switch (n.kind) {
 	case K_COLL:
 		rc = eng_coll_drop(fs->eng, n.coll, &err);
@@ -299,6 +314,11 @@ int fs_op_unlink(const char *path)
 	rc = fs_resolve(fs, path, &n);
 	if (rc < 0)
 		return fs_fail(fs, "unlink", path, rc, NULL);
+	if (n.kind == K_ENTITY || n.kind == K_QUERY || n.kind == K_SQUERY) {
+		rc = fs_perm_check(fs, &n, W_OK, &err);
+		if (rc < 0)
+			return fs_fail(fs, "unlink", path, rc, &err);
+	}
 	switch (n.kind) {
 	case K_ENTITY:
 		rc = eng_delete(fs->eng, n.coll, NULL, &n.id, 1, &nd, &err);
@@ -352,6 +372,9 @@ int fs_op_rename(const char *from, const char *to, unsigned int flags)
 			      "collections can)", what);
 		goto fail;
 	}
+	rc = fs_perm_check(fs, &n, W_OK, &err);
+	if (rc < 0)
+		goto fail;
 	rc = split_last(to, parent, name);
 	if (rc < 0)
 		goto fail;
@@ -405,27 +428,59 @@ int fs_op_truncate(const char *path, off_t size, struct fuse_file_info *fi)
 			      "this control file");
 		return fs_fail(fs, "truncate", path, rc, &err);
 	}
+	if (!(fi && fi->fh)) {
+		rc = fs_perm_check(fs, &n, W_OK, &err);
+		if (rc < 0)
+			return fs_fail(fs, "truncate", path, rc, &err);
+	}
 	/* SPEC §4: vectors is an append-only log, truncation is ignored;
 	 * the other writable files take whole writes, so there is nothing
 	 * to truncate either. */
 	return 0;
 }
 
+/* The node of path, or of the open file fi (fchmod, fchown). */
+static int node_of(struct fs *fs, const char *path, struct fuse_file_info *fi,
+		   struct fs_node *n)
+{
+	if (fi && fi->fh) {
+		*n = ((struct fs_file *)(uintptr_t)fi->fh)->node;
+		return 0;
+	}
+	return fs_resolve(fs, path, n);
+}
+
 int fs_op_chmod(const char *path, mode_t mode, struct fuse_file_info *fi)
 {
+	struct fs *fs = fs_ctx();
 	struct mfs_err err;
+	struct fs_node n;
+	int rc;
 
-	mfs_errf(&err, -EPERM, "modes are fixed by the file's kind");
-	return fs_fail(fs_ctx(), "chmod", path, -EPERM, &err);
+	mfs_err_clear(&err);
+	rc = node_of(fs, path, fi, &n);
+	if (rc == 0)
+		rc = fs_perm_chmod(fs, &n, mode, &err);
+	if (rc < 0)
+		return fs_fail(fs, "chmod", path, rc, &err);
+	return 0;
 }
 
 int fs_op_chown(const char *path, uid_t uid, gid_t gid,
 		struct fuse_file_info *fi)
 {
+	struct fs *fs = fs_ctx();
 	struct mfs_err err;
+	struct fs_node n;
+	int rc;
 
-	mfs_errf(&err, -EPERM, "owners are fixed: the mounting user");
-	return fs_fail(fs_ctx(), "chown", path, -EPERM, &err);
+	mfs_err_clear(&err);
+	rc = node_of(fs, path, fi, &n);
+	if (rc == 0)
+		rc = fs_perm_chown(fs, &n, uid, gid, &err);
+	if (rc < 0)
+		return fs_fail(fs, "chown", path, rc, &err);
+	return 0;
 }
 
 int fs_op_utimens(const char *path, const struct timespec tv[2],

@@ -17,6 +17,71 @@
 /* Cap on the text one descriptor may write to search/<name>. */
 #define QUERY_TEXT_MAX ((size_t)256 << 20)
 
+/* Count what f's query text and results hold (their capacities, with
+ * extra more bytes of text to come) in memory_limit: six descriptors of
+ * 256 MiB must not take the daemon past it (SPEC §7 ENOMEM).  The count
+ * follows the buffers up and down; fs_file_free gives it back. */
+static int file_charge(struct fs *fs, struct fs_file *f, size_t extra,
+		       struct mfs_err *err)
+{
+	uint64_t want = f->out.cap;
+	const struct mfs_buf *b = &f->qtext;
+	size_t need = b->len + extra + 1, cap = b->cap;
+	int rc;
+
+	if (extra && need > cap) {
+		/* the capacity mfs_buf_reserve will choose */
+		cap = cap ? cap : 256;
+		while (cap < need)
+			cap = cap > SIZE_MAX / 2 ? need : cap * 2;
+	}
+	want += cap;
+	if (!fs->eng || want == f->charged)
+		return 0;
+	if (want < f->charged) {
+		eng_mem_unreserve(fs->eng, f->charged - want);
+		f->charged = want;
+		return 0;
+	}
+	rc = eng_mem_reserve(fs->eng, want - f->charged,
+			     extra ? "query text of an open file" :
+			     "search results of an open file",
+			     "; close descriptors that hold large queries or "
+			     "results, or raise memory_limit", err);
+	if (rc == 0)
+		f->charged = want;
+	return rc;
+}
+
+/* Append one write(2) to f's query text.  A failure leaves no text:
+ * close then saves nothing and says why. */
+static int qtext_append(struct fs *fs, struct fs_file *f, const char *buf,
+			size_t size, struct mfs_err *err)
+{
+	int rc;
+
+	f->qwrote = true;
+	if (f->qfailed)
+		return mfs_errf(err, f->qfailed, "an earlier write on this "
+				"descriptor failed: its query is not taken");
+	if (size > QUERY_TEXT_MAX - f->qtext.len)
+		rc = mfs_errf(err, -EFBIG, "query text longer than %zu "
+			      "bytes: it will not be saved", QUERY_TEXT_MAX);
+	else
+		rc = file_charge(fs, f, size, err);
+	if (rc == 0) {
+		rc = mfs_buf_append(&f->qtext, buf, size);
+		if (rc < 0)
+			rc = mfs_errf(err, rc, "out of memory");
+	}
+	if (rc < 0) {
+		f->qfailed = rc;
+		mfs_buf_fini(&f->qtext);
+		file_charge(fs, f, 0, NULL);
+	}
+	return rc;
+}
+
 static struct fs_file *file_of(struct fuse_file_info *fi)
 {
 	return (struct fs_file *)(uintptr_t)fi->fh;
@@ -69,6 +134,8 @@ void fs_file_free(struct fs *fs, struct fs_file *f)
 	pthread_mutex_unlock(&f->lock);
 	fs_query_drop(fs, f->search);
 	fs_squery_free(f->squery);
+	if (f->charged && fs->eng)
+		eng_mem_unreserve(fs->eng, f->charged);
 	eng_fields_put(f->wfields);
 	fs_ctl_acc_free(f->wschema);
 	pthread_mutex_lock(&fs->files_lock);
@@ -103,6 +170,11 @@ static int query_finish(struct fs *fs, struct fs_file *f,
 {
 	int rc = fs_query_finish(fs, s, &f->out, err);
 
+	if (rc == 0) {
+		rc = file_charge(fs, f, 0, err);
+		if (rc < 0)
+			mfs_buf_fini(&f->out);
+	}
 	pthread_mutex_lock(&fs->files_lock);
 	f->qsize = rc == 0 ? f->out.len : 0;
 	pthread_mutex_unlock(&fs->files_lock);
@@ -195,6 +267,11 @@ static int do_open(struct fs *fs, const char *op, const char *path,
 			      fs_kinds[n->kind].name);
 		goto fail;
 	}
+	/* SPEC §12: r to read, w to change, on the file's directory */
+	rc = fs_perm_check(fs, n, (want_r ? R_OK : 0) | (want_w ? W_OK : 0),
+			   &err);
+	if (rc < 0)
+		goto fail;
 	if (n->kind == K_ENTITY && !fs_node_exists(fs, n)) {
 		rc = mfs_errf(&err, -ENOENT, "entity %s not found"
 			      "[collection=%s]", n->name, n->coll);
@@ -225,6 +302,10 @@ static int do_open(struct fs *fs, const char *op, const char *path,
 	/* A descriptor that cannot write has nothing to do at close: the
 	 * kernel need not send FLUSH (one request fewer per cat). */
 	fi->noflush = acc == O_RDONLY;
+	/* SPEC §6: a created or emptied search/ or query/ file closed with
+	 * nothing written is an empty saved query (fs_op_flush) */
+	f->qtrunc = f->qwriter && !strchr(n->name, '&') &&
+		    (strcmp(op, "create") == 0 || (fi->flags & O_TRUNC));
 	fi->fh = (uint64_t)(uintptr_t)f;
 	return 0;
 fail:
@@ -300,6 +381,10 @@ int fs_op_read(const char *path, char *buf, size_t size, off_t off,
 				    &err);
 		if (rc == 0)
 			rc = (int)got;
+	} else if ((f->node.kind == K_SQUERY || f->node.kind == K_QUERY) &&
+		   f->qfailed) {
+		rc = mfs_errf(&err, f->qfailed, "a write of this descriptor's "
+			      "query failed: there is no query to answer");
 	} else if (f->node.kind == K_SQUERY) {
 		if (!f->squery) {
 			/* SPEC §9: a descriptor reads the answer to what it
@@ -338,6 +423,11 @@ int fs_op_read(const char *path, char *buf, size_t size, off_t off,
 					     &f->out, &err) :
 				fs_query_run(fs, &f->node, NULL, 0, &f->out,
 					     &err);
+			if (rc == 0) {
+				rc = file_charge(fs, f, 0, &err);
+				if (rc < 0)
+					mfs_buf_fini(&f->out);
+			}
 			if (rc == 0) {
 				f->qran = true;
 				/* results start where the reader stands */
@@ -394,21 +484,17 @@ int fs_op_write(const char *path, const char *buf, size_t size, off_t off,
 			f->squery = NULL;
 			f->qran = false;
 		}
-		rc = mfs_buf_append(&f->qtext, buf, size);
-		if (rc < 0)
-			mfs_errf(&err, rc, "query text longer than %zu bytes",
-				 QUERY_TEXT_MAX);
+		rc = qtext_append(fs, f, buf, size, &err);
 		break;
 	case K_QUERY:
 		if (f->qran) {
 			/* a new query after reading the last one's results */
 			mfs_buf_reset(&f->qtext);
+			mfs_buf_fini(&f->out);
+			file_charge(fs, f, 0, NULL);
 			f->qran = false;
 		}
-		rc = mfs_buf_append(&f->qtext, buf, size);
-		if (rc < 0)
-			mfs_errf(&err, rc, "query text longer than %zu bytes",
-				 QUERY_TEXT_MAX);
+		rc = qtext_append(fs, f, buf, size, &err);
 		break;
 	default:
 		rc = fs_ctl_write(fs, &f->node, f->flags, buf, size,
@@ -422,6 +508,47 @@ int fs_op_write(const char *path, const char *buf, size_t size, off_t off,
 	return (int)size;
 }
 
+/* Is the query of n (search/ or query/) saved? */
+static bool query_saved(struct fs *fs, const struct fs_node *n)
+{
+	char *text = NULL;
+	size_t len;
+	int rc = n->kind == K_QUERY ?
+		eng_query_get(fs->eng, n->coll, fs_node_part(n), n->name,
+			      &text, &len, NULL) :
+		eng_squery_get(fs->eng, n->coll, fs_node_part(n), n->name,
+			       &text, &len, NULL);
+
+	free(text);
+	return rc == 0;
+}
+
+/* Save text as the query of n, unchecked (the empty query). */
+static int query_put(struct fs *fs, const struct fs_node *n, const char *text,
+		     size_t len, struct mfs_err *err)
+{
+	int rc = n->kind == K_QUERY ?
+		eng_query_put(fs->eng, n->coll, fs_node_part(n), n->name,
+			      text, len, err) :
+		eng_squery_put(fs->eng, n->coll, fs_node_part(n), n->name,
+			       text, len, err);
+
+	fs_qcache_clear(&fs->qcache);
+	return rc;
+}
+
+/* Remove the query of n, if saved. */
+static void query_del(struct fs *fs, const struct fs_node *n)
+{
+	if (n->kind == K_QUERY)
+		eng_query_del(fs->eng, n->coll, fs_node_part(n), n->name,
+			      NULL);
+	else
+		eng_squery_del(fs->eng, n->coll, fs_node_part(n), n->name,
+			       NULL);
+	fs_qcache_clear(&fs->qcache);
+}
+
 int fs_op_flush(const char *path, struct fuse_file_info *fi)
 {
 	struct fs *fs = fs_ctx();
@@ -431,11 +558,36 @@ int fs_op_flush(const char *path, struct fuse_file_info *fi)
 
 	mfs_err_clear(&err);
 	pthread_mutex_lock(&f->lock);
+	if (!f->dirty && f->qtrunc && !f->qwrote && !f->qran) {
+		/* `: > search/q`, `touch search/q` of a new name: a file
+		 * closed with nothing written is an empty saved query, as a
+		 * file would be empty; reading it says so.  A saved query
+		 * is left as it is (a shell closes a dup of the descriptor
+		 * before it writes: the text that follows replaces it at
+		 * the last close, or, if bad, leaves it as it was). */
+		f->qtrunc = false;
+		if (!query_saved(fs, &f->node)) {
+			rc = query_put(fs, &f->node, "", 0, &err);
+			f->qempty = rc == 0;
+			if (rc == 0 && fs->sync_fsync)
+				rc = eng_sync(fs->eng, &err);
+		}
+	}
 	if (f->dirty) {
 		/* close(2) may come more than once (dup'd descriptors): act
 		 * only on what was written since the last one. */
 		f->dirty = false;
-		switch (f->node.kind) {
+		if ((f->node.kind == K_QUERY || f->node.kind == K_SQUERY) &&
+		    f->qfailed) {
+			/* SPEC §7: a failed operation changes nothing: the
+			 * text is not whole, so nothing is saved */
+			rc = mfs_errf(&err, f->qfailed, f->qfailed == -EFBIG ?
+				      "query not saved: its text passed %zu "
+				      "bytes (a write failed)" :
+				      "query not saved: a write of its text "
+				      "failed (memory_limit)", QUERY_TEXT_MAX);
+		}
+		switch (rc < 0 ? K_NKINDS : f->node.kind) {
 		case K_VECTORS:
 		case K_FVECS:
 		case K_DELETE:
@@ -454,14 +606,26 @@ int fs_op_flush(const char *path, struct fuse_file_info *fi)
 						    f->qtext.len, &err);
 			break;
 		case K_QUERY:
-			rc = fs_query_save(fs, &f->node, f->qtext.data ?
-					   f->qtext.data : "", f->qtext.len,
-					   &err);
+			/* read after writing: a private session, nothing
+			 * is saved (SPEC §6 form 3) */
+			if (!f->qran)
+				rc = fs_query_save(fs, &f->node, f->qtext.data ?
+						   f->qtext.data : "",
+						   f->qtext.len, &err);
 			break;
 		default:
 			break;
 		}
-		if (rc == 0 && fs->sync_fsync)
+		if (rc < 0 && f->qempty) {
+			/* SPEC §7: the failed save changes nothing, so the
+			 * empty query saved for this descriptor goes too */
+			query_del(fs, &f->node);
+		}
+		f->qempty = false;
+		/* a private session wrote nothing: nothing to sync */
+		if (rc == 0 && fs->sync_fsync &&
+		    !((f->node.kind == K_QUERY || f->node.kind == K_SQUERY) &&
+		      f->qran))
 			rc = eng_sync(fs->eng, &err);
 	}
 	pthread_mutex_unlock(&f->lock);

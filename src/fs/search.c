@@ -125,6 +125,14 @@ static int saved_query(struct fs *fs, const struct fs_node *n,
 			  &len, NULL) < 0)
 		return 0;
 	*found = true;
+	if (len == 0) {
+		/* made by `: > search/q` (ops_file.c) */
+		free(text);
+		return mfs_errf(err, -EINVAL, "saved query %s is empty: write "
+				"parameter lines and query vectors to it "
+				"(printf 'k=5\\n0.1,0.2\\n' > search/%s)",
+				name, name);
+	}
 	rc = parse_text(q, ends_with_fvecs(name, strlen(name)), text, len,
 			err);
 	free(text);
@@ -180,6 +188,9 @@ struct fs_search {
 	const char *parts[FMT_QUERY_PARTS_MAX];
 	struct eng_query eq;
 	struct eng_search_job *job;
+	struct eng_fields *fields;      /* a reference: filter, output */
+	struct fld_expr *filter;        /* SPEC §10 filter=, parsed */
+	struct fmt_qsel *sel;           /* SPEC §10 output_fields= */
 };
 
 void fs_query_drop(struct fs *fs, struct fs_search *s)
@@ -187,10 +198,55 @@ void fs_query_drop(struct fs *fs, struct fs_search *s)
 	if (!s)
 		return;
 	eng_search_end(s->job);
+	fld_expr_free(s->filter);
+	free(s->sel);
+	eng_fields_put(s->fields);
 	fs_qcache_release(&fs->qcache, s->ent, s->q);
 	fmt_query_fini(s->q);
 	free(s->q);
 	free(s);
+}
+
+/* SPEC §10: the filter expression and output fields of q, parsed against
+ * the collection's fields into s. */
+static int fields_of(struct fs *fs, const struct fs_node *n,
+		     const struct fmt_query *q, struct fs_search *s,
+		     struct mfs_err *err)
+{
+	const char *ft = mfs_kv_get(&q->params, "filter");
+	const char *ot = mfs_kv_get(&q->params, "output_fields");
+	const struct fld_schema *sc;
+	int rc;
+
+	if (!ft && !ot)
+		return 0;
+	rc = eng_fields_get(fs->eng, n->coll, &s->fields, err);
+	if (rc < 0)
+		return rc;
+	sc = eng_fields_schema(s->fields);
+	if (ft) {
+		rc = fld_expr_parse(ft, strlen(ft), sc, &s->filter, err);
+		if (rc < 0)
+			return rc;
+	}
+	if (ot) {
+		s->sel = malloc(sizeof(*s->sel));
+		if (!s->sel)
+			return mfs_errf(err, -ENOMEM, "out of memory");
+		rc = fmt_qsel_parse(s->sel, ot, strlen(ot), sc, err);
+		if (rc < 0)
+			return rc;
+		if (s->sel->count)
+			return mfs_errf(err, -EINVAL, "output_fields: count(*) "
+					"is for query/, not for a search");
+		for (size_t i = 0; i < s->sel->n; i++)
+			if (s->sel->it[i].field == -2)
+				return mfs_errf(err, -EINVAL,
+						"output_fields: vector is not "
+						"printed with search hits (read "
+						"entities/<id>)");
+	}
+	return 0;
 }
 
 int fs_query_start(struct fs *fs, const struct fs_node *n, const char *text,
@@ -219,6 +275,9 @@ int fs_query_start(struct fs *fs, const struct fs_node *n, const char *text,
 			       sch.dim);
 	if (rc < 0)
 		goto fail;
+	rc = fields_of(fs, n, q, s, err);
+	if (rc < 0)
+		goto fail;
 	for (size_t i = 0; i < q->nparts; i++)
 		s->parts[i] = q->parts[i];
 	s->eq = (struct eng_query){
@@ -232,6 +291,8 @@ int fs_query_start(struct fs *fs, const struct fs_node *n, const char *text,
 		.id = q->id,
 		.params = &q->params,
 		.dim = q->q.dim,
+		.filter = s->filter,
+		.rows = s->sel != NULL,
 	};
 	rc = eng_search_start(fs->eng, n->coll, fs_node_part(n), &s->eq,
 			      &s->job, err);
@@ -244,6 +305,20 @@ fail:
 	return rc;
 }
 
+struct hits_arg {
+	const struct eng_result *r;
+	struct fmt_hits h;
+};
+
+static int put_hit(void *arg, size_t i, size_t j, const struct fld_cols *c,
+		   size_t row)
+{
+	struct hits_arg *a = arg;
+	size_t at = i * a->r->k + j;
+
+	return fmt_hits_hit(&a->h, i, a->r->ids[at], a->r->dist[at], c, row);
+}
+
 int fs_query_finish(struct fs *fs, struct fs_search *s, struct mfs_buf *out,
 		    struct mfs_err *err)
 {
@@ -252,7 +327,18 @@ int fs_query_finish(struct fs *fs, struct fs_search *s, struct mfs_buf *out,
 
 	memset(&res, 0, sizeof(res));
 	rc = eng_search_run(s->job, &res, err);
-	if (rc == 0) {
+	if (rc == 0 && s->sel) {
+		struct hits_arg a = { .r = &res };
+
+		mfs_buf_reset(out);
+		rc = fmt_hits_start(&a.h, out, s->q->json, s->sel);
+		if (rc == 0)
+			rc = eng_result_rows(&res, put_hit, &a);
+		if (rc == 0)
+			rc = fmt_hits_end(&a.h, res.nq);
+		if (rc < 0)
+			rc = mfs_errf(err, rc, "results too large");
+	} else if (rc == 0) {
 		mfs_buf_reset(out);
 		rc = fmt_results(out, s->q->json, res.nq, res.k, res.count,
 				 res.ids, res.dist);

@@ -747,6 +747,133 @@ out:
 	return rc;
 }
 
+/* ---- filtered and range search (index.h, struct idx_allow) ----
+ *
+ * Always exact, whatever allow->exact says: the allowed rows are found
+ * once per call (through the id map when they are few, else by testing
+ * every row's id), then every query scores exactly those rows with the
+ * kernel of the unfiltered scan (vec_score computes a row as
+ * vec_score_many does), so a filtered FLAT search is brute force over the
+ * matching entities.  A window alone (range search) scans every row in
+ * blocks. */
+
+struct fjob {
+	const struct flat *f;
+	const unsigned char *Q;
+	size_t k;
+	const struct idx_allow *a;
+	const size_t *pos;              /* npos allowed rows; NULL: all */
+	size_t npos;
+	float *scr;                     /* BLOCK_ROWS per worker */
+	struct idx_hits *hits;
+};
+
+static void filtered_fn(void *arg, size_t qi, unsigned worker)
+{
+	const struct fjob *j = arg;
+	const struct flat *f = j->f;
+	const struct idx_info *info = &f->base.info;
+	const unsigned char *q = j->Q + qi * f->vbytes;
+	struct vec_topk t;
+
+	vec_topk_init(&t, j->k, j->hits->score + qi * j->k,
+		      j->hits->id + qi * j->k);
+	if (!j->pos) {
+		float *sc = j->scr + (size_t)worker * BLOCK_ROWS;
+
+		for (size_t r0 = 0; r0 < f->n; r0 += BLOCK_ROWS) {
+			size_t nb = f->n - r0 < BLOCK_ROWS ? f->n - r0 :
+				BLOCK_ROWS;
+
+			vec_score_many(info->metric, q, row(f, r0), nb,
+				       info->dim, sc);
+			for (size_t i = 0; i < nb; i++)
+				if (idx_allow_score(j->a, sc[i]) &&
+				    sc[i] <= vec_topk_worst(&t))
+					vec_topk_push(&t, sc[i],
+						      f->ids[r0 + i]);
+		}
+	} else {
+		for (size_t i = 0; i < j->npos; i++) {
+			size_t p = j->pos[i];
+			float s = vec_score(info->metric, q, row(f, p),
+					    info->dim);
+
+			if (idx_allow_score(j->a, s) && s <= vec_topk_worst(&t))
+				vec_topk_push(&t, s, f->ids[p]);
+		}
+	}
+	vec_topk_sort(&t);
+	j->hits->count[qi] = t.n;
+}
+
+static int flat_search_filtered(const struct idx *ix, const void *q,
+				size_t nq, const struct mfs_kv *sparams,
+				const struct idx_allow *a,
+				struct idx_hits *hits, struct mfs_err *err)
+{
+	const struct flat *f = (const struct flat *)ix;
+	const struct idx_info *info = &f->base.info;
+	struct fjob j = { .f = f, .Q = q, .k = hits->k, .a = a,
+			  .hits = hits };
+	size_t *pos = NULL;
+	float *qcopy = NULL;
+	int rc = 0;
+
+	(void)sparams;
+	if (nq == 0)
+		return 0;
+	if (hits->k == 0 || f->n == 0 || (a->ids_on && a->n == 0)) {
+		memset(hits->count, 0, nq * sizeof(*hits->count));
+		return 0;
+	}
+	if (a->ids_on) {
+		size_t n = 0;
+
+		pos = malloc((a->n < f->n ? a->n : f->n) * sizeof(*pos) + 1);
+		if (!pos)
+			goto nomem;
+		if (a->n * 4 < f->n) {
+			for (size_t i = 0; i < a->n; i++) {
+				const struct slot *s = map_find(f, a->ids[i]);
+
+				if (s)
+					pos[n++] = s->pos1 - 1;
+			}
+		} else {
+			for (size_t p = 0; p < f->n; p++)
+				if (idx_allow_id(a, f->ids[p]))
+					pos[n++] = p;
+		}
+		j.pos = pos;
+		j.npos = n;
+	} else {
+		j.scr = malloc(mfs_pool_size(info->pool) * BLOCK_ROWS *
+			       sizeof(*j.scr));
+		if (!j.scr)
+			goto nomem;
+	}
+	if (info->metric == VEC_COSINE) {
+		qcopy = malloc(nq * f->vbytes);
+		if (!qcopy)
+			goto nomem;
+		memcpy(qcopy, q, nq * f->vbytes);
+		for (size_t i = 0; i < nq; i++)
+			vec_normalize(qcopy + i * info->dim, info->dim);
+		j.Q = (const unsigned char *)qcopy;
+	}
+	mfs_pool_for(nq > 1 ? info->pool : NULL, nq, filtered_fn, &j);
+	goto out;
+nomem:
+	rc = mfs_errf(err, -ENOMEM, "FLAT search: out of memory for %zu "
+		      "queries, k=%zu", nq, hits->k);
+out:
+	free(pos);
+	free(qcopy);
+	free(j.scr);
+	return rc;
+}
+
 const struct idx_type idx_flat_type = {
 	.name = "FLAT",
 	.binary = 0,
@@ -759,6 +886,7 @@ const struct idx_type idx_flat_type = {
 	.add = flat_add,
 	.remove = flat_remove,
 	.search = flat_search,
+	.search_filtered = flat_search_filtered,
 	.count = flat_count,
 	.memory_bytes = flat_memory_bytes,
 	.free = flat_free,
@@ -776,6 +904,7 @@ const struct idx_type idx_bin_flat_type = {
 	.add = flat_add,
 	.remove = flat_remove,
 	.search = flat_search,
+	.search_filtered = flat_search_filtered,
 	.count = flat_count,
 	.memory_bytes = flat_memory_bytes,
 	.free = flat_free,

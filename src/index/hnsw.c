@@ -241,12 +241,13 @@ struct search_job {
 	const float *q;
 	size_t nq, k, ef, chunk;
 	struct idx_hits *hits;
+	const struct idx_allow *a;      /* NULL: unfiltered */
 	atomic_int err;
 };
 
 static int search_one(const struct hnsw *h, struct hnsw_ws *ws,
 		      const float *q, size_t k, size_t ef, struct idx_hits *hits,
-		      size_t i)
+		      size_t i, const struct idx_allow *a)
 {
 	long n;
 
@@ -259,7 +260,7 @@ static int search_one(const struct hnsw *h, struct hnsw_ws *ws,
 			ws->qbuf[j] = s > 0 ? (float)(q[j] / sqrt(s)) : 0;
 		q = ws->qbuf;
 	}
-	n = hnsw_knn(h, ws, q, k, ef);
+	n = a ? hnsw_knn_allow(h, ws, q, k, ef, a) : hnsw_knn(h, ws, q, k, ef);
 	if (n < 0)
 		return (int)n;
 	hits->count[i] = (size_t)n;
@@ -288,20 +289,21 @@ static void search_task(void *arg, size_t t, unsigned worker)
 	ws->lone = j->nq == 1;
 	for (size_t i = lo; i < hi; i++)
 		if (search_one(j->h, ws, j->q + i * j->h->dim, j->k, j->ef,
-			       j->hits, i) < 0) {
+			       j->hits, i, j->a) < 0) {
 			atomic_store(&j->err, -ENOMEM);
 			break;
 		}
 	hnsw_ws_put(h, ws);
 }
 
-static int hnsw_search(const struct idx *ix, const void *q, size_t nq,
-		       const struct mfs_kv *sp, struct idx_hits *hits,
-		       struct mfs_err *err)
+static int hnsw_search_allow(const struct idx *ix, const void *q, size_t nq,
+			     const struct mfs_kv *sp,
+			     const struct idx_allow *a, struct idx_hits *hits,
+			     struct mfs_err *err)
 {
 	const struct hnsw *h = (const struct hnsw *)ix;
 	struct search_job j = { .h = h, .q = q, .nq = nq, .k = hits->k,
-				.hits = hits };
+				.hits = hits, .a = a };
 	size_t nthr = mfs_pool_size(ix->info.pool);
 	const char *s = sp ? mfs_kv_get(sp, "ef") : NULL;
 	long v;
@@ -322,6 +324,13 @@ static int hnsw_search(const struct idx *ix, const void *q, size_t nq,
 	if (atomic_load(&j.err))
 		return mfs_errf(err, -ENOMEM, "HNSW search: out of memory");
 	return 0;
+}
+
+static int hnsw_search(const struct idx *ix, const void *q, size_t nq,
+		       const struct mfs_kv *sp, struct idx_hits *hits,
+		       struct mfs_err *err)
+{
+	return hnsw_search_allow(ix, q, nq, sp, NULL, hits, err);
 }
 
 static size_t hnsw_count(const struct idx *ix)
@@ -351,6 +360,7 @@ const struct idx_type idx_hnsw_type = {
 	.add = hnsw_add,
 	.remove = hnsw_remove,
 	.search = hnsw_search,
+	.search_filtered = hnsw_search_allow,
 	.count = hnsw_count,
 	.memory_bytes = hnsw_memory,
 	.free = hnsw_free,

@@ -500,6 +500,8 @@ size_t hnsw_bytes(const struct hnsw *h)
 
 /* ---- search ---- */
 
+#define HNSW_SEEDS 16                   /* extra entry points of a filtered walk */
+
 /* Copy node c's list at lv into ws->links (under its lock when locked);
  * returns the count. */
 static uint32_t read_links(const struct hnsw *h, struct hnsw_ws *ws,
@@ -566,11 +568,30 @@ static inline void prefetch_vec(const struct hnsw *h, uint32_t i)
 		__builtin_prefetch(v + o);
 }
 
+/* May node i at score d enter the results?  Live, and (a not NULL) an
+ * allowed id with a score in a's window. */
+static inline int admit(const struct hnsw *h, const struct idx_allow *a,
+			uint32_t i, float d)
+{
+	if (h->tomb[i])
+		return 0;
+	return !a || (idx_allow_score(a, d) && idx_allow_id(a, h->labels[i]));
+}
+
 /* Search level lv from ep with width ef; the results are left in the max-
- * heap ws->top.  filter: only live nodes enter the results.  0 or -ENOMEM. */
-static int search_layer(const struct hnsw *h, struct hnsw_ws *ws,
-			const float *q, uint32_t ep, float epd, size_t ef,
-			int lv, int locked, int filter)
+ * heap ws->top.  filter: only admitted nodes (admit(), a may be NULL)
+ * enter the results; the others are still traversed, and the walk goes
+ * on until ef admitted nodes are held (SPEC §10: a restrictive filter
+ * widens the walk instead of starving it).  A radius (a->hi finite) stops
+ * the walk at candidates past it while fewer than ef are held: the walk
+ * then covers the ball of that radius and its rim, not the graph.
+ * Inlined: the unfiltered call (a NULL) keeps its code as it was.
+ * 0 or -ENOMEM. */
+static inline __attribute__((always_inline)) int
+search_layer_a(const struct hnsw *h, struct hnsw_ws *ws, const float *q,
+	       uint32_t ep, float epd, size_t ef, int lv, int locked,
+	       int filter, const struct idx_allow *a, const uint32_t *seeds,
+	       size_t nseeds)
 {
 	float lower = __builtin_inff();
 	uint32_t *fresh = ws->fresh, nnew;
@@ -583,17 +604,37 @@ static int search_layer(const struct hnsw *h, struct hnsw_ws *ws,
 	    grow_pairs(&ws->cand, &ws->cand_cap, ef + 1) < 0)
 		return -ENOMEM;
 	ws->tag[ep] = epoch;
-	if (!filter || !h->tomb[ep]) {
+	if (!filter || admit(h, a, ep, epd)) {
 		max_push(ws->top, &ws->ntop, (struct hnsw_pair){ epd, ep });
 		lower = epd;
 	}
 	min_push(ws->cand, &ws->ncand, (struct hnsw_pair){ epd, ep });
+	/* more entry points (a filtered walk: allowed nodes, so that a
+	 * filter whose matches lie away from the query's own neighbourhood
+	 * is entered from inside) */
+	for (size_t i = 0; i < nseeds; i++) {
+		uint32_t sd = seeds[i];
+		float d;
+
+		if (ws->tag[sd] == epoch)
+			continue;
+		ws->tag[sd] = epoch;
+		d = h->dist(q, hnsw_vec(h, sd), h->dim);
+		if (grow_pairs(&ws->cand, &ws->cand_cap, ws->ncand + 1) < 0)
+			return -ENOMEM;
+		min_push(ws->cand, &ws->ncand, (struct hnsw_pair){ d, sd });
+		if (admit(h, a, sd, d) && ws->ntop < ef) {
+			max_push(ws->top, &ws->ntop, (struct hnsw_pair){ d, sd });
+			lower = ws->top[0].d;
+		}
+	}
 	for (unsigned round = 1; ws->ncand; round++) {
 		struct hnsw_pair c = ws->cand[0];
 		const uint32_t *l;
 		uint32_t cnt;
 
-		if (c.d > lower && (ws->ntop >= ef || !filter))
+		if (c.d > lower && (ws->ntop >= ef || !filter ||
+				    (a && c.d >= a->hi)))
 			break;
 		/* A lone search lets its thread answer other requests every
 		 * 8 rounds, a few microseconds (between.h). */
@@ -635,7 +676,7 @@ static int search_layer(const struct hnsw *h, struct hnsw_ws *ws,
 					return -ENOMEM;
 				min_push(ws->cand, &ws->ncand,
 					 (struct hnsw_pair){ d, nb });
-				if (!filter || !h->tomb[nb]) {
+				if (!filter || admit(h, a, nb, d)) {
 					max_push(ws->top, &ws->ntop,
 						 (struct hnsw_pair){ d, nb });
 					if (ws->ntop > ef)
@@ -647,6 +688,14 @@ static int search_layer(const struct hnsw *h, struct hnsw_ws *ws,
 		}
 	}
 	return 0;
+}
+
+static int search_layer(const struct hnsw *h, struct hnsw_ws *ws,
+			const float *q, uint32_t ep, float epd, size_t ef,
+			int lv, int locked, int filter)
+{
+	return search_layer_a(h, ws, q, ep, epd, ef, lv, locked, filter, NULL,
+			      NULL, 0);
 }
 
 /* Move ws->top into ws->sel, sorted best first; returns the count. */
@@ -666,7 +715,7 @@ static long top_to_sel(struct hnsw_ws *ws)
  * walk cannot reach a node cut off by deletions or a thin neighbourhood).
  * 0 or -ENOMEM. */
 static int scan_all(const struct hnsw *h, struct hnsw_ws *ws, const float *q,
-		    size_t k)
+		    size_t k, const struct idx_allow *a)
 {
 	ws->ntop = 0;
 	if (grow_pairs(&ws->top, &ws->top_cap, k + 1) < 0)
@@ -674,9 +723,11 @@ static int scan_all(const struct hnsw *h, struct hnsw_ws *ws, const float *q,
 	for (uint32_t i = 0; i < (uint32_t)h->n; i++) {
 		float d;
 
-		if (h->tomb[i])
+		if (h->tomb[i] || (a && !idx_allow_id(a, h->labels[i])))
 			continue;
 		d = h->dist(q, hnsw_vec(h, i), h->dim);
+		if (a && !idx_allow_score(a, d))
+			continue;
 		if (ws->ntop < k || d < ws->top[0].d) {
 			max_push(ws->top, &ws->ntop, (struct hnsw_pair){ d, i });
 			if (ws->ntop > k)
@@ -684,6 +735,80 @@ static int scan_all(const struct hnsw *h, struct hnsw_ws *ws, const float *q,
 		}
 	}
 	return 0;
+}
+
+/* The allowed ids of a, scored one by one (found through the id map):
+ * the exact answer when they are few. */
+static int scan_allowed(const struct hnsw *h, struct hnsw_ws *ws,
+			const float *q, size_t k, const struct idx_allow *a)
+{
+	ws->ntop = 0;
+	if (grow_pairs(&ws->top, &ws->top_cap, k + 1) < 0)
+		return -ENOMEM;
+	for (size_t j = 0; j < a->n; j++) {
+		uint32_t i = hnsw_map_get(&h->map, a->ids[j]);
+		float d;
+
+		if (j + 4 < a->n) {
+			uint32_t nx = hnsw_map_get(&h->map, a->ids[j + 4]);
+
+			if (nx != HNSW_NONE)
+				__builtin_prefetch(hnsw_vec(h, nx));
+		}
+		if (i == HNSW_NONE || h->tomb[i])
+			continue;
+		d = h->dist(q, hnsw_vec(h, i), h->dim);
+		if (!idx_allow_score(a, d))
+			continue;
+		if (ws->ntop < k || d < ws->top[0].d) {
+			max_push(ws->top, &ws->ntop, (struct hnsw_pair){ d, i });
+			if (ws->ntop > k)
+				max_pop(ws->top, &ws->ntop);
+		}
+	}
+	return 0;
+}
+
+long hnsw_knn_allow(const struct hnsw *h, struct hnsw_ws *ws, const float *q,
+		    size_t k, size_t ef, const struct idx_allow *a)
+{
+	uint32_t cur = h->entry, seeds[HNSW_SEEDS];
+	size_t nseeds = 0;
+	float curd;
+
+	if (cur == HNSW_NONE || h->live == 0 || k == 0 ||
+	    (a->ids_on && a->n == 0))
+		return 0;
+	if (ef < k)
+		ef = k;
+	if (a->ids_on && (a->exact || ef >= a->n)) {
+		if (scan_allowed(h, ws, q, k, a) < 0)
+			return -ENOMEM;
+		return top_to_sel(ws);
+	}
+	if (ef >= h->live) {
+		if (scan_all(h, ws, q, k, a) < 0)
+			return -ENOMEM;
+		return top_to_sel(ws);
+	}
+	if (a->ids_on) {
+		/* HNSW_SEEDS allowed nodes spread over the allowed ids */
+		for (size_t i = 0; i < HNSW_SEEDS && nseeds < a->n; i++) {
+			uint32_t nd = hnsw_map_get(&h->map,
+						   a->ids[i * a->n / HNSW_SEEDS]);
+
+			if (nd != HNSW_NONE && !h->tomb[nd])
+				seeds[nseeds++] = nd;
+		}
+	}
+	curd = h->dist(q, hnsw_vec(h, cur), h->dim);
+	greedy(h, ws, q, &cur, &curd, h->maxlevel, 0, 0);
+	if (search_layer_a(h, ws, q, cur, curd, ef, 0, 0, 1, a, seeds,
+			   nseeds) < 0)
+		return -ENOMEM;
+	while (ws->ntop > k)
+		max_pop(ws->top, &ws->ntop);
+	return top_to_sel(ws);
 }
 
 long hnsw_knn(const struct hnsw *h, struct hnsw_ws *ws, const float *q,
@@ -698,7 +823,7 @@ long hnsw_knn(const struct hnsw *h, struct hnsw_ws *ws, const float *q,
 	if (ef < k)
 		ef = k;
 	if (ef >= h->live) {
-		if (scan_all(h, ws, q, k) < 0)
+		if (scan_all(h, ws, q, k, NULL) < 0)
 			return -ENOMEM;
 		return top_to_sel(ws);
 	}

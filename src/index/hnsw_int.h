@@ -144,6 +144,11 @@ int hnsw_link_range(struct hnsw *h, uint32_t first, size_t n,
  * at least the live count scans every live node: the exact answer. */
 long hnsw_knn(const struct hnsw *h, struct hnsw_ws *ws, const float *q,
 	      size_t k, size_t ef);
+/* hnsw_knn restricted by a (index.h): every allowed id scored when
+ * a->exact or when they are no more than ef, else the walk of width ef
+ * returning only admitted nodes (traversing the others). */
+long hnsw_knn_allow(const struct hnsw *h, struct hnsw_ws *ws, const float *q,
+		    size_t k, size_t ef, const struct idx_allow *a);
 /* Workspace for a thread (tags sized to h->n); NULL on -ENOMEM. */
 struct hnsw_ws *hnsw_ws_get(struct hnsw *h);
 void hnsw_ws_put(struct hnsw *h, struct hnsw_ws *ws);

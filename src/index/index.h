@@ -30,6 +30,7 @@
 #ifndef MFS_INDEX_INDEX_H
 #define MFS_INDEX_INDEX_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -65,6 +66,81 @@ struct idx_hits {
 };
 
 struct idx;
+
+/* What a filtered or range search may return (SPEC §10), built once per
+ * search and partition by the engine and only read by the index.
+ *
+ * Ids: when `ids_on`, only the ids listed in ids[0, n) (any order, each
+ * once) may be returned; idx_allow_id() answers in O(1) from a bitmap over
+ * [base, base + span) (dense ids) or an open-addressing set (mask + 1
+ * slots, IDX_ALLOW_EMPTY free; has_empty says whether that id itself is
+ * allowed).  Scores: only hits with lo <= score < hi (internal scores,
+ * vec.h) may be returned; -inf and +inf when there is no window.
+ *
+ * Strategy (the engine's choice, ARCHITECTURE.md): exact = 1 asks for
+ * every allowed entity to be scored (few matches: a scan of the matches
+ * is cheaper and exact); exact = 0 asks for the index's own walk widened
+ * past what it disallows: HNSW traverses disallowed nodes but returns
+ * only allowed ones, IVF scans lists in centroid order, skipping
+ * disallowed entries, until it has scored as many allowed entries as an
+ * unfiltered search of nprobe lists scores.  Either way a search returns
+ * min(k, allowed) hits when the window does not cut them. */
+#define IDX_ALLOW_EMPTY INT64_MIN
+struct idx_allow {
+	int ids_on;
+	const int64_t *ids;             /* n allowed ids */
+	size_t n;
+	int64_t base;                   /* bitmap (bits != NULL) */
+	uint64_t span;
+	const uint64_t *bits;
+	const int64_t *set;             /* else a set of mask + 1 slots */
+	size_t mask;
+	int has_empty;
+	int exact;
+	float lo, hi;                   /* score window */
+};
+
+/* Slot of id in a set of mask + 1 slots (the engine fills, the index
+ * reads: one hash). */
+static inline size_t idx_allow_slot(int64_t id, size_t mask)
+{
+	return ((uint64_t)id * 0x9e3779b97f4a7c15ULL) >> 20 & mask;
+}
+
+static inline int idx_allow_id(const struct idx_allow *a, int64_t id)
+{
+	if (!a->ids_on)
+		return 1;
+	if (a->bits) {
+		uint64_t o = (uint64_t)id - (uint64_t)a->base;
+
+		return o < a->span && (a->bits[o >> 6] >> (o & 63) & 1);
+	}
+	if (id == IDX_ALLOW_EMPTY)
+		return a->has_empty;
+	for (size_t i = idx_allow_slot(id, a->mask);; i = (i + 1) & a->mask) {
+		if (a->set[i] == id)
+			return 1;
+		if (a->set[i] == IDX_ALLOW_EMPTY)
+			return 0;
+	}
+}
+
+static inline int idx_allow_score(const struct idx_allow *a, float s)
+{
+	return s >= a->lo && s < a->hi;
+}
+
+/* An allow-list of ids[0, n) (borrowed: must outlive *a; n may be 0),
+ * no score window; on false: every id.  0 or -ENOMEM.  Free with
+ * idx_allow_fini. */
+int idx_allow_init(struct idx_allow *a, bool on, const int64_t *ids,
+		   size_t n);
+void idx_allow_fini(struct idx_allow *a);
+/* Set a's score window from a range search's radius and range_filter as
+ * Milvus defines them for metric m (SPEC §10). */
+void idx_allow_window(struct idx_allow *a, enum vec_metric m, bool has_radius,
+		      float radius, bool has_filter, float range_filter);
 
 struct idx_type {
 	const char *name;               /* "FLAT", "HNSW", ... */
@@ -110,6 +186,14 @@ struct idx_type {
 	int (*search)(const struct idx *ix, const void *q, size_t nq,
 		      const struct mfs_kv *sparams, struct idx_hits *hits,
 		      struct mfs_err *err);
+	/* search() restricted by allow (never NULL; see struct idx_allow):
+	 * the best hits among the entities and scores it allows.  The
+	 * unfiltered search() stays as it was, so a search without a filter
+	 * pays nothing for this.  0, -ENOMEM. */
+	int (*search_filtered)(const struct idx *ix, const void *q, size_t nq,
+			       const struct mfs_kv *sparams,
+			       const struct idx_allow *allow,
+			       struct idx_hits *hits, struct mfs_err *err);
 	/* Entities held; bytes used. */
 	size_t (*count)(const struct idx *ix);
 	size_t (*memory_bytes)(const struct idx *ix);

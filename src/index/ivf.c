@@ -780,6 +780,7 @@ void ivf_generic_free(struct idx *ix)
 		.add = ivf_generic_add,                                        \
 		.remove = ivf_generic_remove,                                  \
 		.search = ivf_generic_search,                                  \
+		.search_filtered = ivf_generic_search_filtered,                \
 		.count = ivf_generic_count,                                    \
 		.memory_bytes = ivf_generic_memory,                            \
 		.free = ivf_generic_free,                                      \

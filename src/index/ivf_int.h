@@ -150,6 +150,12 @@ int ivf_generic_search(const struct idx *ix, const void *q, size_t nq,
 		       const struct mfs_kv *sp, struct idx_hits *hits,
 		       struct mfs_err *err);
 
+/* The same under an allow-list (index.h search_filtered). */
+int ivf_generic_search_filtered(const struct idx *ix, const void *q,
+				size_t nq, const struct mfs_kv *sp,
+				const struct idx_allow *a,
+				struct idx_hits *hits, struct mfs_err *err);
+
 /* ivf_io.c */
 int ivf_generic_save(const struct idx *ix, struct mfs_buf *blob);
 int ivf_generic_restore(enum ivf_kind kind, const struct idx_type *type,

@@ -22,6 +22,9 @@ struct sjob {
 	struct idx_hits *hits;
 	char *scratch;
 	size_t stride;
+	const struct idx_allow *a;      /* NULL: unfiltered */
+	size_t nsort;                   /* lists ordered per query (filtered:
+					 * every list; else nprobe) */
 };
 
 /* Scratch of one worker, carved from one block. */
@@ -185,6 +188,100 @@ static void scan_list(const struct ivf *v, uint32_t li, const void *q,
 	}
 }
 
+/* Prepare list li for scoring its entries one by one (SQ8 weights, the
+ * PQ L2 table); returns the constant the entry scores add. */
+static float list_prep(const struct ivf *v, uint32_t li, const float *qf,
+		       struct scr *s)
+{
+	size_t d = v->base.info.dim;
+
+	switch (v->kind) {
+	case IVF_SQ8:
+		sq8_list_base(v, v->cent + (size_t)li * d, s->base);
+		return sq8_prep(v, qf, s->base, s->dec);
+	case IVF_PQ:
+		if (v->base.info.metric == VEC_L2) {
+			const float *c = v->cent + (size_t)li * d;
+
+			for (size_t k = 0; k < d; k++)
+				s->resid[k] = qf[k] - c[k];
+			pq_lut_l2(v, s->resid, s->lut);
+			return 0;
+		}
+		return -vec_dot(qf, v->cent + (size_t)li * d, d);
+	default:
+		return 0;
+	}
+}
+
+/* Score of entry i of list l, prepared by list_prep (c0). */
+static float entry_score(const struct ivf *v, const struct ivf_list *l,
+			 size_t i, const void *q, const struct scr *s,
+			 float c0)
+{
+	switch (v->kind) {
+	case IVF_SQ8:
+		return sq8_score(v, s->dec, c0, l->codes + i * v->code_size);
+	case IVF_PQ:
+		return c0 + pq_score(s->lut, l->codes + i * v->code_size,
+				     v->m, v->nbits, ivf_pq_ksub(v));
+	default:
+		return vec_score(v->base.info.metric, q,
+				 l->codes + i * v->code_size,
+				 v->base.info.dim);
+	}
+}
+
+/* scan_list under allow a: disallowed entries are skipped before they are
+ * scored (the list's preparation is made only if one is allowed);
+ * returns how many allowed entries were scored. */
+static size_t scan_list_allow(const struct ivf *v, uint32_t li, const void *q,
+			      struct scr *s, struct vec_topk *t,
+			      const struct idx_allow *a)
+{
+	const struct ivf_list *l = &v->lists[li];
+	size_t scored = 0;
+	float c0 = 0;
+
+	for (size_t i = 0; i < l->n; i++) {
+		float sc;
+
+		if (!idx_allow_id(a, l->ids[i]))
+			continue;
+		if (scored++ == 0)
+			c0 = list_prep(v, li, q, s);
+		sc = entry_score(v, l, i, q, s, c0);
+		if (idx_allow_score(a, sc) && sc <= vec_topk_worst(t))
+			vec_topk_push(t, sc, l->ids[i]);
+	}
+	return scored;
+}
+
+/* Query qi of a filtered search: lists in centroid order (probe, sorted,
+ * every list), scanned under a.  Ids allowed: at least nprobe lists, and
+ * more until as many allowed entries were scored as the first nprobe
+ * lists hold (a restrictive filter widens nprobe instead of starving the
+ * answer), or every list when a->exact.  A window alone: nprobe lists. */
+static void search_allowed(const struct sjob *j, const struct vec_topk *probe,
+			   const void *q, struct scr *s, struct vec_topk *top)
+{
+	const struct ivf *v = j->v;
+	const struct idx_allow *a = j->a;
+	size_t want = 0, got = 0;
+
+	for (size_t p = 0; p < probe->n; p++) {
+		uint32_t li = (uint32_t)probe->id[p];
+
+		if (p >= j->nprobe &&
+		    (!a->ids_on || (!a->exact && got >= want &&
+				    top->n >= top->k)))
+			break;
+		if (p < j->nprobe)
+			want += v->lists[li].n;
+		got += scan_list_allow(v, li, q, s, top, a);
+	}
+}
+
 static void search_block(void *arg, size_t b, unsigned worker)
 {
 	struct sjob *j = arg;
@@ -194,7 +291,7 @@ static void search_block(void *arg, size_t b, unsigned worker)
 	enum vec_metric mt = v->base.info.metric;
 	struct scr s;
 
-	carve(v, j->nprobe, j->maxlist, j->scratch + worker * j->stride, &s);
+	carve(v, j->nsort, j->maxlist, j->scratch + worker * j->stride, &s);
 	if (v->kind == IVF_BIN) {
 		/* Hamming to the binary centroids, one kernel call a query. */
 		for (size_t i = 0; i < m; i++)
@@ -221,7 +318,7 @@ static void search_block(void *arg, size_t b, unsigned worker)
 			(const void *)(s.qn + i * d);
 		struct vec_topk probe, top;
 
-		vec_topk_init(&probe, j->nprobe, s.pscore, s.pid);
+		vec_topk_init(&probe, j->nsort, s.pscore, s.pid);
 		/* binary vectors go to centroids by Hamming */
 		vec_topk_push_scores(&probe, v->kind == IVF_BIN ? VEC_HAMMING :
 				     mt, d, s.coarse + i * nl, NULL, 0, nl);
@@ -230,8 +327,12 @@ static void search_block(void *arg, size_t b, unsigned worker)
 			pq_lut_ip(v, q, s.lut);
 		vec_topk_init(&top, k, j->hits->score + qi * k,
 			      j->hits->id + qi * k);
-		for (size_t p = 0; p < probe.n; p++)
-			scan_list(v, (uint32_t)probe.id[p], q, &s, &top);
+		if (j->a)
+			search_allowed(j, &probe, q, &s, &top);
+		else
+			for (size_t p = 0; p < probe.n; p++)
+				scan_list(v, (uint32_t)probe.id[p], q, &s,
+					  &top);
 		vec_topk_sort(&top);
 		j->hits->count[qi] = top.n;
 	}
@@ -257,7 +358,15 @@ static void search_pending(void *arg, size_t qi, unsigned worker)
 	vec_score_many(v->base.info.metric, q, v->pend_vecs, v->pend_n,
 		       v->base.info.dim, sbuf);
 	vec_topk_init(&top, k, j->hits->score + qi * k, j->hits->id + qi * k);
-	vec_topk_push_many(&top, sbuf, v->pend_ids, 0, v->pend_n);
+	if (j->a) {
+		for (size_t i = 0; i < v->pend_n; i++)
+			if (idx_allow_score(j->a, sbuf[i]) &&
+			    idx_allow_id(j->a, v->pend_ids[i]) &&
+			    sbuf[i] <= vec_topk_worst(&top))
+				vec_topk_push(&top, sbuf[i], v->pend_ids[i]);
+	} else {
+		vec_topk_push_many(&top, sbuf, v->pend_ids, 0, v->pend_n);
+	}
 	vec_topk_sort(&top);
 	j->hits->count[qi] = top.n;
 }
@@ -266,11 +375,19 @@ int ivf_generic_search(const struct idx *ix, const void *q, size_t nq,
 		       const struct mfs_kv *sp, struct idx_hits *hits,
 		       struct mfs_err *err)
 {
+	return ivf_generic_search_filtered(ix, q, nq, sp, NULL, hits, err);
+}
+
+int ivf_generic_search_filtered(const struct idx *ix, const void *q,
+				size_t nq, const struct mfs_kv *sp,
+				const struct idx_allow *a,
+				struct idx_hits *hits, struct mfs_err *err)
+{
 	const struct ivf *v = (const struct ivf *)ix;
 	struct mfs_pool *pool = v->base.info.pool;
 	unsigned nw = pool ? mfs_pool_size(pool) : 1;
 	struct sjob j = {
-		.v = v, .q = q, .nq = nq, .hits = hits,
+		.v = v, .q = q, .nq = nq, .hits = hits, .a = a,
 		.qbytes = vec_bytes(v->base.info.vtype, v->base.info.dim),
 	};
 	const char *s = sp ? mfs_kv_get(sp, "nprobe") : NULL;
@@ -282,7 +399,8 @@ int ivf_generic_search(const struct idx *ix, const void *q, size_t nq,
 				"got %s", v->nlist, s);
 	if (nq == 0)
 		return 0;
-	if (v->ntotal + v->pend_n == 0 || hits->k == 0) {
+	if (v->ntotal + v->pend_n == 0 || hits->k == 0 ||
+	    (a && a->ids_on && a->n == 0)) {
 		memset(hits->count, 0, nq * sizeof(size_t));
 		return 0;
 	}
@@ -298,10 +416,11 @@ int ivf_generic_search(const struct idx *ix, const void *q, size_t nq,
 		return 0;
 	}
 	j.nprobe = (size_t)np;
+	j.nsort = a && a->ids_on ? v->nlist : j.nprobe;
 	for (uint32_t l = 0; l < v->nlist; l++)
 		if (v->lists[l].n > j.maxlist)
 			j.maxlist = v->lists[l].n;
-	j.stride = carve(v, j.nprobe, j.maxlist, NULL, NULL);
+	j.stride = carve(v, j.nsort, j.maxlist, NULL, NULL);
 	j.scratch = aligned_alloc(64, nw * j.stride);
 	if (!j.scratch)
 		return mfs_errf(err, -ENOMEM, "%s search: out of memory",

@@ -16,6 +16,8 @@ int store_blob_put(struct store_txn *t, uint32_t pid, const void *data,
 	MDB_val k = { 8, kb }, v;
 	int rc;
 
+	if (len > 0 && (rc = store_txn_grows(t)) != 0)
+		return rc;
 	put_be32(kb, pid);
 	rc = store_del_prefix(t, DB_BLOB, kb, 4, NULL);
 	if (rc)

@@ -5,9 +5,14 @@
  *
  *   coll value : cid u32 | dim u32 | vtype u8 | metric u8 | metric_set u8 |
  *                0 u8 | next_id u64 | dlen u16 | description | ilen u16 |
- *                index text
+ *                index text [| uid u32 | gid u32 | mode u32]
  *   pinfo value: pid u32 | cid u32 | loaded u8 | count u64 | next_seq u64 |
- *                index_seq u64
+ *                index_seq u64 | 0 x4 [| uid u32 | gid u32 | mode u32]
+ *
+ * The bracketed owner, group and mode (SPEC §12) are present only when
+ * set (perm.set): a record written before owners existed has none and
+ * reads as unset (the fs then shows the daemon's user, or for a partition
+ * its collection's).  Both lengths decode; no other does.
  *
  * cid and pid come from the meta counters "next_cid" / "next_pid" (start
  * at 1, never reused; pid 0 means "the collection" in the query db).
@@ -18,7 +23,23 @@
 #include <stdlib.h>
 
 #define COLL_FIXED 24
-#define PINFO_SIZE 37
+#define PINFO_SIZE 37                   /* without owner (layout 1, 2) */
+#define PERM_SIZE 12                    /* uid u32 | gid u32 | mode u32 */
+
+static void perm_encode(const struct store_perm *pm, unsigned char *b)
+{
+	put_be32(b, pm->uid);
+	put_be32(b + 4, pm->gid);
+	put_be32(b + 8, pm->mode);
+}
+
+static void perm_decode(const unsigned char *b, struct store_perm *pm)
+{
+	pm->set = 1;
+	pm->uid = get_be32(b);
+	pm->gid = get_be32(b + 4);
+	pm->mode = get_be32(b + 8) & 07777;
+}
 
 /* ---- meta counters ---- */
 
@@ -74,6 +95,10 @@ static int coll_encode(const struct store_coll *c, MDB_val *v,
 	p[1] = (unsigned char)il;
 	memcpy(p + 2, c->index, il);
 	p += 2 + il;
+	if (c->perm.set) {
+		perm_encode(&c->perm, p);
+		p += PERM_SIZE;
+	}
 	v->mv_data = buf;
 	v->mv_size = (size_t)(p - buf);
 	return 0;
@@ -99,9 +124,12 @@ static int coll_decode(const MDB_val *v, struct store_coll *c)
 	memcpy(c->description, p + 22, dl);
 	p += 22 + dl;
 	il = (size_t)p[0] << 8 | p[1];
-	if (il >= STORE_TEXT_MAX || 22 + dl + 2 + il != n)
+	if (il >= STORE_TEXT_MAX || (22 + dl + 2 + il != n &&
+				     22 + dl + 2 + il + PERM_SIZE != n))
 		return -EIO;
 	memcpy(c->index, p + 2, il);
+	if (22 + dl + 2 + il != n)
+		perm_decode(p + 2 + il, &c->perm);
 	return 0;
 }
 
@@ -129,7 +157,7 @@ int store_coll_get(struct store_txn *t, const char *name,
 int store_coll_put(struct store_txn *t, const char *name,
 		   const struct store_coll *c)
 {
-	unsigned char buf[COLL_FIXED + 2 * STORE_TEXT_MAX];
+	unsigned char buf[COLL_FIXED + 2 * STORE_TEXT_MAX + PERM_SIZE];
 	struct store_coll old;
 	MDB_val k, v;
 	int rc;
@@ -148,7 +176,7 @@ int store_coll_put(struct store_txn *t, const char *name,
 int store_coll_new(struct store_txn *t, const char *name,
 		   struct store_coll *out)
 {
-	unsigned char buf[COLL_FIXED + 2 * STORE_TEXT_MAX];
+	unsigned char buf[COLL_FIXED + 2 * STORE_TEXT_MAX + PERM_SIZE];
 	struct store_coll c;
 	struct store_part p;
 	MDB_val k, v;
@@ -180,7 +208,7 @@ int store_coll_new(struct store_txn *t, const char *name,
 
 int store_coll_rename(struct store_txn *t, const char *from, const char *to)
 {
-	unsigned char buf[COLL_FIXED + 2 * STORE_TEXT_MAX];
+	unsigned char buf[COLL_FIXED + 2 * STORE_TEXT_MAX + PERM_SIZE];
 	struct store_coll c;
 	MDB_val k, v;
 	int rc;
@@ -283,7 +311,8 @@ int store_coll_list(struct store_txn *t,
 
 /* ---- partitions ---- */
 
-static void pinfo_encode(const struct store_part *p, unsigned char *b)
+/* Returns the encoded length. */
+static size_t pinfo_encode(const struct store_part *p, unsigned char *b)
 {
 	put_be32(b, p->pid);
 	put_be32(b + 4, p->cid);
@@ -292,13 +321,17 @@ static void pinfo_encode(const struct store_part *p, unsigned char *b)
 	put_be64(b + 17, p->next_seq);
 	put_be64(b + 25, p->index_seq);
 	memset(b + 33, 0, PINFO_SIZE - 33);
+	if (!p->perm.set)
+		return PINFO_SIZE;
+	perm_encode(&p->perm, b + PINFO_SIZE);
+	return PINFO_SIZE + PERM_SIZE;
 }
 
 static int pinfo_decode(const MDB_val *v, struct store_part *p)
 {
 	const unsigned char *b = v->mv_data;
 
-	if (v->mv_size != PINFO_SIZE)
+	if (v->mv_size != PINFO_SIZE && v->mv_size != PINFO_SIZE + PERM_SIZE)
 		return -EIO;
 	memset(p, 0, sizeof(*p));
 	p->pid = get_be32(b);
@@ -307,6 +340,8 @@ static int pinfo_decode(const MDB_val *v, struct store_part *p)
 	p->count = get_be64(b + 9);
 	p->next_seq = get_be64(b + 17);
 	p->index_seq = get_be64(b + 25);
+	if (v->mv_size > PINFO_SIZE)
+		perm_decode(b + PINFO_SIZE, &p->perm);
 	return 0;
 }
 
@@ -325,12 +360,12 @@ int store_pinfo_get(struct store_txn *t, uint32_t pid, struct store_part *p)
 
 int store_part_put(struct store_txn *t, const struct store_part *p)
 {
-	unsigned char kb[4], vb[PINFO_SIZE];
-	MDB_val k = { 4, kb }, v = { PINFO_SIZE, vb };
+	unsigned char kb[4], vb[PINFO_SIZE + PERM_SIZE];
+	MDB_val k = { 4, kb }, v = { 0, vb };
 	int rc;
 
 	put_be32(kb, p->pid);
-	pinfo_encode(p, vb);
+	v.mv_size = pinfo_encode(p, vb);
 	rc = mdb_put(t->txn, store_dbi(t, DB_PINFO), &k, &v, 0);
 	return rc ? store_txn_fail(t, rc) : 0;
 }

@@ -137,6 +137,9 @@ int store_ent_insert(struct store_txn *t, struct store_part *p,
 
 	if (n == 0)
 		return 0;
+	rc = store_txn_grows(t);
+	if (rc)
+		return rc;
 	/* The record in the database is the truth; *p may be stale. */
 	rc = store_pinfo_get(t, p->pid, &cur);
 	if (rc)

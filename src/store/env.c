@@ -13,13 +13,49 @@
  * holding the shared side, so there is no deadlock; store_read and
  * store_write must not be nested in one thread (the lock prefers writers).
  *
- * Durability: without sync_always the environment is MDB_NOSYNC and
- * store_sync() does mdb_env_sync(env, 1).  MDB_NOMETASYNC is never used.
+ * Durability (SPEC §13: no crash of the daemon or the machine corrupts the
+ * database or loses what fsync(2)/close(2) acknowledged).  LMDB commits by
+ * writing the transaction's pages (copy-on-write: only pages that neither
+ * of the two meta pages' snapshots uses), then one of the two meta pages.
+ * Without sync_always the environment is MDB_NOMETASYNC: every commit
+ * fdatasyncs its pages before writing its meta page, but does not sync the
+ * meta page; the next commit's fdatasync, or store_sync()'s
+ * mdb_env_sync(env, 1), does.  So a meta page on disk never points at
+ * pages that are not, and a crash loses at most the transactions committed
+ * since the last sync: the ones fsync/close had not acknowledged.
+ * MDB_NOSYNC, which this file used before, syncs nothing at commit: after
+ * a machine crash a meta page may reach the disk without the pages it
+ * points at, and the database is corrupt (tests/crash shows it).
+ * sync_always uses LMDB's default, a synced meta page at every commit.
+ * store_sync skips the sync when nothing was committed since the last one.
+ *
+ * Disk full.  LMDB is copy-on-write: a delete or a drop writes new pages
+ * before it frees old ones, so on a full file system nothing could be
+ * deleted any more.  The store keeps a reserve file, <dir>/milvusfs.reserve,
+ * of max(1 MiB, 1/128 of the data) allocated bytes.  Transactions that add
+ * data (store_ent_insert, store_blob_put with data: store_txn_grows) never
+ * release it: they fail with ENOSPC when the file system is full.  Any
+ * other transaction (a delete, a drop, a rename, a load state) that fails
+ * with ENOSPC empties the reserve file and runs again, using the space it
+ * gave back.  While the reserve is not held, adding transactions are
+ * refused unless LMDB's free pages (what deletes freed inside data.mdb)
+ * hold as much as the reserve; after every commit the store tries to
+ * allocate the reserve again.  So after a disk-full, deleting makes room
+ * and inserts resume in the freed pages.
+ *
+ * Database directory (SPEC §12): created 0700, its files 0600.  The store
+ * refuses a directory that is a symlink, that another user than the
+ * daemon's effective uid (or root) owns, or that group or others may
+ * write; then nobody else can plant a symlink or a hard link in it.  Its
+ * files are opened with O_NOFOLLOW (LMDB's own opens follow, so data.mdb
+ * and lock.mdb are first created or checked here) and must be regular
+ * files with one link.
  */
 #include "store/store_int.h"
 
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -33,6 +69,10 @@
 #include "base/log.h"
 
 #define DEFAULT_MAPSIZE (UINT64_C(1) << 30)
+#define RESERVE_MIN (UINT64_C(1) << 20)        /* bytes */
+#define RESERVE_SHARE 128                       /* of the data, at least */
+#define FILE_MODE 0600
+#define DIR_MODE 0700
 #define MAX_READERS 512
 #define READERS_FULL_TRIES 10000        /* x 1 ms */
 
@@ -105,8 +145,11 @@ static int mkdir_p(const char *dir, struct mfs_err *err)
 		if (*p != '/' && *p != '\0')
 			continue;
 		char c = *p;
+		int last = p[strspn(p, "/")] == '\0';
 		*p = '\0';
-		if (mkdir(path, 0755) != 0 && errno != EEXIST) {
+		/* SPEC §12: the database directory itself 0700 */
+		if (mkdir(path, last ? DIR_MODE : 0755) != 0 &&
+		    errno != EEXIST) {
 			rc = mfs_errf(err, -errno,
 				      "cannot create database directory %s: %s",
 				      path, strerror(errno));
@@ -119,17 +162,64 @@ static int mkdir_p(const char *dir, struct mfs_err *err)
 			p++;
 	}
 	struct stat sb;
-	if (stat(dir, &sb) != 0) {
+	uid_t me = geteuid();
+	if (lstat(dir, &sb) != 0) {
 		rc = mfs_errf(err, -errno, "database directory %s: %s", dir,
 			      strerror(errno));
+	} else if (S_ISLNK(sb.st_mode)) {
+		/* SPEC §12: its files are never reached through a symlink */
+		rc = mfs_errf(err, -ELOOP,
+			      "database %s: expected a directory, got a symbolic link (give the directory it points to)",
+			      dir);
 	} else if (!S_ISDIR(sb.st_mode)) {
 		rc = mfs_errf(err, -ENOTDIR,
 			      "database %s: expected a directory, got a file",
 			      dir);
+	} else if (sb.st_uid != me && sb.st_uid != 0) {
+		rc = mfs_errf(err, -EPERM,
+			      "database %s: expected a directory owned by uid %ld (the daemon's) or root, got one owned by uid %ld",
+			      dir, (long)me, (long)sb.st_uid);
+	} else if (sb.st_mode & (S_IWGRP | S_IWOTH)) {
+		rc = mfs_errf(err, -EPERM,
+			      "database %s: expected a directory only its owner may write, got mode %04o (chmod go-w it)",
+			      dir, (unsigned)(sb.st_mode & 07777));
 	}
 out:
 	free(path);
 	return rc;
+}
+
+/* Open (creating, mode 0600) <dir>/name without following a symlink; it
+ * must be a regular file with one link, owned by us or root.  Returns the
+ * descriptor or a negative errno with err set. */
+static int open_file(struct store *st, const char *name, struct mfs_err *err)
+{
+	char path[PATH_MAX];
+	struct stat sb;
+	int fd;
+
+	if (snprintf(path, sizeof(path), "%s/%s", st->dir, name) >=
+	    (int)sizeof(path))
+		return mfs_errf(err, -ENAMETOOLONG, "database %s: path too long",
+				st->dir);
+	fd = open(path, O_RDWR | O_CREAT | O_NOFOLLOW | O_CLOEXEC, FILE_MODE);
+	if (fd < 0) {
+		int e = errno;
+		if (e == ELOOP)
+			return mfs_errf(err, -ELOOP,
+					"database %s: expected a regular file %s, got a symbolic link",
+					st->dir, name);
+		return mfs_errf(err, -e, "database %s: cannot open %s: %s",
+				st->dir, name, strerror(e));
+	}
+	if (fstat(fd, &sb) != 0 || !S_ISREG(sb.st_mode) || sb.st_nlink != 1 ||
+	    (sb.st_uid != geteuid() && sb.st_uid != 0)) {
+		close(fd);
+		return mfs_errf(err, -EPERM,
+				"database %s: expected %s to be a regular file with one link, owned by the daemon's user",
+				st->dir, name);
+	}
+	return fd;
 }
 
 static int lock_dir(struct store *st, struct mfs_err *err)
@@ -139,10 +229,9 @@ static int lock_dir(struct store *st, struct mfs_err *err)
 	int fd;
 
 	snprintf(path, sizeof(path), "%s/milvusfs.lock", st->dir);
-	fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+	fd = open_file(st, "milvusfs.lock", err);
 	if (fd < 0)
-		return mfs_errf(err, -errno, "cannot open lock file %s: %s",
-				path, strerror(errno));
+		return fd;
 	if (flock(fd, LOCK_EX | LOCK_NB) != 0) {
 		int e = errno;
 		ssize_t n;
@@ -267,6 +356,160 @@ static void refresh_mapsize(struct store *st)
 		st->mapsize_bytes = info.me_mapsize;
 }
 
+/* Create, configure and open st->env (mapsize bytes, st->env_flags) and
+ * its databases.  On failure st->env is NULL. */
+static int env_start(struct store *st, uint64_t mapsize, struct mfs_err *err)
+{
+	int rc;
+
+	rc = mdb_env_create(&st->env);
+	if (rc) {
+		st->env = NULL;
+		return env_error(st, rc, "cannot create the environment", err);
+	}
+	if ((rc = mdb_env_set_maxdbs(st->env, DB_COUNT)) ||
+	    (rc = mdb_env_set_maxreaders(st->env, MAX_READERS)) ||
+	    (rc = mdb_env_set_mapsize(st->env, (size_t)mapsize))) {
+		rc = env_error(st, rc, "cannot configure the environment", err);
+		goto fail;
+	}
+	rc = mdb_env_open(st->env, st->dir, st->env_flags, FILE_MODE);
+	if (rc) {
+		rc = env_error(st, rc, "cannot open the environment", err);
+		goto fail;
+	}
+	rc = open_dbs(st, err);
+	if (rc)
+		goto fail;
+	refresh_mapsize(st);
+	return 0;
+fail:
+	mdb_env_close(st->env);
+	st->env = NULL;
+	return rc;
+}
+
+/* ---- disk full: the reserve file ---- */
+
+/* Bytes of LMDB's free pages (the freelist, FREE_DBI), what deletes freed
+ * inside data.mdb.  Runs its own read transaction: call it outside any
+ * transaction of this thread, with grow_lock held shared. */
+static uint64_t free_bytes(struct store *st)
+{
+	MDB_txn *txn;
+	MDB_cursor *cur;
+	MDB_val k, v;
+	MDB_stat ms;
+	uint64_t pages = 0;
+
+	if (mdb_env_stat(st->env, &ms) != 0 ||
+	    mdb_txn_begin(st->env, NULL, MDB_RDONLY, &txn) != 0)
+		return 0;
+	if (mdb_cursor_open(txn, 0, &cur) == 0) {
+		/* each record: txnid -> IDL, whose first word is its count */
+		while (mdb_cursor_get(cur, &k, &v, MDB_NEXT) == 0) {
+			size_t n;
+			if (v.mv_size < sizeof(n))
+				continue;
+			memcpy(&n, v.mv_data, sizeof(n));
+			pages += n;
+		}
+		mdb_cursor_close(cur);
+	}
+	mdb_txn_abort(txn);
+	return pages * ms.ms_psize;
+}
+
+/* Under reserve_lock: allocate the reserve file to st->reserve_bytes.
+ * 1 when it is held. */
+static int reserve_take(struct store *st)
+{
+	struct stat sb;
+	off_t want = (off_t)st->reserve_bytes;
+
+	if (st->reserve_fd < 0)
+		return 0;
+	if (fstat(st->reserve_fd, &sb) == 0 && sb.st_size >= want &&
+	    (uint64_t)sb.st_blocks * 512 >= (uint64_t)want)
+		return 1;
+	if (posix_fallocate(st->reserve_fd, 0, want) == 0)
+		return 1;
+	/* a partial allocation would be neither held nor given back */
+	if (ftruncate(st->reserve_fd, 0) != 0)
+		mfs_log(MFS_LOG_WARN, "database %s: reserve file: %s",
+			st->dir, strerror(errno));
+	return 0;
+}
+
+/* After a commit (and at open), grow_lock held shared, no transaction of
+ * this thread alive: size the reserve, take it back if it was given, and
+ * decide whether adding transactions may run. */
+static void reserve_update(struct store *st)
+{
+	MDB_envinfo info;
+	MDB_stat ms;
+	uint64_t used = 0, want;
+
+	if (mdb_env_info(st->env, &info) == 0 &&
+	    mdb_env_stat(st->env, &ms) == 0)
+		used = ((uint64_t)info.me_last_pgno + 1) * ms.ms_psize;
+	want = used / RESERVE_SHARE;
+	if (want < RESERVE_MIN)
+		want = RESERVE_MIN;
+	pthread_mutex_lock(&st->reserve_lock);
+	if (want > st->reserve_bytes + st->reserve_bytes / 8 ||
+	    st->reserve_bytes == 0)
+		st->reserve_bytes = want;
+	if (reserve_take(st)) {
+		st->reserve_short = 0;
+	} else {
+		st->reserve_short = free_bytes(st) < st->reserve_bytes;
+		if (st->reserve_short)
+			mfs_log(MFS_LOG_DEBUG, "database %s: file system full, inserts refused until deletes free %" PRIu64 " KiB",
+				st->dir, st->reserve_bytes >> 10);
+	}
+	pthread_mutex_unlock(&st->reserve_lock);
+}
+
+/* A non-adding transaction failed with ENOSPC: empty the reserve file so
+ * that it can run again.  1 if there was something to give. */
+static int reserve_give(struct store *st)
+{
+	struct stat sb;
+	int gave = 0;
+
+	pthread_mutex_lock(&st->reserve_lock);
+	if (st->reserve_fd >= 0 && fstat(st->reserve_fd, &sb) == 0 &&
+	    sb.st_blocks > 0 && ftruncate(st->reserve_fd, 0) == 0) {
+		gave = 1;
+		st->reserve_short = 1;
+		mfs_log(MFS_LOG_INFO, "database %s: file system full: reserve of %" PRIu64 " KiB given to a delete or drop",
+			st->dir, st->reserve_bytes >> 10);
+	}
+	pthread_mutex_unlock(&st->reserve_lock);
+	return gave;
+}
+
+int store_txn_grows(struct store_txn *t)
+{
+	struct store *st = t->st;
+	int refuse;
+
+	pthread_mutex_lock(&st->reserve_lock);
+	/* the user may have made room on the file system meanwhile */
+	if (st->reserve_short && reserve_take(st))
+		st->reserve_short = 0;
+	refuse = st->reserve_short;
+	pthread_mutex_unlock(&st->reserve_lock);
+	t->grows = 1;
+	if (!refuse)
+		return 0;
+	t->refused = 1;
+	if (!t->poison)
+		t->poison = -ENOSPC;
+	return -ENOSPC;
+}
+
 int store_open(const char *dir, const struct store_opts *opts,
 	       struct store **out, struct mfs_err *err)
 {
@@ -274,8 +517,8 @@ int store_open(const char *dir, const struct store_opts *opts,
 	pthread_rwlockattr_t attr;
 	uint64_t mapsize = opts && opts->mapsize_bytes ? opts->mapsize_bytes
 						      : DEFAULT_MAPSIZE;
-	unsigned flags = MDB_NOTLS;
-	int rc;
+	int rc, fd;
+	size_t len;
 
 	if (!dir || !*dir)
 		return mfs_errf(err, -EINVAL,
@@ -286,58 +529,67 @@ int store_open(const char *dir, const struct store_opts *opts,
 		return mfs_errf(err, -ENOMEM, "database %s: out of memory",
 				dir);
 	}
+	/* "db/" would make lstat follow a symlink db */
+	for (len = strlen(st->dir); len > 1 && st->dir[len - 1] == '/'; len--)
+		st->dir[len - 1] = '\0';
 	st->lock_fd = -1;
+	st->reserve_fd = -1;
 	st->sync_always = opts ? opts->sync_always : 0;
+	/* see "Durability" above */
+	st->env_flags = MDB_NOTLS | (st->sync_always ? 0 : MDB_NOMETASYNC);
+#ifdef MFS_STORE_UNSAFE_NOSYNC
+	/* Only to show that tests/crash catches the old, unsafe flags:
+	 * make CPPFLAGS=-DMFS_STORE_UNSAFE_NOSYNC. */
+	if (!st->sync_always)
+		st->env_flags = MDB_NOTLS | MDB_NOSYNC;
+#endif
+	pthread_mutex_init(&st->reserve_lock, NULL);
 	pthread_rwlockattr_init(&attr);
 	pthread_rwlockattr_setkind_np(&attr,
 			PTHREAD_RWLOCK_PREFER_WRITER_NONRECURSIVE_NP);
 	rc = pthread_rwlock_init(&st->grow_lock, &attr);
 	pthread_rwlockattr_destroy(&attr);
 	if (rc) {
+		pthread_mutex_destroy(&st->reserve_lock);
 		free(st->dir);
 		free(st);
 		return mfs_errf(err, -rc, "database %s: cannot create a lock",
 				dir);
 	}
 
-	rc = mkdir_p(dir, err);
+	rc = mkdir_p(st->dir, err);
 	if (rc)
 		goto fail_lock;
 	rc = lock_dir(st, err);
 	if (rc)
 		goto fail_lock;
-
-	rc = mdb_env_create(&st->env);
-	if (rc) {
-		rc = env_error(st, rc, "cannot create the environment", err);
+	/* LMDB opens these following symlinks: make or check them first */
+	if ((fd = open_file(st, "data.mdb", err)) < 0 ||
+	    (close(fd), fd = open_file(st, "lock.mdb", err)) < 0) {
+		rc = fd;
 		goto fail_lock;
 	}
-	if ((rc = mdb_env_set_maxdbs(st->env, DB_COUNT)) ||
-	    (rc = mdb_env_set_maxreaders(st->env, MAX_READERS)) ||
-	    (rc = mdb_env_set_mapsize(st->env, (size_t)mapsize))) {
-		rc = env_error(st, rc, "cannot configure the environment", err);
-		goto fail_env;
+	close(fd);
+	fd = open_file(st, "milvusfs.reserve", err);
+	if (fd < 0) {
+		rc = fd;
+		goto fail_lock;
 	}
-	if (!st->sync_always)
-		flags |= MDB_NOSYNC;
-	rc = mdb_env_open(st->env, dir, flags, 0644);
-	if (rc) {
-		rc = env_error(st, rc, "cannot open the environment", err);
-		goto fail_env;
-	}
-	rc = open_dbs(st, err);
+	st->reserve_fd = fd;
+	rc = env_start(st, mapsize, err);
 	if (rc)
-		goto fail_env;
-	refresh_mapsize(st);
+		goto fail_lock;
+	reserve_update(st);
 	*out = st;
 	return 0;
 
-fail_env:
-	mdb_env_close(st->env);
 fail_lock:
 	if (st->lock_fd >= 0)
 		close(st->lock_fd);
+	if (st->reserve_fd >= 0)
+		close(st->reserve_fd);
 	pthread_rwlock_destroy(&st->grow_lock);
+	pthread_mutex_destroy(&st->reserve_lock);
 	free(st->dir);
 	free(st);
 	return rc;
@@ -347,13 +599,16 @@ void store_close(struct store *st)
 {
 	if (!st)
 		return;
-	if (!st->broken && !st->sync_always) {
+	if (!st->broken && st->env && !st->sync_always) {
 		int rc = mdb_env_sync(st->env, 1);
 		if (rc)
 			mfs_log(MFS_LOG_ERROR, "database %s: sync at close: %s",
 				st->dir, mdb_strerror(rc));
 	}
-	mdb_env_close(st->env);
+	if (st->env)
+		mdb_env_close(st->env);
+	if (st->reserve_fd >= 0)
+		close(st->reserve_fd);
 	if (st->lock_fd >= 0) {
 		/* The pid in the file is stale from here on; empty it. */
 		if (ftruncate(st->lock_fd, 0) != 0)
@@ -362,17 +617,29 @@ void store_close(struct store *st)
 		close(st->lock_fd);
 	}
 	pthread_rwlock_destroy(&st->grow_lock);
+	pthread_mutex_destroy(&st->reserve_lock);
 	free(st->dir);
 	free(st);
 }
 
 int store_sync(struct store *st)
 {
+	uint64_t c = __atomic_load_n(&st->commits, __ATOMIC_ACQUIRE);
 	int rc;
 
+	/* Nothing committed since the last sync: nothing to flush. */
+	if (c == __atomic_load_n(&st->synced, __ATOMIC_ACQUIRE))
+		return 0;
 	pthread_rwlock_rdlock(&st->grow_lock);
 	rc = st->broken ? EIO : mdb_env_sync(st->env, 1);
 	pthread_rwlock_unlock(&st->grow_lock);
+	if (rc == 0) {
+		/* synced = max(synced, c) */
+		uint64_t s = __atomic_load_n(&st->synced, __ATOMIC_ACQUIRE);
+		while (s < c && !__atomic_compare_exchange_n(&st->synced, &s, c,
+				0, __ATOMIC_ACQ_REL, __ATOMIC_ACQUIRE))
+			;
+	}
 	/* An fsync EIO is a real I/O error, not a full disk. */
 	return store_mdb_errno(rc, STORE_OP_DATA);
 }
@@ -445,6 +712,37 @@ out:
 	return rc;
 }
 
+/* LMDB marks the environment fatal (MDB_PANIC from then on) when it could
+ * not write a meta page, e.g. on a full or failing disk.  The data on disk
+ * is still the last good commit: close and open the environment again,
+ * under the exclusive lock (no transaction alive). */
+static int reopen(struct store *st, struct mfs_err *err)
+{
+	int rc = 0;
+
+	pthread_rwlock_wrlock(&st->grow_lock);
+	if (st->broken) {
+		rc = mfs_errf(err, -EIO, "database %s: the map was lost after a failed resize; remount",
+			      st->dir);
+		goto out;
+	}
+	MDB_txn *probe;
+	int prc = mdb_txn_begin(st->env, NULL, MDB_RDONLY, &probe);
+	if (prc == 0)
+		mdb_txn_abort(probe);
+	if (prc != MDB_PANIC)
+		goto out;       /* another thread reopened it */
+	mfs_log(MFS_LOG_WARN, "database %s: the environment failed (a write error); opening it again",
+		st->dir);
+	mdb_env_close(st->env);
+	rc = env_start(st, st->mapsize_bytes, err);
+	if (rc)
+		st->broken = 1;
+out:
+	pthread_rwlock_unlock(&st->grow_lock);
+	return rc;
+}
+
 /* Begin a transaction with grow_lock held shared; on success the lock is
  * still held and *seen has the map size it runs with. */
 static int begin(struct store *st, unsigned flags, MDB_txn **txn,
@@ -466,6 +764,12 @@ static int begin(struct store *st, unsigned flags, MDB_txn **txn,
 		pthread_rwlock_unlock(&st->grow_lock);
 		if (rc == MDB_MAP_RESIZED) {
 			rc = grow(st, 0, err);
+			if (rc)
+				return rc;
+			continue;
+		}
+		if (rc == MDB_PANIC && ++tries < 3) {
+			rc = reopen(st, err);
 			if (rc)
 				return rc;
 			continue;
@@ -507,9 +811,18 @@ static int full_error(struct store *st, uint64_t seen, struct mfs_err *err)
 			seen >> 20);
 }
 
+static int refused_error(struct store *st, struct mfs_err *err)
+{
+	return mfs_errf(err, -ENOSPC,
+			"database full: the file system holding %s is full; delete entities or drop collections to make room (at least %" PRIu64 " KiB)",
+			st->dir, st->reserve_bytes >> 10);
+}
+
 int store_write(struct store *st, store_fn fn, void *arg,
 		struct mfs_err *err)
 {
+	int gave = 0;
+
 	for (;;) {
 		struct store_txn t = { .st = st };
 		uint64_t seen;
@@ -531,6 +844,8 @@ int store_write(struct store *st, store_fn fn, void *arg,
 		if (frc || t.mdb_rc || t.poison) {
 			mdb_txn_abort(t.txn);
 			pthread_rwlock_unlock(&st->grow_lock);
+			if (t.refused)
+				return refused_error(st, err);
 			if (frc)
 				return frc;
 			if (t.poison)
@@ -541,9 +856,13 @@ int store_write(struct store *st, store_fn fn, void *arg,
 					mdb_strerror(t.mdb_rc));
 		}
 		rc = mdb_txn_commit(t.txn);
-		pthread_rwlock_unlock(&st->grow_lock);
-		if (rc == 0)
+		if (rc == 0) {
+			__atomic_add_fetch(&st->commits, 1, __ATOMIC_ACQ_REL);
+			reserve_update(st);
+			pthread_rwlock_unlock(&st->grow_lock);
 			return 0;
+		}
+		pthread_rwlock_unlock(&st->grow_lock);
 		if (rc == MDB_MAP_FULL) {
 			rc = grow(st, seen, err);
 			if (rc)
@@ -551,8 +870,22 @@ int store_write(struct store *st, store_fn fn, void *arg,
 			continue;
 		}
 		rc = store_mdb_errno(rc, STORE_OP_COMMIT);
-		if (rc == -ENOSPC)
+		if (rc == -ENOSPC) {
+			/* A delete or drop on a full disk: run it again in
+			 * the space of the reserve file ("Disk full"). */
+			if (!t.grows && !gave && reserve_give(st)) {
+				gave = 1;
+				mfs_err_clear(err);
+				continue;
+			}
+			if (t.grows) {
+				pthread_mutex_lock(&st->reserve_lock);
+				if (!reserve_take(st))
+					st->reserve_short = 1;
+				pthread_mutex_unlock(&st->reserve_lock);
+			}
 			return full_error(st, seen, err);
+		}
 		return mfs_errf(err, rc, "database %s: commit failed: %s",
 				st->dir, strerror(-rc));
 	}

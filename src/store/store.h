@@ -30,12 +30,15 @@
  *                                               metric_set u8 | 0 u8 |
  *                                               next_id u64 | u16 len |
  *                                               description | u16 len |
- *                                               index text
+ *                                               index text [| uid u32 |
+ *                                               gid u32 | mode u32]
  *   part      cid u32 | name                    pid u32
  *   pinfo     pid u32                           pid u32 | cid u32 |
  *                                               loaded u8 | count u64 |
  *                                               next_seq u64 |
- *                                               index_seq u64 (37 bytes)
+ *                                               index_seq u64 | 0 x4
+ *                                               [| uid u32 | gid u32 |
+ *                                               mode u32] (37 or 49 bytes)
  *   ent       pid u32 | seq u64                 id i64 (big-endian two's
  *                                               complement) | vector bytes
  *                                               | row (the entity's scalar
@@ -52,7 +55,12 @@
  *
  * Records are encoded field by field, never as raw structs.  Layout 2 added
  * the fields db and the row after the vector; a layout 1 database is
- * layout 2 without fields, so opening one only writes version 2.  Another
+ * layout 2 without fields, so opening one only writes version 2.  The
+ * owner, group and mode of a collection or partition (SPEC §12) end its
+ * coll or pinfo value when they are set (struct store_perm); a record
+ * without them, as every record written before owners existed, reads as
+ * unset.  (A milvusfs older than owners refuses such a record as corrupt
+ * rather than ignore it: it cannot open the database at all.)  Another
  * version is refused with -EIO.
  *
  * ent is appended with MDB_APPEND (seq rises per partition), so reading a
@@ -120,6 +128,16 @@ int store_write(struct store *st, store_fn fn, void *arg,
 
 /* ---- catalog ---- */
 
+/* Owner, group and mode of a collection or partition (SPEC §12). */
+struct store_perm {
+	uint8_t set;                    /* 0: none stored (layout 1 or 2, or
+					 * a partition that follows its
+					 * collection): the other fields are
+					 * 0 */
+	uint32_t uid, gid;
+	uint32_t mode;                  /* permission bits, 07777 at most */
+};
+
 struct store_coll {
 	uint32_t cid;                   /* assigned by store_coll_new */
 	uint32_t dim;                   /* 0 until set by schema or insert */
@@ -130,6 +148,7 @@ struct store_coll {
 	char description[STORE_TEXT_MAX];
 	char index[STORE_TEXT_MAX];     /* canonical "index_type=HNSW\nM=16\n..."
 					 * or "" for FLAT */
+	struct store_perm perm;         /* unset in a new record */
 };
 
 struct store_part {
@@ -139,6 +158,7 @@ struct store_part {
 	uint64_t count;                 /* live entities */
 	uint64_t next_seq;              /* next ent seq */
 	uint64_t index_seq;             /* ent seq covered by the saved blob */
+	struct store_perm perm;         /* unset: follows the collection */
 };
 
 /* Create collection name with defaults (dim 0, L2, FLOAT, next_id 1) and

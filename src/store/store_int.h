@@ -41,6 +41,17 @@ struct store {
 	pthread_rwlock_t grow_lock;
 	uint64_t mapsize_bytes;
 	int broken;                     /* a failed remap left no map */
+	unsigned env_flags;             /* mdb_env_open flags, for a reopen */
+	/* Disk-full headroom (env.c, "Disk full"): protected by
+	 * reserve_lock. */
+	pthread_mutex_t reserve_lock;
+	int reserve_fd;                 /* <dir>/milvusfs.reserve, or -1 */
+	uint64_t reserve_bytes;         /* its size when held */
+	int reserve_short;              /* 1: adding txns are refused */
+	/* Commits and syncs, for store_sync to skip a sync with nothing
+	 * to flush (__atomic builtins). */
+	uint64_t commits;
+	uint64_t synced;
 };
 
 struct store_txn {
@@ -49,6 +60,8 @@ struct store_txn {
 	int rdonly;
 	int mdb_rc;     /* first hard LMDB code seen in this txn, 0 if none */
 	int poison;     /* negative errno: the txn must not commit */
+	int grows;      /* store_txn_grows was called: it adds data */
+	int refused;    /* store_txn_grows refused it: the disk is full */
 };
 
 /* Operation context for store_mdb_errno: a failed write during commit
@@ -60,6 +73,12 @@ enum store_op { STORE_OP_DATA, STORE_OP_COMMIT, STORE_OP_OPEN };
  * -EAGAIN, format/corruption codes -EIO, system errno values negated
  * (EIO at commit -> -ENOSPC). 0 -> 0. */
 int store_mdb_errno(int rc, enum store_op op);
+
+/* Called by the functions that add data (entities, index blobs) before
+ * they write: 0, or -ENOSPC (and the txn is poisoned) when the file
+ * system is too full to keep the headroom that deletes and drops need
+ * (env.c, "Disk full"). */
+int store_txn_grows(struct store_txn *t);
 
 /* Record rc in txn (unless NOTFOUND / KEYEXIST) and return its errno. */
 int store_txn_fail(struct store_txn *t, int rc);

@@ -1,16 +1,18 @@
 #!/bin/sh
 # binary.sh - binary vectors through the mount (SPEC §3, §4, §5, §6): the
 # schema, every line form (0/1 digits, hex, JSON) read back as one vector,
-# binary fvecs records, bad lines and schemas; a binarized photosift128
-# searched with BIN_FLAT and BIN_IVF_FLAT against brute-force Hamming and
-# Jaccard distances computed here, inserts and deletes after the build, the
+# binary fvecs records, bad lines and schemas; a binarized L2 set (the
+# synthetic syn128; photosift128 too when present) searched with BIN_FLAT
+# and BIN_IVF_FLAT against brute-force Hamming and Jaccard distances
+# computed here, inserts and deletes after the build, the
 # index across a remount, TANIMOTO taken as JACCARD, and the float indexes
 # and metrics refused (EINVAL and a /.errors line).
 . "$(dirname "$0")/lib.sh"
-PS=$MFS_DATA/photosift128
-for f in "$PS/photosift128_base.fvecs" "$PS/photosift128_query.fvecs"; do
-	[ -r "$f" ] || fail "data set missing: $f"
-done
+MFS_SMALL=          # (binary.sh never took a part of photosift128)
+data_sets
+# PS_DEL: base entities deleted at random below (a tenth); PS_LEFT: the rest
+PS_DEL=$((PS_NB / 10))
+PS_LEFT=$((PS_NB - PS_DEL))
 mfs_mount
 
 # --- the line forms on a small collection (dim=16) --------------------------------
@@ -85,10 +87,10 @@ assert [g[0] for g in got] == [w[0] for w in want], got
 assert all(abs(float(g[1]) - w[1]) <= 1e-6 for g, w in zip(got, want)), got
 EOF
 
-# --- binarized photosift128 -----------------------------------------------------------
+# --- the binarized L2 set ---------------------------------------------------------------
 # bin.py gen DIR: bits = x > per-dimension median of the base, packed most
 # significant bit first; DIR/base.txt ("position<TAB>hex" lines, ids =
-# positions), DIR/batch (k=10 and the 1,000 queries in hex), DIR/codes.npz,
+# positions), DIR/batch (k=10 and every query in hex), DIR/codes.npz,
 # DIR/probe.txt and DIR/probe (20 queries whose code no base row has, as
 # entities 20000.. and as a saved query).
 # bin.py check RESULT METRIC K [DELETED]: every query of DIR/codes.npz has K
@@ -194,7 +196,7 @@ except AssertionError as e:
 EOF
 binpy() { "$MFS_PYTHON" "$T/bin.py" "$@" 2>"$T/bin.err"; }
 mkdir "$T/g" || fail "mkdir g"
-binpy gen "$T/g" "$PS/photosift128_base.fvecs" "$PS/photosift128_query.fvecs" ||
+binpy gen "$T/g" "$PS_BASE" "$PS_QUERY" ||
 	fail "generating the binarized set: $(cat "$T/bin.err")"
 
 # check NAME COLL SUFFIX METRIC [DELETED]: COLL/search/batchSUFFIX into
@@ -223,7 +225,7 @@ for metric in HAMMING JACCARD; do
 	mkdir "$C" || fail "mkdir $c"
 	echo "dim=128 vector_type=BINARY_VECTOR metric_type=$metric" >"$C/schema" || fail "schema of $c"
 	cat "$T/g/base.txt" >>"$C/vectors" || fail "insert the binarized base into $c"
-	expect_content "$C/count" 10000
+	expect_content "$C/count" "$PS_NB"
 	cat "$C/vectors" | cmp -s - "$T/g/base.txt" || fail "$c/vectors does not read back as inserted"
 	expect_content "$C/entities/0" "{\"id\":0,\"partition\":\"_default\",\"vector\":\"$(head -n 1 "$T/g/base.txt" | cut -f2)\"}"
 	echo 1 >"$C/load" || fail "load $c"
@@ -236,14 +238,14 @@ for metric in HAMMING JACCARD; do
 	same "${c}_ivf64" "${c}_flat" $metric
 	cat "$C/search/batch&nprobe=1" >"$T/${c}_ivf1" || fail "$c nprobe=1"
 	binpy check "$T/g" "$T/${c}_ivf1" $metric 10 &&
-		fail "$c: BIN_IVF_FLAT at nprobe=1 is exact for all 1,000 queries: the lists are not used"
+		fail "$c: BIN_IVF_FLAT at nprobe=1 is exact for every query: the lists are not used"
 	expect_logged EINVAL "/$c/search/batch&nprobe=65" read "$C/search/batch&nprobe=65"
 done
 
 # --- inserts and deletes after the build; the index across a remount ---------------
 C=$M/hHAMMING
 cat "$T/g/probe.txt" >>"$C/vectors" || fail "insert 20 probes into the loaded hHAMMING"
-expect_content "$C/count" 10020
+expect_content "$C/count" $((PS_NB + 20))
 cp "$T/g/probe" "$C/search/probe" || fail "save the probe query"
 cat "$C/search/probe&nprobe=1" >"$T/probe.res" || fail "search the probes"
 py "$T/probe.res" <<'EOF' || fail "probes inserted after the build not first at distance 0: $(head -n 4 "$T/probe.res")"
@@ -254,13 +256,14 @@ for i, b in enumerate(blocks):
     first = b.split("\n")[0]
     assert first == "%d\t0" % (20000 + i), "probe %d: first hit %r" % (i, first)
 EOF
-py >"$T/deleted" <<'EOF'
-import random
+py "$PS_NB" "$PS_DEL" >"$T/deleted" <<'EOF'
+import random, sys
+n, ndel = int(sys.argv[1]), int(sys.argv[2])
 r = random.Random(5)
-print(" ".join(str(i) for i in r.sample(range(10000), 1000) + list(range(20000, 20020))))
+print(" ".join(str(i) for i in r.sample(range(n), ndel) + list(range(20000, 20020))))
 EOF
-cat "$T/deleted" >"$C/delete" || fail "delete 1,020 ids from hHAMMING"
-expect_content "$C/count" 9000
+cat "$T/deleted" >"$C/delete" || fail "delete $((PS_DEL + 20)) ids from hHAMMING"
+expect_content "$C/count" "$PS_LEFT"
 check hHAMMING_del hHAMMING "&nprobe=64" HAMMING "$T/deleted"
 cat "$C/search/probe&nprobe=64&k=10" | cut -f1 | grep -x '200[01][0-9]' >"$T/back" &&
 	fail "deleted probes found again: $(tr '\n' ' ' <"$T/back")"

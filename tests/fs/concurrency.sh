@@ -4,6 +4,7 @@
 # showing half a write (SPEC §4 atomicity, §6 descriptors); requests
 # answered while a slow one (a blocking index build) runs.
 . "$(dirname "$0")/lib.sh"
+bulk_sets
 mfs_mount
 
 C=$M/cc
@@ -144,8 +145,8 @@ grep -qx "300499${TAB}0" "$C/search/id=300499&k=16384" ||
 S=$M/slow
 mkdir "$S" || fail "mkdir slow"
 echo "dim=128 metric_type=L2" >"$S/schema" || fail "schema of slow"
-cat "$MFS_DATA/photosift128/photosift128_base.fvecs" >>"$S/_default/vectors.fvecs" ||
-	fail "import photosift128"
+cat "$SYN/syn128/syn128_base.fvecs" >>"$S/_default/vectors.fvecs" ||
+	fail "import syn128"
 echo "index_type=HNSW M=48 efConstruction=500" >"$S/index" &
 builder=$!
 seen=0 answered=0

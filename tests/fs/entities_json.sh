@@ -84,7 +84,7 @@ for e, w in zip(ent, want):
     assert e == w, "entities/%d: %r, expected %r" % (w["id"], e, w)
 EOF
 # vectors still reads id<TAB>vector, fields or not.
-expect_content "$C/vectors" "7${TAB}0.100000001,0.200000003,0.300000012,0.400000006" \
+expect_content "$C/vectors" "7${TAB}0.1,0.2,0.3,0.4" \
 	"8${TAB}1,-0.25,0,3" "-9${TAB}0,0,0,0" "10${TAB}1,1,1,1"
 
 # --- every type at its limits, read back exactly ------------------------------

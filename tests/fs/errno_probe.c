@@ -30,6 +30,7 @@
  *                          stdout, close; a failure prints "ERR:NAME" instead
  *   unlink PATH | mkdir PATH | rmdir PATH | rename FROM TO
  *   truncate PATH LEN | chmod PATH MODE(octal) | stat PATH
+ *   chown PATH UID GID     chown(2); -1 keeps the owner or group
  *   fuse-ok DIR            mount a trivial FUSE filesystem on DIR and
  *                          unmount it: prints OK when FUSE is usable here.
  *
@@ -324,7 +325,8 @@ static int fuse_ok(const char *dir)
 static void usage(void)
 {
 	fputs("usage: errno_probe [-P PIDFILE] open|read|write|writefile|seq|rw|"
-	      "unlink|mkdir|rmdir|rename|truncate|chmod|stat|fuse-ok ARGS...\n",
+	      "unlink|mkdir|rmdir|rename|truncate|chmod|chown|stat|fuse-ok "
+	      "ARGS...\n",
 	      stderr);
 	exit(2);
 }
@@ -393,6 +395,9 @@ int main(int argc, char **argv)
 		e = truncate(path, strtoll(rest[0], NULL, 10)) ? errno : 0;
 	} else if (strcmp(cmd, "chmod") == 0 && n == 1) {
 		e = chmod(path, (mode_t)strtol(rest[0], NULL, 8)) ? errno : 0;
+	} else if (strcmp(cmd, "chown") == 0 && n == 2) {
+		e = chown(path, (uid_t)strtol(rest[0], NULL, 10),
+			  (gid_t)strtol(rest[1], NULL, 10)) ? errno : 0;
 	} else if (strcmp(cmd, "stat") == 0 && n == 0) {
 		struct stat st;
 		e = stat(path, &st) ? errno : 0;

@@ -3,6 +3,7 @@
 # failure adds exactly one well-formed line to /.errors (time, pid, op, path,
 # errno name, message) and to the daemon's log, and changes nothing.
 . "$(dirname "$0")/lib.sh"
+bulk_sets
 mfs_mount
 
 C=$M/c
@@ -148,8 +149,8 @@ remount memory_limit=1K
 expect_logged ENOMEM /c/load write "$C/load" '1\n'
 expect_content "$C/state" NotLoad
 
-# ENOSPC: a database on a 3 MB tmpfs cannot hold a 5 MB import.
-BASE=$MFS_DATA/photosift128/photosift128_base.fvecs
+# ENOSPC: a database on a 3 MB tmpfs cannot hold a 4 MB import.
+BASE=$SYN/syn128/syn128_base.fvecs
 mkdir "$T/small"
 if mount -t tmpfs -o size=3M tmpfs "$T/small" 2>"$T/tmpfs.err"; then
 	at_cleanup "umount '$T/small'"
@@ -174,7 +175,7 @@ except OSError as e:
 open(sys.argv[3], "w").write("%s %d\n" % (res, off // 516))
 EOF
 	read -r res acked <"$T/enospc"
-	expect_eq "$res" ENOSPC "importing 5 MB into a 3 MB filesystem"
+	expect_eq "$res" ENOSPC "importing 4 MB into a 3 MB filesystem"
 	tail -n 1 "$M/.errors" | grep -q ' ENOSPC: ' || fail "/.errors lacks the ENOSPC line"
 	expect_content "$M/full/count" "$acked"
 	remount mapsize=1M

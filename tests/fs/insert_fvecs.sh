@@ -1,19 +1,20 @@
 #!/bin/sh
-# insert_fvecs.sh - binary inserts through vectors.fvecs: a whole data set in
-# one cat, records straddling writes, truncated and bad records, reading the
+# insert_fvecs.sh - binary inserts through vectors.fvecs: a whole data set
+# (the synthetic syn128; photosift128 too when present) in one cat, records straddling writes, truncated and bad records, reading the
 # file back byte for byte (SPEC §4).
 . "$(dirname "$0")/lib.sh"
-BASE=$MFS_DATA/photosift128/photosift128_base.fvecs
-[ -r "$BASE" ] || fail "data set missing: $BASE"
+MFS_SMALL=
+data_sets
+BASE=$PS_BASE
 mfs_mount
 
-# One cat imports the set; dim comes from the first record; ids 1..10000.
+# One cat imports the set; dim comes from the first record; ids 1..PS_NB.
 mkdir "$M/p" || fail "mkdir p"
 cat "$BASE" >>"$M/p/_default/vectors.fvecs" || fail "cat base >> vectors.fvecs"
-expect_content "$M/p/count" 10000
+expect_content "$M/p/count" "$PS_NB"
 expect_content "$M/p/schema" dim=128 metric_type=L2 vector_type=FLOAT_VECTOR description=
-seq 1 10000 >"$T/ids.want"
-same_bytes "$T/ids.want" "$M/p/_default/ids" || fail "ids of the import are not 1..10000"
+seq 1 "$PS_NB" >"$T/ids.want"
+same_bytes "$T/ids.want" "$M/p/_default/ids" || fail "ids of the import are not 1..$PS_NB"
 same_bytes "$BASE" "$M/p/_default/vectors.fvecs" || fail "p/_default/vectors.fvecs differs from the input"
 same_bytes "$BASE" "$M/p/vectors.fvecs" || fail "p/vectors.fvecs differs from the input"
 

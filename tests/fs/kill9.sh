@@ -4,6 +4,7 @@
 # (SPEC §1 sync=, §7 "no input ... loses data already acknowledged").
 . "$(dirname "$0")/lib.sh"
 command -v mdb_stat >/dev/null 2>&1 || fail "mdb_stat (Debian lmdb-utils) is needed"
+bulk_sets
 mfs_mount
 
 mkdir "$M/k" || fail "mkdir k"
@@ -94,8 +95,7 @@ printf '1 1 1 1\n' >>"$M/k/vectors" || fail "insert after the kills"
 # kill -9 in the middle of a 40 MB import: each write(2) is all or nothing,
 # so what survives is a prefix of whole records: ids 1..n and the first n
 # records of the file, byte for byte.
-GL=$MFS_DATA/glove100/glove100_base.fvecs
-[ -r "$GL" ] || fail "data set missing: $GL"
+GL=$SYN/bulk100.fvecs
 mkdir "$M/imp" || fail "mkdir imp"
 cat "$GL" >>"$M/imp/vectors.fvecs" 2>/dev/null &
 cpid=$!

@@ -189,7 +189,7 @@ expect_content "$M/old/entities/-6" '{"id":-6,"partition":"p","vector":[0.75,0.2
 expect_eq "$(jq -c 'select(.id == -5) | [.tag, .lvl]' "$M/old/entities.jsonl")" '[null,-1]' "-5 in entities.jsonl"
 echo 1 >"$M/old/load" || fail "load old again"
 # the new entities' distances to q1's vector (0.1,0.2,0.3,0.4), as q1 prints them
-printf '600\t0.0500000045\n601\t0.150000006\n-6\t0.450000018\n' >"$T/new.hits"
+printf '600\t0.050000004\n601\t0.15\n-6\t0.45000002\n' >"$T/new.hits"
 expect_content "$M/old/search/0.25,0.25,0.25,0.25&k=1&ef=16" "600${TAB}0"
 expect_content "$M/old/search/0.75,0.25,0.25,0.25&k=1&ef=16" "-6${TAB}0"
 expect_eq "$(cut -f1 "$M/old/search/q1" | tr '\n' ' ')" \

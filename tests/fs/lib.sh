@@ -11,22 +11,28 @@
 #   MFS_BIN       the milvusfs binary           [$MFS_BUILDDIR/milvusfs]
 #   MFS_BUILDDIR  top of the build tree         [.]
 #   MFS_SRCDIR    top of the source tree        [two levels above the script]
-#   MFS_DATA      the shared data sets          [$MFS_SRCDIR/../shared/data]
+#   MFS_DATA      the shared (real) data sets, optional: when present the
+#                 recall tests also run on them  [$MFS_SRCDIR/../shared/data]
+#   MFS_SYNTH     where the synthetic data sets are made and kept
+#                 [$MFS_BUILDDIR/tests/fs/synth-CHECKSUM of mksynth.py]
 #   MFS_PYTHON    Python with numpy             [/usr/bin/python3]
 #   MFS_TIMEOUT   seconds before the watchdog kills a hung daemon [600]
 #   MFS_WRAP      a command the daemon runs under, e.g. valgrind with its
 #                 options (`make check-valgrind` sets it)          [none]
 #   MFS_KEEP      non-empty: keep $T even when the test passes
-#   MFS_SMALL     N: search_flat and index_hnsw use only the first N
-#                 base vectors of each data set, with exact ground truth
-#                 computed for them (data_sets); `make check-valgrind` sets
-#                 6000 so that they end in minutes under valgrind [unset]
+#   MFS_SMALL     N: the real-data pass of search_flat and index_hnsw uses
+#                 only the first N base vectors of each data set, with exact
+#                 ground truth computed for them (data_sets); `make
+#                 check-valgrind` sets 6000 so that they end in minutes
+#                 under valgrind [unset]
+#   MFS_SET       set by data_sets itself: `real` in the pass of a script
+#                 on the real data sets
 #
 # Scripts are POSIX sh (make runs them with $(SHELL)); helpers never run
 # inside $(...) when they may call fail, since exit there leaves only the
 # subshell.
 
-TEST_NAME=$(basename "$0" .sh)
+TEST_NAME=$(basename "$0" .sh)${MFS_SET:+-$MFS_SET}
 LC_ALL=C
 export LC_ALL
 : "${MFS_SRCDIR:=$(cd "$(dirname "$0")/../.." && pwd)}"
@@ -154,10 +160,29 @@ is_mounted() {
 # at_cleanup COMMAND: eval COMMAND at exit, after the unmount (last first).
 at_cleanup() { MFS_AT_CLEANUP="$1${MFS_AT_CLEANUP:+; $MFS_AT_CLEANUP}"; }
 
+# start_watchdog: a hung daemon would hang the test; kill it instead, so
+# that the test fails with ENOTCONN errors and a message.  Started by the
+# first mfs_mount (not at sourcing: data_sets may run the test on the real
+# data sets first, as a run of its own with its own watchdog).
+start_watchdog() {
+	[ -z "$MFS_WATCHDOG" ] || return 0
+	(
+		exec >/dev/null 2>&1 </dev/null
+		sleep "$MFS_TIMEOUT" &
+		echo $! >"$T/watchdog.sleep"
+		wait $!
+		touch "$T/timeout"
+		kill -KILL "$(cat "$T/daemon.pid")"
+		fusermount3 -uz "$M"
+	) &
+	MFS_WATCHDOG=$!
+}
+
 # mfs_mount [EXTRA-OPTIONS]: mount $DB (default $T/db) on $M in the foreground, in the
 # background of this shell; waits (20 s at most) for the root to answer.
 mfs_mount() {
 	[ -z "$MFS_PID" ] || fail "mfs_mount: already mounted"
+	start_watchdog
 	_opts="db=$DB${1:+,$1}"
 	printf '== milvusfs -f -o %s %s\n' "$_opts" "$M" >>"$T/log"
 	# MFS_WRAP unquoted: a command and its options
@@ -291,40 +316,123 @@ _fok=$("$PROBE" fuse-ok "$T/fusecheck" 2>"$T/fusecheck.err")
 [ "$_fok" = OK ] || skip "FUSE unusable here: a trivial mount failed: $(cat "$T/fusecheck.err")"
 rmdir "$T/fusecheck"
 
-# The watchdog: a hung daemon would hang the test; kill it instead, so that
-# the test fails with ENOTCONN errors and a message.
-(
-	exec >/dev/null 2>&1 </dev/null
-	sleep "$MFS_TIMEOUT" &
-	echo $! >"$T/watchdog.sleep"
-	wait $!
-	touch "$T/timeout"
-	kill -KILL "$(cat "$T/daemon.pid")"
-	fusermount3 -uz "$M"
-) &
-MFS_WATCHDOG=$!
 
 # --- data sets -------------------------------------------------------------------
+#
+# The tests make their own data: synthetic sets (tests/fs/mksynth.py, from a
+# fixed seed, with ground truth computed there by brute force in float64),
+# made once per build tree and generator version into $SYN and shared by the
+# scripts of a run.  The real data sets ($MFS_DATA: photosift128, glove100)
+# add a pass of the recall tests when they are there (data_sets).
 
-# data_sets: PS and GL, the photosift128 and glove100 directories the
-# script reads, and PS_NB and GL_NB, how many base vectors they hold.
-# Normally the shared data sets themselves (10,000 and 100,000).  Under
-# MFS_SMALL=N, copies in $T/data holding the first N base vectors, every
-# query, and ground truth recomputed for those N exactly as the shared
-# files are made (float64, ties to the smaller position, 100 per query):
-# photosift128 L2; glove100 COSINE (also as _first10k) and IP.
+# synth_sets: SYN, the directory of the synthetic sets, made if missing
+# (MFS_SYNTH=DIR uses DIR instead, made there if missing).  Concurrent
+# scripts may each make it: each writes its own copy, the first rename wins.
+synth_sets() {
+	_gen=$MFS_SRCDIR/tests/fs/mksynth.py
+	[ -r "$_gen" ] || fail "$_gen missing"
+	_sum=$(cksum <"$_gen" | cut -d' ' -f1)
+	SYN=${MFS_SYNTH:-$MFS_BUILDDIR/tests/fs/synth-$_sum}
+	[ -f "$SYN/done" ] && return 0
+	mkdir -p "$(dirname "$SYN")" || fail "mkdir $(dirname "$SYN")"
+	_tmp=$SYN.tmp.$$
+	rm -rf "$_tmp"
+	if ! "$MFS_PYTHON" "$_gen" "$_tmp" >"$T/mksynth.err" 2>&1; then
+		rm -rf "$_tmp"
+		fail "making the synthetic data sets: $(cat "$T/mksynth.err")"
+	fi
+	mv -T "$_tmp" "$SYN" 2>/dev/null || rm -rf "$_tmp"
+	[ -f "$SYN/done" ] || fail "the synthetic data sets in $SYN are incomplete"
+}
+
+# real_sets_present: the shared data sets are in $MFS_DATA.
+real_sets_present() {
+	for _f in photosift128/photosift128_base.fvecs photosift128/photosift128_query.fvecs \
+		photosift128/photosift128_groundtruth.ivecs photosift128/photosift128_groundtruth.dist.fvecs \
+		glove100/glove100_base.fvecs glove100/glove100_query.fvecs \
+		glove100/glove100_groundtruth.ivecs glove100/glove100_groundtruth.dist.fvecs \
+		glove100/glove100_groundtruth_first10k.ivecs \
+		glove100/glove100_groundtruth_ip.ivecs glove100/glove100_groundtruth_ip.dist.fvecs; do
+		[ -r "$MFS_DATA/$_f" ] || return 1
+	done
+	return 0
+}
+
+# bulk_sets: for the tests that need vectors in bulk but no ground truth:
+# SYN (synth_sets), and a note that the real sets add nothing there.
+bulk_sets() {
+	synth_sets
+	note "data: synthetic ($SYN); the real data sets are not used by this test"
+}
+
+# data_sets: the sets a recall test reads, as variables:
+#   SET          synth or real
+#   PS_NAME PS_BASE PS_QUERY PS_GT PS_GTD PS_NB   an L2 set (base, queries,
+#       ground truth ids and distances, base count): syn128 or photosift128
+#   GL_NAME GL_BASE GL_QUERY GL_GT GL_GTD GL_GTIP GL_GTIPD GL_NB GL_GT10K
+#       a set for COSINE (GT, GTD) and IP (GTIP, GTIPD): syn100 or glove100;
+#       GL_GT10K is the COSINE ground truth of its first 10,000 base vectors
+# The script runs on the synthetic sets.  When the real ones are present
+# (real_sets_present), data_sets first runs the whole script on them, as a
+# run of its own (MFS_SET=real, its own mount and $T), and fails when that
+# run fails; when they are absent it says that that part was not run.
+# Under MFS_SMALL=N the real pass uses copies in $T/data holding the first
+# N base vectors, every query, and ground truth recomputed for those N
+# exactly as the shared files are made (float64, ties to the smaller
+# position, 100 per query): photosift128 L2; glove100 COSINE (also as
+# _first10k) and IP.  (The synthetic sets are small already.)
 data_sets() {
+	if [ "${MFS_SET:-}" = real ]; then
+		real_sets
+		return 0
+	fi
+	synth_sets
+	if real_sets_present; then
+		note "the real data sets are in $MFS_DATA: a pass on them first (${TEST_NAME}-real)"
+		MFS_SET=real
+		export MFS_SET
+		sh "$0"
+		_rrc=$?
+		unset MFS_SET
+		[ "$_rrc" -eq 0 ] ||
+			fail "the pass on the real data sets (photosift128, glove100) failed with status $_rrc (above)"
+		note "the pass on the real data sets passed"
+	else
+		note "the real-data part was not run: the data sets are absent ($MFS_DATA/photosift128, $MFS_DATA/glove100)"
+	fi
+	SET=synth
+	PS_NAME=syn128
+	PS_BASE=$SYN/syn128/syn128_base.fvecs
+	PS_QUERY=$SYN/syn128/syn128_query.fvecs
+	PS_GT=$SYN/syn128/syn128_groundtruth.ivecs
+	PS_GTD=$SYN/syn128/syn128_groundtruth.dist.fvecs
+	PS_NB=8000
+	GL_NAME=syn100
+	GL_BASE=$SYN/syn100/syn100_base.fvecs
+	GL_QUERY=$SYN/syn100/syn100_query.fvecs
+	GL_GT=$SYN/syn100/syn100_groundtruth.ivecs
+	GL_GTD=$SYN/syn100/syn100_groundtruth.dist.fvecs
+	GL_GTIP=$SYN/syn100/syn100_groundtruth_ip.ivecs
+	GL_GTIPD=$SYN/syn100/syn100_groundtruth_ip.dist.fvecs
+	GL_GT10K=$GL_GT         # 8,000 base vectors: the first 10,000 are all
+	GL_NB=8000
+	note "data: synthetic $PS_NAME ($PS_NB x 128, L2) and $GL_NAME ($GL_NB x 100, COSINE and IP), 200 queries each, in $SYN"
+}
+
+# real_sets: the variables of data_sets for the real sets (the real pass).
+real_sets() {
+	real_sets_present || fail "the real data sets are not all in $MFS_DATA"
 	PS=$MFS_DATA/photosift128
 	GL=$MFS_DATA/glove100
 	PS_NB=10000
 	GL_NB=100000
-	[ -n "${MFS_SMALL:-}" ] || return 0
-	case $MFS_SMALL in
-	*[!0-9]* | 0*) fail "MFS_SMALL=$MFS_SMALL: expected a count of vectors" ;;
-	esac
-	[ "$MFS_SMALL" -le 10000 ] || fail "MFS_SMALL=$MFS_SMALL: at most 10000"
-	mkdir -p "$T/data/photosift128" "$T/data/glove100"
-	py "$PS" "$GL" "$T/data" "$MFS_SMALL" <<'EOF' || fail "making the MFS_SMALL data sets"
+	if [ -n "${MFS_SMALL:-}" ]; then
+		case $MFS_SMALL in
+		*[!0-9]* | 0*) fail "MFS_SMALL=$MFS_SMALL: expected a count of vectors" ;;
+		esac
+		[ "$MFS_SMALL" -le 10000 ] || fail "MFS_SMALL=$MFS_SMALL: at most 10000"
+		mkdir -p "$T/data/photosift128" "$T/data/glove100"
+		py "$PS" "$GL" "$T/data" "$MFS_SMALL" <<'EOF' || fail "making the MFS_SMALL data sets"
 import os, sys
 import numpy as np
 ps, gl, out, n = sys.argv[1], sys.argv[2], sys.argv[3], int(sys.argv[4])
@@ -366,9 +474,25 @@ for name, src, metrics in (("photosift128", ps, (("L2", ""),)),
         write(dst + "_groundtruth%s.ivecs" % suffix, ids)
         write(dst + "_groundtruth%s.dist.fvecs" % suffix, d)
 EOF
-	PS=$T/data/photosift128
-	GL=$T/data/glove100
-	PS_NB=$MFS_SMALL
-	GL_NB=$MFS_SMALL
-	note "MFS_SMALL: the first $MFS_SMALL base vectors of photosift128 and glove100"
+		PS=$T/data/photosift128
+		GL=$T/data/glove100
+		PS_NB=$MFS_SMALL
+		GL_NB=$MFS_SMALL
+		note "MFS_SMALL: the first $MFS_SMALL base vectors of photosift128 and glove100"
+	fi
+	SET=real
+	PS_NAME=photosift128
+	PS_BASE=$PS/photosift128_base.fvecs
+	PS_QUERY=$PS/photosift128_query.fvecs
+	PS_GT=$PS/photosift128_groundtruth.ivecs
+	PS_GTD=$PS/photosift128_groundtruth.dist.fvecs
+	GL_NAME=glove100
+	GL_BASE=$GL/glove100_base.fvecs
+	GL_QUERY=$GL/glove100_query.fvecs
+	GL_GT=$GL/glove100_groundtruth.ivecs
+	GL_GTD=$GL/glove100_groundtruth.dist.fvecs
+	GL_GTIP=$GL/glove100_groundtruth_ip.ivecs
+	GL_GTIPD=$GL/glove100_groundtruth_ip.dist.fvecs
+	GL_GT10K=$GL/glove100_groundtruth_first10k.ivecs
+	note "data: real $PS_NAME ($PS_NB base vectors, L2) and $GL_NAME ($GL_NB, COSINE and IP) in $MFS_DATA"
 }

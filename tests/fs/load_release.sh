@@ -4,8 +4,8 @@
 # state across a remount, memory_limit (ENOMEM) for loads and for the
 # memory of a search (SPEC §5, §6, §7).
 . "$(dirname "$0")/lib.sh"
-BASE=$MFS_DATA/photosift128/photosift128_base.fvecs
-[ -r "$BASE" ] || fail "data set missing: $BASE"
+bulk_sets
+BASE=$SYN/syn128/syn128_base.fvecs
 mfs_mount
 
 C=$M/lr
@@ -88,7 +88,7 @@ while [ "$(cat "$C/p2/state")" = Loading ]; do sleep 0.05; done
 expect_content "$C/p2/state" Loaded
 mkdir "$M/big" || fail "mkdir big"
 cat "$BASE" >>"$M/big/vectors.fvecs" || fail "import into big"
-expect_content "$M/big/count" 10000
+expect_content "$M/big/count" 8000
 expect_logged ENOMEM /big/load write "$M/big/load" '1\n'
 printf '%s\n' "$LAST_ERROR" | grep -Eq 'ENOMEM: .*[0-9]+[^0-9]+[0-9]+' ||
 	fail "ENOMEM message names no sizes: $LAST_ERROR"
@@ -115,10 +115,9 @@ expect_eq "$(head -n 1 "$M/big/search/id=1" | cut -f1)" 1 "nearest of entity 1"
 # background), a search fails with EAGAIN; it is never answered from half
 # the data.  A search is known to have run while loading when the state
 # reads Loading both before and after it.
-GL=$MFS_DATA/glove100/glove100_base.fvecs
-[ -r "$GL" ] || fail "data set missing: $GL"
+GL=$SYN/bulk100.fvecs         # 100,000 x 100
 mkdir "$M/gl" || fail "mkdir gl"
-cat "$GL" >>"$M/gl/vectors.fvecs" || fail "import glove100"
+cat "$GL" >>"$M/gl/vectors.fvecs" || fail "import bulk100"
 echo 1 >"$M/gl/load" || fail "load gl"
 remount
 seen=0 n=0

@@ -31,6 +31,18 @@ FS_TESTS = \
 	tests/fs/query.sh \
 	tests/fs/delete_filter.sh \
 	tests/fs/partition_key.sh \
-	tests/fs/scalar_index.sh
+	tests/fs/scalar_index.sh \
+	tests/fs/security.sh \
+	tests/fs/safety.sh \
+	tests/fs/search_filter.sh \
+	tests/fs/search_range.sh \
+	tests/fs/search_group.sh
 TESTS += $(FS_TESTS)
 EXTRA_DIST += $(FS_TESTS) tests/fs/lib.sh tests/fs/README.md tests/fs/query_ref.py
+EXTRA_DIST += tests/fs/search_ref.py
+EXTRA_DIST += tests/fs/mksynth.py
+# the synthetic data sets lib.sh makes (synth_sets), one per generator version
+clean-local: clean-local-fs-synth
+clean-local-fs-synth:
+	-rm -rf tests/fs/synth-*
+.PHONY: clean-local-fs-synth

@@ -14,3 +14,6 @@ include tests/unit/store.mk
 include tests/unit/engine.mk
 include tests/unit/hnsw.mk
 include tests/unit/ivf.mk
+include tests/unit/filter.mk
+## synthetic vector sets with exact ground truth, shared by the suites
+EXTRA_DIST += tests/unit/synth.h

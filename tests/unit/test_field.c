@@ -576,7 +576,7 @@ START_TEST(test_row_json_exact)
 	expect_row("field=f:FLOAT field=d:DOUBLE",
 		   "{\"f\":-0,\"d\":0.1234567890123}", ",\"f\":0,\"d\":0.1234567890123");
 	expect_row("field=f:FLOAT field=d:DOUBLE",
-		   "{\"f\":1e-45,\"d\":5e-324}", ",\"f\":1.4013e-45,\"d\":4.94065645841247e-324");
+		   "{\"f\":1e-45,\"d\":5e-324}", ",\"f\":1e-45,\"d\":5e-324");
 	expect_row("field=f:FLOAT field=d:DOUBLE", "{\"f\":1520,\"d\":1e20}",
 		   ",\"f\":1520,\"d\":1e+20");
 	expect_row("field=w:VARCHAR(20)", "{\"w\":\"\\u0001\\t\\\\/\"}",
@@ -1374,10 +1374,10 @@ START_TEST(test_jsonl_roundtrip)
 		mfs_buf_reset(&out);
 		ck_assert_int_eq(fmt_entity_jsonl(&out, 1, NULL, VEC_FLOAT, 3, b.vecs, &s,
 						  b.rows, b.row_end[0]), 0);
-		ck_assert_str_eq(out.data, "{\"id\":1,\"vector\":[0.100000001,-2.49999999e-07,"
-				 "2.99999989e+30],\"b\":true,\"i8\":-5,\"f\":0.7,\"d\":1e-300,"
+		ck_assert_str_eq(out.data, "{\"id\":1,\"vector\":[0.1,-2.5e-07,"
+				 "3e+30],\"b\":true,\"i8\":-5,\"f\":0.7,\"d\":1e-300,"
 				 "\"w\":\"a\\\"\\\\\\n\xc3\xa9\xf0\x9f\x98\x80\",\"j\":{\"x\":[1.5,1.0,-0.0]},"
-				 "\"t\":[\"q\"],\"af\":[0.1,9.99995e-41],\"extra\":{\"deep\":[null,false]},"
+				 "\"t\":[\"q\"],\"af\":[0.1,1e-40],\"extra\":{\"deep\":[null,false]},"
 				 "\"e2\":\"v\"}\n");
 		/* empty schema: as fmt_entity_json */
 		mfs_buf_reset(&out);

@@ -1,5 +1,6 @@
 /* test_flat.c - FLAT and BIN_FLAT against brute force in double precision,
- * and recall 1.0 against the ground truth of the real data sets. */
+ * and recall 1.0 against exact ground truth: of synthetic sets (synth.h)
+ * always, of the real data sets too when they are there. */
 #include <check.h>
 #include <errno.h>
 #include <math.h>
@@ -9,6 +10,7 @@
 #include <string.h>
 
 #include "index/index.h"
+#include "synth.h"
 
 /* ---- helpers ---- */
 
@@ -568,16 +570,10 @@ START_TEST(test_restore)
 }
 END_TEST
 
-/* ---- real data ---- */
+/* ---- recall against exact ground truth ---- */
 
-static const char *data_dir(void)
-{
-	const char *d = getenv("MFS_DATA");
-
-	return d && *d ? d : MFS_DATA_DIR;
-}
-
-/* Read a whole fvecs/ivecs file: n rows of dim 4-byte values. */
+/* Read a whole fvecs/ivecs file of the real data sets: n rows of dim
+ * 4-byte values. */
 static void *read_vecs(const char *set, const char *file, uint32_t *dim,
 		       size_t *n)
 {
@@ -587,7 +583,7 @@ static void *read_vecs(const char *set, const char *file, uint32_t *dim,
 	int32_t d;
 	unsigned char *raw, *out;
 
-	snprintf(path, sizeof(path), "%s/%s/%s", data_dir(), set, file);
+	snprintf(path, sizeof(path), "%s/%s/%s", synth_data_dir(), set, file);
 	fp = fopen(path, "rb");
 	ck_assert_msg(fp != NULL, "cannot open %s (set MFS_DATA)", path);
 	ck_assert_int_eq(fseek(fp, 0, SEEK_END), 0);
@@ -611,30 +607,21 @@ static void *read_vecs(const char *set, const char *file, uint32_t *dim,
 }
 
 /* Recall@10 must be 1.0 (ids = positions), in one batch and one by one
- * (the first nsingle queries); distances match the ground truth's. */
-static void real_recall(const char *set, const char *gt, const char *gtd,
-			enum vec_metric m, size_t nsingle)
+ * (the first nsingle queries); distances match the ground truth's (G and
+ * gdist: gdim per query, best first). */
+static void recall_exact(const char *set, const float *X, size_t n,
+			 uint32_t dim, const float *Q, size_t nq,
+			 const int32_t *G, const float *gdist, uint32_t gdim,
+			 enum vec_metric m, size_t nsingle)
 {
 	struct mfs_pool *pool = pool2();
-	uint32_t dim, qdim, gdim, ddim;
-	size_t n, nq, ng, nd, k = 10, hit = 0;
-	char f1[128], f2[128];
-	float *X, *Q, *gdist;
-	int32_t *G;
+	size_t k = 10, hit = 0;
 	int64_t *ids;
 	struct idx *ix;
 	struct idx_info info = { VEC_FLOAT, m, 0, pool };
 	struct mfs_err err = { 0 };
 	struct hitbuf hb, one;
 
-	snprintf(f1, sizeof(f1), "%s_base.fvecs", set);
-	snprintf(f2, sizeof(f2), "%s_query.fvecs", set);
-	X = read_vecs(set, f1, &dim, &n);
-	Q = read_vecs(set, f2, &qdim, &nq);
-	G = read_vecs(set, gt, &gdim, &ng);
-	gdist = read_vecs(set, gtd, &ddim, &nd);
-	ck_assert_uint_eq(dim, qdim);
-	ck_assert_uint_eq(ng, nq);
 	ids = malloc(n * sizeof(*ids));
 	for (size_t i = 0; i < n; i++)
 		ids[i] = (int64_t)i;
@@ -670,16 +657,85 @@ static void real_recall(const char *set, const char *gt, const char *gtd,
 	}
 	ck_assert_msg(hit == nq * k, "%s %s: recall@10 = %.4f", set,
 		      vec_metric_name(m), (double)hit / (double)(nq * k));
+	fprintf(stderr, "%s %s: %zu base, %zu queries: recall@10 = 1, "
+		"distances exact\n", set, vec_metric_name(m), n, nq);
 	hits_fini(&hb);
 	hits_fini(&one);
 	idx_free(ix);
+	free(ids);
+	mfs_pool_free(pool);
+}
+
+static void real_recall(const char *set, const char *gt, const char *gtd,
+			enum vec_metric m, size_t nsingle)
+{
+	uint32_t dim, qdim, gdim, ddim;
+	size_t n, nq, ng, nd;
+	char f1[128], f2[128], r1[256], r2[256], r3[256], r4[256];
+	float *X, *Q, *gdist;
+	int32_t *G;
+
+	snprintf(f1, sizeof(f1), "%s_base.fvecs", set);
+	snprintf(f2, sizeof(f2), "%s_query.fvecs", set);
+	snprintf(r1, sizeof(r1), "%s/%s", set, f1);
+	snprintf(r2, sizeof(r2), "%s/%s", set, f2);
+	snprintf(r3, sizeof(r3), "%s/%s", set, gt);
+	snprintf(r4, sizeof(r4), "%s/%s", set, gtd);
+	if (!synth_real_present(set, r1, r2, r3, r4, (char *)NULL))
+		return;
+	X = read_vecs(set, f1, &dim, &n);
+	Q = read_vecs(set, f2, &qdim, &nq);
+	G = read_vecs(set, gt, &gdim, &ng);
+	gdist = read_vecs(set, gtd, &ddim, &nd);
+	ck_assert_uint_eq(dim, qdim);
+	ck_assert_uint_eq(ng, nq);
+	ck_assert_uint_eq(gdim, ddim);
+	recall_exact(set, X, n, dim, Q, nq, G, gdist, gdim, m, nsingle);
 	free(X);
 	free(Q);
 	free(G);
 	free(gdist);
-	free(ids);
-	mfs_pool_free(pool);
 }
+
+/* The synthetic sets: 10,000 base vectors, 200 queries, ground truth by
+ * brute force in double here. */
+static void synth_recall(enum synth_kind kind, enum vec_metric m,
+			 enum synth_metric sm, size_t nsingle)
+{
+	const size_t n = 10000, nq = 200, gk = 10;
+	size_t dim;
+	float *X = synth_rows(kind, 0, 0, n, &dim);
+	float *Q = synth_rows(kind, 1, 0, nq, &dim);
+	int32_t *G = malloc(nq * gk * sizeof(*G));
+	float *gdist = malloc(nq * gk * sizeof(*gdist));
+
+	ck_assert(G && gdist);
+	synth_truth(X, n, Q, nq, dim, sm, gk, G, gdist);
+	recall_exact(kind == SYNTH_PS ? "synthetic ps" : "synthetic gl", X, n,
+		     (uint32_t)dim, Q, nq, G, gdist, (uint32_t)gk, m, nsingle);
+	free(X);
+	free(Q);
+	free(G);
+	free(gdist);
+}
+
+START_TEST(test_synth_l2)
+{
+	synth_recall(SYNTH_PS, VEC_L2, SYNTH_L2, 100);
+}
+END_TEST
+
+START_TEST(test_synth_cosine)
+{
+	synth_recall(SYNTH_GL, VEC_COSINE, SYNTH_COSINE, 20);
+}
+END_TEST
+
+START_TEST(test_synth_ip)
+{
+	synth_recall(SYNTH_GL, VEC_IP, SYNTH_IP, 20);
+}
+END_TEST
 
 START_TEST(test_photosift128_l2)
 {
@@ -720,6 +776,9 @@ static Suite *flat_suite(void)
 	tcase_set_timeout(real, 300);
 	/* the whole data sets: left out under valgrind (make check-valgrind) */
 	tcase_set_tags(real, "data");
+	tcase_add_test(real, test_synth_l2);
+	tcase_add_test(real, test_synth_cosine);
+	tcase_add_test(real, test_synth_ip);
 	tcase_add_test(real, test_photosift128_l2);
 	tcase_add_test(real, test_glove100_cosine);
 	tcase_add_test(real, test_glove100_ip);

@@ -12,7 +12,9 @@
 #include <string.h>
 #include <time.h>
 
+#include "base/ftoa.h"
 #include "fmt/fmt.h"
+#include "synth.h"
 
 /* ---- helpers ---- */
 
@@ -545,41 +547,81 @@ START_TEST(test_fvecs)
 }
 END_TEST
 
-/* The real data set through fvecs, in 64 KB pieces. */
-START_TEST(test_fvecs_dataset)
+/* A whole fvecs file (the bytes in file, n records of dim floats) parsed
+ * in 64 KB pieces, records straddling them: n records, each vector the
+ * file's floats bit for bit. */
+static void fvecs_pieces(const char *what, const unsigned char *file,
+			 size_t len, size_t n, uint32_t dim)
 {
-	const char *dir = getenv("MFS_DATA");
-	char path[4096];
-	FILE *f;
 	struct fmt_batch b;
 	struct mfs_err err;
 	struct mfs_buf pend;
-	char piece[65536];
-	size_t got, used, rec = 1;
+	size_t off = 0, used, rec = 1, rb = 4 + (size_t)dim * 4;
 
-	if (!dir || !*dir)
-		dir = MFS_DATA_DIR;
-	snprintf(path, sizeof(path), "%s/photosift128/photosift128_base.fvecs", dir);
-	f = fopen(path, "rb");
-	if (!f) {
-		fprintf(stderr, "test_fvecs_dataset: %s missing, skipped\n", path);
-		return;
-	}
 	fmt_batch_init(&b, VEC_FLOAT, 0);
 	mfs_buf_init(&pend, SIZE_MAX);
-	while ((got = fread(piece, 1, sizeof(piece), f)) > 0) {
-		mfs_buf_append(&pend, piece, got);
+	while (off < len) {
+		size_t got = len - off < 65536 ? len - off : 65536;
+
+		mfs_buf_append(&pend, file + off, got);
+		off += got;
 		ck_assert_int_eq(fmt_fvecs_parse(pend.data, pend.len, rec, &b, &used,
 						 &err), 0);
-		rec += used / (4 + 128 * 4);
+		rec += used / rb;
 		mfs_buf_consume(&pend, used);
 	}
-	fclose(f);
 	ck_assert_uint_eq(pend.len, 0);
-	ck_assert_uint_eq(b.n, 10000);
-	ck_assert_uint_eq(b.dim, 128);
+	ck_assert_uint_eq(b.n, n);
+	ck_assert_uint_eq(b.dim, dim);
+	for (size_t i = 0; i < n; i++)
+		ck_assert_msg(memcmp((const unsigned char *)b.vecs + i * dim * 4,
+				     file + i * rb + 4, (size_t)dim * 4) == 0,
+			      "%s: record %zu differs", what, i + 1);
+	fprintf(stderr, "%s: %zu records of dim %u through fvecs in 64 KB "
+		"pieces\n", what, n, dim);
 	mfs_buf_fini(&pend);
 	fmt_batch_fini(&b);
+}
+
+/* A data set through fvecs, in 64 KB pieces: the synthetic one (synth.h),
+ * and photosift128 too when it is there. */
+START_TEST(test_fvecs_dataset)
+{
+	const size_t n = 10000;
+	size_t dim, len;
+	float *v = synth_rows(SYNTH_PS, 0, 0, n, &dim);
+	unsigned char *file;
+	int32_t d;
+	FILE *f;
+	char path[4096];
+
+	len = n * (4 + dim * 4);
+	file = malloc(len);
+	ck_assert_ptr_nonnull(file);
+	d = (int32_t)dim;
+	for (size_t i = 0; i < n; i++) {
+		memcpy(file + i * (4 + dim * 4), &d, 4);
+		memcpy(file + i * (4 + dim * 4) + 4, v + i * dim, dim * 4);
+	}
+	fvecs_pieces("synthetic ps", file, len, n, (uint32_t)dim);
+	free(file);
+	free(v);
+
+	if (!synth_real_present("photosift128",
+				"photosift128/photosift128_base.fvecs",
+				(char *)NULL))
+		return;
+	snprintf(path, sizeof(path), "%s/photosift128/photosift128_base.fvecs",
+		 synth_data_dir());
+	f = fopen(path, "rb");
+	ck_assert_ptr_nonnull(f);
+	len = 10000 * (4 + 128 * 4);
+	file = malloc(len + 1);
+	ck_assert_ptr_nonnull(file);
+	ck_assert_uint_eq(fread(file, 1, len + 1, f), len);
+	fclose(f);
+	fvecs_pieces("photosift128", file, len, 10000, 128);
+	free(file);
 }
 END_TEST
 
@@ -688,7 +730,22 @@ START_TEST(test_float_roundtrip)
 }
 END_TEST
 
-/* Floats print exactly as printf's %.9g (the fast path must agree). */
+/* A float as the outputs must print it: mfs_ftoa's shortest round-trip
+ * decimal (test_ftoa checks it against printf and strtof), which must also
+ * read back here. */
+static const char *ref_float(float f, char *s)
+{
+	float back;
+
+	mfs_ftoa(f, s);
+	back = strtof(s, NULL);
+	if (isfinite(f) && memcmp(&back, &f, 4) != 0)
+		ck_abort_msg("%a prints as %s, which reads back as %a",
+			     (double)f, s, (double)back);
+	return s;
+}
+
+/* Floats print as mfs_ftoa does (the fast paths of fmt must agree). */
 START_TEST(test_float_print)
 {
 	struct mfs_buf out;
@@ -727,15 +784,16 @@ START_TEST(test_float_print)
 		mfs_buf_reset(&out);
 		ck_assert_int_eq(fmt_entity_tsv(&out, 1, VEC_FLOAT, 8, v), 0);
 		{
-			char line[512];
+			char line[512], num[MFS_FTOA_MAX];
 			int n = sprintf(line, "1\t");
 
 			for (int j = 0; j < 8; j++)
-				n += sprintf(line + n, "%s%.9g", j ? "," : "", (double)v[j]);
+				n += sprintf(line + n, "%s%s", j ? "," : "",
+					     ref_float(v[j], num));
 			line[n++] = '\n';
 			line[n] = '\0';
 			if (strcmp(line, out.data) != 0) {
-				ck_abort_msg("printed %s, printf gives %s", out.data, line);
+				ck_abort_msg("printed %s, mfs_ftoa gives %s", out.data, line);
 			}
 		}
 		nv = 0;
@@ -743,7 +801,7 @@ START_TEST(test_float_print)
 	/* Integer values (Hamming distances, counts): 0..99999, then
 	 * random ones up to past 1e9, both signs. */
 	for (int i = 0; i < 200000; i++) {
-		char line[64];
+		char line[64], num[MFS_FTOA_MAX];
 		float f = i < 100000 ? (float)i :
 			(float)(rnd() % 2000000000u);
 
@@ -751,9 +809,9 @@ START_TEST(test_float_print)
 			f = -f;
 		mfs_buf_reset(&out);
 		ck_assert_int_eq(fmt_entity_tsv(&out, 1, VEC_FLOAT, 1, &f), 0);
-		sprintf(line, "1\t%.9g\n", (double)f);
+		sprintf(line, "1\t%s\n", ref_float(f, num));
 		ck_assert_msg(strcmp(line, out.data) == 0,
-			      "printed %s, printf gives %s", out.data, line);
+			      "printed %s, mfs_ftoa gives %s", out.data, line);
 	}
 	mfs_buf_fini(&out);
 }
@@ -1044,7 +1102,7 @@ START_TEST(test_query_parse)
 	ck_assert_str_eq(err.msg, "offset [-1] is invalid, it should be in range [0, 16384]");
 	s = "foo=1";
 	ck_assert_int_eq(fmt_query_params(&q, s, strlen(s), &err), -EINVAL);
-	ck_assert_str_eq(err.msg, "unknown search parameter 'foo' (expected k, limit, top_k, offset, format, partitions, id, ef, nprobe, search_k, radius, range_filter)");
+	ck_assert_str_eq(err.msg, "unknown search parameter 'foo' (expected k, limit, top_k, offset, format, partitions, id, filter, output_fields, ef, nprobe, radius, range_filter, group_by_field, group_size, strict_group_size, metric_type)");
 	s = "format=xml";
 	ck_assert_int_eq(fmt_query_params(&q, s, strlen(s), &err), -EINVAL);
 	ck_assert_str_eq(err.msg, "format must be tsv or json, got 'xml'");
@@ -1055,7 +1113,9 @@ START_TEST(test_query_parse)
 	ck_assert_int_eq(fmt_query_params(&q, s, strlen(s), &err), -EINVAL);
 	s = "radius=nan";
 	ck_assert_int_eq(fmt_query_params(&q, s, strlen(s), &err), -EINVAL);
-	s = "radius=0.5 range_filter=-1e3 search_k=-1";
+	s = "search_k=-1";      /* no index honours it: SPEC §10 */
+	ck_assert_int_eq(fmt_query_params(&q, s, strlen(s), &err), -EINVAL);
+	s = "radius=0.5 range_filter=-1e3";
 	ck_assert_int_eq(fmt_query_params(&q, s, strlen(s), &err), 0);
 	ck_assert_str_eq(mfs_kv_get(&q.params, "radius"), "0.5");
 	s = "partitions=9x";
@@ -1201,13 +1261,13 @@ START_TEST(test_entities_out)
 
 	mfs_buf_init(&out, SIZE_MAX);
 	ck_assert_int_eq(fmt_entity_tsv(&out, 42, VEC_FLOAT, 3, v), 0);
-	ck_assert_str_eq(out.data, "42\t0.5,-1,3.14159274\n");
+	ck_assert_str_eq(out.data, "42\t0.5,-1,3.1415927\n");
 	mfs_buf_reset(&out);
 	ck_assert_int_eq(fmt_entity_tsv(&out, -1, VEC_BINARY, 16, bits), 0);
 	ck_assert_str_eq(out.data, "-1\t0aff\n");
 	mfs_buf_reset(&out);
 	ck_assert_int_eq(fmt_entity_json(&out, 42, "p", VEC_FLOAT, 3, v), 0);
-	ck_assert_str_eq(out.data, "{\"id\":42,\"partition\":\"p\",\"vector\":[0.5,-1,3.14159274]}\n");
+	ck_assert_str_eq(out.data, "{\"id\":42,\"partition\":\"p\",\"vector\":[0.5,-1,3.1415927]}\n");
 	mfs_buf_reset(&out);
 	ck_assert_int_eq(fmt_entity_json(&out, 7, NULL, VEC_BINARY, 16, bits), 0);
 	ck_assert_str_eq(out.data, "{\"id\":7,\"vector\":\"0aff\"}\n");
@@ -1282,12 +1342,12 @@ START_TEST(test_results)
 	dist[0] = 0.1f;
 	mfs_buf_reset(&out);
 	ck_assert_int_eq(fmt_results(&out, false, 1, 3, count + 1, ids, dist), 0);
-	ck_assert_str_eq(out.data, "1\t0.100000001\n");
+	ck_assert_str_eq(out.data, "1\t0.1\n");
 	mfs_buf_fini(&out);
 }
 END_TEST
 
-/* fmt_results against printf's own "%" PRId64 and "%.9g", for edge ids and
+/* fmt_results against printf's own "%" PRId64 and ref_float, for edge ids and
  * distances, TSV and JSON, with room and near the buffer's cap (where each
  * hit is appended by itself). */
 START_TEST(test_results_printf)
@@ -1304,6 +1364,7 @@ START_TEST(test_results_printf)
 	float *qd = malloc(n * sizeof(*qd));
 	size_t count[1] = { n };
 	struct mfs_buf out, want, small;
+	char num[MFS_FTOA_MAX];
 
 	ck_assert_ptr_nonnull(qi);
 	ck_assert_ptr_nonnull(qd);
@@ -1318,13 +1379,13 @@ START_TEST(test_results_printf)
 			mfs_buf_append(&want, "[[", 2);
 		for (size_t i = 0; i < n; i++) {
 			if (!json)
-				mfs_buf_printf(&want, "%" PRId64 "\t%.9g\n",
-					       qi[i], (double)qd[i]);
+				mfs_buf_printf(&want, "%" PRId64 "\t%s\n",
+					       qi[i], ref_float(qd[i], num));
 			else if (isfinite(qd[i]))
 				mfs_buf_printf(&want, "%s{\"id\":%" PRId64
-					       ",\"distance\":%.9g}",
+					       ",\"distance\":%s}",
 					       i ? "," : "", qi[i],
-					       (double)qd[i]);
+					       ref_float(qd[i], num));
 			else
 				mfs_buf_printf(&want, "%s{\"id\":%" PRId64
 					       ",\"distance\":null}",

@@ -1,6 +1,9 @@
 /* test_hnsw.c - unit tests of the HNSW index: recall against exact ground
- * truth on the shared data sets, persistence, inserts, deletes, parameters
- * and concurrent searches. */
+ * truth, persistence, inserts, deletes, parameters and concurrent
+ * searches.  Each test that reads a data set runs twice (a Check loop
+ * test): pass 0 on a synthetic set (synth.h, ground truth by brute force
+ * in double here), pass 1 on the real set when it is there (else it says
+ * that it did not run). */
 #include <check.h>
 #include <errno.h>
 #include <pthread.h>
@@ -15,22 +18,17 @@
 #include "base/pool.h"
 #include "index/hnsw.h"
 #include "index/index.h"
+#include "synth.h"
 
 /* ---- data ---- */
 
 struct set {
+	const char *name;
 	float *base, *query;
 	size_t nb, nq, dim;
 	int32_t *gt;                    /* nq x gk base positions */
 	size_t gk;
 };
-
-static const char *data_dir(void)
-{
-	const char *d = getenv("MFS_DATA");
-
-	return d && *d ? d : MFS_DATA_DIR;
-}
 
 /* Read up to max records of a texmex file (4-byte elements). */
 static void *read_vecs(const char *rel, size_t max, size_t *n, size_t *dim)
@@ -41,7 +39,7 @@ static void *read_vecs(const char *rel, size_t max, size_t *n, size_t *dim)
 	char *out = NULL;
 	size_t got = 0, cap = 0;
 
-	snprintf(path, sizeof(path), "%s/%s", data_dir(), rel);
+	snprintf(path, sizeof(path), "%s/%s", synth_data_dir(), rel);
 	f = fopen(path, "rb");
 	ck_assert_msg(f != NULL, "cannot open %s (set MFS_DATA)", path);
 	while (got < max && fread(&d, 4, 1, f) == 1) {
@@ -60,20 +58,64 @@ static void *read_vecs(const char *rel, size_t max, size_t *n, size_t *dim)
 	return out;
 }
 
-static void load_set(struct set *s, const char *name, size_t nb,
-		     const char *gt)
+/* The set of pass (0: synthetic, 1: real) like kind: at most nb base
+ * vectors (SYNTH_PS: photosift128, 10,000 x 128, L2 ground truth; SYNTH_GL:
+ * the first 10,000 of glove100, dim 100, COSINE ground truth), the queries
+ * (synthetic: 300) and the ground truth (synthetic: the 100 best of the
+ * loaded base vectors).  Returns 0, having said so, when pass 1 finds no
+ * real set. */
+static int load_set(struct set *s, int pass, enum synth_kind kind, size_t nb)
 {
-	char rel[256];
 	size_t d2;
 
-	snprintf(rel, sizeof(rel), "%s/%s_base.fvecs", name, name);
-	s->base = read_vecs(rel, nb, &s->nb, &s->dim);
-	snprintf(rel, sizeof(rel), "%s/%s_query.fvecs", name, name);
-	s->query = read_vecs(rel, SIZE_MAX, &s->nq, &d2);
-	ck_assert_uint_eq(d2, s->dim);
-	snprintf(rel, sizeof(rel), "%s/%s", name, gt);
-	s->gt = read_vecs(rel, SIZE_MAX, &d2, &s->gk);
+	memset(s, 0, sizeof(*s));
+	if (nb > 10000)
+		nb = 10000;
+	if (pass == 0) {
+		s->name = kind == SYNTH_PS ? "synthetic ps" : "synthetic gl";
+		s->base = synth_rows(kind, 0, 0, nb, &s->dim);
+		s->query = synth_rows(kind, 1, 0, 300, &s->dim);
+		s->nb = nb;
+		s->nq = 300;
+		s->gk = 100;
+		s->gt = malloc(s->nq * s->gk * sizeof(int32_t));
+		ck_assert_ptr_nonnull(s->gt);
+		synth_truth(s->base, s->nb, s->query, s->nq, s->dim,
+			    kind == SYNTH_PS ? SYNTH_L2 : SYNTH_COSINE, s->gk,
+			    s->gt, NULL);
+		return 1;
+	}
+	if (kind == SYNTH_PS) {
+		s->name = "photosift128";
+		if (!synth_real_present(s->name, "photosift128/photosift128_base.fvecs",
+					"photosift128/photosift128_query.fvecs",
+					"photosift128/photosift128_groundtruth.ivecs",
+					(char *)NULL))
+			return 0;
+		s->base = read_vecs("photosift128/photosift128_base.fvecs", nb,
+				    &s->nb, &s->dim);
+		s->query = read_vecs("photosift128/photosift128_query.fvecs",
+				     SIZE_MAX, &s->nq, &d2);
+		ck_assert_uint_eq(d2, s->dim);
+		s->gt = read_vecs("photosift128/photosift128_groundtruth.ivecs",
+				  SIZE_MAX, &d2, &s->gk);
+	} else {
+		s->name = "glove100";
+		if (!synth_real_present(s->name, "glove100/glove100_base.fvecs",
+					"glove100/glove100_query.fvecs",
+					"glove100/glove100_groundtruth_first10k.ivecs",
+					(char *)NULL))
+			return 0;
+		s->base = read_vecs("glove100/glove100_base.fvecs", nb, &s->nb,
+				    &s->dim);
+		s->query = read_vecs("glove100/glove100_query.fvecs", SIZE_MAX,
+				     &s->nq, &d2);
+		ck_assert_uint_eq(d2, s->dim);
+		s->gt = read_vecs("glove100/glove100_groundtruth_first10k.ivecs",
+				  SIZE_MAX, &d2, &s->gk);
+	}
 	ck_assert_uint_eq(d2, s->nq);
+	return 1;
 }
 
 static void free_set(struct set *s)
@@ -262,7 +304,9 @@ START_TEST(test_search_params)
 	int64_t *ids;
 	struct hits r;
 
-	load_set(&s, "photosift128", 500, "photosift128_groundtruth.ivecs");
+	if (!load_set(&s, _i, SYNTH_PS, 500)) {
+		return;
+	}
 	info.dim = (uint32_t)s.dim;
 	ids = seq_ids(s.nb);
 	ix = build(&s, &info, ids, s.nb, NULL);
@@ -302,15 +346,18 @@ START_TEST(test_recall_photosift)
 	double rc, t0 = now();
 	size_t raw;
 
-	load_set(&s, "photosift128", SIZE_MAX, "photosift128_groundtruth.ivecs");
+	if (!load_set(&s, _i, SYNTH_PS, SIZE_MAX)) {
+		mfs_pool_free(pool);
+		return;
+	}
 	info.dim = (uint32_t)s.dim;
 	info.pool = pool;
 	ids = seq_ids(s.nb);
 	ix = build(&s, &info, ids, s.nb, NULL);
-	fprintf(stderr, "photosift128: build %.2fs\n", now() - t0);
+	fprintf(stderr, "%s: build %.2fs\n", s.name, now() - t0);
 	search_all(ix, &s, 10, NULL, &r);       /* default ef */
 	rc = recall(&s, &r, NULL);
-	fprintf(stderr, "photosift128 L2 recall@10 (default ef) = %.4f\n", rc);
+	fprintf(stderr, "%s L2 recall@10 (default ef) = %.4f\n", s.name, rc);
 	ck_assert(rc >= 0.95);
 	for (size_t q = 0; q < r.nq; q++)
 		ck_assert_uint_eq(r.h.count[q], 10);
@@ -337,14 +384,18 @@ START_TEST(test_recall_glove_cosine)
 	struct hits r;
 	double rc;
 
-	load_set(&s, "glove100", 10000, "glove100_groundtruth_first10k.ivecs");
+	if (!load_set(&s, _i, SYNTH_GL, 10000)) {
+		mfs_pool_free(pool);
+		return;
+	}
 	info.dim = (uint32_t)s.dim;
 	info.pool = pool;
 	ids = seq_ids(s.nb);
 	ix = build(&s, &info, ids, s.nb, NULL);
 	search_all(ix, &s, 10, NULL, &r);
 	rc = recall(&s, &r, NULL);
-	fprintf(stderr, "glove100 first 10k COSINE recall@10 (default ef) = %.4f\n", rc);
+	fprintf(stderr, "%s first 10k COSINE recall@10 (default ef) = %.4f\n",
+		s.name, rc);
 	ck_assert(rc >= 0.95);
 	/* scores are -cosine: in [-1, 1], ascending */
 	for (size_t j = 0; j < 10; j++) {
@@ -374,7 +425,10 @@ START_TEST(test_save_restore)
 	struct hits a, b;
 	double t0, dt;
 
-	load_set(&s, "photosift128", SIZE_MAX, "photosift128_groundtruth.ivecs");
+	if (!load_set(&s, _i, SYNTH_PS, SIZE_MAX)) {
+		mfs_pool_free(pool);
+		return;
+	}
 	info.dim = (uint32_t)s.dim;
 	info.pool = pool;
 	ids = seq_ids(s.nb);
@@ -389,7 +443,7 @@ START_TEST(test_save_restore)
 					       ids + 1, s.base + s.dim, s.nb - 1,
 					       &ix2, &err), 0);
 	dt = now() - t0;
-	fprintf(stderr, "restore of %zu vectors: %.4fs\n", s.nb, dt);
+	fprintf(stderr, "%s: restore of %zu vectors: %.4fs\n", s.name, s.nb, dt);
 	/* no time bound: the byte-equal save below proves no rebuild */
 	ck_assert_uint_eq(idx_hnsw_type.count(ix2), s.nb - 1);
 	search_all(ix, &s, 10, "64", &a);
@@ -451,7 +505,10 @@ START_TEST(test_restore_stale)
 	struct hits r;
 	double rc;
 
-	load_set(&s, "photosift128", SIZE_MAX, "photosift128_groundtruth.ivecs");
+	if (!load_set(&s, _i, SYNTH_PS, SIZE_MAX)) {
+		mfs_pool_free(pool);
+		return;
+	}
 	info.dim = (uint32_t)s.dim;
 	info.pool = pool;
 	ids = seq_ids(s.nb);
@@ -487,7 +544,7 @@ START_TEST(test_restore_stale)
 			ck_assert(!dead[r.h.id[q * 10 + j] - 1]);
 	}
 	rc = recall(&s, &r, dead);
-	fprintf(stderr, "stale restore recall@10 = %.4f\n", rc);
+	fprintf(stderr, "%s: stale restore recall@10 = %.4f\n", s.name, rc);
 	ck_assert(rc >= 0.95);
 	hits_fini(&r);
 	mfs_buf_fini(&blob);
@@ -513,7 +570,10 @@ START_TEST(test_insert_after_build)
 	size_t self = 0;
 	double rc;
 
-	load_set(&s, "photosift128", SIZE_MAX, "photosift128_groundtruth.ivecs");
+	if (!load_set(&s, _i, SYNTH_PS, SIZE_MAX)) {
+		mfs_pool_free(pool);
+		return;
+	}
 	info.dim = (uint32_t)s.dim;
 	info.pool = pool;
 	ids = seq_ids(s.nb);
@@ -531,12 +591,13 @@ START_TEST(test_insert_after_build)
 				    &r.h, &err), 0);
 	for (size_t i = 0; i < r.nq; i++)
 		self += r.h.count[i] == 1 && r.h.id[i] == ids[5000 + i];
-	fprintf(stderr, "inserted found themselves: %zu of %zu\n", self, r.nq);
+	fprintf(stderr, "%s: inserted found themselves: %zu of %zu\n", s.name,
+		self, r.nq);
 	ck_assert(self >= r.nq * 99 / 100);
 	hits_fini(&r);
 	search_all(ix, &s, 10, NULL, &r);
 	rc = recall(&s, &r, NULL);
-	fprintf(stderr, "recall@10 after inserts = %.4f\n", rc);
+	fprintf(stderr, "%s: recall@10 after inserts = %.4f\n", s.name, rc);
 	ck_assert(rc >= 0.95);
 	hits_fini(&r);
 	idx_free(ix);
@@ -557,7 +618,10 @@ START_TEST(test_delete)
 	struct hits r;
 	double rc;
 
-	load_set(&s, "photosift128", SIZE_MAX, "photosift128_groundtruth.ivecs");
+	if (!load_set(&s, _i, SYNTH_PS, SIZE_MAX)) {
+		mfs_pool_free(pool);
+		return;
+	}
 	info.dim = (uint32_t)s.dim;
 	info.pool = pool;
 	ids = seq_ids(s.nb);
@@ -589,7 +653,7 @@ START_TEST(test_delete)
 			ck_assert(!dead[r.h.id[q * 10 + j] - 1]);
 	}
 	rc = recall(&s, &r, dead);
-	fprintf(stderr, "recall@10 after deleting ~10%% = %.4f\n", rc);
+	fprintf(stderr, "%s: recall@10 after deleting ~10%% = %.4f\n", s.name, rc);
 	ck_assert(rc >= 0.9);
 	hits_fini(&r);
 	idx_free(ix);
@@ -609,7 +673,9 @@ START_TEST(test_delete_most)
 	int64_t *ids;
 	struct hits r;
 
-	load_set(&s, "photosift128", 2000, "photosift128_groundtruth.ivecs");
+	if (!load_set(&s, _i, SYNTH_PS, 2000)) {
+		return;
+	}
 	info.dim = (uint32_t)s.dim;
 	ids = seq_ids(s.nb);
 	ix = build(&s, &info, ids, s.nb, NULL);
@@ -649,7 +715,10 @@ START_TEST(test_restore_small)
 	struct hits r;
 	char *odd;
 
-	load_set(&s, "glove100", 2000, "glove100_groundtruth_first10k.ivecs");
+	if (!load_set(&s, _i, SYNTH_GL, 2000)) {
+		mfs_pool_free(pool);
+		return;
+	}
 	info.dim = (uint32_t)s.dim;
 	info.pool = pool;
 	ids = seq_ids(s.nb);
@@ -780,7 +849,10 @@ START_TEST(test_concurrent)
 	pthread_t th[4];
 	struct conc c[4];
 
-	load_set(&s, "photosift128", SIZE_MAX, "photosift128_groundtruth.ivecs");
+	if (!load_set(&s, _i, SYNTH_PS, SIZE_MAX)) {
+		mfs_pool_free(pool);
+		return;
+	}
 	info.dim = (uint32_t)s.dim;
 	info.pool = pool;
 	ids = seq_ids(s.nb);
@@ -814,19 +886,19 @@ static Suite *hnsw_suite(void)
 
 	tcase_set_timeout(small, 600);
 	tcase_add_test(small, test_params);
-	tcase_add_test(small, test_search_params);
+	tcase_add_loop_test(small, test_search_params, 0, 2);
 	tcase_add_test(small, test_empty);
-	tcase_add_test(small, test_restore_small);
-	tcase_add_test(small, test_delete_most);
+	tcase_add_loop_test(small, test_restore_small, 0, 2);
+	tcase_add_loop_test(small, test_delete_most, 0, 2);
 	suite_add_tcase(s, small);
 	tcase_set_timeout(tc, 600);
-	tcase_add_test(tc, test_recall_photosift);
-	tcase_add_test(tc, test_recall_glove_cosine);
-	tcase_add_test(tc, test_save_restore);
-	tcase_add_test(tc, test_restore_stale);
-	tcase_add_test(tc, test_insert_after_build);
-	tcase_add_test(tc, test_delete);
-	tcase_add_test(tc, test_concurrent);
+	tcase_add_loop_test(tc, test_recall_photosift, 0, 2);
+	tcase_add_loop_test(tc, test_recall_glove_cosine, 0, 2);
+	tcase_add_loop_test(tc, test_save_restore, 0, 2);
+	tcase_add_loop_test(tc, test_restore_stale, 0, 2);
+	tcase_add_loop_test(tc, test_insert_after_build, 0, 2);
+	tcase_add_loop_test(tc, test_delete, 0, 2);
+	tcase_add_loop_test(tc, test_concurrent, 0, 2);
 	suite_add_tcase(s, tc);
 	return s;
 }
