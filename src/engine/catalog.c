@@ -65,6 +65,7 @@ static struct eng_coll *coll_new(const char *name, const struct store_coll *rec)
 	atomic_init(&c->refs, 1);
 	atomic_init(&c->build_progress, 100);
 	pthread_mutex_init(&c->bmu, NULL);
+	eng_rwlock_init(&c->plock);
 	return c;
 }
 
@@ -82,6 +83,7 @@ void eng_coll_unref(struct eng_coll *c)
 	free(c->parts);
 	eng_fields_put(c->fields);
 	pthread_mutex_destroy(&c->bmu);
+	pthread_rwlock_destroy(&c->plock);
 	free(c);
 }
 

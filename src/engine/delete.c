@@ -141,9 +141,13 @@ void eng_remove_loaded(struct eng *e, struct eng_part **parts,
 	free(ids);
 }
 
-static void del_apply(struct eng *e, struct del_arg *a)
+static void del_apply(struct eng *e, struct eng_coll *c, struct del_arg *a)
 {
+	if (a->nparts > 1)
+		pthread_rwlock_wrlock(&c->plock);
 	eng_remove_loaded(e, a->parts, a->nparts, a->out, a->nout);
+	if (a->nparts > 1)
+		pthread_rwlock_unlock(&c->plock);
 }
 
 int eng_delete(struct eng *e, const char *coll, const char *part,
@@ -191,7 +195,7 @@ int eng_delete(struct eng *e, const char *coll, const char *part,
 		}
 		pthread_mutex_unlock(&e->wmu);
 		if (rc == 0)
-			del_apply(e, &a);
+			del_apply(e, c, &a);
 		unlock_parts(a.parts, a.nparts);
 		if (rc != -EAGAIN || p)
 			break;

@@ -27,6 +27,10 @@
  *                   lists, names, cached records and counts).  Held only for
  *                   memory operations: never across a store call or an
  *                   index computation.
+ *   -  c->plock     rwlock of a collection's partition set as searches see
+ *                   it (struct eng_coll): a multi-partition search =
+ *                   read, the apply of a multi-partition write = write.
+ *                   Taken before part->ilock, never with e->cat.
  *   -  part->ilock  rwlock of part->ix and part->cols (the pointers).
  *                   Search = read, add/remove/swap/free = write.  Never
  *                   held together with e->cat.
@@ -130,6 +134,14 @@ struct eng_coll {
 	char build_text[STORE_TEXT_MAX];/* bmu: canon text being built */
 	char build_msg[MFS_ERR_MSG_MAX];/* bmu: why the last build failed */
 	atomic_uint build_progress;     /* 0-100 */
+
+	/* The partition set as searches see it: held for writing around
+	 * the in-memory apply of a write that changes several loaded
+	 * partitions (an upsert that replaces or routes, a delete), for
+	 * reading around a search's fan-out over several partitions; so a
+	 * search sees an entity moving between partitions exactly once.
+	 * Taken after the partitions' wmu and before any ilock. */
+	pthread_rwlock_t plock;
 };
 
 struct eng_bg {

@@ -336,8 +336,11 @@ static int apply_rows(struct eng *e, struct ins_arg *a, const char *coll,
 		      struct mfs_err *err)
 {
 	const struct eng_rows *rows = a->rows;
+	bool several = a->tp && (a->ntp > 1 || a->ndout);
 	int rc = 0;
 
+	if (several)
+		pthread_rwlock_wrlock(&a->c->plock);
 	if (a->ndout)
 		eng_remove_loaded(e, a->tp, a->ntp, a->dout, a->ndout);
 	if (!a->tp || !a->route) {
@@ -355,6 +358,8 @@ static int apply_rows(struct eng *e, struct ins_arg *a, const char *coll,
 				      a->grows, a->gend, m, err);
 	}
 out:
+	if (several)
+		pthread_rwlock_unlock(&a->c->plock);
 	if (rc < 0) {
 		mfs_log(MFS_LOG_ERROR,
 			"insert into %s: stored but not searchable until reloaded: %s",

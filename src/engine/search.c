@@ -518,9 +518,15 @@ static int search_all(struct eng_search_job *j, size_t K, bool check,
 			      "out of memory for %zu queries of %zu hits", nq, K);
 		goto out;
 	}
-	if (j->rec.dim)
+	if (j->rec.dim) {
+		/* several partitions: as one (c->plock, engine_int.h) */
+		if (j->nparts > 1)
+			pthread_rwlock_rdlock(&j->c->plock);
 		for (size_t i = 0; i < j->nparts && rc == 0; i++)
 			rc = search_part(j, i, K, check, m, &h, err);
+		if (j->nparts > 1)
+			pthread_rwlock_unlock(&j->c->plock);
+	}
 	for (size_t i = 0; i < nq && rc == 0; i++)
 		vec_topk_sort(&m->tk[i]);
 out:
