@@ -18,8 +18,10 @@
 #include <fuse.h>
 #include <fuse_lowlevel.h>
 #include <limits.h>
+#include <malloc.h>
 #include <pthread.h>
 #include <signal.h>
+#include <stdarg.h>
 #include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -50,9 +52,12 @@ struct opts {
 	int too_many;
 	int foreground, debug, single, help, version;
 	int others;             /* allow_other or allow_root: SPEC §12 */
+	int ro;                 /* -o ro: the daemon refuses changes */
+	int no_auto_unmount;    /* -o noauto_unmount */
 };
 
-enum { KEY_FG, KEY_DEBUG, KEY_SINGLE, KEY_HELP, KEY_VERSION, KEY_OTHERS };
+enum { KEY_FG, KEY_DEBUG, KEY_SINGLE, KEY_HELP, KEY_VERSION, KEY_OTHERS,
+       KEY_RO, KEY_RW, KEY_NOAUTOUMOUNT };
 
 #define OPT(t, m) { t, offsetof(struct opts, m), 0 }
 
@@ -74,6 +79,9 @@ static const struct fuse_opt opt_spec[] = {
 	FUSE_OPT_KEY("--version", KEY_VERSION),
 	FUSE_OPT_KEY("allow_other", KEY_OTHERS),
 	FUSE_OPT_KEY("allow_root", KEY_OTHERS),
+	FUSE_OPT_KEY("ro", KEY_RO),
+	FUSE_OPT_KEY("rw", KEY_RW),
+	FUSE_OPT_KEY("noauto_unmount", KEY_NOAUTOUMOUNT),
 	/* fstab words that mount(8) may hand to a helper */
 	FUSE_OPT_KEY("defaults", FUSE_OPT_KEY_DISCARD),
 	FUSE_OPT_KEY("auto", FUSE_OPT_KEY_DISCARD),
@@ -112,6 +120,19 @@ static int opt_proc(void *data, const char *arg, int key,
 		 * modes itself, with or without default_permissions */
 		o->others = 1;
 		return 1;       /* and FUSE mounts so */
+	case KEY_RO:
+		/* SPEC §13: a read-only mount still loads, releases and
+		 * searches, which are writes to load, release and search/:
+		 * the kernel mounts read-write and the daemon refuses every
+		 * change itself (EROFS and a /.errors line). */
+		o->ro = 1;
+		return 0;
+	case KEY_RW:
+		o->ro = 0;
+		return 0;
+	case KEY_NOAUTOUMOUNT:
+		o->no_auto_unmount = 1;
+		return 0;
 	case FUSE_OPT_KEY_NONOPT:
 		if (o->npos == 2) {
 			o->too_many = 1;
@@ -161,6 +182,12 @@ static void usage(const char *prog)
 	       "before sleeping\n"
 	       "                           (default 50; 0: sleep at once, "
 	       "least CPU)\n"
+	       "    -o ro                  serve reads, loads and searches; "
+	       "refuse changes (EROFS)\n"
+	       "    -o noauto_unmount      a killed daemon leaves its mount "
+	       "(auto_unmount is\n"
+	       "                           the default: the mount goes with "
+	       "the daemon)\n"
 	       "\n"
 	       "FUSE options:\n", prog, prog);
 	fflush(stdout);
@@ -289,6 +316,23 @@ static int detach(void)
 	return p[1];
 }
 
+/* libfuse's messages, into the daemon's log. */
+static void fuse_log_to_ours(enum fuse_log_level level, const char *fmt,
+			     va_list ap)
+{
+	char line[1024];
+	size_t n;
+
+	vsnprintf(line, sizeof(line), fmt, ap);
+	n = strlen(line);
+	while (n && line[n - 1] == '\n')
+		line[--n] = '\0';
+	mfs_log(level <= FUSE_LOG_ERR ? MFS_LOG_ERROR :
+		level == FUSE_LOG_WARNING ? MFS_LOG_WARN :
+		level == FUSE_LOG_DEBUG ? MFS_LOG_DEBUG : MFS_LOG_INFO,
+		"fuse: %s", line);
+}
+
 static void ready(int fd)
 {
 	char ok = 0;
@@ -333,6 +377,14 @@ int main(int argc, char *argv[])
 
 	memset(&o, 0, sizeof(o));
 	mfs_err_clear(&err);
+	/* SPEC §11: a release gives the memory back.  glibc raises its mmap
+	 * threshold (and with it the trim threshold, to twice as much) each
+	 * time a large block is freed, after which indexes are carved from
+	 * the pool threads' arenas, whose free top malloc_trim never returns
+	 * (24 MiB kept after one HNSW load/release here).  Fixed thresholds
+	 * keep every large array in its own mapping, unmapped when freed. */
+	mallopt(M_MMAP_THRESHOLD, 256 * 1024);
+	mallopt(M_TRIM_THRESHOLD, 1024 * 1024);
 	if (fuse_opt_parse(&args, &o, opt_spec, opt_proc) != 0) {
 		fprintf(stderr, "milvusfs: cannot parse the options\n");
 		goto out_args;
@@ -383,6 +435,10 @@ int main(int argc, char *argv[])
 	/* first, so that the user's own fsname= or subtype= wins */
 	if (fuse_opt_insert_arg(&args, 1, "-ofsname=milvusfs,subtype=milvusfs"))
 		goto out_args;
+	/* SPEC §13: a killed daemon leaves no dead mount (fusermount3
+	 * unmounts when the daemon's /dev/fuse descriptor closes) */
+	if (!o.no_auto_unmount && fuse_opt_add_arg(&args, "-oauto_unmount"))
+		goto out_args;
 	mfs_log_set_level(o.debug ? MFS_LOG_DEBUG : MFS_LOG_INFO);
 
 	/* The FUSE session first: bad FUSE options fail before anything is
@@ -390,6 +446,7 @@ int main(int argc, char *argv[])
 	fo.sync_fsync = sync_fsync;
 	fo.db_dir = db;
 	fo.check_perms = o.others;
+	fo.read_only = o.ro;
 	rc = fs_new(NULL, &fo, &fs, &err);
 	if (rc < 0) {
 		fprintf(stderr, "milvusfs: %s\n", err.msg);
@@ -398,6 +455,7 @@ int main(int argc, char *argv[])
 	/* SPEC §7: what the engine fails at alone reaches /.errors */
 	eo.report = fs_report;
 	eo.report_arg = fs;
+	eo.read_only = o.ro;
 	fs_fill_ops(&ops);
 	fuse = fuse_new(&args, &ops, sizeof(ops), fs);
 	if (!fuse)
@@ -406,6 +464,10 @@ int main(int argc, char *argv[])
 		pipe_fd = detach();
 		if (pipe_fd < 0)
 			goto out_fuse;
+		/* SPEC §13: the daemon logs to syslog; what makes the mount
+		 * fail still reaches the terminal (fprintf, and libfuse's
+		 * messages, to stderr until ready()) */
+		mfs_log_to_syslog(true);
 	}
 	/* Threads started from here on (the engine's) inherit a mask that
 	 * blocks the stop signals, so that they reach the thread running the
@@ -441,6 +503,8 @@ int main(int argc, char *argv[])
 	mfs_log(MFS_LOG_INFO, "serving database %s on %s", db, mnt);
 	ready(pipe_fd);
 	pipe_fd = -1;
+	if (!o.foreground)
+		fuse_set_log_func(fuse_log_to_ours);    /* stderr is gone */
 
 	if (o.single)
 		rc = fuse_loop(fuse);

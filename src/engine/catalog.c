@@ -215,6 +215,65 @@ void eng_parts_put(struct eng_part **parts, size_t n)
 	free(parts);
 }
 
+/* ---- aliases: helpers (caller holds e->cat) ---- */
+
+static struct eng_alias *alias_find(struct eng *e, const char *name)
+{
+	for (size_t i = 0; i < e->naliases; i++)
+		if (strcmp(e->aliases[i].name, name) == 0)
+			return &e->aliases[i];
+	return NULL;
+}
+
+static struct eng_coll *coll_by_cid(struct eng *e, uint32_t cid)
+{
+	for (size_t i = 0; i < e->ncolls; i++)
+		if (e->colls[i]->cid == cid)
+			return e->colls[i];
+	return NULL;
+}
+
+/* The aliases of collection cid, "a, b", in out (size bytes; cut short
+ * with "..." when long); false when it has none. */
+static bool aliases_of(struct eng *e, uint32_t cid, char *out, size_t size)
+{
+	size_t len = 0;
+	bool any = false;
+
+	out[0] = '\0';
+	for (size_t i = 0; i < e->naliases; i++) {
+		if (e->aliases[i].cid != cid)
+			continue;
+		int n = snprintf(out + len, size - len, "%s%s",
+				 any ? ", " : "", e->aliases[i].name);
+		any = true;
+		if (n < 0 || (size_t)n >= size - len) {
+			if (size > 4)
+				strcpy(out + size - 4, "...");
+			break;
+		}
+		len += (size_t)n;
+	}
+	return any;
+}
+
+/* Room for one more alias (caller holds e->cat for write). */
+static int alias_room(struct eng *e)
+{
+	struct eng_alias *na;
+	size_t nc;
+
+	if (e->naliases < e->capaliases)
+		return 0;
+	nc = e->capaliases ? e->capaliases * 2 : 8;
+	na = realloc(e->aliases, nc * sizeof(*na));
+	if (!na)
+		return -ENOMEM;
+	e->aliases = na;
+	e->capaliases = nc;
+	return 0;
+}
+
 /* ---- reading the catalog at eng_open ---- */
 
 struct read_arg {
@@ -269,6 +328,23 @@ static int read_coll_cb(void *arg, const char *name, const struct store_coll *re
 	return rc;
 }
 
+/* An alias whose collection is gone (an older milvusfs dropped it) is
+ * left out. */
+static int read_alias_cb(void *arg, const char *name, uint32_t cid)
+{
+	struct read_arg *a = arg;
+	struct eng *e = a->e;
+
+	if (!coll_by_cid(e, cid) || eng_coll_find(e, name))
+		return 0;
+	if (alias_room(e) < 0)
+		return -ENOMEM;
+	snprintf(e->aliases[e->naliases].name, STORE_NAME_MAX + 1, "%s",
+		 name);
+	e->aliases[e->naliases++].cid = cid;
+	return 0;
+}
+
 static int read_txn(struct store_txn *txn, void *arg, struct mfs_err *err)
 {
 	struct read_arg *a = arg;
@@ -276,6 +352,10 @@ static int read_txn(struct store_txn *txn, void *arg, struct mfs_err *err)
 
 	a->txn = txn;
 	rc = store_coll_list(txn, read_coll_cb, a);
+	if (rc == 0) {
+		a->e->naliases = 0;
+		rc = store_alias_list(txn, read_alias_cb, a);
+	}
 	if (rc < 0)
 		return mfs_errf(err, rc, "cannot read the catalog");
 	return 0;
@@ -288,6 +368,9 @@ void eng_catalog_free(struct eng *e)
 	free(e->colls);
 	e->colls = NULL;
 	e->ncolls = e->capcolls = 0;
+	free(e->aliases);
+	e->aliases = NULL;
+	e->naliases = e->capaliases = 0;
 }
 
 int eng_catalog_read(struct eng *e, struct mfs_err *err)
@@ -402,6 +485,12 @@ int eng_coll_create_owned(struct eng *e, const char *coll,
 			      coll);
 		goto unlock;
 	}
+	if (eng_alias_get(e, coll, NULL) == 0) {
+		rc = mfs_errf(err, -EEXIST, "collection name [%s] conflicts "
+			      "with an existing alias, please choose a unique "
+			      "name", coll);
+		goto unlock;
+	}
 	rc = store_write(e->st, create_txn, &a, err);
 	if (rc < 0)
 		goto unlock;
@@ -482,12 +571,20 @@ int eng_coll_drop(struct eng *e, const char *coll, struct mfs_err *err)
 	pthread_rwlock_rdlock(&e->cat);
 	/* The name may have changed since the lookup. */
 	char name[STORE_NAME_MAX + 1];
+	char aliases[512];
 	snprintf(name, sizeof(name), "%s", c->name);
 	bool gone = c->dropped;
+	bool aliased = aliases_of(e, c->cid, aliases, sizeof(aliases));
 	pthread_rwlock_unlock(&e->cat);
 	if (gone) {
 		rc = mfs_errf(err, -ENOENT, "collection not found[collection=%s]",
 			      coll);
+	} else if (aliased) {
+		/* SPEC §12, Milvus's words */
+		rc = mfs_errf(err, -EBUSY, "unable to drop the collection "
+			      "[%s] because it has associated aliases [%s], "
+			      "please remove all aliases before dropping the "
+			      "collection", name, aliases);
 	} else {
 		rc = store_write(e->st, drop_txn, name, err);
 		if (rc == 0) {
@@ -546,8 +643,32 @@ int eng_coll_rename(struct eng *e, const char *from, const char *to,
 		rc = 0;
 		goto unlock;
 	}
+	if (eng_alias_get(e, to, NULL) == 0) {
+		rc = mfs_errf(err, -EEXIST, "collection name [%s] conflicts "
+			      "with an existing alias, please choose a unique "
+			      "name", to);
+		goto unlock;
+	}
 	if (eng_coll_exists(e, to)) {
-		rc = mfs_errf(err, -EEXIST, "collection %s already exists", to);
+		char aliases[512];
+		struct eng_coll *tc;
+		bool aliased;
+
+		pthread_rwlock_rdlock(&e->cat);
+		tc = eng_coll_find(e, to);
+		aliased = tc && aliases_of(e, tc->cid, aliases,
+					   sizeof(aliases));
+		pthread_rwlock_unlock(&e->cat);
+		if (aliased)
+			rc = mfs_errf(err, -EBUSY, "collection %s cannot be "
+				      "replaced: unable to drop the collection "
+				      "[%s] because it has associated aliases "
+				      "[%s], please remove all aliases before "
+				      "dropping the collection", to, to,
+				      aliases);
+		else
+			rc = mfs_errf(err, -EEXIST, "collection %s already "
+				      "exists", to);
 		goto unlock;
 	}
 	rc = store_write(e->st, rename_txn, &a, err);
@@ -984,4 +1105,206 @@ int eng_perm_set(struct eng *e, const char *coll, const char *part,
 	}
 	pthread_mutex_unlock(&e->wmu);
 	return rc;
+}
+
+/* ---- aliases (SPEC §12) ---- */
+
+struct alias_arg {
+	const char *name, *old;         /* old: an alias to delete, or NULL */
+	uint32_t cid;
+};
+
+static int alias_put_txn(struct store_txn *txn, void *arg,
+			 struct mfs_err *err)
+{
+	struct alias_arg *a = arg;
+	int rc = store_alias_put(txn, a->name, a->cid);
+
+	if (rc == 0 && a->old)
+		rc = store_alias_del(txn, a->old);
+	if (rc < 0)
+		return mfs_errf(err, rc, "cannot store alias %s", a->name);
+	return 0;
+}
+
+static int alias_del_txn(struct store_txn *txn, void *arg,
+			 struct mfs_err *err)
+{
+	struct alias_arg *a = arg;
+	int rc = store_alias_del(txn, a->name);
+
+	if (rc < 0)
+		return mfs_errf(err, rc, "cannot drop alias %s", a->name);
+	return 0;
+}
+
+int eng_alias_set(struct eng *e, const char *alias, const char *coll,
+		  bool move, struct mfs_err *err)
+{
+	struct alias_arg a = { .name = alias };
+	struct eng_alias *al;
+	struct eng_coll *c;
+	char cur[STORE_NAME_MAX + 1];
+	int rc = 0;
+
+	if (strlen(alias) > STORE_NAME_MAX || strlen(coll) > STORE_NAME_MAX)
+		return mfs_errf(err, -EINVAL, "name too long: at most %d "
+				"bytes", STORE_NAME_MAX);
+	pthread_mutex_lock(&e->wmu);
+	pthread_rwlock_wrlock(&e->cat);
+	if (alias_room(e) < 0) {
+		rc = mfs_errf(err, -ENOMEM, "out of memory");
+	} else if (eng_coll_find(e, alias)) {
+		rc = mfs_errf(err, -EEXIST, "cannot create alias [%s]: a "
+			      "collection of that name exists (an alias "
+			      "cannot shadow a collection)", alias);
+	} else if ((al = alias_find(e, coll)) != NULL) {
+		c = coll_by_cid(e, al->cid);
+		rc = mfs_errf(err, -EINVAL, "cannot point alias [%s] at "
+			      "[%s]: it is an alias (of collection %s), and "
+			      "an alias names a collection", alias, coll,
+			      c ? c->name : "?");
+	} else if (!(c = eng_coll_find(e, coll))) {
+		rc = mfs_errf(err, -ENOENT, "collection not found"
+			      "[collection=%s]", coll);
+	} else {
+		a.cid = c->cid;
+		al = alias_find(e, alias);
+		if (al && !move) {
+			struct eng_coll *oc = coll_by_cid(e, al->cid);
+
+			snprintf(cur, sizeof(cur), "%s", oc ? oc->name : "?");
+			rc = mfs_errf(err, -EEXIST, "alias [%s] already exists"
+				      " and names collection %s (ln -sfn or a "
+				      "rename over it moves it)", alias, cur);
+		} else if (al && al->cid == c->cid) {
+			rc = 1;         /* already so */
+		}
+	}
+	pthread_rwlock_unlock(&e->cat);
+	if (rc != 0)
+		goto out;
+	rc = store_write(e->st, alias_put_txn, &a, err);
+	if (rc == 0) {
+		pthread_rwlock_wrlock(&e->cat);
+		al = alias_find(e, alias);
+		if (!al) {
+			al = &e->aliases[e->naliases++];  /* room made above */
+			snprintf(al->name, sizeof(al->name), "%s", alias);
+		}
+		al->cid = a.cid;
+		pthread_rwlock_unlock(&e->cat);
+	}
+out:
+	pthread_mutex_unlock(&e->wmu);
+	return rc > 0 ? 0 : rc;
+}
+
+static void alias_remove(struct eng *e, const char *name)
+{
+	struct eng_alias *al = alias_find(e, name);
+
+	if (al)
+		*al = e->aliases[--e->naliases];
+}
+
+int eng_alias_drop(struct eng *e, const char *alias, struct mfs_err *err)
+{
+	struct alias_arg a = { .name = alias };
+	int rc;
+
+	pthread_mutex_lock(&e->wmu);
+	if (eng_alias_get(e, alias, NULL) < 0) {
+		rc = mfs_errf(err, -ENOENT, "alias not found[alias=%s]",
+			      alias);
+		goto out;
+	}
+	rc = store_write(e->st, alias_del_txn, &a, err);
+	if (rc == 0) {
+		pthread_rwlock_wrlock(&e->cat);
+		alias_remove(e, alias);
+		pthread_rwlock_unlock(&e->cat);
+	}
+out:
+	pthread_mutex_unlock(&e->wmu);
+	return rc;
+}
+
+int eng_alias_rename(struct eng *e, const char *from, const char *to,
+		     struct mfs_err *err)
+{
+	struct alias_arg a = { .name = to, .old = from };
+	struct eng_alias *al;
+	int rc = 0;
+
+	if (strlen(to) > STORE_NAME_MAX)
+		return mfs_errf(err, -EINVAL, "alias name too long: at most "
+				"%d bytes", STORE_NAME_MAX);
+	pthread_mutex_lock(&e->wmu);
+	pthread_rwlock_wrlock(&e->cat);
+	al = alias_find(e, from);
+	if (!al)
+		rc = mfs_errf(err, -ENOENT, "alias not found[alias=%s]", from);
+	else if (eng_coll_find(e, to))
+		rc = mfs_errf(err, -EEXIST, "cannot create alias [%s]: a "
+			      "collection of that name exists (an alias "
+			      "cannot shadow a collection)", to);
+	else if (strcmp(from, to) == 0)
+		rc = 1;
+	else if (!alias_find(e, to) && alias_room(e) < 0)
+		rc = mfs_errf(err, -ENOMEM, "out of memory");
+	else
+		a.cid = al->cid;
+	pthread_rwlock_unlock(&e->cat);
+	if (rc != 0)
+		goto out;
+	rc = store_write(e->st, alias_put_txn, &a, err);
+	if (rc == 0) {
+		pthread_rwlock_wrlock(&e->cat);
+		alias_remove(e, to);
+		al = alias_find(e, from);
+		if (al) {
+			snprintf(al->name, sizeof(al->name), "%s", to);
+			al->cid = a.cid;
+		}
+		pthread_rwlock_unlock(&e->cat);
+	}
+out:
+	pthread_mutex_unlock(&e->wmu);
+	return rc > 0 ? 0 : rc;
+}
+
+int eng_alias_get(struct eng *e, const char *alias, char *coll)
+{
+	struct eng_alias *al;
+	struct eng_coll *c = NULL;
+
+	pthread_rwlock_rdlock(&e->cat);
+	al = alias_find(e, alias);
+	if (al)
+		c = coll_by_cid(e, al->cid);
+	if (c && coll)
+		snprintf(coll, STORE_NAME_MAX + 1, "%s", c->name);
+	pthread_rwlock_unlock(&e->cat);
+	return c ? 0 : -ENOENT;
+}
+
+int eng_alias_list(struct eng *e, struct eng_names *out, struct mfs_err *err)
+{
+	struct eng_names r = { 0 };
+	size_t cap = 0;
+	int rc = 0;
+
+	pthread_rwlock_rdlock(&e->cat);
+	for (size_t i = 0; i < e->naliases && rc == 0; i++)
+		rc = names_add(&r, &cap, e->aliases[i].name);
+	pthread_rwlock_unlock(&e->cat);
+	if (rc < 0) {
+		eng_names_free(&r);
+		return mfs_errf(err, rc, "out of memory");
+	}
+	if (r.n > 1)
+		qsort(r.name, r.n, sizeof(*r.name), cmp_str);
+	*out = r;
+	return 0;
 }

@@ -203,6 +203,8 @@ int eng_delete(struct eng *e, const char *coll, const char *part,
 	}
 	if (rc == 0 && ndeleted)
 		*ndeleted = a.nout;
+	if (rc == 0 && a.nout)
+		eng_compact_auto(e, coll);      /* SPEC §11: past 20% */
 	free(a.out);
 unref:
 	eng_part_unref(p);

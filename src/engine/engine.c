@@ -48,6 +48,7 @@ static void opts_defaults(const struct eng_opts *o, struct eng *e)
 	e->max_partitions = o && o->max_partitions ? o->max_partitions : 1024;
 	e->report = o ? o->report : NULL;
 	e->report_arg = o ? o->report_arg : NULL;
+	e->read_only = o && o->read_only;
 }
 
 int eng_open(struct store *st, const struct eng_opts *opts, struct eng **out,
@@ -116,6 +117,7 @@ void eng_close(struct eng *e)
 		return;
 	atomic_store(&e->closing, true);
 	bg_join_all(e);
+	eng_checkpoint_all(e);          /* SPEC §11: the next load adds none */
 	eng_catalog_free(e);
 	mfs_pool_free(e->pool);
 	pthread_mutex_destroy(&e->bgmu);
@@ -133,6 +135,12 @@ int eng_sync(struct eng *e, struct mfs_err *err)
 		return mfs_errf(err, rc, "cannot sync the database: %s",
 				strerror(-rc));
 	return 0;
+}
+
+int eng_backup(struct eng *e, int *fd, uint64_t *size_bytes,
+	       struct mfs_err *err)
+{
+	return store_backup(e->st, fd, size_bytes, err);
 }
 
 void eng_names_free(struct eng_names *names)

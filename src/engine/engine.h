@@ -50,6 +50,9 @@ struct eng_opts {
 	void (*report)(void *arg, const char *op, const char *path, int code,
 		       const struct mfs_err *err);
 	void *report_arg;
+	/* -o ro (SPEC §13): loads and releases serve but their state is not
+	 * stored, so the database is not changed by them */
+	bool read_only;
 };
 
 /* Start the engine on an open store (borrowed; must outlive the engine):
@@ -61,6 +64,10 @@ int eng_open(struct store *st, const struct eng_opts *opts, struct eng **out,
 void eng_close(struct eng *e);
 /* Make committed data durable (store_sync). */
 int eng_sync(struct eng *e, struct mfs_err *err);
+/* A compacted copy of the whole database as of now (store_backup: owned
+ * *fd, its length in *size_bytes).  -ENOSPC, -ENOMEM, -EIO. */
+int eng_backup(struct eng *e, int *fd, uint64_t *size_bytes,
+	       struct mfs_err *err);
 
 /* ---- catalog ---- */
 
@@ -85,6 +92,28 @@ int eng_coll_rename(struct eng *e, const char *from, const char *to,
 		    struct mfs_err *err);
 int eng_coll_list(struct eng *e, struct eng_names *out, struct mfs_err *err);
 bool eng_coll_exists(struct eng *e, const char *coll);
+
+/* ---- aliases (SPEC §12) ----
+ * An alias names one collection (never another alias); a collection may
+ * have several; no alias has a collection's name, no collection an
+ * alias's (-EEXIST both ways); a collection with aliases cannot be dropped
+ * or replaced by a rename (-EBUSY); a rename of it keeps them. */
+/* Point alias at coll: create it, or, when move, move it if it exists
+ * (without move an existing alias is -EEXIST).  -ENOENT (no collection
+ * coll), -EINVAL (coll is an alias, or a bad name), -EEXIST. */
+int eng_alias_set(struct eng *e, const char *alias, const char *coll,
+		  bool move, struct mfs_err *err);
+/* -ENOENT */
+int eng_alias_drop(struct eng *e, const char *alias, struct mfs_err *err);
+/* Rename alias from to to in one transaction, replacing alias to if it
+ * exists.  -ENOENT (from), -EEXIST (to is a collection). */
+int eng_alias_rename(struct eng *e, const char *from, const char *to,
+		     struct mfs_err *err);
+/* The collection alias names (STORE_NAME_MAX+1 bytes at coll, may be
+ * NULL).  -ENOENT when alias is no alias. */
+int eng_alias_get(struct eng *e, const char *alias, char *coll);
+/* Names of every alias, in name order. */
+int eng_alias_list(struct eng *e, struct eng_names *out, struct mfs_err *err);
 
 struct eng_schema {
 	uint32_t dim;                   /* 0 = not yet known */
@@ -288,6 +317,54 @@ int eng_sindex_set(struct eng *e, const char *coll, const char *field,
 /* The scalar indexes: fields->name[i] has index types->name[i]. */
 int eng_sindex_list(struct eng *e, const char *coll, struct eng_names *fields,
 		    struct eng_names *types, struct mfs_err *err);
+
+/* ---- statistics and compaction (SPEC §11) ---- */
+
+/* What `stats` shows, for a partition or (summed) a collection. */
+struct eng_stats {
+	uint64_t entities;              /* live */
+	uint64_t deleted_pending;       /* deleted or replaced since the last
+					 * compaction or index build */
+	uint64_t inserted_since_index;  /* live entities the stored index
+					 * does not hold (0 for FLAT) */
+	uint64_t memory_bytes;          /* held by the loaded partitions:
+					 * index and field columns */
+	uint64_t index_bytes;           /* the stored index (blobs) */
+	uint64_t disk_bytes;            /* entities, id map and blobs in the
+					 * database (keys and values) */
+	uint64_t loaded_past_index;     /* added by the last loads past the
+					 * stored index */
+	char index_type[32];
+	enum eng_state state;
+};
+/* Statistics of coll (part NULL) or part.  Reads the store (one read txn
+ * per partition, a walk of its keys).  -ENOENT, -EIO. */
+int eng_stats(struct eng *e, const char *coll, const char *part,
+	      struct eng_stats *out, struct mfs_err *err);
+
+/* A compaction run and its figures (`cat compact`). */
+struct eng_compact_info {
+	bool running;
+	unsigned progress;              /* 0-100 */
+	uint64_t runs;                  /* finished since the mount */
+	bool last_auto;                 /* the last run was automatic */
+	uint64_t last_partitions;       /* partitions compacted */
+	uint64_t last_removed;          /* deleted entities that left */
+	uint64_t last_memory_before, last_memory_after;
+	uint64_t last_index_before, last_index_after;
+	uint64_t last_ms;               /* duration */
+	char last_error[512];           /* "" when it succeeded */
+};
+/* Compact the partitions of coll that hold deleted entities (SPEC §11):
+ * each index is rebuilt aside from the live entities, stored (blob and
+ * index_seq) and swapped into a loaded partition atomically; searches,
+ * inserts and deletes go on meanwhile.  wait = false returns once it has
+ * started.  A compaction already running is waited for first.
+ * -ENOENT, -EBUSY (an index build runs), -ENOMEM, -EIO. */
+int eng_compact(struct eng *e, const char *coll, bool wait,
+		struct mfs_err *err);
+int eng_compact_get(struct eng *e, const char *coll,
+		    struct eng_compact_info *out, struct mfs_err *err);
 
 /* ---- search ---- */
 

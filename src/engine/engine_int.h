@@ -110,6 +110,9 @@ struct eng_part {
 
 	char ix_text[STORE_TEXT_MAX];   /* wmu: rec.index that ix was made
 					 * from */
+	atomic_uint_least64_t load_added;  /* entities the last load or
+					 * swap added past the stored
+					 * index (stats: loaded_past_index) */
 
 	pthread_rwlock_t ilock;
 	struct idx *ix;                 /* ilock; NULL when not loaded (or
@@ -135,6 +138,11 @@ struct eng_coll {
 	char build_msg[MFS_ERR_MSG_MAX];/* bmu: why the last build failed */
 	atomic_uint build_progress;     /* 0-100 */
 
+	/* Compaction (compact.c, SPEC §11); never at once with a build. */
+	bool compacting;                /* bmu */
+	atomic_uint compact_progress;   /* 0-100 */
+	struct eng_compact_info compact_last;   /* bmu: the last run */
+
 	/* The partition set as searches see it: held for writing around
 	 * the in-memory apply of a write that changes several loaded
 	 * partitions (an upsert that replaces or routes, a delete), for
@@ -150,6 +158,12 @@ struct eng_bg {
 	struct eng_bg *next;            /* e->bgmu */
 };
 
+/* An alias: a root-level name for the collection with cid (catalog.c). */
+struct eng_alias {
+	char name[STORE_NAME_MAX + 1];
+	uint32_t cid;
+};
+
 struct eng {
 	struct store *st;               /* borrowed */
 	struct mfs_pool *pool;
@@ -159,11 +173,14 @@ struct eng {
 	void (*report)(void *arg, const char *op, const char *path, int code,
 		       const struct mfs_err *err);      /* eng_opts */
 	void *report_arg;
+	bool read_only;                 /* eng_opts: load state not stored */
 
 	pthread_mutex_t wmu;
 	pthread_rwlock_t cat;
 	struct eng_coll **colls;        /* cat; unordered */
 	size_t ncolls, capcolls;        /* cat */
+	struct eng_alias *aliases;      /* cat; unordered (SPEC §12) */
+	size_t naliases, capaliases;    /* cat */
 
 	pthread_mutex_t memmu;
 	uint64_t mem_used;              /* memmu */
@@ -320,6 +337,21 @@ int eng_check_dim(enum vec_type vt, uint32_t dim, struct mfs_err *err);
  * and its pid. -ENOENT "entity 42 not found". */
 int eng_entity_read(struct eng *e, uint32_t cid, int64_t id, void *vec,
 		    size_t vb, uint32_t *pid, struct mfs_err *err);
+
+/* ---- compact.c ---- */
+
+/* Start a background compaction of the partitions of coll whose deleted
+ * fraction is past ENG_COMPACT_AUTO_PCT (after a delete or an upsert);
+ * nothing when none is, or a build or compaction runs. */
+void eng_compact_auto(struct eng *e, const char *coll);
+/* Fold the entities inserted since p's stored index into it (a
+ * checkpoint: save the loaded index, index_seq = next_seq) when there are
+ * any and the index type saves one; caller holds p->wmu, p loaded.
+ * Failures are only logged: the next load re-adds them. */
+void eng_part_checkpoint(struct eng *e, struct eng_coll *c,
+			 struct eng_part *p);
+/* eng_part_checkpoint of every loaded partition (eng_close). */
+void eng_checkpoint_all(struct eng *e);
 
 /* ---- engine.c ---- */
 

@@ -35,6 +35,7 @@
 struct job_part {
 	struct eng_part *p;             /* referenced */
 	uint64_t snap;                  /* entities with seq < snap built */
+	uint32_t d0;                    /* store_part.deleted at snap */
 	double w0, w;                   /* progress weights */
 	struct idx *ix;                 /* built, for a loaded partition */
 	struct mfs_buf blob;
@@ -108,6 +109,7 @@ static int build_part(struct job *j, struct job_part *q, struct mfs_err *err)
 		p->building = true;
 		p->nbdel = 0;
 		q->snap = sa.sp.next_seq;
+		q->d0 = sa.sp.deleted;
 	}
 	loaded = atomic_load(&p->state) == ENG_LOADED;
 	pthread_mutex_unlock(&p->wmu);
@@ -190,6 +192,9 @@ static int commit_txn(struct store_txn *txn, void *arg, struct mfs_err *err)
 					"cannot store the index of partition %s",
 					q->p->name);
 		sp.index_seq = q->blob.len ? q->snap : 0;
+		/* A new index holds no deleted entity (SPEC §11: deletes
+		 * after the snapshot stay pending). */
+		sp.deleted = sp.deleted > q->d0 ? sp.deleted - q->d0 : 0;
 		rc = store_part_put(txn, &sp);
 		if (rc < 0)
 			return mfs_errf(err, rc, "cannot update partition %s",
@@ -234,6 +239,7 @@ static int swap_part(struct job *j, struct job_part *q, struct mfs_err *err)
 			ix->type->remove(ix, p->bdel, p->nbdel);
 		if (x.n)
 			rc = ix->type->add(ix, x.ids, x.vecs, x.n, err);
+		atomic_store(&p->load_added, j->t->save ? x.n : 0);
 	} else {
 		rc = eng_part_make_index(e, &j->rec, p, &x, &ix, err);
 	}
@@ -330,7 +336,9 @@ static void *job_main(void *arg)
 static bool shown_only(const char *k)
 {
 	return strcmp(k, "state") == 0 || strcmp(k, "progress") == 0 ||
-	       strcmp(k, "fail_reason") == 0;
+	       strcmp(k, "fail_reason") == 0 || strcmp(k, "trained") == 0 ||
+	       strcmp(k, "train_min") == 0 ||
+	       strcmp(k, "untrained_entities") == 0;
 }
 
 int eng_index_set(struct eng *e, const char *coll, const struct mfs_kv *params,
@@ -462,6 +470,13 @@ int eng_index_set(struct eng *e, const char *coll, const struct mfs_kv *params,
 			      coll);
 		goto fail;
 	}
+	if (j->c->compacting) {
+		pthread_mutex_unlock(&j->c->bmu);
+		rc = mfs_errf(err, -EBUSY,
+			      "a compaction of collection %s is in progress, build the index when it is finished",
+			      coll);
+		goto fail;
+	}
 	j->c->building = true;
 	j->c->build_state = ENG_BUILD_INPROGRESS;
 	snprintf(j->c->build_text, sizeof(j->c->build_text), "%s",
@@ -483,6 +498,59 @@ int eng_index_set(struct eng *e, const char *coll, const struct mfs_kv *params,
 fail:
 	job_free(j);
 	return rc;
+}
+
+/* SPEC §5: an IVF index that has too few entities to train on says so:
+ * trained=false, the entities a partition needs (train_min) and those of
+ * the collection searched exactly meanwhile (untrained_entities).  A
+ * loaded partition's index says whether it is trained; a released one is
+ * counted as trained when it holds train_min entities, as a load of it
+ * would train (or restore a trained index). */
+static void train_state(struct eng *e, struct eng_coll *c,
+			const struct idx_type *t, const struct store_coll *rec,
+			const struct mfs_kv *canon, struct mfs_kv *r)
+{
+	struct eng_part **parts = NULL;
+	struct idx_info info;
+	size_t n = 0, need;
+	uint64_t untrained = 0;
+	bool trained = true, any = false;
+	char num[32];
+
+	eng_rec_info(e, rec, &info);
+	need = t->train_min(&info, canon);
+	if (eng_parts_get(e, c, &parts, &n) < 0)
+		return;
+	for (size_t i = 0; i < n; i++) {
+		struct eng_part *p = parts[i];
+		uint64_t count;
+		size_t wait = SIZE_MAX;
+
+		pthread_rwlock_rdlock(&e->cat);
+		count = p->count;
+		pthread_rwlock_unlock(&e->cat);
+		pthread_rwlock_rdlock(&p->ilock);
+		if (p->ix && p->ix->type == t)
+			wait = t->train_wait(p->ix);
+		pthread_rwlock_unlock(&p->ilock);
+		if (wait == SIZE_MAX)
+			wait = count >= need ? 0 : need;
+		if (count == 0)
+			continue;
+		any = true;
+		if (wait) {
+			trained = false;
+			untrained += count;
+		}
+	}
+	eng_parts_put(parts, n);
+	if (trained && any)
+		return;
+	mfs_kv_set(r, "trained", "false", NULL);
+	snprintf(num, sizeof(num), "%zu", need);
+	mfs_kv_set(r, "train_min", num, NULL);
+	snprintf(num, sizeof(num), "%llu", (unsigned long long)untrained);
+	mfs_kv_set(r, "untrained_entities", num, NULL);
 }
 
 int eng_index_get(struct eng *e, const char *coll, struct mfs_kv *out,
@@ -508,10 +576,11 @@ int eng_index_get(struct eng *e, const char *coll, struct mfs_kv *out,
 	progress = state == ENG_BUILD_INPROGRESS
 			   ? atomic_load(&c->build_progress) : 100;
 	pthread_mutex_unlock(&c->bmu);
-	eng_coll_unref(c);
 	rc = eng_rec_index(&rec, &t, &canon, err);
-	if (rc < 0)
+	if (rc < 0) {
+		eng_coll_unref(c);
 		return rc;
+	}
 	mfs_kv_init(&r);
 	mfs_kv_set(&r, "index_type", t->name, NULL);
 	mfs_kv_set(&r, "metric_type",
@@ -529,6 +598,9 @@ int eng_index_get(struct eng *e, const char *coll, struct mfs_kv *out,
 	mfs_kv_set(&r, "progress", pbuf, NULL);
 	if (msg[0])
 		mfs_kv_set(&r, "fail_reason", msg, NULL);
+	if (t->train_min && state == ENG_BUILD_FINISHED)
+		train_state(e, c, t, &rec, &canon, &r);
+	eng_coll_unref(c);
 	*out = r;
 	return 0;
 }

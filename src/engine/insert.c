@@ -731,6 +731,10 @@ int eng_upsert(struct eng *e, const char *coll, const char *part,
 			}
 		free(s);
 	}
-	return write_rows(e, coll, part, rows, true, NULL, nnew, err);
+	int rc = write_rows(e, coll, part, rows, true, NULL, nnew, err);
+
+	if (rc == 0)
+		eng_compact_auto(e, coll);      /* SPEC §11: past 20% */
+	return rc;
 }
 

@@ -173,6 +173,8 @@ int eng_part_persist_loaded(struct eng *e, struct eng_part *p, bool loaded,
 {
 	struct persist_arg a = { .p = p, .loaded = loaded };
 
+	if (e->read_only)
+		return 0;       /* SPEC §13: -o ro stores no load state */
 	return eng_write(e, persist_txn, &a, err);
 }
 
@@ -248,6 +250,7 @@ int eng_part_make_index(struct eng *e, const struct store_coll *rec,
 		rc = t->restore(&info, &canon, b.data, b.len, x->ids, x->vecs,
 				nold, out, err);
 		free(b.data);
+		atomic_store(&p->load_added, x->n - nold);      /* stats */
 		if (rc == 0 && nold < x->n) {
 			rc = (*out)->type->add(*out, x->ids + nold,
 					       x->vecs + nold * x->vec_bytes,
@@ -270,6 +273,7 @@ int eng_part_make_index(struct eng *e, const struct store_coll *rec,
 			"partition %s: no saved %s index, building it",
 			p->name, t->name);
 	}
+	atomic_store(&p->load_added, t->save ? x->n : 0);
 	rc = t->build(&info, &canon, x->ids, x->vecs, x->n, NULL, out, err);
 	if (rc == -EINVAL && t != eng_default_type(info.vtype)) {
 		/* E.g. too few vectors to train: serve exact search. */
@@ -382,14 +386,18 @@ fail:
 }
 
 /* Release p (caller holds p->wmu). */
-static int part_release_locked(struct eng *e, struct eng_part *p,
-			       struct mfs_err *err)
+static int part_release_locked(struct eng *e, struct eng_coll *c,
+			       struct eng_part *p, struct mfs_err *err)
 {
 	struct idx *ix;
 	struct eng_cols *cols;
 	bool was = atomic_load(&p->state) != ENG_NOTLOAD || p->reload_pending;
 	int rc;
 
+	/* SPEC §11: what was inserted since the stored index goes into it
+	 * now, so the next load adds nothing (compact.c). */
+	if (!p->dropped)
+		eng_part_checkpoint(e, c, p);
 	pthread_rwlock_wrlock(&p->ilock);       /* waits for searches */
 	ix = p->ix;
 	p->ix = NULL;
@@ -403,6 +411,9 @@ static int part_release_locked(struct eng *e, struct eng_part *p,
 		eng_cols_uncharge(e, cols);
 		eng_cols_unref(cols);
 	}
+	/* SPEC §11: a release gives the memory back to the system, also
+	 * what sits free in the middle of the heap. */
+	malloc_trim(0);
 	eng_mem_adjust(e, -(int64_t)p->mem_bytes);
 	p->mem_bytes = 0;
 	p->reload_pending = false;
@@ -473,7 +484,7 @@ int eng_load(struct eng *e, const char *coll, const char *part,
 		for (i = 0; i < n; i++)
 			if (mine[i]) {
 				pthread_mutex_lock(&parts[i]->wmu);
-				part_release_locked(e, parts[i], NULL);
+				part_release_locked(e, c, parts[i], NULL);
 				pthread_mutex_unlock(&parts[i]->wmu);
 			}
 	}
@@ -511,7 +522,7 @@ int eng_release(struct eng *e, const char *coll, const char *part,
 		int r;
 
 		pthread_mutex_lock(&parts[i]->wmu);
-		r = part_release_locked(e, parts[i], err);
+		r = part_release_locked(e, c, parts[i], err);
 		pthread_mutex_unlock(&parts[i]->wmu);
 		if (r < 0 && rc == 0)
 			rc = r;
@@ -648,7 +659,7 @@ static void reload_coll(struct eng *e, struct reload_item *v, size_t i,
 		mfs_err_clear(&err);
 		pthread_mutex_lock(&p->wmu);
 		if (atomic_load(&p->state) != ENG_NOTLOAD || p->reload_pending)
-			rc = part_release_locked(e, p, &err);
+			rc = part_release_locked(e, v[k].c, p, &err);
 		else if (!p->dropped)
 			rc = eng_part_persist_loaded(e, p, false, &err);
 		else

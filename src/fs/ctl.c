@@ -131,6 +131,10 @@ int fs_ctl_generate(struct fs *fs, const struct fs_node *n,
 		return rc;
 	case K_ENTITY:
 		return gen_entity(fs, n, out, err);
+	case K_STATS:
+		return fs_stats_generate(fs, n, out, err);
+	case K_COMPACT:
+		return fs_compact_generate(fs, n, out, err);
 	default:
 		return mfs_errf(err, -EIO, "no generated content for this file");
 	}
@@ -410,6 +414,8 @@ int fs_ctl_write(struct fs *fs, const struct fs_node *n, int flags,
 		return write_schema(fs, n, buf, size, acc, err);
 	case K_INDEX:
 		return write_index(fs, n, flags, buf, size, err);
+	case K_COMPACT:
+		return fs_compact_write(fs, n, flags, buf, size, err);
 	default:
 		return mfs_errf(err, -EACCES, "this file is read-only");
 	}

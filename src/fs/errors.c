@@ -30,29 +30,83 @@ void fs_errors_init(struct fs_errors *r)
 
 void fs_errors_fini(struct fs_errors *r)
 {
-	for (size_t i = 0; i < FS_ERRORS_MAX; i++)
-		free(r->line[i]);
+	for (size_t i = 0; i < r->n; i++)
+		free(r->line[(r->head + i) % r->cap]);
+	free(r->line);
 	pthread_mutex_destroy(&r->lock);
+}
+
+/* Drop the oldest lines past max (caller holds the lock). */
+static void trim(struct fs_errors *r, size_t max)
+{
+	while (r->n > max) {
+		char *old = r->line[r->head];
+
+		r->dropped += strlen(old) + 1;
+		free(old);
+		r->head = (r->head + 1) % r->cap;
+		r->n--;
+	}
+}
+
+/* Room for one more line without dropping one, up to max lines (caller
+ * holds the lock); false when the ring cannot grow. */
+static bool grow(struct fs_errors *r, size_t max)
+{
+	size_t nc;
+	char **nl;
+
+	if (r->n < r->cap)
+		return true;
+	if (r->cap >= max)
+		return false;
+	nc = r->cap ? r->cap * 2 : 64;
+	if (nc > max)
+		nc = max;
+	nl = malloc(nc * sizeof(*nl));
+	if (!nl)
+		return false;
+	for (size_t i = 0; i < r->n; i++)       /* unwrap, oldest first */
+		nl[i] = r->line[(r->head + i) % r->cap];
+	free(r->line);
+	r->line = nl;
+	r->cap = nc;
+	r->head = 0;
+	return true;
 }
 
 void fs_errors_add(struct fs_errors *r, const char *line)
 {
 	char *copy = strdup(line);
-	char *old = NULL;
+	size_t max;
 
 	if (!copy)
 		return;
 	pthread_mutex_lock(&r->lock);
-	if (r->n == FS_ERRORS_MAX) {
-		old = r->line[r->head];
-		r->line[r->head] = copy;
-		r->head = (r->head + 1) % FS_ERRORS_MAX;
-	} else {
-		r->line[(r->head + r->n) % FS_ERRORS_MAX] = copy;
-		r->n++;
+	max = r->readers ? FS_ERRORS_HOLD : FS_ERRORS_MAX;
+	trim(r, max - 1);
+	if (!grow(r, max)) {
+		if (r->n == 0) {        /* no ring at all: out of memory */
+			pthread_mutex_unlock(&r->lock);
+			free(copy);
+			return;
+		}
+		trim(r, r->n - 1);
 	}
+	r->line[(r->head + r->n) % r->cap] = copy;
+	r->n++;
+	r->total += strlen(copy) + 1;
+	clock_gettime(CLOCK_REALTIME, &r->mtime);
 	pthread_mutex_unlock(&r->lock);
-	free(old);
+}
+
+void fs_errors_reader(struct fs_errors *r, int delta)
+{
+	pthread_mutex_lock(&r->lock);
+	r->readers += (unsigned)delta;
+	if (r->readers == 0)
+		trim(r, FS_ERRORS_MAX);
+	pthread_mutex_unlock(&r->lock);
 }
 
 int fs_errors_dump(struct fs_errors *r, struct mfs_buf *out)
@@ -61,11 +115,58 @@ int fs_errors_dump(struct fs_errors *r, struct mfs_buf *out)
 
 	pthread_mutex_lock(&r->lock);
 	for (size_t i = 0; i < r->n && rc == 0; i++) {
-		const char *l = r->line[(r->head + i) % FS_ERRORS_MAX];
+		const char *l = r->line[(r->head + i) % r->cap];
 		rc = mfs_buf_printf(out, "%s\n", l);
 	}
 	pthread_mutex_unlock(&r->lock);
 	return rc;
+}
+
+int fs_errors_dump_from(struct fs_errors *r, uint64_t from,
+			struct mfs_buf *out, uint64_t *start)
+{
+	uint64_t pos;
+	int rc = 0;
+
+	pthread_mutex_lock(&r->lock);
+	pos = r->dropped;
+	for (size_t i = 0; i < r->n && rc == 0; i++) {
+		const char *l = r->line[(r->head + i) % r->cap];
+		size_t len = strlen(l) + 1;
+
+		if (pos + len <= from) {
+			pos += len;
+			continue;
+		}
+		if (pos < from) {
+			/* from is inside this line: its rest */
+			size_t skip = (size_t)(from - pos);
+
+			rc = mfs_buf_printf(out, "%s\n", l + skip);
+			*start = from;
+		} else {
+			if (out->len == 0)
+				*start = pos;
+			rc = mfs_buf_printf(out, "%s\n", l);
+		}
+		pos += len;
+	}
+	if (out->len == 0)
+		*start = from > r->total ? r->total : from < r->dropped ?
+			 r->dropped : from;
+	pthread_mutex_unlock(&r->lock);
+	return rc;
+}
+
+void fs_errors_span(struct fs_errors *r, uint64_t *dropped, uint64_t *total,
+		    struct timespec *mtime)
+{
+	pthread_mutex_lock(&r->lock);
+	*dropped = r->dropped;
+	*total = r->total;
+	if (mtime)
+		*mtime = r->mtime;
+	pthread_mutex_unlock(&r->lock);
 }
 
 /* A default message for errors that come without one. */

@@ -37,6 +37,7 @@ int fs_new(struct eng *e, const struct fs_opts *opts, struct fs **out,
 	fs->eng = e;
 	fs->sync_fsync = opts->sync_fsync;
 	fs->check_perms = opts->check_perms;
+	fs->read_only = opts->read_only;
 	if (opts->db_dir)
 		snprintf(fs->db_dir, sizeof(fs->db_dir), "%s", opts->db_dir);
 	fs->uid = getuid();
@@ -62,10 +63,18 @@ void fs_free(struct fs *fs)
 	/* Files the kernel never released (requests lost at unmount). */
 	while (fs->files)
 		fs_file_free(fs, fs->files);
+	fs_holds_free(fs);
 	fs_errors_fini(&fs->errors);
 	pthread_mutex_destroy(&fs->files_lock);
 	fs_qcache_fini(&fs->qcache);
 	free(fs);
+}
+
+int fs_ro_refuse(const char *what, struct mfs_err *err)
+{
+	return mfs_errf(err, -EROFS, "read-only mount (-o ro): %s would "
+			"change the database; mount without ro to change it",
+			what);
 }
 
 #define ENTRY_TIMEOUT_S 1.0
@@ -103,6 +112,9 @@ void fs_fill_ops(struct fuse_operations *ops)
 	ops->statfs = op_statfs;
 	ops->getattr = fs_op_getattr;
 	ops->readdir = fs_op_readdir;
+	ops->opendir = fs_op_opendir;
+	ops->releasedir = fs_op_releasedir;
+	ops->readlink = fs_op_readlink;
 	ops->mkdir = fs_op_mkdir;
 	ops->rmdir = fs_op_rmdir;
 	ops->unlink = fs_op_unlink;

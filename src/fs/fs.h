@@ -28,6 +28,9 @@
 
 /* Most recent /.errors lines kept (SPEC §7: at least 1,000). */
 #define FS_ERRORS_MAX 1024
+/* Lines kept at most while /.errors is open: tail -f sees a file that
+ * only grows as long as no line it may not have read is dropped. */
+#define FS_ERRORS_HOLD 65536
 
 /* FUSE worker threads at most (as libfuse's default). */
 #define FS_THREADS_MAX 10
@@ -41,6 +44,8 @@ struct fs_opts {
 	const char *db_dir;     /* borrowed for fs_new only (statfs reports it) */
 	bool check_perms;       /* the daemon checks owners and modes itself
 				 * (allow_other, allow_root: SPEC §12) */
+	bool read_only;         /* -o ro: every change fails with EROFS
+				 * (loads, releases, searches serve) */
 };
 
 /* Make the fs context over engine e (borrowed; must outlive the fs; may be

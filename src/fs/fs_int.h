@@ -31,9 +31,18 @@
 
 struct fs_errors {
 	pthread_mutex_t lock;
-	char *line[FS_ERRORS_MAX];      /* protected by lock; owned */
+	char **line;                    /* lock: a ring of cap lines, owned */
+	size_t cap;                     /* lock */
 	size_t head;                    /* protected by lock: oldest */
 	size_t n;                       /* protected by lock */
+	unsigned readers;               /* lock: open /.errors descriptors;
+					 * while there are, up to
+					 * FS_ERRORS_HOLD lines are kept */
+	struct timespec mtime;          /* lock: when the last line came */
+	uint64_t total;                 /* lock: bytes ever added, '\n's
+					 * included: an open /.errors reads
+					 * a stream that only grows */
+	uint64_t dropped;               /* lock: bytes of the lines dropped */
 };
 
 void fs_errors_init(struct fs_errors *r);
@@ -42,6 +51,17 @@ void fs_errors_fini(struct fs_errors *r);
 void fs_errors_add(struct fs_errors *r, const char *line);
 /* Append every line, oldest first, each with '\n'.  0, -ENOMEM. */
 int fs_errors_dump(struct fs_errors *r, struct mfs_buf *out);
+/* The lines kept from stream position from on (bytes since the mount; a
+ * position in a line dropped since starts at the oldest line kept), and
+ * in *start the position of the first byte appended.  0, -ENOMEM. */
+int fs_errors_dump_from(struct fs_errors *r, uint64_t from,
+			struct mfs_buf *out, uint64_t *start);
+/* Stream position of the end (total) and of the oldest byte kept, and
+ * when the last line came (mtime, may be NULL). */
+void fs_errors_span(struct fs_errors *r, uint64_t *dropped, uint64_t *total,
+		    struct timespec *mtime);
+/* A descriptor of /.errors opened (+1) or closed (-1). */
+void fs_errors_reader(struct fs_errors *r, int delta);
 
 /* ---- saved queries kept parsed (qcache.c) ---- */
 
@@ -98,6 +118,7 @@ struct fs {
 	bool sync_fsync;
 	bool check_perms;               /* other users reach the mount:
 					 * the daemon checks (perm.c) */
+	bool read_only;                 /* -o ro: changes fail with EROFS */
 	char db_dir[PATH_MAX];
 	uid_t uid;
 	gid_t gid;
@@ -114,6 +135,9 @@ struct fs {
 					 * found here, and those the kernel
 					 * never releases (an unmount with
 					 * requests queued) freed at exit */
+	struct fs_dirhold *holds;       /* files_lock: collections and
+					 * partitions open as directories
+					 * (ops_dir.c: rm -r) */
 };
 
 /* The context of the running request. */
@@ -145,6 +169,12 @@ enum fs_kind {
 	K_UPSERT,
 	K_QDIR,
 	K_SQUERY,
+	K_BACKUPDIR,            /* /.backup */
+	K_BACKUP,               /* /.backup/data.mdb (backup.c) */
+	K_STATS,                /* stats (stats.c, SPEC §11) */
+	K_COMPACT,              /* compact (stats.c, SPEC §11) */
+	K_ALIAS,                /* /<alias>: a symlink (SPEC §12); name is
+				 * the alias, coll empty */
 	K_NKINDS
 };
 
@@ -266,12 +296,20 @@ struct fs_file {
 	int qfailed;                    /* -errno of a failed write of the
 					 * text: close saves nothing and
 					 * says so (SPEC §7) */
+	bool ereader;                   /* /.errors: counted in readers */
+	uint64_t ebase;                 /* /.errors: stream position of
+					 * offset 0 (the oldest line kept at
+					 * open) */
 	uint64_t charged;               /* bytes of qtext and out counted
 					 * in memory_limit */
 	uint64_t qsize;                 /* read-only: length of its results,
 					 * 0 until they are made;
 					 * fs->files_lock */
 	struct fs_file *prev_file, *next_file;  /* fs->files_lock */
+
+	/* /.backup/data.mdb: the copy made at open (backup.c) */
+	int backup_fd;                  /* -1 when none; owned */
+	uint64_t backup_size;           /* its length; fixed once made */
 };
 
 /* Free open file f (taking it off every list); NULL allowed.  Waits
@@ -296,7 +334,34 @@ bool fs_query_writing(struct fs *fs, const struct fs_node *n);
 bool fs_query_open_size(struct fs *fs, const struct fs_node *n,
 			uint64_t *size);
 
+/* -o ro (SPEC §13): returns -EROFS with a message saying that what (an
+ * operation, a file) would change the database. */
+int fs_ro_refuse(const char *what, struct mfs_err *err);
+
+/* backup.c: /.backup/data.mdb (SPEC §13) */
+/* May the caller read the backup (the whole database)?  Root and the
+ * daemon's user only.  0 or -EACCES (err says why). */
+int fs_backup_allowed(struct fs *fs, struct mfs_err *err);
+/* Make f's copy: a compacted copy of the whole database as of now, in an
+ * unlinked file of the database directory (f->backup_fd, backup_size).
+ * -EACCES, -ENOSPC, -EIO, -ENOMEM. */
+int fs_backup_open(struct fs *fs, struct fs_file *f, struct mfs_err *err);
+/* Serve [off, off+size) of f's copy into buf; *got bytes.  -EIO. */
+int fs_backup_read(struct fs_file *f, char *buf, size_t size, uint64_t off,
+		   size_t *got, struct mfs_err *err);
+/* Close f's copy (none: nothing). */
+void fs_backup_close(struct fs_file *f);
+/* The length of the newest copy a descriptor holds, for a stat of the
+ * path; false when none is open. */
+bool fs_backup_open_size(struct fs *fs, uint64_t *size);
+
 /* ops_file.c */
+/* Is a read of kind k's content made whole at open (fs_ctl_generate)? */
+bool fs_is_generated(enum fs_kind k);
+/* SPEC §13: st_size of node n, exact where cheap (generated files and
+ * vectors.fvecs), 0 for the rest; f: n's open file, NULL for a path. */
+void fs_node_size(struct fs *fs, const struct fs_node *n,
+		  struct fs_file *f, struct stat *st);
 int fs_op_open(const char *path, struct fuse_file_info *fi);
 int fs_op_create(const char *path, mode_t mode, struct fuse_file_info *fi);
 int fs_op_read(const char *path, char *buf, size_t size, off_t off,
@@ -310,6 +375,20 @@ int fs_op_fsync(const char *path, int datasync, struct fuse_file_info *fi);
 /* ops_dir.c */
 int fs_op_getattr(const char *path, struct stat *st,
 		  struct fuse_file_info *fi);
+/* A collection or partition open as a directory, by pid: a process that
+ * unlinks inside what it holds open is removing it whole (rm -r), which
+ * then drops it when released or changes nothing (SPEC §13). */
+struct fs_dirhold {
+	pid_t pid;
+	bool is_part;
+	char coll[STORE_NAME_MAX + 1];
+	char part[STORE_NAME_MAX + 1];
+	struct fs_dirhold *prev, *next;         /* fs->files_lock */
+};
+int fs_op_opendir(const char *path, struct fuse_file_info *fi);
+int fs_op_readlink(const char *path, char *buf, size_t size);
+int fs_op_releasedir(const char *path, struct fuse_file_info *fi);
+void fs_holds_free(struct fs *fs);
 int fs_op_readdir(const char *path, void *buf, fuse_fill_dir_t filler,
 		  off_t off, struct fuse_file_info *fi,
 		  enum fuse_readdir_flags flags);
@@ -330,6 +409,14 @@ int fs_op_link(const char *from, const char *to);
 
 /* ctl.c: contents of generated files, actions of written control files */
 /* Generate the whole content of a static kind into out.  0 or -errno. */
+/* stats.c: `cat stats`, `cat compact`, `echo 1 > compact` (SPEC §11). */
+int fs_stats_generate(struct fs *fs, const struct fs_node *n,
+		      struct mfs_buf *out, struct mfs_err *err);
+int fs_compact_generate(struct fs *fs, const struct fs_node *n,
+			struct mfs_buf *out, struct mfs_err *err);
+int fs_compact_write(struct fs *fs, const struct fs_node *n, int flags,
+		     const char *buf, size_t size, struct mfs_err *err);
+
 int fs_ctl_generate(struct fs *fs, const struct fs_node *n,
 		    struct mfs_buf *out, struct mfs_err *err);
 /* Act on one write(2) to load, release, schema or index.  acc: the

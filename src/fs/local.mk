@@ -11,7 +11,9 @@ libmfs_fs_a_SOURCES = \
 	src/fs/stream.c \
 	src/fs/search.c \
 	src/fs/qcache.c \
-	src/fs/loop.c
+	src/fs/loop.c \
+	src/fs/backup.c \
+	src/fs/stats.c
 libmfs_fs_a_CFLAGS = $(AM_CFLAGS) $(FUSE_CFLAGS)
 
 bin_PROGRAMS += milvusfs

@@ -4,6 +4,7 @@
  *
  *     /                          K_ROOT
  *     /.errors                   K_ERRORS
+ *     /.backup[/data.mdb]        K_BACKUPDIR, K_BACKUP
  *     /c                         K_COLL
  *     /c/<control>               the collection-level kinds of the table
  *     /c/entities[/<id>]         K_ENTDIR, K_ENTITY
@@ -54,6 +55,13 @@ const struct fs_kind_info fs_kinds[K_NKINDS] = {
 	[K_UPSERT]     = { "upsert",        W_MODE,   CP },
 	[K_QDIR]       = { "query",         DIR_MODE, CP },
 	[K_SQUERY]     = { NULL,            RW_MODE,  0 },
+	[K_BACKUPDIR]  = { NULL,            S_IFDIR | 0500, 0 },
+	/* 0600, though writes are refused: `cp` gives the copy the same
+	 * mode, and the daemon must be able to open the copy read-write */
+	[K_BACKUP]     = { NULL,            S_IFREG | 0600, 0 },
+	[K_STATS]      = { "stats",         R_MODE,   CP },
+	[K_COMPACT]    = { "compact",       RW_MODE,  FS_AT_COLL },
+	[K_ALIAS]      = { NULL,            S_IFLNK | 0777, 0 },
 };
 
 /* The control kind called name at level where, or K_NKINDS. */
@@ -120,8 +128,25 @@ int fs_resolve(struct fs *fs, const char *path, struct fs_node *out)
 		out->kind = K_ERRORS;
 		return 0;
 	}
-	if (!eng_coll_exists(fs->eng, comp[0]))
-		return -ENOENT;
+	if (strcmp(comp[0], ".backup") == 0) {
+		/* SPEC §13; fmt's name rules keep collections from it */
+		if (nc == 1)
+			out->kind = K_BACKUPDIR;
+		else if (nc == 2 && strcmp(comp[1], "data.mdb") == 0)
+			out->kind = K_BACKUP;
+		else
+			return -ENOENT;
+		return 0;
+	}
+	if (!eng_coll_exists(fs->eng, comp[0])) {
+		/* SPEC §12: an alias is a symlink; the kernel follows it,
+		 * so no path goes through one */
+		if (nc != 1 || eng_alias_get(fs->eng, comp[0], NULL) < 0)
+			return -ENOENT;
+		out->kind = K_ALIAS;
+		strcpy(out->name, comp[0]);
+		return 0;
+	}
 	strcpy(out->coll, comp[0]);
 	if (nc == 1) {
 		out->kind = K_COLL;

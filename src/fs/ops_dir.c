@@ -10,7 +10,9 @@
 
 #include <errno.h>
 #include <inttypes.h>
+#include <stdint.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -37,6 +39,67 @@ static bool long_query_name(struct fs *fs, const char *path)
 	       (pn.kind == K_SEARCHDIR || pn.kind == K_QDIR);
 }
 
+void fs_node_size(struct fs *fs, const struct fs_node *n,
+		  struct fs_file *f, struct stat *st)
+{
+	struct eng_schema sc;
+	struct mfs_buf b;
+	uint64_t count;
+
+	if (n->kind == K_ALIAS) {
+		/* a symlink's size is its target's length */
+		char coll[STORE_NAME_MAX + 1];
+
+		if (eng_alias_get(fs->eng, n->name, coll) == 0)
+			st->st_size = (off_t)strlen(coll);
+		return;
+	}
+	if (n->kind == K_FVECS) {
+		/* count x (4 + vector bytes): no scan */
+		if (eng_schema_get(fs->eng, n->coll, &sc, NULL) == 0 &&
+		    sc.dim > 0 &&
+		    eng_count(fs->eng, n->coll, fs_node_part(n), &count,
+			      NULL) == 0)
+			st->st_size = (off_t)(count *
+				(4 + vec_bytes(sc.vtype, sc.dim)));
+		return;
+	}
+	if (n->kind == K_ERRORS) {
+		/* the lines kept (an open descriptor: its stream, which
+		 * only grows), modified when the last came: tail -f looks
+		 * at both.  fstat(2) asks by path (FUSE sends no handle),
+		 * so no line is dropped while one is open (errors.c), and
+		 * the two agree. */
+		uint64_t dropped, total;
+		struct timespec mt;
+
+		fs_errors_span(&fs->errors, &dropped, &total, &mt);
+		st->st_size = (off_t)(total - (f ? f->ebase : dropped));
+		if (mt.tv_sec)
+			st->st_mtim = st->st_ctim = mt;
+		return;
+	}
+	if (!fs_is_generated(n->kind) || !(fs_node_mode(n) & 0444))
+		return;
+	if (f) {
+		/* what this descriptor reads: its content as of open (or of
+		 * its last read after a write) */
+		bool ready;
+
+		pthread_mutex_lock(&f->lock);
+		ready = f->out_ready;
+		if (ready)
+			st->st_size = (off_t)f->out.len;
+		pthread_mutex_unlock(&f->lock);
+		if (ready)
+			return;
+	}
+	mfs_buf_init(&b, SIZE_MAX);
+	if (fs_ctl_generate(fs, n, &b, NULL) == 0)
+		st->st_size = (off_t)b.len;
+	mfs_buf_fini(&b);
+}
+
 int fs_op_getattr(const char *path, struct stat *st, struct fuse_file_info *fi)
 {
 	struct fs *fs = fs_ctx();
@@ -47,12 +110,15 @@ int fs_op_getattr(const char *path, struct stat *st, struct fuse_file_info *fi)
 		struct fs_file *f = (struct fs_file *)(uintptr_t)fi->fh;
 
 		fs_node_stat(fs, &f->node, st);
+		fs_node_size(fs, &f->node, f, st);
 		if (f->node.kind == K_QUERY && !f->qwriter) {
 			/* set when the search has run */
 			pthread_mutex_lock(&fs->files_lock);
 			st->st_size = (off_t)f->qsize;
 			pthread_mutex_unlock(&fs->files_lock);
 		}
+		if (f->node.kind == K_BACKUP)
+			st->st_size = (off_t)f->backup_size;    /* fixed */
 		return 0;
 	}
 	/* SPEC §7: a name over 255 bytes, inline queries included, is
@@ -81,10 +147,18 @@ int fs_op_getattr(const char *path, struct stat *st, struct fuse_file_info *fi)
 	if (!fs_node_exists(fs, &n))
 		return -ENOENT;
 	fs_node_stat(fs, &n, st);
+	fs_node_size(fs, &n, NULL, st);
 	if (n.kind == K_QUERY) {
 		uint64_t size;
 
 		if (fs_query_open_size(fs, &n, &size))
+			st->st_size = (off_t)size;
+	}
+	if (n.kind == K_BACKUP) {
+		uint64_t size;
+
+		/* SPEC §13: 0 until made; then the newest copy's length */
+		if (fs_backup_open_size(fs, &size))
 			st->st_size = (off_t)size;
 	}
 	return 0;
@@ -147,7 +221,13 @@ int fs_op_readdir(const char *path, void *buf, fuse_fill_dir_t filler,
 	switch (n.kind) {
 	case K_ROOT:
 		filler(buf, ".errors", NULL, 0, 0);
+		filler(buf, ".backup", NULL, 0, 0);
 		rc = eng_coll_list(fs->eng, &names, &err);
+		if (rc == 0)
+			fill_names(&fl, &names);
+		eng_names_free(&names);
+		if (rc == 0)
+			rc = eng_alias_list(fs->eng, &names, &err);
 		if (rc == 0)
 			fill_names(&fl, &names);
 		break;
@@ -159,6 +239,9 @@ int fs_op_readdir(const char *path, void *buf, fuse_fill_dir_t filler,
 		break;
 	case K_PART:
 		fill_controls(&fl, FS_AT_PART);
+		break;
+	case K_BACKUPDIR:
+		filler(buf, "data.mdb", NULL, 0, 0);
 		break;
 	case K_ENTDIR:
 		/* SPEC §2, §13: entities/ lists nothing, so that rm -rf of a
@@ -184,6 +267,165 @@ int fs_op_readdir(const char *path, void *buf, fuse_fill_dir_t filler,
 	if (rc < 0)
 		return fs_fail(fs, "readdir", path, rc, &err);
 	return 0;
+}
+
+/* ---- rm -r: a collection or partition goes whole or not at all ---- */
+
+/* rm -r (and find -delete, shutil.rmtree, busybox rm) opens a directory,
+ * unlinks what it lists, and removes the directory last, and GNU rm does
+ * not try that last rmdir once anything inside failed.  So that `rm -rf
+ * /m/c` drops a released collection and changes nothing in a loaded one
+ * (SPEC §13), an unlink or rmdir inside a collection or partition that the
+ * calling process holds open as a directory is a step of removing it
+ * whole: when released, the control files and the fixed directories
+ * "go" without changing anything (the rmdir at the end drops them with
+ * it), saved queries and partitions go as they would; when anything in it
+ * is loaded, every step is EBUSY and nothing is removed. */
+
+int fs_op_opendir(const char *path, struct fuse_file_info *fi)
+{
+	struct fs *fs = fs_ctx();
+	struct fs_dirhold *h;
+	struct fs_node n;
+
+	fi->fh = 0;
+	if (fs_resolve(fs, path, &n) < 0 ||
+	    (n.kind != K_COLL && n.kind != K_PART))
+		return 0;               /* readdir says what is wrong */
+	h = calloc(1, sizeof(*h));
+	if (!h)
+		return 0;               /* only rm -r loses its guard */
+	h->pid = fuse_get_context()->pid;
+	h->is_part = n.kind == K_PART;
+	memcpy(h->coll, n.coll, sizeof(h->coll));
+	memcpy(h->part, n.part, sizeof(h->part));
+	pthread_mutex_lock(&fs->files_lock);
+	h->next = fs->holds;
+	if (fs->holds)
+		fs->holds->prev = h;
+	fs->holds = h;
+	pthread_mutex_unlock(&fs->files_lock);
+	fi->fh = (uint64_t)(uintptr_t)h;
+	return 0;
+}
+
+static void hold_unlink(struct fs *fs, struct fs_dirhold *h)
+{
+	if (h->prev)
+		h->prev->next = h->next;
+	else
+		fs->holds = h->next;
+	if (h->next)
+		h->next->prev = h->prev;
+}
+
+int fs_op_releasedir(const char *path, struct fuse_file_info *fi)
+{
+	struct fs *fs = fs_ctx();
+	struct fs_dirhold *h = (struct fs_dirhold *)(uintptr_t)fi->fh;
+
+	(void)path;
+	if (!h)
+		return 0;
+	pthread_mutex_lock(&fs->files_lock);
+	hold_unlink(fs, h);
+	pthread_mutex_unlock(&fs->files_lock);
+	free(h);
+	return 0;
+}
+
+void fs_holds_free(struct fs *fs)
+{
+	while (fs->holds) {
+		struct fs_dirhold *h = fs->holds;
+
+		hold_unlink(fs, h);
+		free(h);
+	}
+}
+
+enum removing { RM_NONE, RM_COLL, RM_PART };
+
+/* Is node n (inside a collection or partition, not the directory itself)
+ * inside one that the caller holds open? */
+static enum removing removing(struct fs *fs, const struct fs_node *n)
+{
+	pid_t pid = fuse_get_context()->pid;
+	enum removing r = RM_NONE;
+
+	if (n->kind == K_ROOT || n->kind == K_ERRORS || n->kind == K_COLL ||
+	    n->kind == K_ALIAS || !n->coll[0])
+		return RM_NONE;
+	pthread_mutex_lock(&fs->files_lock);
+	for (struct fs_dirhold *h = fs->holds; h; h = h->next) {
+		if (h->pid != pid || strcmp(h->coll, n->coll) != 0)
+			continue;
+		if (!h->is_part) {
+			r = RM_COLL;
+			break;
+		}
+		if (n->kind != K_PART && strcmp(h->part, n->part) == 0)
+			r = RM_PART;
+	}
+	pthread_mutex_unlock(&fs->files_lock);
+	return r;
+}
+
+/* Is anything of the collection (part NULL) or partition loaded or
+ * loading?  Errors count as loaded: nothing is removed then. */
+static bool any_loaded(struct fs *fs, const char *coll, const char *part)
+{
+	struct eng_names names = { 0, NULL };
+	enum eng_state st;
+	unsigned pr;
+	bool any = false;
+
+	if (part)
+		return eng_state(fs->eng, coll, part, &st, &pr, NULL) < 0 ||
+		       st != ENG_NOTLOAD;
+	if (eng_part_list(fs->eng, coll, &names, NULL) < 0)
+		return true;
+	for (size_t i = 0; i < names.n && !any; i++)
+		any = eng_state(fs->eng, coll, names.name[i], &st, &pr,
+				NULL) < 0 || st != ENG_NOTLOAD;
+	eng_names_free(&names);
+	return any;
+}
+
+/* A step of rm -r inside what the caller holds open (see above): 1 to go
+ * on as a plain unlink or rmdir, 0 when done (nothing to change), or a
+ * negative errno (err says why). */
+static int removal_step(struct fs *fs, const struct fs_node *n,
+			enum removing rm, struct mfs_err *err)
+{
+	int rc;
+
+	if (rm == RM_NONE)
+		return 1;
+	rc = fs_perm_check(fs, n, W_OK, err);
+	if (rc < 0)
+		return rc;
+	if (rm == RM_COLL && any_loaded(fs, n->coll, NULL))
+		return mfs_errf(err, -EBUSY, "collection cannot be dropped, "
+				"collection is loaded, please release it "
+				"first (rm -r removes a collection whole: "
+				"nothing in it was removed)");
+	if (rm == RM_PART && any_loaded(fs, n->coll, n->part))
+		return mfs_errf(err, -EBUSY, "partition cannot be dropped, "
+				"partition is loaded, please release it first"
+				" (rm -r removes a partition whole: nothing in"
+				" it was removed)");
+	switch (n->kind) {
+	case K_QUERY:
+	case K_SQUERY:
+	case K_ENTITY:
+		return 1;
+	case K_PART:
+		/* _default goes with its collection */
+		return strcmp(n->part, ENG_DEFAULT_PARTITION) == 0 ? 0 : 1;
+	default:
+		return 0;       /* a control file or fixed directory */
+	}
 }
 
 /* ---- mkdir, rmdir ---- */
@@ -224,6 +466,9 @@ int fs_op_mkdir(const char *path, mode_t mode)
 	int rc;
 
 	mfs_err_clear(&err);
+	if (fs->read_only)	/* SPEC §13 */
+		return fs_fail(fs, "mkdir", path, fs_ro_refuse("mkdir", &err),
+			       &err);
 	rc = split_last(path, parent, name);
 	if (rc < 0)
 		return fs_fail(fs, "mkdir", path, rc, NULL);
@@ -266,9 +511,18 @@ int fs_op_rmdir(const char *path)
 	int rc;
 
 	mfs_err_clear(&err);
+	if (fs->read_only)	/* SPEC §13 */
+		return fs_fail(fs, "rmdir", path, fs_ro_refuse("rmdir", &err),
+			       &err);
 	rc = fs_resolve(fs, path, &n);
 	if (rc < 0)
 		return fs_fail(fs, "rmdir", path, rc, NULL);
+	rc = removal_step(fs, &n, removing(fs, &n), &err);
+	if (rc < 0)
+		return fs_fail(fs, "rmdir", path, rc, &err);
+	if (rc == 0)
+		return 0;
+	rc = 0;
 	/* SPEC §12: a drop needs w on what is dropped */
 	if (n.kind == K_COLL || n.kind == K_PART)
 		rc = fs_perm_check(fs, &n, W_OK, &err);
@@ -283,6 +537,10 @@ int fs_op_rmdir(const char *path)
 		break;
 	case K_ROOT:
 		rc = mfs_errf(&err, -EBUSY, "the root cannot be removed");
+		break;
+	case K_BACKUPDIR:
+		rc = mfs_errf(&err, -EPERM, "/.backup is part of the root "
+			      "and cannot be removed");
 		break;
 	case K_ENTDIR:
 	case K_SEARCHDIR:
@@ -311,15 +569,27 @@ int fs_op_unlink(const char *path)
 	int rc;
 
 	mfs_err_clear(&err);
+	if (fs->read_only)	/* SPEC §13 */
+		return fs_fail(fs, "unlink", path, fs_ro_refuse("unlink", &err),
+			       &err);
 	rc = fs_resolve(fs, path, &n);
 	if (rc < 0)
 		return fs_fail(fs, "unlink", path, rc, NULL);
-	if (n.kind == K_ENTITY || n.kind == K_QUERY || n.kind == K_SQUERY) {
+	rc = removal_step(fs, &n, removing(fs, &n), &err);
+	if (rc < 0)
+		return fs_fail(fs, "unlink", path, rc, &err);
+	if (rc == 0)
+		return 0;
+	if (n.kind == K_ENTITY || n.kind == K_QUERY || n.kind == K_SQUERY ||
+	    n.kind == K_ALIAS) {
 		rc = fs_perm_check(fs, &n, W_OK, &err);
 		if (rc < 0)
 			return fs_fail(fs, "unlink", path, rc, &err);
 	}
 	switch (n.kind) {
+	case K_ALIAS:
+		rc = eng_alias_drop(fs->eng, n.name, &err);
+		break;
 	case K_ENTITY:
 		rc = eng_delete(fs->eng, n.coll, NULL, &n.id, 1, &nd, &err);
 		if (rc == 0 && nd == 0)
@@ -351,6 +621,37 @@ int fs_op_unlink(const char *path)
 	return 0;
 }
 
+/* SPEC §12: a rename of alias n (a new symlink renamed over an alias, as
+ * `ln -sfn` does, moves that alias). */
+static int rename_alias(struct fs *fs, const struct fs_node *n,
+			const char *to, unsigned int flags,
+			struct mfs_err *err)
+{
+	char parent[PATH_MAX], name[LAST_MAX + 1];
+	struct fs_node root = { .kind = K_ROOT }, dst;
+	int rc;
+
+	rc = fs_perm_check(fs, &root, W_OK | X_OK, err);
+	if (rc < 0)
+		return rc;
+	rc = split_last(to, parent, name);
+	if (rc < 0)
+		return rc;
+	if (strcmp(parent, "/") != 0)
+		return mfs_errf(err, -EPERM, "an alias stays at the root, got "
+				"destination %s", to);
+	if (flags & RENAME_EXCHANGE)
+		return mfs_errf(err, -EINVAL, "aliases cannot be exchanged");
+	if ((flags & RENAME_NOREPLACE) && fs_resolve(fs, to, &dst) == 0)
+		return mfs_errf(err, -EEXIST, "%s exists", to);
+	rc = fmt_name_check("alias", name, err);
+	if (rc == 0)
+		rc = eng_alias_rename(fs->eng, n->name, name, err);
+	if (rc == 0 && fs->sync_fsync)
+		eng_sync(fs->eng, NULL);
+	return rc;
+}
+
 int fs_op_rename(const char *from, const char *to, unsigned int flags)
 {
 	struct fs *fs = fs_ctx();
@@ -360,9 +661,18 @@ int fs_op_rename(const char *from, const char *to, unsigned int flags)
 	int rc;
 
 	mfs_err_clear(&err);
+	if (fs->read_only)	/* SPEC §13 */
+		return fs_fail(fs, "rename", from, fs_ro_refuse("rename", &err),
+			       &err);
 	rc = fs_resolve(fs, from, &n);
 	if (rc < 0)
 		return fs_fail(fs, "rename", from, rc, NULL);
+	if (n.kind == K_ALIAS) {
+		rc = rename_alias(fs, &n, to, flags, &err);
+		if (rc < 0)
+			goto fail;
+		return 0;
+	}
 	if (n.kind != K_COLL) {
 		const char *what = n.kind == K_PART ? "partitions" :
 			n.kind == K_QUERY || n.kind == K_SQUERY ?
@@ -458,6 +768,9 @@ int fs_op_chmod(const char *path, mode_t mode, struct fuse_file_info *fi)
 	int rc;
 
 	mfs_err_clear(&err);
+	if (fs->read_only)	/* SPEC §13 */
+		return fs_fail(fs, "chmod", path, fs_ro_refuse("chmod", &err),
+			       &err);
 	rc = node_of(fs, path, fi, &n);
 	if (rc == 0)
 		rc = fs_perm_chmod(fs, &n, mode, &err);
@@ -475,6 +788,9 @@ int fs_op_chown(const char *path, uid_t uid, gid_t gid,
 	int rc;
 
 	mfs_err_clear(&err);
+	if (fs->read_only)	/* SPEC §13 */
+		return fs_fail(fs, "chown", path, fs_ro_refuse("chown", &err),
+			       &err);
 	rc = node_of(fs, path, fi, &n);
 	if (rc == 0)
 		rc = fs_perm_chown(fs, &n, uid, gid, &err);
@@ -498,12 +814,63 @@ int fs_op_mknod(const char *path, mode_t mode, dev_t dev)
 	return fs_fail(fs_ctx(), "mknod", path, -EPERM, &err);
 }
 
+/* SPEC §12: `ln -s book /m/novels` creates alias novels of collection
+ * book; the target is a collection's name (or ./name). */
 int fs_op_symlink(const char *target, const char *path)
 {
+	struct fs *fs = fs_ctx();
+	char parent[PATH_MAX], name[LAST_MAX + 1];
+	struct fs_node root = { .kind = K_ROOT };
 	struct mfs_err err;
+	int rc;
 
-	mfs_errf(&err, -EPERM, "symbolic links are not supported");
-	return fs_fail(fs_ctx(), "symlink", path, -EPERM, &err);
+	mfs_err_clear(&err);
+	if (fs->read_only)	/* SPEC §13 */
+		return fs_fail(fs, "symlink", path,
+			       fs_ro_refuse("symlink", &err), &err);
+	rc = split_last(path, parent, name);
+	if (rc < 0)
+		return fs_fail(fs, "symlink", path, rc, NULL);
+	if (strcmp(parent, "/") != 0) {
+		rc = mfs_errf(&err, -EPERM, "symbolic links are aliases, made "
+			      "at the root only (ln -s book /m/novels)");
+		return fs_fail(fs, "symlink", path, rc, &err);
+	}
+	rc = fs_perm_check(fs, &root, W_OK | X_OK, &err);
+	if (rc < 0)
+		return fs_fail(fs, "symlink", path, rc, &err);
+	if (strncmp(target, "./", 2) == 0)
+		target += 2;
+	if (!*target || strchr(target, '/')) {
+		rc = mfs_errf(&err, -EINVAL, "an alias names a collection of "
+			      "this mount by its name (ln -s book %s), got "
+			      "target '%s'", path, target);
+		return fs_fail(fs, "symlink", path, rc, &err);
+	}
+	rc = fmt_name_check("alias", name, &err);
+	if (rc == 0)
+		rc = eng_alias_set(fs->eng, name, target, false, &err);
+	if (rc < 0)
+		return fs_fail(fs, "symlink", path, rc, &err);
+	if (fs->sync_fsync)
+		eng_sync(fs->eng, NULL);
+	return 0;
+}
+
+int fs_op_readlink(const char *path, char *buf, size_t size)
+{
+	struct fs *fs = fs_ctx();
+	char coll[STORE_NAME_MAX + 1];
+	struct fs_node n;
+
+	if (size == 0)
+		return -EINVAL;
+	if (fs_resolve(fs, path, &n) < 0 || n.kind != K_ALIAS)
+		return -EINVAL;         /* not a symlink: readlink(2)'s word */
+	if (eng_alias_get(fs->eng, n.name, coll) < 0)
+		return -ENOENT;
+	snprintf(buf, size, "%s", coll);
+	return 0;
 }
 
 int fs_op_link(const char *from, const char *to)

@@ -107,6 +107,7 @@ static struct fs_file *file_new(struct fs *fs, const struct fs_node *n,
 	mfs_buf_init(&f->pend, SIZE_MAX);
 	mfs_buf_init(&f->qtext, QUERY_TEXT_MAX);
 	f->line0 = 1;
+	f->backup_fd = -1;
 	f->qwriter = (n->kind == K_QUERY || n->kind == K_SQUERY) &&
 		     (flags & O_ACCMODE) != O_RDONLY;
 	pthread_mutex_lock(&fs->files_lock);
@@ -134,6 +135,9 @@ void fs_file_free(struct fs *fs, struct fs_file *f)
 	pthread_mutex_unlock(&f->lock);
 	fs_query_drop(fs, f->search);
 	fs_squery_free(f->squery);
+	fs_backup_close(f);
+	if (f->ereader)
+		fs_errors_reader(&fs->errors, -1);
 	if (f->charged && fs->eng)
 		eng_mem_unreserve(fs->eng, f->charged);
 	eng_fields_put(f->wfields);
@@ -234,11 +238,12 @@ static bool is_streamed(enum fs_kind k)
 	       k == K_ENTJSONL;
 }
 
-static bool is_generated(enum fs_kind k)
+bool fs_is_generated(enum fs_kind k)
 {
 	return k == K_ERRORS || k == K_SCHEMA || k == K_INDEX ||
 		k == K_LOAD || k == K_STATE || k == K_COUNT ||
-		k == K_PARTITIONS || k == K_ENTITY;
+		k == K_PARTITIONS || k == K_ENTITY || k == K_STATS ||
+		k == K_COMPACT;
 }
 
 /* Open node n; the operation is "open" or "create" for the log. */
@@ -260,11 +265,24 @@ static int do_open(struct fs *fs, const char *op, const char *path,
 			      fs_kinds[n->kind].name);
 		goto fail;
 	}
-	if (want_w && !(mode & 0222)) {
+	if (want_w && (!(mode & 0222) || n->kind == K_BACKUP)) {
 		rc = mfs_errf(&err, -EACCES, "%s is read-only",
 			      n->kind == K_ENTITY ? "an entity (rm deletes "
 			      "it)" : n->kind == K_ERRORS ? ".errors" :
+			      n->kind == K_BACKUP ? "the backup" :
 			      fs_kinds[n->kind].name);
+		goto fail;
+	}
+	/* SPEC §13: -o ro loads, releases and searches, and changes nothing
+	 * else.  A read-write descriptor of search/ or query/ may be a
+	 * private session (it reads the answer to what it wrote): it opens,
+	 * and only a save at close is refused; a write-only one can only
+	 * save. */
+	if (want_w && fs->read_only && n->kind != K_LOAD &&
+	    n->kind != K_RELEASE &&
+	    !((n->kind == K_QUERY || n->kind == K_SQUERY) && acc == O_RDWR)) {
+		rc = fs_ro_refuse(n->kind == K_QUERY || n->kind == K_SQUERY ?
+				  "saving a query" : "a write", &err);
 		goto fail;
 	}
 	/* SPEC §12: r to read, w to change, on the file's directory */
@@ -282,7 +300,17 @@ static int do_open(struct fs *fs, const char *op, const char *path,
 		rc = mfs_errf(&err, -ENOMEM, "out of memory");
 		goto fail;
 	}
-	if (want_r && is_generated(n->kind)) {
+	if (want_r && n->kind == K_ERRORS) {
+		/* SPEC §13: a stream from the oldest line kept; reads past
+		 * its end take what came since (tail -f) */
+		rc = fs_errors_dump_from(&fs->errors, 0, &f->out, &f->ebase);
+		f->out_off = 0;
+		f->out_ready = true;
+		if (rc == 0) {
+			fs_errors_reader(&fs->errors, 1);
+			f->ereader = true;
+		}
+	} else if (want_r && fs_is_generated(n->kind)) {
 		rc = fs_ctl_generate(fs, n, &f->out, &err);
 		f->out_ready = true;
 	} else if (n->kind == K_QUERY && acc == O_RDONLY) {
@@ -294,6 +322,9 @@ static int do_open(struct fs *fs, const char *op, const char *path,
 		/* SPEC §9: checked and started at open, as search/ */
 		rc = fs_squery_start(fs, n, NULL, 0, &f->squery, &f->out,
 				     &err);
+	} else if (n->kind == K_BACKUP) {
+		/* SPEC §13: the copy is made now, consistent as of open */
+		rc = fs_backup_open(fs, f, &err);
 	}
 	if (rc < 0)
 		goto fail;
@@ -343,6 +374,7 @@ int fs_op_create(const char *path, mode_t mode, struct fuse_file_info *fi)
 		rc = mfs_errf(&err, -EINVAL, "a saved query's name cannot "
 			      "contain '&' (it starts the overrides), got "
 			      "'%s'", n.name);
+
 	if (rc < 0)
 		return fs_fail(fs, "create", path, rc, &err);
 	return do_open(fs, "create", path, &n, fi);
@@ -432,6 +464,13 @@ int fs_op_read(const char *path, char *buf, size_t size, off_t off,
 				f->qran = true;
 				/* results start where the reader stands */
 				f->qbase = (uint64_t)off;
+			} else {
+				/* read, even if it failed: a private session,
+				 * its text is not saved at close; every read
+				 * until the next write says why */
+				f->qerr = err.code ? err :
+					(struct mfs_err){ .code = rc };
+				f->qran = true;
 			}
 		}
 		if (rc == 0) {
@@ -439,6 +478,28 @@ int fs_op_read(const char *path, char *buf, size_t size, off_t off,
 				(uint64_t)off - f->qbase : (uint64_t)off;
 			rc = serve(&f->out, buf, size, pos);
 		}
+	} else if (f->node.kind == K_BACKUP) {
+		rc = fs_backup_read(f, buf, size, (uint64_t)off, &got, &err);
+		if (rc == 0)
+			rc = (int)got;
+	} else if (f->node.kind == K_ERRORS) {
+		/* SPEC §13: offsets are positions in the stream of lines
+		 * since open; a read outside what out holds takes the lines
+		 * from there on (tail -f), or from the oldest kept when the
+		 * ring dropped the ones asked for */
+		uint64_t o = (uint64_t)off, start = 0;
+
+		if (o < f->out_off || o >= f->out_off + f->out.len) {
+			mfs_buf_reset(&f->out);
+			rc = fs_errors_dump_from(&fs->errors, f->ebase + o,
+						 &f->out, &start);
+			f->out_off = start - f->ebase;
+			if (rc < 0)
+				rc = mfs_errf(&err, rc, "out of memory");
+		}
+		if (rc == 0)
+			rc = serve(&f->out, buf, size,
+				   o > f->out_off ? o - f->out_off : 0);
 	} else {
 		if (!f->out_ready) {
 			mfs_buf_reset(&f->out);
@@ -493,6 +554,7 @@ int fs_op_write(const char *path, const char *buf, size_t size, off_t off,
 			mfs_buf_fini(&f->out);
 			file_charge(fs, f, 0, NULL);
 			f->qran = false;
+			mfs_err_clear(&f->qerr);
 		}
 		rc = qtext_append(fs, f, buf, size, &err);
 		break;
@@ -566,7 +628,9 @@ int fs_op_flush(const char *path, struct fuse_file_info *fi)
 		 * before it writes: the text that follows replaces it at
 		 * the last close, or, if bad, leaves it as it was). */
 		f->qtrunc = false;
-		if (!query_saved(fs, &f->node)) {
+		if (fs->read_only) {
+			rc = fs_ro_refuse("saving a query", &err);
+		} else if (!query_saved(fs, &f->node)) {
 			rc = query_put(fs, &f->node, "", 0, &err);
 			f->qempty = rc == 0;
 			if (rc == 0 && fs->sync_fsync)
@@ -599,7 +663,9 @@ int fs_op_flush(const char *path, struct fuse_file_info *fi)
 		case K_SQUERY:
 			/* read after writing: a private session, nothing
 			 * is saved (SPEC §6 form 3) */
-			if (!f->qran)
+			if (!f->qran && fs->read_only)
+				rc = fs_ro_refuse("saving a query", &err);
+			else if (!f->qran)
 				rc = fs_squery_save(fs, &f->node,
 						    f->qtext.data ?
 						    f->qtext.data : "",
@@ -608,7 +674,9 @@ int fs_op_flush(const char *path, struct fuse_file_info *fi)
 		case K_QUERY:
 			/* read after writing: a private session, nothing
 			 * is saved (SPEC §6 form 3) */
-			if (!f->qran)
+			if (!f->qran && fs->read_only)
+				rc = fs_ro_refuse("saving a query", &err);
+			else if (!f->qran)
 				rc = fs_query_save(fs, &f->node, f->qtext.data ?
 						   f->qtext.data : "",
 						   f->qtext.len, &err);

@@ -69,6 +69,16 @@ void fs_node_owner(struct fs *fs, const struct fs_node *n, struct fs_owner *o)
 		default_owner(fs, o);
 		o->mode = 0444;
 		return;
+	case K_ALIAS:
+		default_owner(fs, o);
+		o->mode = 0777;         /* a symlink's */
+		return;
+	case K_BACKUPDIR:
+	case K_BACKUP:
+		/* SPEC §13: the whole database, for its owner only */
+		default_owner(fs, o);
+		o->mode = fs_kinds[n->kind].mode & 0777;
+		return;
 	default:
 		break;
 	}
@@ -147,7 +157,9 @@ int fs_perm_reach(struct fs *fs, const struct fs_node *n,
 
 	if (!fs->check_perms || !ctx || ctx->uid == 0)
 		return 0;
-	if (n->kind == K_ROOT || n->kind == K_ERRORS || n->kind == K_COLL)
+	if (n->kind == K_ROOT || n->kind == K_ERRORS || n->kind == K_COLL ||
+	    n->kind == K_BACKUPDIR || n->kind == K_BACKUP ||
+	    n->kind == K_ALIAS)
 		return 0;       /* the root is 0755: everyone searches it */
 	dir_owner(fs, n->coll, NULL, &o);
 	if (!allowed(ctx, &o, X_OK))
@@ -180,8 +192,13 @@ int fs_perm_check(struct fs *fs, const struct fs_node *n, int want,
 	/* A file's own bits are its directory's cut to its kind, and the
 	 * kind's refusals (read-only, write-only) have their own messages:
 	 * what is judged here is the directory. */
-	if (n->kind == K_ROOT || n->kind == K_ERRORS) {
-		fs_node_owner(fs, n, &o);
+	if (n->kind == K_BACKUPDIR || n->kind == K_BACKUP)
+		return fs_backup_allowed(fs, err);
+	if (n->kind == K_ROOT || n->kind == K_ERRORS || n->kind == K_ALIAS) {
+		/* an alias is changed in the root */
+		struct fs_node root = { .kind = K_ROOT };
+
+		fs_node_owner(fs, &root, &o);
 		if (allowed(ctx, &o, want))
 			return 0;
 		return denied(ctx, "the root", "/", &o, want, err);

@@ -198,6 +198,14 @@ struct idx_type {
 	size_t (*count)(const struct idx *ix);
 	size_t (*memory_bytes)(const struct idx *ix);
 	void (*free)(struct idx *ix);
+	/* Types that train (IVF kinds; NULL for the others).  train_min:
+	 * the entities a partition needs before an index of parameters
+	 * canon trains (SPEC §5).  train_wait: 0 when ix is trained, else
+	 * train_min of its parameters; until then it keeps its entities
+	 * aside and searches them exactly. */
+	size_t (*train_min)(const struct idx_info *info,
+			    const struct mfs_kv *canon);
+	size_t (*train_wait)(const struct idx *ix);
 };
 
 /* Every index struct starts with this. */

@@ -475,16 +475,39 @@ out:
 	return rc;
 }
 
-size_t ivf_min_train(const struct ivf *v)
+/* Points a kind with nlist lists (and nbits, IVF_PQ) needs to train. */
+static size_t min_train(enum ivf_kind kind, uint32_t nlist, uint32_t nbits)
 {
-	size_t t = (size_t)39 * v->nlist;
+	size_t t = (size_t)39 * nlist;
 
-	if (v->kind == IVF_PQ) {
-		size_t k = (size_t)1 << (v->nbits < 12 ? v->nbits : 12);
+	if (kind == IVF_PQ) {
+		size_t k = (size_t)1 << (nbits < 12 ? nbits : 12);
 
 		t = t > k ? t : k;
 	}
 	return t;
+}
+
+size_t ivf_min_train(const struct ivf *v)
+{
+	return min_train(v->kind, v->nlist, v->nbits);
+}
+
+size_t ivf_train_min(enum ivf_kind kind, const struct idx_info *info,
+		     const struct mfs_kv *canon)
+{
+	struct ivf_params p;
+
+	if (ivf_params(kind, info, canon, &p, NULL) < 0)
+		p = (struct ivf_params){ IVF_NLIST_DEF, 1, 8, 0 };
+	return min_train(kind, p.nlist, p.nbits);
+}
+
+size_t ivf_generic_train_wait(const struct idx *ix)
+{
+	const struct ivf *v = (const struct ivf *)ix;
+
+	return v->trained ? 0 : ivf_min_train(v);
 }
 
 static void pend_clear(struct ivf *v)
@@ -749,6 +772,11 @@ void ivf_generic_free(struct idx *ix)
 	{                                                                      \
 		return ivf_estimate(KIND, info, canon, n);                     \
 	}                                                                      \
+	static size_t sym##_train_min(const struct idx_info *info,             \
+				      const struct mfs_kv *canon)              \
+	{                                                                      \
+		return ivf_train_min(KIND, info, canon);                       \
+	}                                                                      \
 	static int sym##_build(const struct idx_info *info,                    \
 			       const struct mfs_kv *canon, const int64_t *ids, \
 			       const void *vecs, size_t n,                     \
@@ -784,6 +812,8 @@ void ivf_generic_free(struct idx *ix)
 		.count = ivf_generic_count,                                    \
 		.memory_bytes = ivf_generic_memory,                            \
 		.free = ivf_generic_free,                                      \
+		.train_min = sym##_train_min,                                  \
+		.train_wait = ivf_generic_train_wait,                          \
 	}
 
 IVF_TYPE(ivf_flat, IVF_FLAT, "IVF_FLAT");

@@ -110,6 +110,11 @@ int ivf_train(struct ivf *v, const void *x, size_t n,
 	      struct mfs_err *err);
 /* Points needed before training. */
 size_t ivf_min_train(const struct ivf *v);
+/* The same for parameters canon (idx_type.train_min), and 0 when v is
+ * trained (idx_type.train_wait). */
+size_t ivf_train_min(enum ivf_kind kind, const struct idx_info *info,
+		     const struct mfs_kv *canon);
+size_t ivf_generic_train_wait(const struct idx *ix);
 /* Take n prepared vectors: add them when trained, else keep them pending
  * and train once enough are there (progress lo..hi). */
 int ivf_feed(struct ivf *v, const int64_t *ids, const void *x, size_t n,

@@ -7,7 +7,7 @@
  *                0 u8 | next_id u64 | dlen u16 | description | ilen u16 |
  *                index text [| uid u32 | gid u32 | mode u32]
  *   pinfo value: pid u32 | cid u32 | loaded u8 | count u64 | next_seq u64 |
- *                index_seq u64 | 0 x4 [| uid u32 | gid u32 | mode u32]
+ *                index_seq u64 | deleted u32 [| uid u32 | gid u32 | mode u32]
  *
  * The bracketed owner, group and mode (SPEC §12) are present only when
  * set (perm.set): a record written before owners existed has none and
@@ -320,7 +320,7 @@ static size_t pinfo_encode(const struct store_part *p, unsigned char *b)
 	put_be64(b + 9, p->count);
 	put_be64(b + 17, p->next_seq);
 	put_be64(b + 25, p->index_seq);
-	memset(b + 33, 0, PINFO_SIZE - 33);
+	put_be32(b + 33, p->deleted);
 	if (!p->perm.set)
 		return PINFO_SIZE;
 	perm_encode(&p->perm, b + PINFO_SIZE);
@@ -340,6 +340,7 @@ static int pinfo_decode(const MDB_val *v, struct store_part *p)
 	p->count = get_be64(b + 9);
 	p->next_seq = get_be64(b + 17);
 	p->index_seq = get_be64(b + 25);
+	p->deleted = get_be32(b + 33);  /* 0 in records made before it */
 	if (v->mv_size > PINFO_SIZE)
 		perm_decode(b + PINFO_SIZE, &p->perm);
 	return 0;
@@ -550,4 +551,91 @@ int store_fields_get(struct store_txn *t, uint32_t cid, char **text,
 	*text = p;
 	*len = v.mv_size;
 	return 0;
+}
+
+/* ---- aliases (SPEC §12) ----
+ *
+ * meta "alias/<name>" -> cid u32: an alias names the collection by cid, so
+ * a rename of the collection keeps it.  The meta db held only counters
+ * and the version before, so an older milvusfs ignores aliases. */
+
+#define ALIAS_PRE "alias/"
+#define ALIAS_PRE_LEN (sizeof(ALIAS_PRE) - 1)
+
+static int alias_key(const char *name, char *buf, MDB_val *k)
+{
+	size_t n = strlen(name);
+
+	if (n == 0 || n > STORE_NAME_MAX)
+		return -EINVAL;
+	memcpy(buf, ALIAS_PRE, ALIAS_PRE_LEN);
+	memcpy(buf + ALIAS_PRE_LEN, name, n);
+	k->mv_data = buf;
+	k->mv_size = ALIAS_PRE_LEN + n;
+	return 0;
+}
+
+int store_alias_put(struct store_txn *t, const char *name, uint32_t cid)
+{
+	char kb[ALIAS_PRE_LEN + STORE_NAME_MAX];
+	unsigned char b[4];
+	MDB_val k, v = { 4, b };
+	int rc = alias_key(name, kb, &k);
+
+	if (rc)
+		return rc;
+	put_be32(b, cid);
+	rc = mdb_put(t->txn, store_dbi(t, DB_META), &k, &v, 0);
+	return rc ? store_txn_fail(t, rc) : 0;
+}
+
+int store_alias_del(struct store_txn *t, const char *name)
+{
+	char kb[ALIAS_PRE_LEN + STORE_NAME_MAX];
+	MDB_val k;
+	int rc = alias_key(name, kb, &k);
+
+	if (rc)
+		return rc;
+	rc = mdb_del(t->txn, store_dbi(t, DB_META), &k, NULL);
+	if (rc == MDB_NOTFOUND)
+		return -ENOENT;
+	return rc ? store_txn_fail(t, rc) : 0;
+}
+
+int store_alias_list(struct store_txn *t,
+		     int (*cb)(void *arg, const char *name, uint32_t cid),
+		     void *arg)
+{
+	char name[STORE_NAME_MAX + 1];
+	MDB_cursor *cur;
+	MDB_val k = { ALIAS_PRE_LEN, (void *)ALIAS_PRE }, v;
+	int rc, ret = 0;
+
+	rc = mdb_cursor_open(t->txn, store_dbi(t, DB_META), &cur);
+	if (rc)
+		return store_txn_fail(t, rc);
+	for (rc = mdb_cursor_get(cur, &k, &v, MDB_SET_RANGE); rc == 0;
+	     rc = mdb_cursor_get(cur, &k, &v, MDB_NEXT)) {
+		size_t n = k.mv_size - ALIAS_PRE_LEN;
+
+		if (k.mv_size < ALIAS_PRE_LEN ||
+		    memcmp(k.mv_data, ALIAS_PRE, ALIAS_PRE_LEN) != 0)
+			break;
+		if (n == 0 || n > STORE_NAME_MAX || v.mv_size != 4) {
+			rc = MDB_CORRUPTED;
+			break;
+		}
+		memcpy(name, (char *)k.mv_data + ALIAS_PRE_LEN, n);
+		name[n] = '\0';
+		ret = cb(arg, name, get_be32(v.mv_data));
+		if (ret)
+			break;
+	}
+	mdb_cursor_close(cur);
+	if (ret)
+		return ret;
+	if (rc == 0 || rc == MDB_NOTFOUND)
+		return 0;
+	return store_txn_fail(t, rc);
 }

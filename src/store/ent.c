@@ -289,6 +289,8 @@ int store_ent_delete(struct store_txn *t, uint32_t cid, uint32_t only_pid,
 		if (rc)
 			goto out;
 		p.count = p.count > pc[j].n ? p.count - pc[j].n : 0;
+		p.deleted = pc[j].n >= UINT32_MAX - p.deleted
+			    ? UINT32_MAX : p.deleted + (uint32_t)pc[j].n;
 		rc = store_part_put(t, &p);
 		if (rc)
 			goto out;

@@ -537,12 +537,16 @@ int store_open(const char *dir, const struct store_opts *opts,
 	st->sync_always = opts ? opts->sync_always : 0;
 	/* see "Durability" above */
 	st->env_flags = MDB_NOTLS | (st->sync_always ? 0 : MDB_NOMETASYNC);
-#ifdef MFS_STORE_UNSAFE_NOSYNC
-	/* Only to show that tests/crash catches the old, unsafe flags:
-	 * make CPPFLAGS=-DMFS_STORE_UNSAFE_NOSYNC. */
-	if (!st->sync_always)
+	/* Only to show that tests/crash catches the old, unsafe flags
+	 * (crash.sh with MFS_CRASH_UNSAFE=1, bench/bench_sync.sh): the
+	 * environment variable MFS_STORE_UNSAFE_NOSYNC=1 brings back
+	 * MDB_NOSYNC, and the log says so at every open. */
+	const char *unsafe = getenv("MFS_STORE_UNSAFE_NOSYNC");
+	if (!st->sync_always && unsafe && strcmp(unsafe, "1") == 0) {
 		st->env_flags = MDB_NOTLS | MDB_NOSYNC;
-#endif
+		mfs_log(MFS_LOG_WARN, "database %s: MFS_STORE_UNSAFE_NOSYNC=1: opened with MDB_NOSYNC, a machine crash may corrupt it",
+			dir);
+	}
 	pthread_mutex_init(&st->reserve_lock, NULL);
 	pthread_rwlockattr_init(&attr);
 	pthread_rwlockattr_setkind_np(&attr,
@@ -804,11 +808,19 @@ int store_read(struct store *st, store_fn fn, void *arg, struct mfs_err *err)
 	return rc;
 }
 
-static int full_error(struct store *st, uint64_t seen, struct mfs_err *err)
+/* A commit failed with ENOSPC: the file system is full.  grows: the
+ * transaction added data; else it was a delete, drop or the like that did
+ * not fit even in the reserve's room. */
+static int full_error(struct store *st, uint64_t seen, int grows,
+		      struct mfs_err *err)
 {
+	if (grows)
+		return mfs_errf(err, -ENOSPC,
+				"database full: no space left on device (map size %" PRIu64 " MiB): the file system holding %s is full; delete entities or drop collections to make room",
+				seen >> 20, st->dir);
 	return mfs_errf(err, -ENOSPC,
-			"database full: no space left on device (map size %" PRIu64 " MiB)",
-			seen >> 20);
+			"database full: no space left on device (map size %" PRIu64 " MiB): the file system holding %s is full and this change needs more room than the %" PRIu64 " KiB kept in reserve; delete fewer entities in one write (ids next to each other free the most), or drop a partition or collection first",
+			seen >> 20, st->dir, st->reserve_bytes >> 10);
 }
 
 static int refused_error(struct store *st, struct mfs_err *err)
@@ -884,7 +896,7 @@ int store_write(struct store *st, store_fn fn, void *arg,
 					st->reserve_short = 1;
 				pthread_mutex_unlock(&st->reserve_lock);
 			}
-			return full_error(st, seen, err);
+			return full_error(st, seen, t.grows, err);
 		}
 		return mfs_errf(err, rc, "database %s: commit failed: %s",
 				st->dir, strerror(-rc));

@@ -13,7 +13,9 @@
  * and READERS_FULL never reach the caller.  No pointer into LMDB leaves a
  * transaction: records are copied into caller structs.
  *
- * Durability: sync=fsync opens with MDB_NOSYNC; store_sync() makes every
+ * Durability: sync=fsync opens with MDB_NOMETASYNC (each commit syncs its
+ * pages, not its meta page: a machine crash loses at most the commits since
+ * the last sync and never corrupts, env.c); store_sync() makes every
  * committed transaction durable (fsync(2)/close(2) of a file).  sync=always
  * syncs at every commit.  A flock(2) on <dir>/milvusfs.lock refuses a second
  * opener (-EBUSY).
@@ -48,6 +50,8 @@
  *   blob      pid u32 | chunk u32               <= 1 MiB of index blob
  *                                               (chunks 0, 1, ... no gaps)
  *   query     cid u32 | pid u32 | name          saved query text
+ *   meta      "alias/" name                     cid u32 of the collection
+ *                                               the alias names (SPEC §12)
  *   fields    cid u32                           the collection's scalar
  *                                               field schema, canonical
  *                                               text (fld_schema_print);
@@ -116,6 +120,14 @@ uint64_t store_mapsize(struct store *st);
  * leave no key behind).  -EINVAL (unknown db), -EIO. */
 int store_stat_entries(struct store *st, const char *db, uint64_t *n,
 		       struct mfs_err *err);
+/* A compacted copy of the whole database as of now (backup.c, SPEC §13),
+ * while writers go on: a data.mdb that store_open opens as it is, in an
+ * unlinked file of the database directory.  Returns the owned descriptor
+ * in *fd (positioned anywhere: read it with pread) and the copy's length
+ * in *size_bytes.  A map growth waits until the copy is made.  -ENOSPC,
+ * -ENOMEM, -EIO.  Thread-safe; not from inside a callback. */
+int store_backup(struct store *st, int *fd, uint64_t *size_bytes,
+		 struct mfs_err *err);
 
 typedef int (*store_fn)(struct store_txn *txn, void *arg,
 			struct mfs_err *err);
@@ -158,6 +170,9 @@ struct store_part {
 	uint64_t count;                 /* live entities */
 	uint64_t next_seq;              /* next ent seq */
 	uint64_t index_seq;             /* ent seq covered by the saved blob */
+	uint32_t deleted;               /* entities deleted (or replaced)
+					 * since the last compaction or
+					 * index build, saturating (SPEC §11) */
 	struct store_perm perm;         /* unset: follows the collection */
 };
 
@@ -183,6 +198,15 @@ int store_coll_list(struct store_txn *txn,
 		    int (*cb)(void *arg, const char *name,
 			      const struct store_coll *c),
 		    void *arg);
+
+/* Aliases (SPEC §12): put creates or moves name -> cid; del -ENOENT;
+ * list calls cb in name order (a non-zero result stops and is returned).
+ * The caller keeps the rules (no alias shadows a collection). */
+int store_alias_put(struct store_txn *txn, const char *name, uint32_t cid);
+int store_alias_del(struct store_txn *txn, const char *name);
+int store_alias_list(struct store_txn *txn,
+		     int (*cb)(void *arg, const char *name, uint32_t cid),
+		     void *arg);
 
 /* Create partition name in collection cid. -EEXIST */
 int store_part_new(struct store_txn *txn, uint32_t cid, const char *name,
@@ -239,6 +263,19 @@ int store_ent_scan(struct store_txn *txn, uint32_t pid, uint64_t from_seq,
 		   int (*cb)(void *arg, uint64_t seq, int64_t id,
 			     const void *vec, size_t vec_bytes),
 		   void *arg, uint64_t *next_seq);
+
+/* What partition pid occupies (SPEC §11 stats): its entities (counted
+ * by a walk of keys, values not copied), their bytes in ent and idmap
+ * (keys and values, no page overhead), those with seq >= index_seq, and
+ * its blob's bytes. 0, -EIO. */
+struct store_usage {
+	uint64_t entities;
+	uint64_t ent_bytes;
+	uint64_t after_index;
+	uint64_t blob_bytes;
+};
+int store_part_usage(struct store_txn *txn, uint32_t pid, uint64_t index_seq,
+		     struct store_usage *out);
 
 /* ---- scalar field schemas ---- */
 

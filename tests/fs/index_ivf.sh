@@ -323,6 +323,47 @@ echo 1 >"$M/ps/load" || fail "load ps (nlist=1)"
 expect_logged EINVAL '/ps/search/id=1&nprobe=2' read "$M/ps/search/id=1&nprobe=2"
 recall nlist1 "&nprobe=1" 1 1 "$T/deleted"
 
+# --- too few entities to train (SPEC §5): cat index says so, search is exact ---------
+# IVF_FLAT nlist=8 trains at 39 x 8 = 312 entities; few has 200 of them.
+mkdir "$M/few" || fail "mkdir few"
+head -c $((200 * 516)) "$PS_BASE" >>"$M/few/vectors.fvecs" || fail "import into few"
+echo "index_type=IVF_FLAT nlist=8" >"$M/few/index" || fail "IVF_FLAT on few"
+FEW_INDEX="index_type=IVF_FLAT${NL}metric_type=L2${NL}nlist=8${NL}state=Finished${NL}progress=100"
+expect_content "$M/few/index" "$FEW_INDEX" trained=false train_min=312 untrained_entities=200
+echo 1 >"$M/few/load" || fail "load few"
+expect_content "$M/few/index" "$FEW_INDEX" trained=false train_min=312 untrained_entities=200
+# what `cat index` shows is accepted back (the shown-only keys are ignored)
+cat "$M/few/index" >"$T/few.index" || fail "cat few/index"
+expect_ok writefile "$M/few/index" "$T/few.index"
+# exact: at nprobe=1 the 10 nearest of entity 1 are brute force's
+cat "$M/few/search/id=1&k=10&nprobe=1" >"$T/few.res" || fail "search few"
+py "$PS_BASE" "$T/few.res" <<'EOF' || fail "an untrained IVF_FLAT search is not exact"
+import sys
+import numpy as np
+a = np.fromfile(sys.argv[1], dtype="<i4")
+a = a.reshape(-1, a[0] + 1)[:200, 1:].view("<f4").astype(np.float64)
+d = ((a - a[0]) ** 2).sum(axis=1)
+rows = [l.split("\t") for l in open(sys.argv[2])]
+got = [int(r[0]) for r in rows]
+assert len(got) == 10 and len(set(got)) == 10, got
+# the k-th true distance bounds every hit (ties may swap ids)
+kth = np.sort(d)[9]
+assert all(d[i - 1] <= kth * (1 + 1e-6) for i in got), (got, kth)
+for r, i in zip(rows, got):
+    assert abs(float(r[1]) - d[i - 1]) <= 1e-3 * max(1.0, d[i - 1]), (r, d[i - 1])
+EOF
+# 112 more make 312: it trains, and says nothing more
+head -c $((312 * 516)) "$PS_BASE" | tail -c $((112 * 516)) >>"$M/few/vectors.fvecs" ||
+	fail "import 112 more into few"
+expect_content "$M/few/count" 312
+expect_content "$M/few/index" "$FEW_INDEX"
+echo 1 >"$M/few/release" || fail "release few"
+expect_content "$M/few/index" "$FEW_INDEX"
+# IVF_PQ needs 2^nbits entities when that is more than 39 x nlist
+echo "index_type=IVF_PQ nlist=4 m=8 nbits=10" >"$M/few/index" || fail "IVF_PQ on few"
+expect_content "$M/few/index" index_type=IVF_PQ metric_type=L2 nlist=4 m=8 nbits=10 \
+	state=Finished progress=100 trained=false train_min=1024 untrained_entities=312
+
 # binary metrics on float vectors, float indexes on binary vectors
 mkdir "$M/fb" "$M/bin" || fail "mkdir fb bin"
 for s in "dim=128 metric_type=HAMMING" "dim=128 vector_type=FLOAT_VECTOR metric_type=JACCARD" \

@@ -91,7 +91,7 @@ expect_content() {
 }
 
 # same_bytes A B: A and B hold the same bytes.  Both are read through cat:
-# control files report size 0 (SPEC §2), and cmp trusts sizes of files.
+# many control files report size 0 (SPEC §13), and cmp trusts sizes.
 same_bytes() {
 	cat "$1" >"$T/same.a" || return 1
 	cat "$2" | cmp -s "$T/same.a" -

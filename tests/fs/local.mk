@@ -34,9 +34,18 @@ FS_TESTS = \
 	tests/fs/scalar_index.sh \
 	tests/fs/security.sh \
 	tests/fs/safety.sh \
+	tests/fs/diskfull.sh \
+	tests/fs/tools.sh \
+	tests/fs/aliases.sh \
 	tests/fs/search_filter.sh \
 	tests/fs/search_range.sh \
-	tests/fs/search_group.sh
+	tests/fs/search_group.sh \
+	tests/fs/stats.sh \
+	tests/fs/memory.sh \
+	tests/fs/search_diff.sh \
+	tests/fs/search_session.sh \
+	tests/fs/backup.sh \
+	tests/fs/ops.sh
 TESTS += $(FS_TESTS)
 EXTRA_DIST += $(FS_TESTS) tests/fs/lib.sh tests/fs/README.md tests/fs/query_ref.py
 EXTRA_DIST += tests/fs/search_ref.py

@@ -97,7 +97,8 @@ for o in spin=0 spin=10000; do
 	expect_content "$M/s/count" 2
 done
 
-# ro passes through to FUSE: reads work, changes fail with EROFS.
+# ro: reads work, changes fail with EROFS (refused by the daemon; ops.sh
+# has the rest).
 remount ro
 expect_content "$M/s/count" 2
 expect_errno EROFS mkdir "$M/x"

@@ -14,10 +14,10 @@ expect_ok mkdir "$M/c/p1"
 expect_ok mkdir "$M/c/_p2"
 expect_content "$M/c/partitions" _default p1 _p2
 expect_eq "$(ls "$M/c" | tr '\n' ' ')" \
-	"_default _p2 count delete entities entities.jsonl index load p1 partitions query release schema search state upsert vectors vectors.fvecs " \
+	"_default _p2 compact count delete entities entities.jsonl index load p1 partitions query release schema search state stats upsert vectors vectors.fvecs " \
 	"ls of a collection"
 expect_eq "$(ls "$M/c/p1" | tr '\n' ' ')" \
-	"count delete entities.jsonl ids load query release search state upsert vectors vectors.fvecs " \
+	"count delete entities.jsonl ids load query release search state stats upsert vectors vectors.fvecs " \
 	"ls of a partition"
 expect_errno EEXIST mkdir "$M/c/p1"
 expect_errno EEXIST mkdir "$M/c/_default"

@@ -1,7 +1,8 @@
 #!/bin/sh
 # safety.sh - failures that must change nothing and say why (SPEC §7, §13):
-# - rm -rf of a loaded collection removes no entity (entities/ lists
-#   nothing) and drops no partition;
+# - rm -rf of a loaded collection or partition removes nothing (no
+#   entity: entities/ lists nothing; no saved query, no partition), each
+#   step EBUSY; rm -rf of a released one drops it whole, and rm exits 0;
 # - entities/<id> answers only canonical decimal names; a key given twice
 #   in one schema or index write is EINVAL naming it;
 # - an id past int64 is EINVAL naming the id and the range;
@@ -22,24 +23,59 @@ mkdir "$C" "$C/p" || fail "mkdir c c/p"
 printf '1\t1,0\n2\t0,1\n3\t1,1\n' >>"$C/vectors" || fail "insert"
 printf '4\t0.5,0.5\n' >>"$C/p/vectors" || fail "insert into p"
 printf 'k=2\n1,0\n' >"$C/search/q" || fail "save search/q"
+printf 'k=1\n0,1\n' >"$C/p/search/pq" || fail "save p/search/pq"
+printf 'limit=2\n' >"$C/query/sq" || fail "save query/sq"
 echo 1 >"$C/load" || fail "load c"
 
 # --- rm -rf ------------------------------------------------------------------------
+# rm_rf_kept PATH: rm -rf PATH fails, every complaint is EBUSY, and c is
+# as it was.
+rm_rf_kept() {
+	_before=$(errors_lines)
+	rm -rf "$1" 2>"$T/rm.err" && fail "rm -rf $1 of something loaded succeeded"
+	grep -v 'Device or resource busy$' "$T/rm.err" | head -n 3 >"$T/rm.other"
+	[ -s "$T/rm.other" ] && fail "rm -rf $1: a failure other than EBUSY: $(cat "$T/rm.other")"
+	[ "$(errors_lines)" -gt "$_before" ] || fail "rm -rf $1: no /.errors line"
+	grep -q " EBUSY: .* is loaded, please release it first (rm -r removes a .* whole: nothing in it was removed)$" "$M/.errors" ||
+		fail "rm -rf $1: no EBUSY line that says why: $(tail -n 1 "$M/.errors")"
+	expect_content "$C/count" 4
+	expect_content "$C/partitions" _default p
+	expect_content "$C/_default/ids" 1 2 3
+	expect_content "$C/p/ids" 4
+	expect_eq "$(ls "$C/search" "$C/p/search" "$C/query" | tr '\n' ' ')" \
+		"$C/p/search: pq  $C/query: sq  $C/search: q " "saved queries after rm -rf $1"
+	expect_content "$C/entities/3" '{"id":3,"partition":"_default","vector":[1,1]}'
+}
 expect_eq "$(ls -A "$C/entities" | wc -l | tr -d ' ')" 0 "entries listed in entities/"
 expect_content "$C/entities/2" '{"id":2,"partition":"_default","vector":[0,1]}'
-rm -rf "$C" 2>"$T/rm.err" && fail "rm -rf of a loaded collection succeeded"
-expect_content "$C/count" 4
+rm_rf_kept "$C"
 expect_content "$C/state" Loaded
-expect_content "$C/partitions" _default p
-expect_content "$C/_default/ids" 1 2 3
-expect_content "$C/p/ids" 4
-expect_content "$C/entities/3" '{"id":3,"partition":"_default","vector":[1,1]}'
-# rm by name still deletes
+# a loaded partition, in a collection loaded or not
+rm_rf_kept "$C/p"
+echo 1 >"$C/_default/release" || fail "release c/_default"
+rm_rf_kept "$C/p"
+rm_rf_kept "$C"
+echo 1 >"$C/load" || fail "load c again"
+# rm by name still deletes, and a plain rm of a control file is EPERM
 expect_ok unlink "$C/entities/3"
 expect_content "$C/count" 3
+expect_logged EPERM /c/count unlink "$C/count"
+expect_logged EPERM /c/search rmdir "$C/search"
+# released: rm -rf drops the partition, then the collection, whole
 echo 1 >"$C/release" || fail "release c"
-rmdir "$C/p" "$C" || fail "rmdir c/p c once released"
+rm -rf "$C/p" || fail "rm -rf c/p once released"
+expect_errno ENOENT stat "$C/p"
+expect_content "$C/partitions" _default
+expect_content "$C/count" 2
+expect_errno ENODATA read "$C/search/q"
+rm -rf "$C" || fail "rm -rf c once released"
 expect_errno ENOENT stat "$C"
+expect_eq "$(ls "$M")" "" "collections after rm -rf c"
+# a new c has nothing of the old one
+mkdir "$C" || fail "mkdir c again"
+expect_eq "$(ls "$C/search" "$C/query" | tr '\n' ' ')" "$C/query:  $C/search: " "saved queries of a new c"
+expect_content "$C/count" 0
+rmdir "$C" || fail "rmdir the new c"
 
 # --- canonical entity names, keys given once ----------------------------------------
 C=$M/e

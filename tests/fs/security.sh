@@ -4,8 +4,8 @@
 # - with -o allow_other and without default_permissions, another user can
 #   read what the modes let it read and change nothing else: insert,
 #   delete, rm entities/<id>, load, schema, saved queries, mkdir, rmdir,
-#   mv are EACCES, chmod and chown EPERM, each with one /.errors line, and
-#   nothing changes;
+#   mv, ln -s (aliases) are EACCES, chmod and chown EPERM, each with one
+#   /.errors line, and nothing changes;
 # - mkdir gives the caller's uid and gid and the mode asked less the
 #   umask; the files inside follow their directory (read-only files stay
 #   read-only); _default follows its collection; a partition made by
@@ -123,6 +123,16 @@ logged_nobody EACCES /c/search/q2 open "$C/search/q2" wc
 logged_nobody EACCES /c/_default/vectors write "$C/_default/vectors" '4\t0.5,0.5\n'
 logged_nobody EACCES /x mkdir "$M/x"
 logged_nobody EACCES /c/p mkdir "$C/p"
+# an alias is made in the root: w on the root, as mkdir of a collection
+_before=$(errors_lines)
+as_nobody "$MFS_PYTHON" -c 'import os, sys; os.symlink("c", sys.argv[1])' \
+	"$M/al" 2>/dev/null && fail "nobody made alias al"
+expect_eq "$(errors_lines)" $((_before + 1)) "/.errors lines after nobody's ln -s c al"
+case "$(tail -n 1 "$M/.errors")" in
+*" symlink /al EACCES: permission denied: a change needs w permission on the root / (owner 0, group 0, mode 0755), caller uid $NB gid $NG") ;;
+*) fail "EACCES line of nobody's ln -s: '$(tail -n 1 "$M/.errors")'" ;;
+esac
+expect_errno ENOENT stat "$M/al"
 logged_nobody EACCES /c rmdir "$C"
 logged_nobody EACCES /c rename "$C" "$M/d"
 logged_nobody EPERM /c chmod "$C" 777

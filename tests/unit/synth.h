@@ -15,10 +15,14 @@
  *   SYNTH_GL   dim 100, norms spread (log-normal), for COSINE and IP (like
  *              glove100)
  *
+ * synth_read_vecs is the suites' one reader of the real sets' fvecs and
+ * ivecs files.
+ *
  * Header-only (static functions), included by the suites that use it. */
 #ifndef MFS_TESTS_SYNTH_H
 #define MFS_TESTS_SYNTH_H
 
+#include <check.h>
 #include <math.h>
 #include <stdarg.h>
 #include <stdint.h>
@@ -67,6 +71,45 @@ static inline int synth_real_present(const char *what, const char *rel, ...)
 		fprintf(stderr, "%s: real data set in %s\n", what,
 			synth_data_dir());
 	return ok;
+}
+
+/* Up to max records of the fvecs or ivecs file rel (relative to the data
+ * directory; 4-byte items, each record led by its int32 dimension) as
+ * owned rows, their count in *n and their dimension in *dim.  A file that
+ * does not open, is empty, has a truncated record or changes dimension
+ * fails the test.  The one loader of the unit suites. */
+static inline void *synth_read_vecs(const char *rel, size_t max, size_t *n,
+				    size_t *dim)
+{
+	char path[4096];
+	FILE *f;
+	int32_t d, d0 = 0;
+	size_t got = 0, cap = 0;
+	char *out = NULL;
+
+	snprintf(path, sizeof(path), "%s/%s", synth_data_dir(), rel);
+	f = fopen(path, "rb");
+	ck_assert_msg(f != NULL, "cannot open %s (set MFS_DATA)", path);
+	while (got < max && fread(&d, 4, 1, f) == 1) {
+		if (got == 0)
+			d0 = d;
+		ck_assert_msg(d > 0 && d == d0, "%s: record %zu has dimension "
+			      "%d, the first %d", path, got, (int)d, (int)d0);
+		if (got == cap) {
+			cap = cap ? 2 * cap : 1024;
+			out = realloc(out, cap * (size_t)d * 4);
+			ck_assert_ptr_nonnull(out);
+		}
+		ck_assert_msg(fread(out + got * (size_t)d * 4, 4, (size_t)d,
+				    f) == (size_t)d,
+			      "%s: record %zu is truncated", path, got);
+		got++;
+	}
+	fclose(f);
+	ck_assert_msg(got > 0, "%s: no records", path);
+	*n = got;
+	*dim = (size_t)d0;
+	return out;
 }
 
 /* ---- the generator ---- */
@@ -182,6 +225,40 @@ static inline int synth_pair_cmp(const void *a, const void *b)
 	return (x->pos > y->pos) - (x->pos < y->pos);
 }
 
+/* Squared L2 distance and inner product of x and y in double, in four
+ * running sums (which lets the loop run at the adder's throughput). */
+static inline double synth_l2sq(const float *x, const float *y, size_t dim)
+{
+	double s[4] = { 0, 0, 0, 0 };
+	size_t t = 0;
+
+	for (; t + 4 <= dim; t += 4)
+		for (size_t u = 0; u < 4; u++) {
+			double d = (double)x[t + u] - y[t + u];
+
+			s[u] += d * d;
+		}
+	for (; t < dim; t++) {
+		double d = (double)x[t] - y[t];
+
+		s[0] += d * d;
+	}
+	return (s[0] + s[1]) + (s[2] + s[3]);
+}
+
+static inline double synth_dot(const float *x, const float *y, size_t dim)
+{
+	double s[4] = { 0, 0, 0, 0 };
+	size_t t = 0;
+
+	for (; t + 4 <= dim; t += 4)
+		for (size_t u = 0; u < 4; u++)
+			s[u] += (double)x[t + u] * y[t + u];
+	for (; t < dim; t++)
+		s[0] += (double)x[t] * y[t];
+	return (s[0] + s[1]) + (s[2] + s[3]);
+}
+
 /* The k best base positions of each query under metric (ties to the
  * smaller position) into ids[nq * k], and their distances as Milvus
  * reports them (squared L2; inner product; cosine similarity) into
@@ -191,11 +268,13 @@ static inline void synth_truth(const float *base, size_t nb,
 			       enum synth_metric metric, size_t k,
 			       int32_t *ids, float *dist)
 {
-	struct synth_pair *p = malloc(nb * sizeof(*p));
-	double *bn = malloc(nb * sizeof(double));
+	struct synth_pair *best = malloc((k ? k : 1) * sizeof(*best));
+	double *bn = malloc((nb ? nb : 1) * sizeof(double));
 
-	if (!p || !bn)
+	if (!best || !bn)
 		abort();
+	if (k == 0)
+		nq = 0;
 	for (size_t i = 0; i < nb; i++) {
 		double s = 0;
 
@@ -206,39 +285,45 @@ static inline void synth_truth(const float *base, size_t nb,
 	for (size_t q = 0; q < nq; q++) {
 		const float *x = query + q * dim;
 		double qn = 0;
+		size_t have = 0;
 
 		for (size_t t = 0; t < dim; t++)
 			qn += (double)x[t] * x[t];
 		qn = sqrt(qn);
 		for (size_t i = 0; i < nb; i++) {
 			const float *y = base + i * dim;
+			struct synth_pair p = { 0, i };
 			double s = 0;
+			size_t j;
 
 			if (metric == SYNTH_L2) {
-				for (size_t t = 0; t < dim; t++) {
-					double d = (double)x[t] - y[t];
-
-					s += d * d;
-				}
-				p[i].key = s;
+				p.key = synth_l2sq(x, y, dim);
 			} else {
-				for (size_t t = 0; t < dim; t++)
-					s += (double)x[t] * y[t];
+				s = synth_dot(x, y, dim);
 				if (metric == SYNTH_COSINE)
 					s /= qn * bn[i];
-				p[i].key = -s;
+				p.key = -s;
 			}
-			p[i].pos = i;
+			/* Kept sorted, best first: insert p if it beats
+			 * the worst kept (a tie goes to the smaller
+			 * position, which came first). */
+			if (have == k && synth_pair_cmp(&p, &best[k - 1]) >= 0)
+				continue;
+			j = have < k ? have++ : k - 1;
+			for (; j > 0 && synth_pair_cmp(&p, &best[j - 1]) < 0;
+			     j--)
+				best[j] = best[j - 1];
+			best[j] = p;
 		}
-		qsort(p, nb, sizeof(*p), synth_pair_cmp);
 		for (size_t j = 0; j < k; j++) {
-			ids[q * k + j] = (int32_t)p[j].pos;
+			ids[q * k + j] = (int32_t)best[j].pos;
 			if (dist)
 				dist[q * k + j] = (float)(metric == SYNTH_L2 ?
-							  p[j].key : -p[j].key);
+							  best[j].key :
+							  -best[j].key);
 		}
 	}
-	free(p);
+	free(best);
 	free(bn);
 }
 

@@ -572,40 +572,6 @@ END_TEST
 
 /* ---- recall against exact ground truth ---- */
 
-/* Read a whole fvecs/ivecs file of the real data sets: n rows of dim
- * 4-byte values. */
-static void *read_vecs(const char *set, const char *file, uint32_t *dim,
-		       size_t *n)
-{
-	char path[1024];
-	FILE *fp;
-	long len;
-	int32_t d;
-	unsigned char *raw, *out;
-
-	snprintf(path, sizeof(path), "%s/%s/%s", synth_data_dir(), set, file);
-	fp = fopen(path, "rb");
-	ck_assert_msg(fp != NULL, "cannot open %s (set MFS_DATA)", path);
-	ck_assert_int_eq(fseek(fp, 0, SEEK_END), 0);
-	len = ftell(fp);
-	rewind(fp);
-	ck_assert_int_eq(fread(&d, 4, 1, fp), 1);
-	rewind(fp);
-	ck_assert(d > 0 && len % (4 * (d + 1)) == 0);
-	*dim = (uint32_t)d;
-	*n = (size_t)len / (4 * ((size_t)d + 1));
-	raw = malloc((size_t)len);
-	out = malloc(*n * (size_t)d * 4);
-	ck_assert(raw && out);
-	ck_assert_uint_eq(fread(raw, 1, (size_t)len, fp), (size_t)len);
-	fclose(fp);
-	for (size_t i = 0; i < *n; i++)
-		memcpy(out + i * (size_t)d * 4, raw + i * ((size_t)d + 1) * 4 + 4,
-		       (size_t)d * 4);
-	free(raw);
-	return out;
-}
-
 /* Recall@10 must be 1.0 (ids = positions), in one batch and one by one
  * (the first nsingle queries); distances match the ground truth's (G and
  * gdist: gdim per query, best first). */
@@ -669,8 +635,7 @@ static void recall_exact(const char *set, const float *X, size_t n,
 static void real_recall(const char *set, const char *gt, const char *gtd,
 			enum vec_metric m, size_t nsingle)
 {
-	uint32_t dim, qdim, gdim, ddim;
-	size_t n, nq, ng, nd;
+	size_t dim, qdim, gdim, ddim, n, nq, ng, nd;
 	char f1[128], f2[128], r1[256], r2[256], r3[256], r4[256];
 	float *X, *Q, *gdist;
 	int32_t *G;
@@ -683,14 +648,15 @@ static void real_recall(const char *set, const char *gt, const char *gtd,
 	snprintf(r4, sizeof(r4), "%s/%s", set, gtd);
 	if (!synth_real_present(set, r1, r2, r3, r4, (char *)NULL))
 		return;
-	X = read_vecs(set, f1, &dim, &n);
-	Q = read_vecs(set, f2, &qdim, &nq);
-	G = read_vecs(set, gt, &gdim, &ng);
-	gdist = read_vecs(set, gtd, &ddim, &nd);
+	X = synth_read_vecs(r1, SIZE_MAX, &n, &dim);
+	Q = synth_read_vecs(r2, SIZE_MAX, &nq, &qdim);
+	G = synth_read_vecs(r3, SIZE_MAX, &ng, &gdim);
+	gdist = synth_read_vecs(r4, SIZE_MAX, &nd, &ddim);
 	ck_assert_uint_eq(dim, qdim);
 	ck_assert_uint_eq(ng, nq);
 	ck_assert_uint_eq(gdim, ddim);
-	recall_exact(set, X, n, dim, Q, nq, G, gdist, gdim, m, nsingle);
+	recall_exact(set, X, n, (uint32_t)dim, Q, nq, G, gdist, (uint32_t)gdim,
+		     m, nsingle);
 	free(X);
 	free(Q);
 	free(G);

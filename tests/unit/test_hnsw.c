@@ -30,34 +30,6 @@ struct set {
 	size_t gk;
 };
 
-/* Read up to max records of a texmex file (4-byte elements). */
-static void *read_vecs(const char *rel, size_t max, size_t *n, size_t *dim)
-{
-	char path[1024];
-	FILE *f;
-	int32_t d;
-	char *out = NULL;
-	size_t got = 0, cap = 0;
-
-	snprintf(path, sizeof(path), "%s/%s", synth_data_dir(), rel);
-	f = fopen(path, "rb");
-	ck_assert_msg(f != NULL, "cannot open %s (set MFS_DATA)", path);
-	while (got < max && fread(&d, 4, 1, f) == 1) {
-		if (got == cap) {
-			cap = cap ? 2 * cap : 1024;
-			out = realloc(out, cap * (size_t)d * 4);
-			ck_assert_ptr_nonnull(out);
-		}
-		ck_assert_uint_eq(fread(out + got * (size_t)d * 4, 4, (size_t)d, f),
-				  (size_t)d);
-		got++;
-	}
-	fclose(f);
-	*n = got;
-	*dim = (size_t)d;
-	return out;
-}
-
 /* The set of pass (0: synthetic, 1: real) like kind: at most nb base
  * vectors (SYNTH_PS: photosift128, 10,000 x 128, L2 ground truth; SYNTH_GL:
  * the first 10,000 of glove100, dim 100, COSINE ground truth), the queries
@@ -92,13 +64,13 @@ static int load_set(struct set *s, int pass, enum synth_kind kind, size_t nb)
 					"photosift128/photosift128_groundtruth.ivecs",
 					(char *)NULL))
 			return 0;
-		s->base = read_vecs("photosift128/photosift128_base.fvecs", nb,
-				    &s->nb, &s->dim);
-		s->query = read_vecs("photosift128/photosift128_query.fvecs",
-				     SIZE_MAX, &s->nq, &d2);
+		s->base = synth_read_vecs("photosift128/photosift128_base.fvecs",
+					  nb, &s->nb, &s->dim);
+		s->query = synth_read_vecs("photosift128/photosift128_query.fvecs",
+					   SIZE_MAX, &s->nq, &d2);
 		ck_assert_uint_eq(d2, s->dim);
-		s->gt = read_vecs("photosift128/photosift128_groundtruth.ivecs",
-				  SIZE_MAX, &d2, &s->gk);
+		s->gt = synth_read_vecs("photosift128/photosift128_groundtruth.ivecs",
+					SIZE_MAX, &d2, &s->gk);
 	} else {
 		s->name = "glove100";
 		if (!synth_real_present(s->name, "glove100/glove100_base.fvecs",
@@ -106,13 +78,13 @@ static int load_set(struct set *s, int pass, enum synth_kind kind, size_t nb)
 					"glove100/glove100_groundtruth_first10k.ivecs",
 					(char *)NULL))
 			return 0;
-		s->base = read_vecs("glove100/glove100_base.fvecs", nb, &s->nb,
-				    &s->dim);
-		s->query = read_vecs("glove100/glove100_query.fvecs", SIZE_MAX,
-				     &s->nq, &d2);
+		s->base = synth_read_vecs("glove100/glove100_base.fvecs", nb,
+					  &s->nb, &s->dim);
+		s->query = synth_read_vecs("glove100/glove100_query.fvecs",
+					   SIZE_MAX, &s->nq, &d2);
 		ck_assert_uint_eq(d2, s->dim);
-		s->gt = read_vecs("glove100/glove100_groundtruth_first10k.ivecs",
-				  SIZE_MAX, &d2, &s->gk);
+		s->gt = synth_read_vecs("glove100/glove100_groundtruth_first10k.ivecs",
+					SIZE_MAX, &d2, &s->gk);
 	}
 	ck_assert_uint_eq(d2, s->nq);
 	return 1;

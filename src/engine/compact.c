@@ -1,0 +1,775 @@
+/* compact.c - compaction, checkpoints and statistics (SPEC §11).
+ *
+ * Deleted and replaced entities leave LMDB's ent and idmap at once, but an
+ * index keeps traces of them: HNSW keeps tombstones (nodes still used for
+ * navigation, their vectors saved in the blob), and a stored blob of any
+ * type holds what it held when it was saved.  store_part.deleted counts
+ * the deletes since the last compaction or build; past
+ * ENG_COMPACT_AUTO_PCT of a partition (live + deleted) a delete or an
+ * upsert starts a compaction in the background, and `echo 1 > compact`
+ * runs one now.
+ *
+ * A compaction of partition p is an index build of the collection's own
+ * index over p's live entities, made aside as index_build.c makes one:
+ *
+ *  1. Under p->wmu: snap = next_seq, d0 = deleted; p->building = true so
+ *     that deletes from now on are noted in p->bdel.
+ *  2. With no lock: read the entities with seq < snap, build, save.
+ *  3. One store_write: the blob, index_seq = snap, deleted -= d0 (deletes
+ *     after the snapshot stay pending), provided the collection's index is
+ *     still the one built.
+ *  4. Under p->wmu, if p is loaded with that index: remove bdel from the
+ *     new index, add the entities with seq >= snap, and swap it in under
+ *     p->ilock; searches see the old index or the new one, whole.  The old
+ *     one is freed and its memory given back (malloc_trim).
+ *
+ * A collection is compacted by one run at a time (c->compacting, under
+ * c->bmu), never together with an index build (c->building): each refuses
+ * to start while the other runs, except that `echo 1 > compact` waits for
+ * a running compaction and then runs its own.
+ *
+ * Checkpoints: the entities inserted after a build are added to the loaded
+ * index, not to the stored one; a load restores the blob and adds them
+ * again.  eng_part_checkpoint saves the loaded index itself as the blob
+ * (index_seq = next_seq) at a release and at unmount, so the next load
+ * adds none, and load_added tells the stats how many the last load added.
+ */
+#include "engine/engine_int.h"
+
+#include <errno.h>
+#include <malloc.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "base/buf.h"
+#include "base/log.h"
+
+#define ENG_COMPACT_AUTO_PCT 20         /* SPEC §11: as Milvus and Qdrant */
+
+static uint64_t now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
+}
+
+/* ---- reading a partition's record ---- */
+
+struct sp_arg {
+	const struct eng_part *p;
+	struct store_part sp;
+	bool usage;                     /* also walk it */
+	struct store_usage u;
+};
+
+static int sp_txn(struct store_txn *txn, void *arg, struct mfs_err *err)
+{
+	struct sp_arg *a = arg;
+	int rc = store_part_get(txn, a->p->cid, a->p->name, &a->sp);
+
+	if (rc < 0)
+		return mfs_errf(err, rc, "partition not found[partition=%s]",
+				a->p->name);
+	if (a->usage) {
+		rc = store_part_usage(txn, a->p->pid, a->sp.index_seq, &a->u);
+		if (rc < 0)
+			return mfs_errf(err, rc, "cannot read partition %s",
+					a->p->name);
+	}
+	return 0;
+}
+
+static bool past_auto(const struct store_part *sp)
+{
+	uint64_t all = sp->count + sp->deleted;
+
+	return sp->deleted && (uint64_t)sp->deleted * 100 >
+				      all * ENG_COMPACT_AUTO_PCT;
+}
+
+/* Memory held by loaded p (index and columns). */
+static uint64_t part_memory(struct eng_part *p)
+{
+	uint64_t m = 0;
+
+	pthread_rwlock_rdlock(&p->ilock);
+	if (p->ix)
+		m += p->ix->type->memory_bytes(p->ix);
+	if (p->cols) {
+		pthread_rwlock_rdlock(&p->cols->lock);
+		m += p->cols->charged;
+		pthread_rwlock_unlock(&p->cols->lock);
+	}
+	pthread_rwlock_unlock(&p->ilock);
+	return m;
+}
+
+/* ---- statistics ---- */
+
+int eng_stats(struct eng *e, const char *coll, const char *part,
+	      struct eng_stats *out, struct mfs_err *err)
+{
+	struct eng_coll *c;
+	struct eng_part *p = NULL, **parts = NULL;
+	struct store_coll rec;
+	const struct idx_type *t;
+	struct mfs_kv canon;
+	struct eng_stats s;
+	size_t n = 0;
+	int rc;
+
+	rc = eng_lookup(e, coll, part, &c, &p, &rec, err);
+	if (rc < 0)
+		return rc;
+	memset(&s, 0, sizeof(s));
+	if (eng_rec_index(&rec, &t, &canon, NULL) < 0)
+		t = eng_default_type((enum vec_type)rec.vtype);
+	snprintf(s.index_type, sizeof(s.index_type), "%s", t->name);
+	if (p) {
+		parts = &p;
+		n = 1;
+	} else if ((rc = eng_parts_get(e, c, &parts, &n)) < 0) {
+		rc = mfs_errf(err, rc, "out of memory");
+		goto unref;
+	}
+	for (size_t i = 0; i < n && rc == 0; i++) {
+		struct sp_arg a = { .p = parts[i], .usage = true };
+
+		rc = store_read(e->st, sp_txn, &a, err);
+		if (rc == -ENOENT && !p) {
+			mfs_err_clear(err);     /* dropped meanwhile */
+			rc = 0;
+			continue;
+		}
+		if (rc < 0)
+			break;
+		s.entities += a.sp.count;
+		s.deleted_pending += a.sp.deleted;
+		/* FLAT stores nothing: every entity is in its index. */
+		if (t->save)
+			s.inserted_since_index += a.u.after_index;
+		s.memory_bytes += part_memory(parts[i]);
+		s.index_bytes += a.u.blob_bytes;
+		s.disk_bytes += a.u.ent_bytes + a.u.blob_bytes;
+		if (atomic_load(&parts[i]->state) == ENG_LOADED)
+			s.loaded_past_index +=
+				atomic_load(&parts[i]->load_added);
+	}
+	if (!p)
+		eng_parts_put(parts, n);
+	if (rc == 0)
+		rc = eng_state(e, coll, part, &s.state, NULL, err);
+	if (rc == 0)
+		*out = s;
+unref:
+	eng_part_unref(p);
+	eng_coll_unref(c);
+	return rc;
+}
+
+/* ---- compaction ---- */
+
+struct cpart {
+	struct eng_part *p;             /* referenced */
+	uint64_t snap;
+	uint32_t d0;
+	struct idx *ix;                 /* built, for a loaded partition */
+	struct mfs_buf blob;
+	bool skip;                      /* dropped, or nothing to do */
+	double w0, w;
+};
+
+struct cjob {
+	struct eng *e;
+	struct eng_coll *c;             /* referenced */
+	struct store_coll rec;
+	const struct idx_type *t;
+	struct mfs_kv canon;
+	bool autorun;
+	struct cpart *v;
+	size_t n;
+	double wtotal;
+	struct cpart *cur;
+	struct eng_compact_info fig;
+};
+
+static void cprogress(void *arg, double pct)
+{
+	struct cjob *j = arg;
+	struct cpart *q = j->cur;
+	double v;
+
+	if (!q || j->wtotal <= 0)
+		return;
+	pct = pct < 0 ? 0 : pct > 100 ? 100 : pct;
+	v = (q->w0 + q->w * pct / 100) / j->wtotal * 100;
+	atomic_store(&j->c->compact_progress, (unsigned)(v >= 99 ? 99 : v));
+}
+
+/* Step 1 and 2 for q. */
+static int cbuild(struct cjob *j, struct cpart *q, struct mfs_err *err)
+{
+	struct eng *e = j->e;
+	struct eng_part *p = q->p;
+	struct sp_arg sa = { .p = p };
+	struct eng_ents x = { 0 };
+	struct idx_info info;
+	struct idx_progress prog = { cprogress, j };
+	struct idx *ix = NULL;
+	bool loaded;
+	int rc;
+
+	pthread_mutex_lock(&p->wmu);
+	rc = store_read(e->st, sp_txn, &sa, err);
+	if (rc == 0 && !p->building) {
+		p->building = true;
+		p->nbdel = 0;
+		q->snap = sa.sp.next_seq;
+		q->d0 = sa.sp.deleted;
+	} else if (rc == 0) {
+		q->skip = true;         /* cannot happen: builds exclude us */
+	}
+	loaded = atomic_load(&p->state) == ENG_LOADED && p->ix &&
+		 strcmp(p->ix_text, j->rec.index) == 0;
+	pthread_mutex_unlock(&p->wmu);
+	if (rc == -ENOENT) {
+		q->skip = true;
+		mfs_err_clear(err);
+		return 0;
+	}
+	if (rc < 0 || q->skip)
+		return rc;
+	/* Without a blob to save, only a loaded index needs remaking. */
+	if (!j->t->save && !loaded)
+		return 0;
+	rc = eng_ents_read(e, p->pid, vec_bytes((enum vec_type)j->rec.vtype,
+						j->rec.dim),
+			   0, q->snap, &x, NULL, sa.sp.count, err);
+	if (rc < 0)
+		goto out;
+	eng_rec_info(e, &j->rec, &info);
+	j->cur = q;
+	rc = j->t->build(&info, &j->canon, x.ids, x.vecs, x.n, &prog, &ix,
+			 err);
+	j->cur = NULL;
+	eng_ents_free(&x);
+	if (rc < 0) {
+		mfs_err_prefix(err, rc, "compaction of partition %s", p->name);
+		goto out;
+	}
+	if (j->t->save && (rc = j->t->save(ix, &q->blob)) < 0) {
+		rc = mfs_errf(err, rc, "cannot serialize the index of partition %s",
+			      p->name);
+		goto out;
+	}
+	if (loaded) {
+		q->ix = ix;
+		ix = NULL;
+	}
+out:
+	idx_free(ix);
+	eng_ents_free(&x);
+	malloc_trim(0);
+	return rc;
+}
+
+/* Step 3. */
+static int ccommit_txn(struct store_txn *txn, void *arg, struct mfs_err *err)
+{
+	struct cjob *j = arg;
+	struct store_coll rec;
+	char name[STORE_NAME_MAX + 1];
+	int rc;
+
+	pthread_rwlock_rdlock(&j->e->cat);
+	snprintf(name, sizeof(name), "%s", j->c->name);
+	pthread_rwlock_unlock(&j->e->cat);
+	rc = store_coll_get(txn, name, &rec);
+	if (rc < 0)
+		return mfs_errf(err, rc, "collection not found[collection=%s]",
+				name);
+	if (strcmp(rec.index, j->rec.index) != 0 || rec.dim != j->rec.dim)
+		return mfs_errf(err, -EBUSY,
+				"the index of collection %s changed during the compaction",
+				name);
+	j->fig.last_removed = 0;
+	j->fig.last_index_after = 0;
+	for (size_t i = 0; i < j->n; i++) {
+		struct cpart *q = &j->v[i];
+		struct store_part sp;
+
+		if (q->skip)
+			continue;
+		rc = store_part_get(txn, q->p->cid, q->p->name, &sp);
+		if (rc == -ENOENT)
+			continue;
+		if (rc < 0)
+			return mfs_errf(err, rc, "cannot read partition %s",
+					q->p->name);
+		if (j->t->save) {
+			rc = store_blob_put(txn, q->p->pid, q->blob.data,
+					    q->blob.len);
+			if (rc < 0)
+				return mfs_errf(err, rc,
+						"cannot store the index of partition %s",
+						q->p->name);
+			sp.index_seq = q->blob.len ? q->snap : 0;
+			j->fig.last_index_after += q->blob.len;
+		}
+		j->fig.last_removed += q->d0;
+		sp.deleted = sp.deleted > q->d0 ? sp.deleted - q->d0 : 0;
+		rc = store_part_put(txn, &sp);
+		if (rc < 0)
+			return mfs_errf(err, rc, "cannot update partition %s",
+					q->p->name);
+	}
+	return 0;
+}
+
+/* Step 4 (caller holds p->wmu). */
+static void cswap(struct cjob *j, struct cpart *q)
+{
+	struct eng *e = j->e;
+	struct eng_part *p = q->p;
+	struct idx *ix = q->ix, *old;
+	struct eng_ents x = { 0 };
+	struct mfs_err err;
+	size_t mem;
+	int rc;
+
+	q->ix = NULL;
+	if (!ix)
+		return;
+	if (atomic_load(&p->state) != ENG_LOADED || p->dropped || !p->ix ||
+	    strcmp(p->ix_text, j->rec.index) != 0 || p->nbdel == SIZE_MAX) {
+		/* Released, reloaded with another index, or deletes lost:
+		 * the stored index is right, the loaded one stays. */
+		idx_free(ix);
+		return;
+	}
+	mfs_err_clear(&err);
+	rc = eng_ents_read(e, p->pid, vec_bytes((enum vec_type)j->rec.vtype,
+						j->rec.dim),
+			   q->snap, UINT64_MAX, &x, NULL, 0, &err);
+	if (rc == 0 && p->nbdel)
+		ix->type->remove(ix, p->bdel, p->nbdel);
+	if (rc == 0 && x.n)
+		rc = ix->type->add(ix, x.ids, x.vecs, x.n, &err);
+	eng_ents_free(&x);
+	if (rc < 0) {
+		mfs_log(MFS_LOG_ERROR, "compaction of partition %s stored but "
+			"not swapped in (the old index serves until a reload): %s",
+			p->name, err.msg);
+		idx_free(ix);
+		return;
+	}
+	mem = ix->type->memory_bytes(ix);
+	pthread_rwlock_wrlock(&p->ilock);       /* waits for searches */
+	old = p->ix;
+	p->ix = ix;
+	pthread_rwlock_unlock(&p->ilock);
+	idx_free(old);
+	eng_mem_adjust(e, (int64_t)mem - (int64_t)p->mem_bytes);
+	p->mem_bytes = mem;
+	atomic_store(&p->load_added, x.n);
+}
+
+static void cjob_free(struct cjob *j)
+{
+	for (size_t i = 0; i < j->n; i++) {
+		idx_free(j->v[i].ix);
+		mfs_buf_fini(&j->v[i].blob);
+		eng_part_unref(j->v[i].p);
+	}
+	free(j->v);
+	eng_coll_unref(j->c);
+	free(j);
+}
+
+static int cjob_run(struct cjob *j, struct mfs_err *err)
+{
+	struct eng *e = j->e;
+	struct eng_coll *c = j->c;
+	uint64_t t0 = now_ms();
+	int rc = 0;
+
+	j->fig.last_auto = j->autorun;
+	for (size_t i = 0; i < j->n; i++) {
+		j->fig.last_memory_before += part_memory(j->v[i].p);
+		{
+			struct sp_arg a = { .p = j->v[i].p, .usage = true };
+
+			if (store_read(e->st, sp_txn, &a, NULL) == 0)
+				j->fig.last_index_before += a.u.blob_bytes;
+		}
+	}
+	for (size_t i = 0; i < j->n && rc == 0; i++) {
+		rc = cbuild(j, &j->v[i], err);
+		if (!j->v[i].skip)
+			j->fig.last_partitions++;
+	}
+	if (rc == 0) {
+		pthread_mutex_lock(&e->wmu);
+		rc = store_write(e->st, ccommit_txn, j, err);
+		pthread_mutex_unlock(&e->wmu);
+	}
+	for (size_t i = 0; i < j->n; i++) {
+		struct cpart *q = &j->v[i];
+
+		pthread_mutex_lock(&q->p->wmu);
+		if (rc == 0 && !q->skip)
+			cswap(j, q);
+		if (!q->skip) {
+			q->p->building = false;
+			q->p->nbdel = 0;
+		}
+		pthread_mutex_unlock(&q->p->wmu);
+		idx_free(q->ix);
+		q->ix = NULL;
+	}
+	malloc_trim(0);
+	for (size_t i = 0; i < j->n; i++)
+		j->fig.last_memory_after += part_memory(j->v[i].p);
+	if (rc < 0) {
+		j->fig.last_partitions = 0;
+		j->fig.last_removed = 0;
+		j->fig.last_index_after = j->fig.last_index_before;
+	}
+	j->fig.last_ms = now_ms() - t0;
+	pthread_mutex_lock(&c->bmu);
+	j->fig.runs = c->compact_last.runs + 1;
+	snprintf(j->fig.last_error, sizeof(j->fig.last_error), "%s",
+		 rc == 0 || !err ? "" : err->msg);
+	c->compact_last = j->fig;
+	c->compacting = false;
+	atomic_store(&c->compact_progress, 100);
+	pthread_mutex_unlock(&c->bmu);
+	mfs_log(rc == 0 ? MFS_LOG_INFO : MFS_LOG_ERROR,
+		"compaction of %s (%s): %llu partitions, %llu deleted entities "
+		"removed, %llu ms%s%s", c->name,
+		j->autorun ? "automatic" : "requested",
+		(unsigned long long)j->fig.last_partitions,
+		(unsigned long long)j->fig.last_removed,
+		(unsigned long long)j->fig.last_ms, rc == 0 ? "" : ": ",
+		rc == 0 || !err ? "" : err->msg);
+	return rc;
+}
+
+static void *cjob_main(void *arg)
+{
+	struct cjob *j = arg;
+	struct mfs_err err = { 0 };
+	struct eng *e = j->e;
+	char name[STORE_NAME_MAX + 1];
+	bool again;
+
+	cjob_run(j, &err);
+	pthread_rwlock_rdlock(&e->cat);
+	snprintf(name, sizeof(name), "%s", j->c->name);
+	again = !j->c->dropped && err.code == 0;
+	pthread_rwlock_unlock(&e->cat);
+	cjob_free(j);
+	/* Deletes that came during the run may have passed the mark. */
+	if (again && !atomic_load(&e->closing))
+		eng_compact_auto(e, name);
+	return NULL;
+}
+
+/* A job over c's partitions with deleted entities (automatic: past the
+ * mark).  *out NULL when there is none.  Caller then owns c->compacting
+ * only if it set it. */
+static int cjob_new(struct eng *e, struct eng_coll *c, bool autorun,
+		    struct cjob **out, struct mfs_err *err)
+{
+	struct eng_part **v;
+	struct cjob *j;
+	size_t n;
+	int rc;
+
+	*out = NULL;
+	j = calloc(1, sizeof(*j));
+	if (!j)
+		return mfs_errf(err, -ENOMEM, "out of memory");
+	j->e = e;
+	j->autorun = autorun;
+	eng_coll_ref(c);
+	j->c = c;
+	pthread_rwlock_rdlock(&e->cat);
+	j->rec = c->rec;
+	pthread_rwlock_unlock(&e->cat);
+	rc = eng_rec_index(&j->rec, &j->t, &j->canon, err);
+	if (rc < 0)
+		goto fail;
+	if (j->rec.dim == 0)
+		goto none;
+	rc = eng_parts_get(e, c, &v, &n);
+	if (rc < 0) {
+		rc = mfs_errf(err, rc, "out of memory");
+		goto fail;
+	}
+	j->v = calloc(n ? n : 1, sizeof(*j->v));
+	if (!j->v) {
+		eng_parts_put(v, n);
+		rc = mfs_errf(err, -ENOMEM, "out of memory");
+		goto fail;
+	}
+	for (size_t i = 0; i < n; i++) {
+		struct sp_arg a = { .p = v[i] };
+		bool want = store_read(e->st, sp_txn, &a, NULL) == 0 &&
+			    (autorun ? past_auto(&a.sp) : a.sp.deleted > 0);
+
+		if (!want) {
+			eng_part_unref(v[i]);
+			continue;
+		}
+		j->v[j->n].p = v[i];
+		j->v[j->n].w0 = j->wtotal;
+		j->v[j->n].w = (double)a.sp.count + 1;
+		mfs_buf_init(&j->v[j->n].blob, SIZE_MAX);
+		j->wtotal += j->v[j->n].w;
+		j->n++;
+	}
+	free(v);
+	if (j->n == 0)
+		goto none;
+	*out = j;
+	return 0;
+none:
+	rc = 0;
+fail:
+	cjob_free(j);
+	return rc;
+}
+
+/* Claim c for a compaction: 0, or -EBUSY when a build (or, !wait, a
+ * compaction) runs. */
+static int claim(struct eng_coll *c, bool wait, const char *coll,
+		 struct mfs_err *err)
+{
+	for (;;) {
+		pthread_mutex_lock(&c->bmu);
+		if (c->building) {
+			pthread_mutex_unlock(&c->bmu);
+			return mfs_errf(err, -EBUSY,
+					"an index build of collection %s is in progress, compact it when it is finished",
+					coll);
+		}
+		if (!c->compacting) {
+			c->compacting = true;
+			atomic_store(&c->compact_progress, 0);
+			pthread_mutex_unlock(&c->bmu);
+			return 0;
+		}
+		pthread_mutex_unlock(&c->bmu);
+		if (!wait)
+			return -EBUSY;
+		usleep(10000);
+	}
+}
+
+static void unclaim(struct eng_coll *c)
+{
+	pthread_mutex_lock(&c->bmu);
+	c->compacting = false;
+	atomic_store(&c->compact_progress, 100);
+	pthread_mutex_unlock(&c->bmu);
+}
+
+int eng_compact(struct eng *e, const char *coll, bool wait,
+		struct mfs_err *err)
+{
+	struct eng_coll *c;
+	struct cjob *j = NULL;
+	int rc;
+
+	rc = eng_lookup(e, coll, NULL, &c, NULL, NULL, err);
+	if (rc < 0)
+		return rc;
+	/* A running compaction is waited for (it may have started before
+	 * the deletes this one is asked for). */
+	rc = claim(c, true, coll, err);
+	if (rc < 0)
+		goto unref;
+	rc = cjob_new(e, c, false, &j, err);
+	if (rc < 0 || !j) {
+		unclaim(c);
+		if (rc == 0) {
+			/* Nothing to remove: still a run, with its figures. */
+			pthread_mutex_lock(&c->bmu);
+			uint64_t runs = c->compact_last.runs;
+
+			memset(&c->compact_last, 0, sizeof(c->compact_last));
+			c->compact_last.runs = runs + 1;
+			pthread_mutex_unlock(&c->bmu);
+		}
+		goto unref;
+	}
+	if (wait) {
+		rc = cjob_run(j, err);
+		cjob_free(j);
+		goto unref;
+	}
+	rc = eng_bg_start(e, cjob_main, j);
+	if (rc < 0) {
+		rc = cjob_run(j, err);
+		cjob_free(j);
+	}
+unref:
+	eng_coll_unref(c);
+	return rc;
+}
+
+void eng_compact_auto(struct eng *e, const char *coll)
+{
+	struct eng_coll *c;
+	struct cjob *j = NULL;
+	struct mfs_err err;
+
+	if (atomic_load(&e->closing) ||
+	    eng_lookup(e, coll, NULL, &c, NULL, NULL, NULL) < 0)
+		return;
+	mfs_err_clear(&err);
+	if (claim(c, false, coll, NULL) < 0)
+		goto unref;
+	if (cjob_new(e, c, true, &j, &err) < 0 || !j) {
+		unclaim(c);
+		goto unref;
+	}
+	if (eng_bg_start(e, cjob_main, j) < 0) {
+		cjob_run(j, &err);
+		cjob_free(j);
+	}
+unref:
+	eng_coll_unref(c);
+}
+
+int eng_compact_get(struct eng *e, const char *coll,
+		    struct eng_compact_info *out, struct mfs_err *err)
+{
+	struct eng_coll *c;
+	int rc = eng_lookup(e, coll, NULL, &c, NULL, NULL, err);
+
+	if (rc < 0)
+		return rc;
+	pthread_mutex_lock(&c->bmu);
+	*out = c->compact_last;
+	out->running = c->compacting;
+	out->progress = c->compacting ? atomic_load(&c->compact_progress)
+				      : 100;
+	pthread_mutex_unlock(&c->bmu);
+	eng_coll_unref(c);
+	return 0;
+}
+
+/* ---- checkpoints ---- */
+
+struct ckpt_arg {
+	struct eng_part *p;
+	const struct mfs_buf *blob;
+	uint64_t seq;
+};
+
+static int ckpt_txn(struct store_txn *txn, void *arg, struct mfs_err *err)
+{
+	struct ckpt_arg *a = arg;
+	struct store_part sp;
+	int rc = store_part_get(txn, a->p->cid, a->p->name, &sp);
+
+	if (rc < 0)
+		return mfs_errf(err, rc, "partition not found[partition=%s]",
+				a->p->name);
+	if (sp.next_seq != a->seq)
+		return mfs_errf(err, -EBUSY, "partition %s changed", a->p->name);
+	rc = store_blob_put(txn, a->p->pid, a->blob->data, a->blob->len);
+	if (rc < 0)
+		return mfs_errf(err, rc, "cannot store the index of partition %s",
+				a->p->name);
+	sp.index_seq = a->seq;
+	return store_part_put(txn, &sp);
+}
+
+void eng_part_checkpoint(struct eng *e, struct eng_coll *c,
+			 struct eng_part *p)
+{
+	struct sp_arg sa = { .p = p };
+	struct mfs_buf blob;
+	struct ckpt_arg a = { .p = p, .blob = &blob };
+	struct mfs_err err;
+	struct store_coll rec;
+	const struct idx_type *t;
+	struct mfs_kv canon;
+	int rc;
+
+	(void)c;
+	if (atomic_load(&p->state) != ENG_LOADED || !p->ix || p->dropped ||
+	    p->building)
+		return;
+	mfs_err_clear(&err);
+	pthread_rwlock_rdlock(&e->cat);
+	rec = c->rec;
+	pthread_rwlock_unlock(&e->cat);
+	/* Only the collection's own index is worth saving (a partition
+	 * whose IVF could not train serves FLAT meanwhile). */
+	if (strcmp(p->ix_text, rec.index) != 0 ||
+	    eng_rec_index(&rec, &t, &canon, NULL) < 0 || !t->save ||
+	    p->ix->type != t)
+		return;
+	if (store_read(e->st, sp_txn, &sa, &err) < 0 ||
+	    sa.sp.index_seq >= sa.sp.next_seq)
+		return;
+	/* p->wmu is held: no insert or delete changes the index or the
+	 * entities meanwhile, so the blob is exactly [0, next_seq). */
+	mfs_buf_init(&blob, SIZE_MAX);
+	a.seq = sa.sp.next_seq;
+	rc = t->save(p->ix, &blob);
+	if (rc == 0)
+		rc = eng_write(e, ckpt_txn, &a, &err);
+	else
+		mfs_errf(&err, rc, "out of memory");
+	mfs_buf_fini(&blob);
+	if (rc < 0)
+		mfs_log(MFS_LOG_WARN, "checkpoint of partition %s: %s "
+			"(the next load adds its new entities again)", p->name,
+			err.msg);
+	else
+		mfs_log(MFS_LOG_INFO, "partition %s: the entities inserted "
+			"since the stored index (seq %llu to %llu) folded into it",
+			p->name, (unsigned long long)sa.sp.index_seq,
+			(unsigned long long)sa.sp.next_seq);
+}
+
+void eng_checkpoint_all(struct eng *e)
+{
+	struct eng_coll **cs;
+	size_t nc;
+
+	pthread_rwlock_rdlock(&e->cat);
+	nc = e->ncolls;
+	cs = malloc((nc ? nc : 1) * sizeof(*cs));
+	if (cs)
+		for (size_t i = 0; i < nc; i++) {
+			cs[i] = e->colls[i];
+			eng_coll_ref(cs[i]);
+		}
+	pthread_rwlock_unlock(&e->cat);
+	if (!cs)
+		return;
+	for (size_t i = 0; i < nc; i++) {
+		struct eng_part **v;
+		size_t n;
+
+		if (eng_parts_get(e, cs[i], &v, &n) == 0) {
+			for (size_t k = 0; k < n; k++) {
+				pthread_mutex_lock(&v[k]->wmu);
+				eng_part_checkpoint(e, cs[i], v[k]);
+				pthread_mutex_unlock(&v[k]->wmu);
+			}
+			eng_parts_put(v, n);
+		}
+		eng_coll_unref(cs[i]);
+	}
+	free(cs);
+}
