@@ -13,6 +13,7 @@
  */
 #define FUSE_USE_VERSION 31
 
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <fuse.h>
@@ -356,6 +357,26 @@ static void ready(int fd)
 	close(fd);
 }
 
+/* Mark every descriptor past stderr close-on-exec. */
+static void cloexec_all(void)
+{
+	DIR *d = opendir("/proc/self/fd");
+	struct dirent *de;
+
+	if (!d)
+		return;
+	while ((de = readdir(d)) != NULL) {
+		int fd = atoi(de->d_name), fl;
+
+		if (fd <= 2 || fd == dirfd(d))
+			continue;
+		fl = fcntl(fd, F_GETFD);
+		if (fl >= 0 && !(fl & FD_CLOEXEC))
+			fcntl(fd, F_SETFD, fl | FD_CLOEXEC);
+	}
+	closedir(d);
+}
+
 int main(int argc, char *argv[])
 {
 	struct fuse_args args = FUSE_ARGS_INIT(argc, argv);
@@ -490,6 +511,12 @@ int main(int argc, char *argv[])
 		goto out_store;
 	}
 	fs_set_engine(fs, eng);
+	/* The mount may run fusermount3 (and with auto_unmount it stays
+	 * until the daemon is gone): it must not inherit the database's
+	 * descriptors (LMDB opens data.mdb without O_CLOEXEC), or the
+	 * database stays open, and its filesystem busy, after the daemon
+	 * exits. */
+	cloexec_all();
 	if (fuse_mount(fuse, mnt) != 0)
 		goto out_eng;
 	/* A shell starts background jobs with SIGINT ignored, and libfuse

@@ -7,7 +7,8 @@
  * the deletes since the last compaction or build; past
  * ENG_COMPACT_AUTO_PCT of a partition (live + deleted) a delete or an
  * upsert starts a compaction in the background, and `echo 1 > compact`
- * runs one now.
+ * runs one now (also over loaded partitions whose index holds 15% more
+ * than a fresh build would: capacity grown by inserts).
  *
  * A compaction of partition p is an index build of the collection's own
  * index over p's live entities, made aside as index_build.c makes one:
@@ -24,9 +25,9 @@
  *     one is freed and its memory given back (malloc_trim).
  *
  * A collection is compacted by one run at a time (c->compacting, under
- * c->bmu), never together with an index build (c->building): each refuses
- * to start while the other runs, except that `echo 1 > compact` waits for
- * a running compaction and then runs its own.
+ * c->bmu), never together with an index build (c->building): a compaction
+ * refuses to start during a build (-EBUSY), a build waits for a running
+ * compaction, and so does `echo 1 > compact`, which then runs its own.
  *
  * Checkpoints: the entities inserted after a build are added to the loaded
  * index, not to the stored one; a load restores the blob and adds them
@@ -374,6 +375,7 @@ static void cswap(struct cjob *j, struct cpart *q)
 	idx_free(old);
 	eng_mem_adjust(e, (int64_t)mem - (int64_t)p->mem_bytes);
 	p->mem_bytes = mem;
+	p->unfolded = x.n;
 	atomic_store(&p->load_added, x.n);
 }
 
@@ -478,9 +480,28 @@ static void *cjob_main(void *arg)
 	return NULL;
 }
 
+/* Does loaded p's index hold more than 15% past what a fresh build of
+ * its entities holds (capacity grown by inserts, a catch-up after a
+ * swap)?  A requested compaction gives that back too. */
+static bool slack(struct cjob *j, struct eng_part *p, uint64_t count)
+{
+	struct idx_info info;
+	uint64_t mem = 0, est;
+
+	pthread_rwlock_rdlock(&p->ilock);
+	if (p->ix && p->ix->type == j->t)
+		mem = p->ix->type->memory_bytes(p->ix);
+	pthread_rwlock_unlock(&p->ilock);
+	if (!mem)
+		return false;
+	eng_rec_info(j->e, &j->rec, &info);
+	est = j->t->estimate_bytes(&info, &j->canon, (size_t)count);
+	return mem * 100 > est * 115;
+}
+
 /* A job over c's partitions with deleted entities (automatic: past the
- * mark).  *out NULL when there is none.  Caller then owns c->compacting
- * only if it set it. */
+ * mark; requested: also those with slack); *out NULL when there is
+ * none.  The caller holds c->compacting. */
 static int cjob_new(struct eng *e, struct eng_coll *c, bool autorun,
 		    struct cjob **out, struct mfs_err *err)
 {
@@ -519,7 +540,9 @@ static int cjob_new(struct eng *e, struct eng_coll *c, bool autorun,
 	for (size_t i = 0; i < n; i++) {
 		struct sp_arg a = { .p = v[i] };
 		bool want = store_read(e->st, sp_txn, &a, NULL) == 0 &&
-			    (autorun ? past_auto(&a.sp) : a.sp.deleted > 0);
+			    (autorun ? past_auto(&a.sp)
+				     : a.sp.deleted > 0 ||
+				       slack(j, v[i], a.sp.count));
 
 		if (!want) {
 			eng_part_unref(v[i]);
@@ -694,27 +717,33 @@ static int ckpt_txn(struct store_txn *txn, void *arg, struct mfs_err *err)
 void eng_part_checkpoint(struct eng *e, struct eng_coll *c,
 			 struct eng_part *p)
 {
+	struct store_coll rec;
+
+	pthread_rwlock_rdlock(&e->cat);
+	rec = c->rec;
+	pthread_rwlock_unlock(&e->cat);
+	eng_part_checkpoint_rec(e, &rec, p);
+}
+
+void eng_part_checkpoint_rec(struct eng *e, const struct store_coll *rec,
+			     struct eng_part *p)
+{
 	struct sp_arg sa = { .p = p };
 	struct mfs_buf blob;
 	struct ckpt_arg a = { .p = p, .blob = &blob };
 	struct mfs_err err;
-	struct store_coll rec;
 	const struct idx_type *t;
 	struct mfs_kv canon;
 	int rc;
 
-	(void)c;
 	if (atomic_load(&p->state) != ENG_LOADED || !p->ix || p->dropped ||
 	    p->building)
 		return;
 	mfs_err_clear(&err);
-	pthread_rwlock_rdlock(&e->cat);
-	rec = c->rec;
-	pthread_rwlock_unlock(&e->cat);
 	/* Only the collection's own index is worth saving (a partition
 	 * whose IVF could not train serves FLAT meanwhile). */
-	if (strcmp(p->ix_text, rec.index) != 0 ||
-	    eng_rec_index(&rec, &t, &canon, NULL) < 0 || !t->save ||
+	if (strcmp(p->ix_text, rec->index) != 0 ||
+	    eng_rec_index(rec, &t, &canon, NULL) < 0 || !t->save ||
 	    p->ix->type != t)
 		return;
 	if (store_read(e->st, sp_txn, &sa, &err) < 0 ||
@@ -730,15 +759,17 @@ void eng_part_checkpoint(struct eng *e, struct eng_coll *c,
 	else
 		mfs_errf(&err, rc, "out of memory");
 	mfs_buf_fini(&blob);
-	if (rc < 0)
+	if (rc < 0) {
 		mfs_log(MFS_LOG_WARN, "checkpoint of partition %s: %s "
 			"(the next load adds its new entities again)", p->name,
 			err.msg);
-	else
-		mfs_log(MFS_LOG_INFO, "partition %s: the entities inserted "
-			"since the stored index (seq %llu to %llu) folded into it",
-			p->name, (unsigned long long)sa.sp.index_seq,
-			(unsigned long long)sa.sp.next_seq);
+		return;
+	}
+	p->unfolded = 0;
+	mfs_log(MFS_LOG_INFO, "partition %s: the entities inserted "
+		"since the stored index (seq %llu to %llu) folded into it",
+		p->name, (unsigned long long)sa.sp.index_seq,
+		(unsigned long long)sa.sp.next_seq);
 }
 
 void eng_checkpoint_all(struct eng *e)

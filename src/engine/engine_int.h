@@ -110,6 +110,11 @@ struct eng_part {
 
 	char ix_text[STORE_TEXT_MAX];   /* wmu: rec.index that ix was made
 					 * from */
+	uint64_t unfolded;              /* wmu: entities in ix that its
+					 * stored form lacks (what the next
+					 * load would add); past
+					 * ENG_FOLD_EVERY an insert folds
+					 * them (eng_part_checkpoint) */
 	atomic_uint_least64_t load_added;  /* entities the last load or
 					 * swap added past the stored
 					 * index (stats: loaded_past_index) */
@@ -350,6 +355,13 @@ void eng_compact_auto(struct eng *e, const char *coll);
  * Failures are only logged: the next load re-adds them. */
 void eng_part_checkpoint(struct eng *e, struct eng_coll *c,
 			 struct eng_part *p);
+/* The same with the collection's record given (caller holds p->wmu). */
+void eng_part_checkpoint_rec(struct eng *e, const struct store_coll *rec,
+			     struct eng_part *p);
+/* Inserts into a loaded partition past its stored index that make an
+ * insert fold them in, so a load after a crash adds at most this many
+ * (SPEC §11: loads stay fast). */
+#define ENG_FOLD_EVERY 65536
 /* eng_part_checkpoint of every loaded partition (eng_close). */
 void eng_checkpoint_all(struct eng *e);
 

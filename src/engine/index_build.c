@@ -28,6 +28,7 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "base/buf.h"
 #include "base/log.h"
@@ -240,6 +241,7 @@ static int swap_part(struct job *j, struct job_part *q, struct mfs_err *err)
 		if (x.n)
 			rc = ix->type->add(ix, x.ids, x.vecs, x.n, err);
 		atomic_store(&p->load_added, j->t->save ? x.n : 0);
+		p->unfolded = j->t->save ? x.n : 0;
 	} else {
 		rc = eng_part_make_index(e, &j->rec, p, &x, &ix, err);
 	}
@@ -463,17 +465,17 @@ int eng_index_set(struct eng *e, const char *coll, const struct mfs_kv *params,
 		free(v);                /* the references moved to j->jp */
 	}
 	pthread_mutex_lock(&j->c->bmu);
+	/* A compaction (compact.c, perhaps started by a delete of this
+	 * writer's) ends by itself: wait for it rather than fail. */
+	while (j->c->compacting) {
+		pthread_mutex_unlock(&j->c->bmu);
+		usleep(10000);
+		pthread_mutex_lock(&j->c->bmu);
+	}
 	if (j->c->building) {
 		pthread_mutex_unlock(&j->c->bmu);
 		rc = mfs_errf(err, -EBUSY,
 			      "an index build of collection %s is in progress",
-			      coll);
-		goto fail;
-	}
-	if (j->c->compacting) {
-		pthread_mutex_unlock(&j->c->bmu);
-		rc = mfs_errf(err, -EBUSY,
-			      "a compaction of collection %s is in progress, build the index when it is finished",
 			      coll);
 		goto fail;
 	}

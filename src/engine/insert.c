@@ -318,6 +318,10 @@ static int part_add(struct eng *e, struct eng_part *p,
 	    eng_cols_append(e, p->cols, ids, rows, row_end, n) < 0)
 		rc = mfs_errf(err, -ENOMEM, "out of memory adding fields");
 	pthread_rwlock_unlock(&p->ilock);
+	/* SPEC §11: a load after a crash adds at most ENG_FOLD_EVERY. */
+	p->unfolded += n;
+	if (rc == 0 && p->unfolded >= ENG_FOLD_EVERY)
+		eng_part_checkpoint_rec(e, rec, p);
 	return rc;
 }
 

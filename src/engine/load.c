@@ -251,6 +251,7 @@ int eng_part_make_index(struct eng *e, const struct store_coll *rec,
 				nold, out, err);
 		free(b.data);
 		atomic_store(&p->load_added, x->n - nold);      /* stats */
+		p->unfolded = x->n - nold;
 		if (rc == 0 && nold < x->n) {
 			rc = (*out)->type->add(*out, x->ids + nold,
 					       x->vecs + nold * x->vec_bytes,
@@ -274,6 +275,7 @@ int eng_part_make_index(struct eng *e, const struct store_coll *rec,
 			p->name, t->name);
 	}
 	atomic_store(&p->load_added, t->save ? x->n : 0);
+	p->unfolded = t->save ? x->n : 0;
 	rc = t->build(&info, &canon, x->ids, x->vecs, x->n, NULL, out, err);
 	if (rc == -EINVAL && t != eng_default_type(info.vtype)) {
 		/* E.g. too few vectors to train: serve exact search. */

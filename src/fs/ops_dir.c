@@ -277,10 +277,11 @@ int fs_op_readdir(const char *path, void *buf, fuse_fill_dir_t filler,
  * /m/c` drops a released collection and changes nothing in a loaded one
  * (SPEC §13), an unlink or rmdir inside a collection or partition that the
  * calling process holds open as a directory is a step of removing it
- * whole: when released, the control files and the fixed directories
- * "go" without changing anything (the rmdir at the end drops them with
- * it), saved queries and partitions go as they would; when anything in it
- * is loaded, every step is EBUSY and nothing is removed. */
+ * whole: when released, the control files, the fixed directories and
+ * (inside a collection) the partitions "go" without changing anything
+ * (the rmdir at the end drops them with it, in one transaction), saved
+ * queries go as they would; when anything in it is loaded, every step is
+ * EBUSY and nothing is removed. */
 
 int fs_op_opendir(const char *path, struct fuse_file_info *fi)
 {
@@ -421,8 +422,10 @@ static int removal_step(struct fs *fs, const struct fs_node *n,
 	case K_ENTITY:
 		return 1;
 	case K_PART:
-		/* _default goes with its collection */
-		return strcmp(n->part, ENG_DEFAULT_PARTITION) == 0 ? 0 : 1;
+		/* the partitions go with their collection, in the one
+		 * transaction of its drop (_default and a partition key's
+		 * could not go alone) */
+		return 0;
 	default:
 		return 0;       /* a control file or fixed directory */
 	}

@@ -88,7 +88,9 @@ run_type() {
 	expect_stat "$C/compact" last_removed 3600
 	expect_stat "$C/stats" deleted_pending 0
 	expect_stat "$C/stats" entities 18000
-	sort -n "$C/_default/ids" >"$T/ids" || fail "$name: ids"
+	# Through a pipe: GNU sort sizes its buffers from st_size, which is 0
+	# for ids, and then spills every 4 KiB to a temporary file.
+	cat "$C/_default/ids" | sort -n >"$T/ids" || fail "$name: ids"
 	cmp -s "$T/ids" "$D/live.txt" ||
 		fail "$name: the ids after the compaction differ from the expected ones"
 	if [ "$ib0" -gt 0 ]; then
@@ -103,7 +105,7 @@ run_type() {
 
 	remount
 	wait_loaded "$C"
-	sort -n "$C/_default/ids" >"$T/ids" || fail "$name: ids after remount"
+	cat "$C/_default/ids" | sort -n >"$T/ids" || fail "$name: ids after remount"
 	cmp -s "$T/ids" "$D/live.txt" || fail "$name: ids after the remount"
 	expect_stat "$C/stats" loaded_past_index 0
 	cat "$C/search/b" >"$T/after" || fail "$name: search after remount"
@@ -139,7 +141,7 @@ expect_stat "$C/compact" last_trigger auto
 expect_stat "$C/compact" last_removed 201
 expect_stat "$C/stats" deleted_pending 0
 expect_stat "$C/stats" entities 799
-expect_eq "$(cut -f1 "$C/search/id=500&k=1")" 500 "auto: a search after"
+expect_eq "$(cut -f1 "$C/search/id=500&k=1&ef=200")" 500 "auto: a search after"
 
 # O_NONBLOCK: the write returns at once; the run finishes alone.
 seq 300 310 >"$C/delete" || fail "auto: delete 11"

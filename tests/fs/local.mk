@@ -42,6 +42,7 @@ FS_TESTS = \
 	tests/fs/search_group.sh \
 	tests/fs/stats.sh \
 	tests/fs/memory.sh \
+	tests/fs/compact.sh \
 	tests/fs/search_diff.sh \
 	tests/fs/search_session.sh \
 	tests/fs/backup.sh \
@@ -49,6 +50,7 @@ FS_TESTS = \
 TESTS += $(FS_TESTS)
 EXTRA_DIST += $(FS_TESTS) tests/fs/lib.sh tests/fs/README.md tests/fs/query_ref.py
 EXTRA_DIST += tests/fs/search_ref.py
+EXTRA_DIST += tests/fs/compact_ref.py
 EXTRA_DIST += tests/fs/mksynth.py
 # the synthetic data sets lib.sh makes (synth_sets), one per generator version
 clean-local: clean-local-fs-synth

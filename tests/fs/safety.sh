@@ -76,6 +76,17 @@ mkdir "$C" || fail "mkdir c again"
 expect_eq "$(ls "$C/search" "$C/query" | tr '\n' ' ')" "$C/query:  $C/search: " "saved queries of a new c"
 expect_content "$C/count" 0
 rmdir "$C" || fail "rmdir the new c"
+# a partition-key collection, whose partitions cannot be dropped one by
+# one, goes whole too
+mkdir "$M/pk" || fail "mkdir pk"
+echo "dim=2 field=cat:INT64:partition_key num_partitions=4" >"$M/pk/schema" ||
+	fail "schema of pk"
+printf '{"id":1,"vector":[1,0],"cat":3}\n{"id":2,"vector":[0,1],"cat":8}\n' \
+	>>"$M/pk/entities.jsonl" || fail "insert into pk"
+[ "$(wc -l <"$M/pk/partitions")" -ge 4 ] || fail "pk has not its key partitions"
+expect_logged EPERM "/pk/$(tail -n 1 "$M/pk/partitions")" rmdir "$M/pk/$(tail -n 1 "$M/pk/partitions")"
+rm -rf "$M/pk" || fail "rm -rf of a released partition-key collection"
+expect_errno ENOENT stat "$M/pk"
 
 # --- canonical entity names, keys given once ----------------------------------------
 C=$M/e

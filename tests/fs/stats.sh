@@ -4,7 +4,8 @@
 # and compactions, inserted_since_index, memory_bytes loaded and released,
 # index_bytes, disk_bytes (exact for a collection without fields), state;
 # loads after post-build inserts add none of them once a release or an
-# unmount folded them into the stored index (loaded_past_index); errors.
+# unmount folded them into the stored index (loaded_past_index), and
+# fewer than 65,536 after kill -9 (an insert folds them past that); errors.
 . "$(dirname "$0")/lib.sh"
 mfs_mount
 
@@ -167,4 +168,40 @@ expect_stat "$C/compact" last_removed 0
 expect_stat "$C/compact" last_partitions 0
 echo 1 >"$C/release" || fail "release c"
 expect_stat "$C/stats" memory_bytes 0
+
+# Inserts into a loaded partition are folded into the stored index once
+# 65,536 of them are past it, so even a load after kill -9 adds fewer.
+B=$M/big
+mkdir "$B" || fail "mkdir big"
+echo "dim=4" >"$B/schema" || fail "big: schema"
+head -n 50 "$T/a.txt" >>"$B/vectors" || fail "big: insert 50"
+echo "index_type=HNSW M=4 efConstruction=8" >"$B/index" || fail "big: HNSW"
+echo 1 >"$B/load" || fail "big: load"
+py "$T/big.txt" <<'EOF'
+import sys
+import numpy as np
+a = np.random.RandomState(5).randint(-50, 50, (70000, 4))
+np.savetxt(sys.argv[1], a, fmt="%d", delimiter=",")
+EOF
+cat "$T/big.txt" >>"$B/vectors" || fail "big: insert 70000"
+expect_stat "$B/stats" entities 70050
+left=$(st "$B/stats" inserted_since_index)
+[ "$left" -gt 0 ] && [ "$left" -lt 65536 ] ||
+	fail "big: inserted_since_index after 70,000 inserts: $left, expected 1..65535"
+grep -q 'partition _default: the entities inserted since the stored index (seq 50 to [0-9]*) folded into it' "$T/log" ||
+	fail "big: no fold in the log"
+kill -KILL "$MFS_PID"
+wait "$MFS_PID"
+MFS_PID=
+_n=0
+while is_mounted; do
+	_n=$((_n + 1))
+	[ $_n -lt 200 ] || fail "the killed daemon's mount is still there after 10 s"
+	sleep 0.05
+done
+mfs_mount
+wait_loaded "$B"
+expect_stat "$B/stats" loaded_past_index "$left"
+expect_stat "$B/stats" entities 70050
+expect_eq "$(grep -c 'no saved HNSW index, building it' "$T/log")" 0 "loads that built"
 exit 0

@@ -21,7 +21,7 @@ bin=$MFS_BUILDDIR/tests/fuzz
 all="text fvecs jsonl query name squery kv schema index expr"
 targets=${FUZZ_TARGETS:-$all}
 
-if ! command -v clang >/dev/null 2>&1; then
+if ! command -v "${FUZZ_CC:-clang}" >/dev/null 2>&1; then
 	echo "FAIL: fuzz: clang not found: the fuzz targets cannot be built." >&2
 	echo "FAIL: fuzz: clang is a declared dependency: install the Debian package clang (./bootstrap deps)" >&2
 	exit 1

@@ -53,7 +53,7 @@ fuzz-build:
 fuzz: fuzz-build
 	MFS_BUILDDIR='$(abs_top_builddir)' MFS_SRCDIR='$(abs_top_srcdir)' \
 	FUZZ_SECONDS='$(FUZZ_SECONDS)' FUZZ_TARGETS='$(FUZZ_TARGETS)' \
-	FUZZ_KEEP=1 $(SHELL) $(top_srcdir)/tests/fuzz/fuzz.sh
+	FUZZ_CC='$(FUZZ_CC)' FUZZ_KEEP=1 $(SHELL) $(top_srcdir)/tests/fuzz/fuzz.sh
 clean-local: clean-local-fuzz
 clean-local-fuzz:
 	rm -rf tests/fuzz/obj $(FUZZ_BINS)

@@ -56,7 +56,10 @@ static void close_all(void)
 
 static void setup(void)
 {
-	snprintf(tmp_root, sizeof(tmp_root), "/tmp/test_engf.XXXXXX");
+	const char *tmp = getenv("TMPDIR");
+
+	snprintf(tmp_root, sizeof(tmp_root), "%s/test_engf.XXXXXX",
+		 tmp && *tmp ? tmp : "/tmp");
 	ck_assert_ptr_nonnull(mkdtemp(tmp_root));
 	snprintf(db_dir, sizeof(db_dir), "%s/db", tmp_root);
 	mfs_err_clear(&err);

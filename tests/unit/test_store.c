@@ -1365,7 +1365,10 @@ int main(void)
 
 	/* A failed assertion ends a forked test case before its teardown:
 	 * every case works under suite_root, which goes at the end. */
-	snprintf(suite_root, sizeof(suite_root), "/tmp/test_store.XXXXXX");
+	const char *tmp = getenv("TMPDIR");
+
+	snprintf(suite_root, sizeof(suite_root), "%s/test_store.XXXXXX",
+		 tmp && *tmp ? tmp : "/tmp");
 	if (!mkdtemp(suite_root)) {
 		perror("mkdtemp");
 		return EXIT_FAILURE;
