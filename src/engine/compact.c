@@ -59,30 +59,6 @@ static uint64_t now_ms(void)
 
 /* ---- reading a partition's record ---- */
 
-struct sp_arg {
-	const struct eng_part *p;
-	struct store_part sp;
-	bool usage;                     /* also walk it */
-	struct store_usage u;
-};
-
-static int sp_txn(struct store_txn *txn, void *arg, struct mfs_err *err)
-{
-	struct sp_arg *a = arg;
-	int rc = store_part_get(txn, a->p->cid, a->p->name, &a->sp);
-
-	if (rc < 0)
-		return mfs_errf(err, rc, "partition not found[partition=%s]",
-				a->p->name);
-	if (a->usage) {
-		rc = store_part_usage(txn, a->p->pid, a->sp.index_seq, &a->u);
-		if (rc < 0)
-			return mfs_errf(err, rc, "cannot read partition %s",
-					a->p->name);
-	}
-	return 0;
-}
-
 static bool past_auto(const struct store_part *sp)
 {
 	uint64_t all = sp->count + sp->deleted;
@@ -137,9 +113,9 @@ int eng_stats(struct eng *e, const char *coll, const char *part,
 		goto unref;
 	}
 	for (size_t i = 0; i < n && rc == 0; i++) {
-		struct sp_arg a = { .p = parts[i], .usage = true };
+		struct eng_sp_arg a = { .p = parts[i], .usage = true };
 
-		rc = store_read(e->st, sp_txn, &a, err);
+		rc = store_read(e->st, eng_sp_txn, &a, err);
 		if (rc == -ENOENT && !p) {
 			mfs_err_clear(err);     /* dropped meanwhile */
 			rc = 0;
@@ -173,16 +149,6 @@ unref:
 
 /* ---- compaction ---- */
 
-struct cpart {
-	struct eng_part *p;             /* referenced */
-	uint64_t snap;
-	uint32_t d0;
-	struct idx *ix;                 /* built, for a loaded partition */
-	struct mfs_buf blob;
-	bool skip;                      /* dropped, or nothing to do */
-	double w0, w;
-};
-
 struct cjob {
 	struct eng *e;
 	struct eng_coll *c;             /* referenced */
@@ -190,89 +156,30 @@ struct cjob {
 	const struct idx_type *t;
 	struct mfs_kv canon;
 	bool autorun;
-	struct cpart *v;
+	struct eng_bpart *v;
 	size_t n;
 	double wtotal;
-	struct cpart *cur;
+	struct eng_bpart *cur;
 	struct eng_compact_info fig;
 };
 
 static void cprogress(void *arg, double pct)
 {
 	struct cjob *j = arg;
-	struct cpart *q = j->cur;
-	double v;
 
-	if (!q || j->wtotal <= 0)
-		return;
-	pct = pct < 0 ? 0 : pct > 100 ? 100 : pct;
-	v = (q->w0 + q->w * pct / 100) / j->wtotal * 100;
-	atomic_store(&j->c->compact_progress, (unsigned)(v >= 99 ? 99 : v));
+	if (j->cur && j->wtotal > 0)
+		atomic_store(&j->c->compact_progress,
+			     eng_bpart_pct(j->cur, j->wtotal, pct));
 }
 
 /* Step 1 and 2 for q. */
-static int cbuild(struct cjob *j, struct cpart *q, struct mfs_err *err)
+static int cbuild(struct cjob *j, struct eng_bpart *q, struct mfs_err *err)
 {
-	struct eng *e = j->e;
-	struct eng_part *p = q->p;
-	struct sp_arg sa = { .p = p };
-	struct eng_ents x = { 0 };
-	struct idx_info info;
 	struct idx_progress prog = { cprogress, j };
-	struct idx *ix = NULL;
-	bool loaded;
 	int rc;
 
-	pthread_mutex_lock(&p->wmu);
-	rc = store_read(e->st, sp_txn, &sa, err);
-	if (rc == 0 && !p->building) {
-		p->building = true;
-		p->nbdel = 0;
-		q->snap = sa.sp.next_seq;
-		q->d0 = sa.sp.deleted;
-	} else if (rc == 0) {
-		q->skip = true;         /* cannot happen: builds exclude us */
-	}
-	loaded = atomic_load(&p->state) == ENG_LOADED && p->ix &&
-		 strcmp(p->ix_text, j->rec.index) == 0;
-	pthread_mutex_unlock(&p->wmu);
-	if (rc == -ENOENT) {
-		q->skip = true;
-		mfs_err_clear(err);
-		return 0;
-	}
-	if (rc < 0 || q->skip)
-		return rc;
-	/* Without a blob to save, only a loaded index needs remaking. */
-	if (!j->t->save && !loaded)
-		return 0;
-	rc = eng_ents_read(e, p->pid, vec_bytes((enum vec_type)j->rec.vtype,
-						j->rec.dim),
-			   0, q->snap, &x, NULL, sa.sp.count, err);
-	if (rc < 0)
-		goto out;
-	eng_rec_info(e, &j->rec, &info);
-	j->cur = q;
-	rc = j->t->build(&info, &j->canon, x.ids, x.vecs, x.n, &prog, &ix,
-			 err);
-	j->cur = NULL;
-	eng_ents_free(&x);
-	if (rc < 0) {
-		mfs_err_prefix(err, rc, "compaction of partition %s", p->name);
-		goto out;
-	}
-	if (j->t->save && (rc = j->t->save(ix, &q->blob)) < 0) {
-		rc = mfs_errf(err, rc, "cannot serialize the index of partition %s",
-			      p->name);
-		goto out;
-	}
-	if (loaded) {
-		q->ix = ix;
-		ix = NULL;
-	}
-out:
-	idx_free(ix);
-	eng_ents_free(&x);
+	rc = eng_bpart_make(j->e, &j->rec, j->t, &j->canon, q, &prog,
+			    &j->cur, true, "compaction of partition", err);
 	malloc_trim(0);
 	return rc;
 }
@@ -285,13 +192,9 @@ static int ccommit_txn(struct store_txn *txn, void *arg, struct mfs_err *err)
 	char name[STORE_NAME_MAX + 1];
 	int rc;
 
-	pthread_rwlock_rdlock(&j->e->cat);
-	snprintf(name, sizeof(name), "%s", j->c->name);
-	pthread_rwlock_unlock(&j->e->cat);
-	rc = store_coll_get(txn, name, &rec);
+	rc = eng_bcoll_get(txn, j->e, j->c, name, sizeof(name), &rec, err);
 	if (rc < 0)
-		return mfs_errf(err, rc, "collection not found[collection=%s]",
-				name);
+		return rc;
 	if (strcmp(rec.index, j->rec.index) != 0 || rec.dim != j->rec.dim)
 		return mfs_errf(err, -EBUSY,
 				"the index of collection %s changed during the compaction",
@@ -299,46 +202,29 @@ static int ccommit_txn(struct store_txn *txn, void *arg, struct mfs_err *err)
 	j->fig.last_removed = 0;
 	j->fig.last_index_after = 0;
 	for (size_t i = 0; i < j->n; i++) {
-		struct cpart *q = &j->v[i];
-		struct store_part sp;
+		struct eng_bpart *q = &j->v[i];
 
 		if (q->skip)
 			continue;
-		rc = store_part_get(txn, q->p->cid, q->p->name, &sp);
+		rc = eng_bpart_commit(txn, q, j->t->save != NULL, err);
 		if (rc == -ENOENT)
 			continue;
 		if (rc < 0)
-			return mfs_errf(err, rc, "cannot read partition %s",
-					q->p->name);
-		if (j->t->save) {
-			rc = store_blob_put(txn, q->p->pid, q->blob.data,
-					    q->blob.len);
-			if (rc < 0)
-				return mfs_errf(err, rc,
-						"cannot store the index of partition %s",
-						q->p->name);
-			sp.index_seq = q->blob.len ? q->snap : 0;
+			return rc;
+		if (j->t->save)
 			j->fig.last_index_after += q->blob.len;
-		}
 		j->fig.last_removed += q->d0;
-		sp.deleted = sp.deleted > q->d0 ? sp.deleted - q->d0 : 0;
-		rc = store_part_put(txn, &sp);
-		if (rc < 0)
-			return mfs_errf(err, rc, "cannot update partition %s",
-					q->p->name);
 	}
 	return 0;
 }
 
 /* Step 4 (caller holds p->wmu). */
-static void cswap(struct cjob *j, struct cpart *q)
+static void cswap(struct cjob *j, struct eng_bpart *q)
 {
-	struct eng *e = j->e;
 	struct eng_part *p = q->p;
-	struct idx *ix = q->ix, *old;
-	struct eng_ents x = { 0 };
+	struct idx *ix = q->ix;
 	struct mfs_err err;
-	size_t mem;
+	size_t added = 0;
 	int rc;
 
 	q->ix = NULL;
@@ -352,14 +238,7 @@ static void cswap(struct cjob *j, struct cpart *q)
 		return;
 	}
 	mfs_err_clear(&err);
-	rc = eng_ents_read(e, p->pid, vec_bytes((enum vec_type)j->rec.vtype,
-						j->rec.dim),
-			   q->snap, UINT64_MAX, &x, NULL, 0, &err);
-	if (rc == 0 && p->nbdel)
-		ix->type->remove(ix, p->bdel, p->nbdel);
-	if (rc == 0 && x.n)
-		rc = ix->type->add(ix, x.ids, x.vecs, x.n, &err);
-	eng_ents_free(&x);
+	rc = eng_bpart_catch_up(j->e, &j->rec, p, ix, q->snap, &added, &err);
 	if (rc < 0) {
 		mfs_log(MFS_LOG_ERROR, "compaction of partition %s stored but "
 			"not swapped in (the old index serves until a reload): %s",
@@ -367,26 +246,14 @@ static void cswap(struct cjob *j, struct cpart *q)
 		idx_free(ix);
 		return;
 	}
-	mem = ix->type->memory_bytes(ix);
-	pthread_rwlock_wrlock(&p->ilock);       /* waits for searches */
-	old = p->ix;
-	p->ix = ix;
-	pthread_rwlock_unlock(&p->ilock);
-	idx_free(old);
-	eng_mem_adjust(e, (int64_t)mem - (int64_t)p->mem_bytes);
-	p->mem_bytes = mem;
-	p->unfolded = x.n;
-	atomic_store(&p->load_added, x.n);
+	eng_part_swap_ix(j->e, p, ix);
+	p->unfolded = added;
+	atomic_store(&p->load_added, added);
 }
 
 static void cjob_free(struct cjob *j)
 {
-	for (size_t i = 0; i < j->n; i++) {
-		idx_free(j->v[i].ix);
-		mfs_buf_fini(&j->v[i].blob);
-		eng_part_unref(j->v[i].p);
-	}
-	free(j->v);
+	eng_bparts_free(j->v, j->n);
 	eng_coll_unref(j->c);
 	free(j);
 }
@@ -402,9 +269,9 @@ static int cjob_run(struct cjob *j, struct mfs_err *err)
 	for (size_t i = 0; i < j->n; i++) {
 		j->fig.last_memory_before += part_memory(j->v[i].p);
 		{
-			struct sp_arg a = { .p = j->v[i].p, .usage = true };
+			struct eng_sp_arg a = { .p = j->v[i].p, .usage = true };
 
-			if (store_read(e->st, sp_txn, &a, NULL) == 0)
+			if (store_read(e->st, eng_sp_txn, &a, NULL) == 0)
 				j->fig.last_index_before += a.u.blob_bytes;
 		}
 	}
@@ -419,7 +286,7 @@ static int cjob_run(struct cjob *j, struct mfs_err *err)
 		pthread_mutex_unlock(&e->wmu);
 	}
 	for (size_t i = 0; i < j->n; i++) {
-		struct cpart *q = &j->v[i];
+		struct eng_bpart *q = &j->v[i];
 
 		pthread_mutex_lock(&q->p->wmu);
 		if (rc == 0 && !q->skip)
@@ -538,8 +405,8 @@ static int cjob_new(struct eng *e, struct eng_coll *c, bool autorun,
 		goto fail;
 	}
 	for (size_t i = 0; i < n; i++) {
-		struct sp_arg a = { .p = v[i] };
-		bool want = store_read(e->st, sp_txn, &a, NULL) == 0 &&
+		struct eng_sp_arg a = { .p = v[i] };
+		bool want = store_read(e->st, eng_sp_txn, &a, NULL) == 0 &&
 			    (autorun ? past_auto(&a.sp)
 				     : a.sp.deleted > 0 ||
 				       slack(j, v[i], a.sp.count));
@@ -548,12 +415,7 @@ static int cjob_new(struct eng *e, struct eng_coll *c, bool autorun,
 			eng_part_unref(v[i]);
 			continue;
 		}
-		j->v[j->n].p = v[i];
-		j->v[j->n].w0 = j->wtotal;
-		j->v[j->n].w = (double)a.sp.count + 1;
-		mfs_buf_init(&j->v[j->n].blob, SIZE_MAX);
-		j->wtotal += j->v[j->n].w;
-		j->n++;
+		eng_bpart_init(&j->v[j->n++], v[i], a.sp.count, &j->wtotal);
 	}
 	free(v);
 	if (j->n == 0)
@@ -728,7 +590,7 @@ void eng_part_checkpoint(struct eng *e, struct eng_coll *c,
 void eng_part_checkpoint_rec(struct eng *e, const struct store_coll *rec,
 			     struct eng_part *p)
 {
-	struct sp_arg sa = { .p = p };
+	struct eng_sp_arg sa = { .p = p };
 	struct mfs_buf blob;
 	struct ckpt_arg a = { .p = p, .blob = &blob };
 	struct mfs_err err;
@@ -746,7 +608,7 @@ void eng_part_checkpoint_rec(struct eng *e, const struct store_coll *rec,
 	    eng_rec_index(rec, &t, &canon, NULL) < 0 || !t->save ||
 	    p->ix->type != t)
 		return;
-	if (store_read(e->st, sp_txn, &sa, &err) < 0 ||
+	if (store_read(e->st, eng_sp_txn, &sa, &err) < 0 ||
 	    sa.sp.index_seq >= sa.sp.next_seq)
 		return;
 	/* p->wmu is held: no insert or delete changes the index or the

@@ -51,6 +51,7 @@
 #include <stdio.h>
 #include <stdbool.h>
 
+#include "base/buf.h"
 #include "base/pool.h"
 #include "engine/engine.h"
 #include "index/index.h"
@@ -342,6 +343,62 @@ int eng_check_dim(enum vec_type vt, uint32_t dim, struct mfs_err *err);
  * and its pid. -ENOENT "entity 42 not found". */
 int eng_entity_read(struct eng *e, uint32_t cid, int64_t id, void *vec,
 		    size_t vb, uint32_t *pid, struct mfs_err *err);
+
+/* ---- index_build.c: steps shared by a build and a compaction ---- */
+
+/* A partition's record read in a txn (store_read(e->st, eng_sp_txn, &a)),
+ * with its usage walked when usage is set. */
+struct eng_sp_arg {
+	const struct eng_part *p;
+	struct store_part sp;
+	bool usage;
+	struct store_usage u;
+};
+int eng_sp_txn(struct store_txn *txn, void *arg, struct mfs_err *err);
+
+/* One partition of an index made aside (a build or a compaction). */
+struct eng_bpart {
+	struct eng_part *p;             /* referenced */
+	uint64_t snap;                  /* entities with seq < snap built */
+	uint32_t d0;                    /* store_part.deleted at snap */
+	double w0, w;                   /* progress weights */
+	struct idx *ix;                 /* built, for a loaded partition */
+	struct mfs_buf blob;
+	bool skip;                      /* dropped, or nothing to do */
+};
+/* Take over the reference to p, weighed count + 1 after *wtotal. */
+void eng_bpart_init(struct eng_bpart *q, struct eng_part *p, uint64_t count,
+		    double *wtotal);
+void eng_bparts_free(struct eng_bpart *v, size_t n);
+/* Progress 0-99 of the whole when q is pct% done. */
+unsigned eng_bpart_pct(const struct eng_bpart *q, double wtotal, double pct);
+/* Steps 1 and 2 for q: under p->wmu, p->building set and snap and d0
+ * noted from p's record; then t built over the entities with seq < snap
+ * (*cur = q meanwhile, for prog) and saved into q->blob when t saves.
+ * The index is kept in q->ix when p is loaded: before the build with
+ * rec's index when same_index (a compaction), after it otherwise.  A
+ * dropped p is skipped; a build failure is prefixed "<what> <p>". */
+int eng_bpart_make(struct eng *e, const struct store_coll *rec,
+		   const struct idx_type *t, const struct mfs_kv *canon,
+		   struct eng_bpart *q, const struct idx_progress *prog,
+		   struct eng_bpart **cur, bool same_index, const char *what,
+		   struct mfs_err *err);
+/* Step 3 in txn: c's record (its name copied into name), then for each
+ * partition: the blob stored when blob (index_seq = snap), deleted -= d0.
+ * -ENOENT, with no message, when the partition is gone. */
+int eng_bcoll_get(struct store_txn *txn, struct eng *e, struct eng_coll *c,
+		  char *name, size_t size, struct store_coll *rec,
+		  struct mfs_err *err);
+int eng_bpart_commit(struct store_txn *txn, const struct eng_bpart *q,
+		     bool blob, struct mfs_err *err);
+/* Step 4 (caller holds p->wmu): add the entities with seq >= snap to ix
+ * and remove p->bdel from it; *added the number read (untouched when the
+ * read failed). */
+int eng_bpart_catch_up(struct eng *e, const struct store_coll *rec,
+		       struct eng_part *p, struct idx *ix, uint64_t snap,
+		       size_t *added, struct mfs_err *err);
+/* Swap ix in for p->ix under p->ilock and free the old one. */
+void eng_part_swap_ix(struct eng *e, struct eng_part *p, struct idx *ix);
 
 /* ---- compact.c ---- */
 

@@ -33,16 +33,6 @@
 #include "base/buf.h"
 #include "base/log.h"
 
-struct job_part {
-	struct eng_part *p;             /* referenced */
-	uint64_t snap;                  /* entities with seq < snap built */
-	uint32_t d0;                    /* store_part.deleted at snap */
-	double w0, w;                   /* progress weights */
-	struct idx *ix;                 /* built, for a loaded partition */
-	struct mfs_buf blob;
-	bool gone;                      /* dropped before the commit */
-};
-
 struct job {
 	struct eng *e;
 	struct eng_coll *c;             /* referenced */
@@ -50,110 +40,246 @@ struct job {
 	const struct idx_type *t;
 	struct mfs_kv canon;
 	char text[STORE_TEXT_MAX];      /* "" when dropping the index */
-	struct job_part *jp;
+	struct eng_bpart *jp;
 	size_t n;
 	double wtotal;
-	struct job_part *cur;           /* for progress */
+	struct eng_bpart *cur;          /* for progress */
 };
 
-/* ---- progress ---- */
+/* ---- the steps, shared with compact.c ---- */
 
-static void progress_fn(void *arg, double pct)
+int eng_sp_txn(struct store_txn *txn, void *arg, struct mfs_err *err)
 {
-	struct job *j = arg;
-	struct job_part *q = j->cur;
-	double v;
-
-	if (!q)
-		return;
-	if (pct < 0)
-		pct = 0;
-	if (pct > 100)
-		pct = 100;
-	v = (q->w0 + q->w * pct / 100) / j->wtotal * 100;
-	atomic_store(&j->c->build_progress, (unsigned)(v >= 99 ? 99 : v));
-}
-
-/* ---- the steps ---- */
-
-struct snap_arg {
-	struct eng_part *p;
-	struct store_part sp;
-};
-
-static int snap_txn(struct store_txn *txn, void *arg, struct mfs_err *err)
-{
-	struct snap_arg *a = arg;
+	struct eng_sp_arg *a = arg;
 	int rc = store_part_get(txn, a->p->cid, a->p->name, &a->sp);
 
 	if (rc < 0)
 		return mfs_errf(err, rc, "partition not found[partition=%s]",
 				a->p->name);
+	if (a->usage) {
+		rc = store_part_usage(txn, a->p->pid, a->sp.index_seq, &a->u);
+		if (rc < 0)
+			return mfs_errf(err, rc, "cannot read partition %s",
+					a->p->name);
+	}
 	return 0;
 }
 
-static int build_part(struct job *j, struct job_part *q, struct mfs_err *err)
+void eng_bpart_init(struct eng_bpart *q, struct eng_part *p, uint64_t count,
+		    double *wtotal)
 {
-	struct eng *e = j->e;
-	struct eng_part *p = q->p;
-	struct snap_arg sa = { .p = p };
+	q->p = p;
+	q->w0 = *wtotal;
+	q->w = (double)count + 1;
+	mfs_buf_init(&q->blob, SIZE_MAX);
+	*wtotal += q->w;
+}
+
+void eng_bparts_free(struct eng_bpart *v, size_t n)
+{
+	for (size_t i = 0; i < n; i++) {
+		idx_free(v[i].ix);
+		mfs_buf_fini(&v[i].blob);
+		eng_part_unref(v[i].p);
+	}
+	free(v);
+}
+
+unsigned eng_bpart_pct(const struct eng_bpart *q, double wtotal, double pct)
+{
+	double v;
+
+	pct = pct < 0 ? 0 : pct > 100 ? 100 : pct;
+	v = (q->w0 + q->w * pct / 100) / wtotal * 100;
+	return (unsigned)(v >= 99 ? 99 : v);
+}
+
+/* Step 2: build t over the entities with seq < q->snap (count expected)
+ * and save it into q->blob when t saves; *out the index.  A build failure
+ * is prefixed "<what> <partition>". */
+static int bpart_build(struct eng *e, const struct store_coll *rec,
+		       const struct idx_type *t, const struct mfs_kv *canon,
+		       struct eng_bpart *q, uint64_t count,
+		       const struct idx_progress *prog, const char *what,
+		       struct idx **out, struct mfs_err *err)
+{
 	struct eng_ents x = { 0 };
 	struct idx_info info;
-	struct idx_progress prog = { progress_fn, j };
 	struct idx *ix = NULL;
+	int rc;
+
+	*out = NULL;
+	rc = eng_ents_read(e, q->p->pid, vec_bytes((enum vec_type)rec->vtype,
+						   rec->dim),
+			   0, q->snap, &x, NULL, count, err);
+	if (rc < 0)
+		goto out;
+	eng_rec_info(e, rec, &info);
+	rc = t->build(&info, canon, x.ids, x.vecs, x.n, prog, &ix, err);
+	eng_ents_free(&x);
+	if (rc < 0) {
+		mfs_err_prefix(err, rc, "%s %s", what, q->p->name);
+		goto out;
+	}
+	if (t->save && (rc = t->save(ix, &q->blob)) < 0) {
+		rc = mfs_errf(err, rc, "cannot serialize the index of partition %s",
+			      q->p->name);
+		goto out;
+	}
+	*out = ix;
+	ix = NULL;
+out:
+	idx_free(ix);
+	eng_ents_free(&x);
+	return rc;
+}
+
+int eng_bpart_make(struct eng *e, const struct store_coll *rec,
+		   const struct idx_type *t, const struct mfs_kv *canon,
+		   struct eng_bpart *q, const struct idx_progress *prog,
+		   struct eng_bpart **cur, bool same_index, const char *what,
+		   struct mfs_err *err)
+{
+	struct eng_part *p = q->p;
+	struct eng_sp_arg sa = { .p = p };
+	struct idx *ix;
 	bool loaded;
 	int rc;
 
 	pthread_mutex_lock(&p->wmu);
-	rc = store_read(e->st, snap_txn, &sa, err);
-	if (rc == 0) {
+	rc = store_read(e->st, eng_sp_txn, &sa, err);
+	if (rc == 0 && p->building) {
+		rc = 1;         /* cannot happen: builds exclude compactions */
+	} else if (rc == 0) {
 		p->building = true;
 		p->nbdel = 0;
 		q->snap = sa.sp.next_seq;
 		q->d0 = sa.sp.deleted;
 	}
-	loaded = atomic_load(&p->state) == ENG_LOADED;
+	loaded = atomic_load(&p->state) == ENG_LOADED &&
+		 (!same_index ||
+		  (p->ix && strcmp(p->ix_text, rec->index) == 0));
 	pthread_mutex_unlock(&p->wmu);
-	if (rc == -ENOENT) {
-		q->gone = true;         /* dropped meanwhile */
+	if (rc == -ENOENT || rc == 1) {
+		q->skip = true;         /* dropped meanwhile */
 		mfs_err_clear(err);
 		return 0;
 	}
 	if (rc < 0)
 		return rc;
-	/* Without a blob to save, only a loaded partition needs the build. */
-	if (!j->t->save && !loaded)
+	/* Without a blob to save, only a loaded index needs making. */
+	if (!t->save && !loaded)
 		return 0;
-	rc = eng_ents_read(e, p->pid, vec_bytes((enum vec_type)j->rec.vtype,
-						j->rec.dim),
-			   0, q->snap, &x, NULL, sa.sp.count, err);
-	if (rc < 0)
-		goto out;
-	eng_rec_info(e, &j->rec, &info);
-	j->cur = q;
-	rc = j->t->build(&info, &j->canon, x.ids, x.vecs, x.n, &prog, &ix,
+	*cur = q;
+	rc = bpart_build(e, rec, t, canon, q, sa.sp.count, prog, what, &ix,
 			 err);
-	j->cur = NULL;
-	if (rc < 0) {
-		mfs_err_prefix(err, rc, "partition %s", p->name);
-		goto out;
-	}
-	if (j->t->save) {
-		rc = j->t->save(ix, &q->blob);
-		if (rc < 0) {
-			rc = mfs_errf(err, rc, "cannot serialize the index of partition %s",
-				      p->name);
-			goto out;
-		}
-	}
-	if (atomic_load(&p->state) == ENG_LOADED) {
+	*cur = NULL;
+	if (rc == 0 && (same_index ? loaded
+				   : atomic_load(&p->state) == ENG_LOADED)) {
 		q->ix = ix;
 		ix = NULL;
 	}
-out:
 	idx_free(ix);
+	return rc;
+}
+
+int eng_bcoll_get(struct store_txn *txn, struct eng *e, struct eng_coll *c,
+		  char *name, size_t size, struct store_coll *rec,
+		  struct mfs_err *err)
+{
+	int rc;
+
+	pthread_rwlock_rdlock(&e->cat);
+	snprintf(name, size, "%s", c->name);
+	pthread_rwlock_unlock(&e->cat);
+	rc = store_coll_get(txn, name, rec);
+	if (rc < 0)
+		return mfs_errf(err, rc, "collection not found[collection=%s]",
+				name);
+	return 0;
+}
+
+int eng_bpart_commit(struct store_txn *txn, const struct eng_bpart *q,
+		     bool blob, struct mfs_err *err)
+{
+	struct store_part sp;
+	int rc = store_part_get(txn, q->p->cid, q->p->name, &sp);
+
+	if (rc == -ENOENT)
+		return rc;              /* dropped meanwhile */
+	if (rc < 0)
+		return mfs_errf(err, rc, "cannot read partition %s",
+				q->p->name);
+	if (blob) {
+		rc = store_blob_put(txn, q->p->pid, q->blob.data, q->blob.len);
+		if (rc < 0)
+			return mfs_errf(err, rc,
+					"cannot store the index of partition %s",
+					q->p->name);
+		sp.index_seq = q->blob.len ? q->snap : 0;
+	}
+	/* A new index holds no deleted entity (SPEC §11: deletes after the
+	 * snapshot stay pending). */
+	sp.deleted = sp.deleted > q->d0 ? sp.deleted - q->d0 : 0;
+	rc = store_part_put(txn, &sp);
+	if (rc < 0)
+		return mfs_errf(err, rc, "cannot update partition %s",
+				q->p->name);
+	return 0;
+}
+
+int eng_bpart_catch_up(struct eng *e, const struct store_coll *rec,
+		       struct eng_part *p, struct idx *ix, uint64_t snap,
+		       size_t *added, struct mfs_err *err)
+{
+	struct eng_ents x = { 0 };
+	int rc;
+
+	rc = eng_ents_read(e, p->pid, vec_bytes((enum vec_type)rec->vtype,
+						rec->dim),
+			   snap, UINT64_MAX, &x, NULL, 0, err);
+	if (rc < 0)
+		return rc;
+	if (p->nbdel)
+		ix->type->remove(ix, p->bdel, p->nbdel);
+	if (x.n)
+		rc = ix->type->add(ix, x.ids, x.vecs, x.n, err);
+	*added = x.n;
 	eng_ents_free(&x);
 	return rc;
+}
+
+void eng_part_swap_ix(struct eng *e, struct eng_part *p, struct idx *ix)
+{
+	size_t mem = ix->type->memory_bytes(ix);
+	struct idx *old;
+
+	pthread_rwlock_wrlock(&p->ilock);       /* waits for searches */
+	old = p->ix;
+	p->ix = ix;
+	pthread_rwlock_unlock(&p->ilock);
+	idx_free(old);
+	eng_mem_adjust(e, (int64_t)mem - (int64_t)p->mem_bytes);
+	p->mem_bytes = mem;
+}
+
+/* ---- a build ---- */
+
+static void progress_fn(void *arg, double pct)
+{
+	struct job *j = arg;
+
+	if (j->cur)
+		atomic_store(&j->c->build_progress,
+			     eng_bpart_pct(j->cur, j->wtotal, pct));
+}
+
+static int build_part(struct job *j, struct eng_bpart *q, struct mfs_err *err)
+{
+	struct idx_progress prog = { progress_fn, j };
+
+	return eng_bpart_make(j->e, &j->rec, j->t, &j->canon, q, &prog,
+			      &j->cur, false, "partition", err);
 }
 
 static int commit_txn(struct store_txn *txn, void *arg, struct mfs_err *err)
@@ -163,43 +289,20 @@ static int commit_txn(struct store_txn *txn, void *arg, struct mfs_err *err)
 	char name[STORE_NAME_MAX + 1];
 	int rc;
 
-	pthread_rwlock_rdlock(&j->e->cat);
-	snprintf(name, sizeof(name), "%s", j->c->name);
-	pthread_rwlock_unlock(&j->e->cat);
-	rc = store_coll_get(txn, name, &rec);
+	rc = eng_bcoll_get(txn, j->e, j->c, name, sizeof(name), &rec, err);
 	if (rc < 0)
-		return mfs_errf(err, rc, "collection not found[collection=%s]",
-				name);
+		return rc;
 	if (rec.dim != j->rec.dim || rec.vtype != j->rec.vtype ||
 	    rec.metric != j->rec.metric)
 		return mfs_errf(err, -EBUSY,
 				"the schema of collection %s changed during the index build",
 				name);
 	for (size_t i = 0; i < j->n; i++) {
-		struct job_part *q = &j->jp[i];
-		struct store_part sp;
-
-		if (q->gone)
+		if (j->jp[i].skip)
 			continue;
-		rc = store_part_get(txn, q->p->cid, q->p->name, &sp);
-		if (rc == -ENOENT)
-			continue;       /* dropped meanwhile */
-		if (rc < 0)
-			return mfs_errf(err, rc, "cannot read partition %s",
-					q->p->name);
-		rc = store_blob_put(txn, q->p->pid, q->blob.data, q->blob.len);
-		if (rc < 0)
-			return mfs_errf(err, rc,
-					"cannot store the index of partition %s",
-					q->p->name);
-		sp.index_seq = q->blob.len ? q->snap : 0;
-		/* A new index holds no deleted entity (SPEC §11: deletes
-		 * after the snapshot stay pending). */
-		sp.deleted = sp.deleted > q->d0 ? sp.deleted - q->d0 : 0;
-		rc = store_part_put(txn, &sp);
-		if (rc < 0)
-			return mfs_errf(err, rc, "cannot update partition %s",
-					q->p->name);
+		rc = eng_bpart_commit(txn, &j->jp[i], true, err);
+		if (rc < 0 && rc != -ENOENT)
+			return rc;
 	}
 	snprintf(rec.index, sizeof(rec.index), "%s", j->text);
 	rc = store_coll_put(txn, name, &rec);
@@ -210,13 +313,11 @@ static int commit_txn(struct store_txn *txn, void *arg, struct mfs_err *err)
 }
 
 /* Bring a built index up to date and swap it in (caller holds p->wmu). */
-static int swap_part(struct job *j, struct job_part *q, struct mfs_err *err)
+static int swap_part(struct job *j, struct eng_bpart *q, struct mfs_err *err)
 {
 	struct eng *e = j->e;
 	struct eng_part *p = q->p;
-	struct idx *ix = q->ix, *old;
-	struct eng_ents x = { 0 };
-	size_t mem;
+	struct idx *ix = q->ix;
 	int rc = 0;
 
 	q->ix = NULL;
@@ -230,32 +331,29 @@ static int swap_part(struct job *j, struct job_part *q, struct mfs_err *err)
 		idx_free(ix);           /* lost track of deletes: remake */
 		ix = NULL;
 	}
-	rc = eng_ents_read(e, p->pid, vec_bytes((enum vec_type)j->rec.vtype,
-						j->rec.dim),
-			   ix ? q->snap : 0, UINT64_MAX, &x, NULL, 0, err);
-	if (rc < 0)
-		goto fail;
 	if (ix) {
-		if (p->nbdel)
-			ix->type->remove(ix, p->bdel, p->nbdel);
-		if (x.n)
-			rc = ix->type->add(ix, x.ids, x.vecs, x.n, err);
-		atomic_store(&p->load_added, j->t->save ? x.n : 0);
-		p->unfolded = j->t->save ? x.n : 0;
+		size_t added = SIZE_MAX;
+
+		rc = eng_bpart_catch_up(e, &j->rec, p, ix, q->snap, &added,
+					err);
+		if (added != SIZE_MAX) {
+			atomic_store(&p->load_added, j->t->save ? added : 0);
+			p->unfolded = j->t->save ? added : 0;
+		}
 	} else {
-		rc = eng_part_make_index(e, &j->rec, p, &x, &ix, err);
+		struct eng_ents x = { 0 };
+
+		rc = eng_ents_read(e, p->pid,
+				   vec_bytes((enum vec_type)j->rec.vtype,
+					     j->rec.dim),
+				   0, UINT64_MAX, &x, NULL, 0, err);
+		if (rc == 0)
+			rc = eng_part_make_index(e, &j->rec, p, &x, &ix, err);
+		eng_ents_free(&x);
 	}
-	eng_ents_free(&x);
 	if (rc < 0)
 		goto fail;
-	mem = ix->type->memory_bytes(ix);
-	pthread_rwlock_wrlock(&p->ilock);       /* waits for searches */
-	old = p->ix;
-	p->ix = ix;
-	pthread_rwlock_unlock(&p->ilock);
-	idx_free(old);
-	eng_mem_adjust(e, (int64_t)mem - (int64_t)p->mem_bytes);
-	p->mem_bytes = mem;
+	eng_part_swap_ix(e, p, ix);
 	snprintf(p->ix_text, sizeof(p->ix_text), "%s", j->text);
 	return 0;
 fail:
@@ -268,12 +366,7 @@ fail:
 
 static void job_free(struct job *j)
 {
-	for (size_t i = 0; i < j->n; i++) {
-		idx_free(j->jp[i].ix);
-		mfs_buf_fini(&j->jp[i].blob);
-		eng_part_unref(j->jp[i].p);
-	}
-	free(j->jp);
+	eng_bparts_free(j->jp, j->n);
 	eng_coll_unref(j->c);
 	free(j);
 }
@@ -301,11 +394,11 @@ static int job_run(struct job *j, struct mfs_err *err)
 		pthread_mutex_unlock(&e->wmu);
 	}
 	for (size_t i = 0; i < j->n; i++) {
-		struct job_part *q = &j->jp[i];
+		struct eng_bpart *q = &j->jp[i];
 		struct mfs_err serr = { 0 };
 
 		pthread_mutex_lock(&q->p->wmu);
-		if (rc == 0 && !q->gone)
+		if (rc == 0 && !q->skip)
 			swap_part(j, q, &serr);
 		q->p->building = false;
 		q->p->nbdel = 0;
@@ -452,15 +545,9 @@ int eng_index_set(struct eng *e, const char *coll, const struct mfs_kv *params,
 		}
 		j->n = n;
 		pthread_rwlock_rdlock(&e->cat);
-		for (size_t i = 0; i < n; i++) {
-			double w = (double)v[i]->count + 1;
-
-			j->jp[i].p = v[i];
-			j->jp[i].w0 = j->wtotal;
-			j->jp[i].w = w;
-			mfs_buf_init(&j->jp[i].blob, SIZE_MAX);
-			j->wtotal += w;
-		}
+		for (size_t i = 0; i < n; i++)
+			eng_bpart_init(&j->jp[i], v[i], v[i]->count,
+				       &j->wtotal);
 		pthread_rwlock_unlock(&e->cat);
 		free(v);                /* the references moved to j->jp */
 	}

@@ -238,6 +238,26 @@ static const char *dir_word(const struct fs_node *n)
 	return n->kind == K_PART ? "partition" : "collection";
 }
 
+/* n's owner in *o, for a chmod or chown (cmd) of n, which must be a
+ * collection or a partition (what it has of its own: "modes", "owners")
+ * that the caller reaches. */
+static int own_dir(struct fs *fs, const struct fs_node *n, const char *what,
+		   const char *cmd, struct fs_owner *o, struct mfs_err *err)
+{
+	int rc;
+
+	if (n->kind != K_COLL && n->kind != K_PART)
+		return mfs_errf(err, -EPERM, "only collections and partitions "
+				"have %s of their own: the files inside "
+				"follow their directory (%s the directory)",
+				what, cmd);
+	rc = fs_perm_reach(fs, n, err);
+	if (rc < 0)
+		return rc;
+	fs_node_owner(fs, n, o);
+	return 0;
+}
+
 int fs_perm_chmod(struct fs *fs, const struct fs_node *n, mode_t mode,
 		  struct mfs_err *err)
 {
@@ -246,14 +266,9 @@ int fs_perm_chmod(struct fs *fs, const struct fs_node *n, mode_t mode,
 	struct fs_owner o;
 	int rc;
 
-	if (n->kind != K_COLL && n->kind != K_PART)
-		return mfs_errf(err, -EPERM, "only collections and partitions "
-				"have modes of their own: the files inside "
-				"follow their directory (chmod the directory)");
-	rc = fs_perm_reach(fs, n, err);
+	rc = own_dir(fs, n, "modes", "chmod", &o, err);
 	if (rc < 0)
 		return rc;
-	fs_node_owner(fs, n, &o);
 	if (ctx && ctx->uid != 0 && ctx->uid != o.uid)
 		return mfs_errf(err, -EPERM, "only the owner (uid %u) or root "
 				"may change the mode of %s %s, caller uid %u",
@@ -276,14 +291,9 @@ int fs_perm_chown(struct fs *fs, const struct fs_node *n, uid_t uid,
 	struct fs_owner o;
 	int rc;
 
-	if (n->kind != K_COLL && n->kind != K_PART)
-		return mfs_errf(err, -EPERM, "only collections and partitions "
-				"have owners of their own: the files inside "
-				"follow their directory (chown the directory)");
-	rc = fs_perm_reach(fs, n, err);
+	rc = own_dir(fs, n, "owners", "chown", &o, err);
 	if (rc < 0)
 		return rc;
-	fs_node_owner(fs, n, &o);
 	if (uid == (uid_t)-1)
 		uid = o.uid;
 	if (gid == (gid_t)-1)

@@ -941,5 +941,8 @@ int main(int argc, char **argv)
 	       ncrash, counts[S_NONE], counts[S_ALL], counts[S_EACH],
 	       counts[S_SECTOR], counts[S_PREFIX], nrec, nwrites, nsyncs,
 	       maxid, seed, failed);
+	free(img);
+	free(pts);
+	free(begin_of);
 	return failed ? 1 : 0;
 }

@@ -297,6 +297,27 @@ mfs_cleanup() {
 # A script saved in a file runs as "$MFS_PYTHON" FILE ARGS.
 py() { "$MFS_PYTHON" - "$@"; }
 
+# py_check ARGS... <<'EOF' ... EOF: py with the search tests' prelude run
+# first: os and sys imported, everything of tests/fs/search_ref.py, and
+# check(cond, what), which prints "FAIL: what" and appends it to the list
+# bad (the script ends with sys.exit(1 if bad else 0)).
+py_check() {
+	{
+		cat <<'PYEOF'
+import os, sys
+sys.path.insert(0, sys.argv.pop(1))
+from search_ref import *
+
+bad = []
+def check(cond, what):
+    if not cond:
+        bad.append(what)
+        print("FAIL:", what, file=sys.stderr)
+PYEOF
+		cat
+	} | "$MFS_PYTHON" - "$MFS_SRCDIR/tests/fs" "$@"
+}
+
 # --- setup ----------------------------------------------------------------------
 
 T=$(mktemp -d "${TMPDIR:-/tmp}/mfs-$TEST_NAME.XXXXXX") || exit 99

@@ -46,7 +46,8 @@ FS_TESTS = \
 	tests/fs/search_diff.sh \
 	tests/fs/search_session.sh \
 	tests/fs/backup.sh \
-	tests/fs/ops.sh
+	tests/fs/ops.sh \
+	tests/fs/readme.sh
 TESTS += $(FS_TESTS)
 EXTRA_DIST += $(FS_TESTS) tests/fs/lib.sh tests/fs/README.md tests/fs/query_ref.py
 EXTRA_DIST += tests/fs/search_ref.py

@@ -1,12 +1,9 @@
 #!/bin/sh
 # readme.sh - the README's minute runs as written, twice in a row (it uses
 # -o db= on a database it makes afresh, so a second run starts clean), and
-# prints what the README shows.
-# Not in `make check` yet: the minute's index write comes right after a
-# delete, and while the automatic compaction that delete starts is running
-# the write fails with EBUSY ("a compaction of collection book is in
-# progress"), so the minute fails now and then.  Register it once an index
-# write waits for (or coexists with) a compaction.
+# prints what the README shows.  (The minute's index write comes right
+# after a delete whose automatic compaction may still run: the write
+# waits for it.)
 . "$(dirname "$0")/lib.sh"
 
 # Its commands (lines "    $ ..." up to the unmount) with /tmp/vec moved

@@ -7,17 +7,8 @@
 . "$(dirname "$0")/lib.sh"
 mfs_mount
 
-"$MFS_PYTHON" - "$M" "$MFS_SRCDIR/tests/fs" "$T" <<'EOF' || fail "range search"
-import os, sys
-M, REF, T = sys.argv[1], sys.argv[2], sys.argv[3]
-sys.path.insert(0, REF)
-from search_ref import *
-
-bad = []
-def check(cond, what):
-    if not cond:
-        bad.append(what)
-        print("FAIL:", what, file=sys.stderr)
+py_check "$M" "$T" <<'EOF' || fail "range search"
+M, T = sys.argv[1], sys.argv[2]
 
 N, DIM, K = 8000, 12, 20
 fbase, fq = make_float(N, DIM, 11)

@@ -11,17 +11,9 @@
 . "$(dirname "$0")/lib.sh"
 mfs_mount
 
-"$MFS_PYTHON" - "$M" "$DB" "$MFS_SRCDIR/tests/fs" <<'EOF' || fail "private sessions"
-import os, struct, sys
-M, DB, REF = sys.argv[1], sys.argv[2], sys.argv[3]
-sys.path.insert(0, REF)
-from search_ref import *
-
-bad = []
-def check(cond, what):
-    if not cond:
-        bad.append(what)
-        print("FAIL:", what, file=sys.stderr)
+py_check "$M" "$DB" <<'EOF' || fail "private sessions"
+import struct
+M, DB = sys.argv[1], sys.argv[2]
 
 def txnid():
     """The newest of LMDB's two meta pages' txnid: MDB_page header (16
