@@ -27,7 +27,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "base/kv.h"
@@ -357,6 +359,70 @@ static void ready(int fd)
 	close(fd);
 }
 
+/*
+ * auto_unmount's backstop.  fusermount3 unmounts a dead daemon's mount
+ * only if opening the mount point then fails with ENOTCONN; when the
+ * daemon's end of fusermount3's socket is released before its /dev/fuse
+ * descriptor, that open waits on the still-live connection and fails
+ * with ECONNABORTED instead, and the dead mount stays (seen in about one
+ * kill -9 in ten on a loaded machine).  So a child that holds nothing but
+ * the read end of a pipe waits for the daemon to be gone, then for the
+ * mount to answer ENOTCONN (at most 30 s), and unmounts it lazily itself.
+ * A mount already gone (a clean unmount, or fusermount3 was first) opens
+ * as the directory below: nothing to do.  Between fork and exec the child
+ * makes system calls only.
+ */
+static void unmount_watch(const char *mnt)
+{
+	int p[2], nul;
+	pid_t pid;
+
+	if (pipe2(p, O_CLOEXEC) != 0)
+		return;
+	pid = fork();
+	if (pid < 0) {
+		close(p[0]);
+		close(p[1]);
+		return;
+	}
+	if (pid > 0) {
+		close(p[0]);    /* p[1] stays open until the daemon is gone */
+		return;
+	}
+	prctl(PR_SET_NAME, "milvusfs-watch", 0, 0, 0);
+	if (dup2(p[0], 3) != 3)
+		_exit(1);
+	nul = open("/dev/null", O_RDWR);
+	if (nul > 3) {
+		dup2(nul, 0);
+		dup2(nul, 1);
+		dup2(nul, 2);
+	}
+	close_range(4, ~0U, 0);         /* /dev/fuse, the socket, the db */
+	{
+		char c;
+
+		while (read(3, &c, 1) < 0 && errno == EINTR)
+			;
+	}
+	for (int i = 0; i < 600; i++) {
+		struct timespec ts = { 0, 50 * 1000 * 1000 };
+		int fd = open(mnt, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+
+		if (fd >= 0)
+			_exit(0);       /* unmounted already */
+		if (errno == ENOTCONN) {
+			execlp("fusermount3", "fusermount3", "-u", "-z", "-q",
+			       mnt, (char *)NULL);
+			_exit(1);
+		}
+		if (errno != ECONNABORTED && errno != EINTR)
+			_exit(0);       /* gone, or not ours to judge */
+		nanosleep(&ts, NULL);
+	}
+	_exit(0);
+}
+
 /* Mark every descriptor past stderr close-on-exec. */
 static void cloexec_all(void)
 {
@@ -519,6 +585,8 @@ int main(int argc, char *argv[])
 	cloexec_all();
 	if (fuse_mount(fuse, mnt) != 0)
 		goto out_eng;
+	if (!o.no_auto_unmount)
+		unmount_watch(mnt);
 	/* A shell starts background jobs with SIGINT ignored, and libfuse
 	 * only takes over signals left at their default: SIGINT must stop
 	 * the daemon however it was started. */
