@@ -33,7 +33,8 @@ enum crash_type {
 	CRASH_DELETE_ISSUED = 'Z', /* a = entity id: a delete of it starts */
 	CRASH_ACK_DELETE = 'X', /* a = entity id: its delete was acknowledged */
 	CRASH_DROPPED = 'R',    /* a = location: rmdir of its partition or
-				 * collection returned; the next
+				 * collection is about to be sent (its
+				 * drop is in flight from here); the next
 				 * acknowledgement ('A', 'X') follows an
 				 * fsync, which made the drop durable too */
 };

@@ -11,8 +11,8 @@ each operation it appends records to TRACE, the daemon's trace
 syncs: 'L' names a location (a partition of one incarnation of a
 collection), 'I' id loc before an insert or upsert is sent, 'A' id loc
 once fsync(2) and close(2) returned, 'Z' id before a delete is sent, 'X'
-id once it is acknowledged, 'R' loc once rmdir of its partition or
-collection returned.  Entity i has the vector vec(i) (crash_sim.c's
+id once it is acknowledged, 'R' loc before rmdir of its partition or
+collection is sent (the drop may reach the disk before rmdir returns).  Entity i has the vector vec(i) (crash_sim.c's
 vec_of) wherever it is.
 """
 import os
@@ -127,11 +127,11 @@ for r in range(ROUNDS):
         p2_loc = location("c/p2")
         insert(M + "/c/p2/vectors", p2_loc, 300)
     if r % 20 == 12 and d_loc:
-        os.rmdir(M + "/d")
         note("R", [d_loc])
+        os.rmdir(M + "/d")
         d_loc = None
     if r % 20 == 15 and p2_loc:
-        os.rmdir(M + "/c/p2")
         note("R", [p2_loc])
+        os.rmdir(M + "/c/p2")
         p2_loc = None
 os.close(tr)
