@@ -65,6 +65,7 @@ static struct eng_coll *coll_new(const char *name, const struct store_coll *rec)
 	atomic_init(&c->refs, 1);
 	atomic_init(&c->build_progress, 100);
 	pthread_mutex_init(&c->bmu, NULL);
+	pthread_cond_init(&c->compacted, NULL);
 	eng_rwlock_init(&c->plock);
 	return c;
 }
@@ -83,6 +84,7 @@ void eng_coll_unref(struct eng_coll *c)
 	free(c->parts);
 	eng_fields_put(c->fields);
 	pthread_mutex_destroy(&c->bmu);
+	pthread_cond_destroy(&c->compacted);
 	pthread_rwlock_destroy(&c->plock);
 	free(c);
 }
@@ -709,6 +711,20 @@ static int cmp_str(const void *a, const void *b)
 	return strcmp(*(char *const *)a, *(char *const *)b);
 }
 
+/* The end of a list made by names_add: sorted into *out, or freed. */
+static int names_done(struct eng_names *r, int rc, struct eng_names *out,
+		      struct mfs_err *err)
+{
+	if (rc < 0) {
+		eng_names_free(r);
+		return mfs_errf(err, rc, "out of memory");
+	}
+	if (r->n > 1)
+		qsort(r->name, r->n, sizeof(*r->name), cmp_str);
+	*out = *r;
+	return 0;
+}
+
 int eng_coll_list(struct eng *e, struct eng_names *out, struct mfs_err *err)
 {
 	struct eng_names r = { 0 };
@@ -719,14 +735,7 @@ int eng_coll_list(struct eng *e, struct eng_names *out, struct mfs_err *err)
 	for (size_t i = 0; i < e->ncolls && rc == 0; i++)
 		rc = names_add(&r, &cap, e->colls[i]->name);
 	pthread_rwlock_unlock(&e->cat);
-	if (rc < 0) {
-		eng_names_free(&r);
-		return mfs_errf(err, rc, "out of memory");
-	}
-	if (r.n > 1)
-		qsort(r.name, r.n, sizeof(*r.name), cmp_str);
-	*out = r;
-	return 0;
+	return names_done(&r, rc, out, err);
 }
 
 /* ---- partitions ---- */
@@ -1299,12 +1308,5 @@ int eng_alias_list(struct eng *e, struct eng_names *out, struct mfs_err *err)
 	for (size_t i = 0; i < e->naliases && rc == 0; i++)
 		rc = names_add(&r, &cap, e->aliases[i].name);
 	pthread_rwlock_unlock(&e->cat);
-	if (rc < 0) {
-		eng_names_free(&r);
-		return mfs_errf(err, rc, "out of memory");
-	}
-	if (r.n > 1)
-		qsort(r.name, r.n, sizeof(*r.name), cmp_str);
-	*out = r;
-	return 0;
+	return names_done(&r, rc, out, err);
 }

@@ -314,6 +314,7 @@ static int cjob_run(struct cjob *j, struct mfs_err *err)
 		 rc == 0 || !err ? "" : err->msg);
 	c->compact_last = j->fig;
 	c->compacting = false;
+	pthread_cond_broadcast(&c->compacted);
 	atomic_store(&c->compact_progress, 100);
 	pthread_mutex_unlock(&c->bmu);
 	mfs_log(rc == 0 ? MFS_LOG_INFO : MFS_LOG_ERROR,
@@ -459,6 +460,7 @@ static void unclaim(struct eng_coll *c)
 {
 	pthread_mutex_lock(&c->bmu);
 	c->compacting = false;
+	pthread_cond_broadcast(&c->compacted);
 	atomic_store(&c->compact_progress, 100);
 	pthread_mutex_unlock(&c->bmu);
 }

@@ -146,6 +146,7 @@ struct eng_coll {
 
 	/* Compaction (compact.c, SPEC §11); never at once with a build. */
 	bool compacting;                /* bmu */
+	pthread_cond_t compacted;       /* with bmu: compacting went false */
 	atomic_uint compact_progress;   /* 0-100 */
 	struct eng_compact_info compact_last;   /* bmu: the last run */
 

@@ -28,7 +28,6 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
 
 #include "base/buf.h"
 #include "base/log.h"
@@ -554,11 +553,8 @@ int eng_index_set(struct eng *e, const char *coll, const struct mfs_kv *params,
 	pthread_mutex_lock(&j->c->bmu);
 	/* A compaction (compact.c, perhaps started by a delete of this
 	 * writer's) ends by itself: wait for it rather than fail. */
-	while (j->c->compacting) {
-		pthread_mutex_unlock(&j->c->bmu);
-		usleep(10000);
-		pthread_mutex_lock(&j->c->bmu);
-	}
+	while (j->c->compacting)
+		pthread_cond_wait(&j->c->compacted, &j->c->bmu);
 	if (j->c->building) {
 		pthread_mutex_unlock(&j->c->bmu);
 		rc = mfs_errf(err, -EBUSY,
