@@ -234,6 +234,11 @@ int eng_delete(struct eng *e, const char *coll, const char *part,
 /* Live entities in coll (part NULL) or part; exact. */
 int eng_count(struct eng *e, const char *coll, const char *part,
 	      uint64_t *out, struct mfs_err *err);
+/* The exact length of part's `ids` listing (SPEC §2): every id in
+ * decimal and a newline, in one read transaction (a walk of the
+ * partition's keys, as for stats).  -EINVAL without part, -ENOENT */
+int eng_ids_size(struct eng *e, const char *coll, const char *part,
+		 uint64_t *out, struct mfs_err *err);
 /* Entity id: its vector (vec_bytes(schema) bytes copied to vec, may be
  * NULL) and the name of its partition (part, STORE_NAME_MAX+1 bytes, may
  * be NULL).  -ENOENT */

@@ -44,6 +44,42 @@ int eng_count(struct eng *e, const char *coll, const char *part,
 	return 0;
 }
 
+struct ids_arg {
+	uint32_t pid;
+	uint64_t bytes;
+};
+
+static int ids_txn(struct store_txn *txn, void *arg, struct mfs_err *err)
+{
+	struct ids_arg *a = arg;
+	int rc = store_part_id_text(txn, a->pid, &a->bytes);
+
+	return rc < 0 ? mfs_errf(err, rc, "cannot read the partition's ids")
+		      : 0;
+}
+
+int eng_ids_size(struct eng *e, const char *coll, const char *part,
+		 uint64_t *out, struct mfs_err *err)
+{
+	struct eng_coll *c;
+	struct eng_part *p;
+	struct ids_arg a = { 0 };
+	int rc;
+
+	if (!part)
+		return mfs_errf(err, -EINVAL, "ids: a partition is needed");
+	rc = eng_lookup(e, coll, part, &c, &p, NULL, err);
+	if (rc < 0)
+		return rc;
+	a.pid = p->pid;
+	rc = store_read(e->st, ids_txn, &a, err);
+	if (rc == 0)
+		*out = a.bytes;
+	eng_part_unref(p);
+	eng_coll_unref(c);
+	return rc;
+}
+
 struct get_arg {
 	uint32_t cid;
 	int64_t id;

@@ -276,6 +276,10 @@ struct store_usage {
 };
 int store_part_usage(struct store_txn *txn, uint32_t pid, uint64_t index_seq,
 		     struct store_usage *out);
+/* The length of partition pid's `ids` file: each entity's id in decimal
+ * and a newline, summed over a walk of its ent range (values not
+ * copied: the id is their first 8 bytes). 0, -EIO. */
+int store_part_id_text(struct store_txn *txn, uint32_t pid, uint64_t *bytes);
 
 /* ---- scalar field schemas ---- */
 

@@ -2,7 +2,8 @@
 # tools.sh - the standard tools on the tree (SPEC §13):
 # - st_size is exact for schema, index, state, count, load, partitions,
 #   stats, compact, /.errors, entities/<id> (what cat reads) and
-#   vectors.fvecs (count x (4 + 4 x dim)); vectors, entities.jsonl and ids
+#   vectors.fvecs (count x (4 + 4 x dim)) and ids (what cat reads, so
+#   that sort(1) sizes its buffer from it); vectors and entities.jsonl
 #   report 0;
 # - tar, cp -r and rsync of a collection copy those files byte for byte
 #   (and cp, which reads to the end, vectors and entities.jsonl too); their
@@ -69,9 +70,16 @@ size_is "$C/entities/700"
 size_is "$C/entities/5393"
 expect_eq "$(stat -c %s "$C/vectors.fvecs")" 4800 "st_size of vectors.fvecs (300 x 16)"
 expect_eq "$(stat -c %s "$C/p/vectors.fvecs")" 1600 "st_size of p/vectors.fvecs (100 x 16)"
-for f in vectors entities.jsonl _default/ids p/vectors; do
+for f in vectors entities.jsonl p/vectors; do
 	expect_eq "$(stat -c %s "$C/$f")" 0 "st_size of $f (made only when read)"
 done
+# ids: exact (sort(1) sizes its buffer from it), against the ids inserted
+size_is "$C/_default/ids"
+size_is "$C/p/ids"
+expect_eq "$(stat -c %s "$C/_default/ids")" "$(awk '{ n += length($1) + 1 } END { print n }' "$T/in.d")" \
+	"st_size of _default/ids"
+expect_eq "$(stat -c %s "$C/p/ids")" "$(awk '{ n += length($1) + 1 } END { print n }' "$T/in.p")" \
+	"st_size of p/ids"
 # an open descriptor reports what it reads (fstat of its content)
 py "$C/count" <<'EOF' || fail "fstat of an open count"
 import os, sys
@@ -219,6 +227,21 @@ KEPT=$(errors_lines)
 tail -n "$KEPT" "$T/errors.last" >"$T/errors.kept"
 cmp -s "$T/errors.kept" "$M/.errors" || fail "/.errors once closed is not its most recent lines"
 size_is "$M/.errors"
+
+# --- ids of the extremes, and after a delete ---------------------------------------------------
+N=$M/n
+mkdir "$N" || fail "mkdir n"
+printf -- '-9223372036854775808\t1,0,0\n-5\t0,1,0\n0\t0,0,1\n9223372036854775807\t1,1,1\n' \
+	>>"$N/vectors" || fail "insert the extreme ids into n"
+# 21 + 3 + 2 + 20 bytes
+expect_eq "$(stat -c %s "$N/_default/ids")" 46 "st_size of n/_default/ids"
+size_is "$N/_default/ids"
+echo -5 >"$N/delete" || fail "delete -5 from n"
+expect_eq "$(stat -c %s "$N/_default/ids")" 43 "st_size of n/_default/ids after a delete"
+expect_eq "$(sort -n "$N/_default/ids" | tr '\n' ' ')" \
+	"-9223372036854775808 0 9223372036854775807 " "sort -n n/_default/ids"
+rmdir "$N" 2>/dev/null || rm -rf "$N" || fail "drop n"
+expect_errno ENOENT stat "$N"
 
 # --- rm -r by other tools --------------------------------------------------------------------------
 D=$M/d
