@@ -103,7 +103,7 @@ int main(int argc, char **argv)
 		return 1;
 	}
 	printf("{\"peer\":\"mfs-inproc\",\"event\":\"build\",\"seconds\":%.4f,\"n\":%zu,\"threads\":%s,\"kernels\":\"%s\"}\n",
-	       now() - t0, nb, argv[7], hnsw_dist_impl());
+	       now() - t0, nb, argv[7], vec_impl_name());
 	fflush(stdout);
 	{
 		size_t count[nq];

@@ -27,6 +27,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <linux/fuse.h>
+#include <poll.h>
+#include <stdbool.h>
+#include <sys/mman.h>
 #include <sys/prctl.h>
 #include <sys/stat.h>
 #include <time.h>
@@ -34,6 +38,7 @@
 
 #include "base/kv.h"
 #include "base/log.h"
+#include "base/pool.h"
 #include "engine/engine.h"
 #include "fs/fs.h"
 #include "store/store.h"
@@ -270,9 +275,10 @@ static int check_opts(const struct opts *o, struct store_opts *so,
 		eo->memory_limit_bytes = v;
 	}
 	if (o->threads) {
-		if (mfs_parse_long(o->threads, 1, 1024, &n) < 0)
+		if (mfs_parse_long(o->threads, 1, MFS_POOL_THREADS_MAX, &n) < 0)
 			return bad_value("threads", o->threads,
-					 "an integer in [1, 1024]");
+					 "an integer in [1, 64] (the pool's "
+					 "most threads)");
 		eo->threads = (unsigned)n;
 	}
 	if (o->max_partitions) {
@@ -371,11 +377,75 @@ static void ready(int fd)
  * A mount already gone (a clean unmount, or fusermount3 was first) opens
  * as the directory below: nothing to do.  Between fork and exec the child
  * makes system calls only.
+ *
+ * The child also keeps the daemon's /dev/fuse descriptor, for one case: a
+ * daemon thread that waits in the kernel on a request only the daemon
+ * would answer (the fs's thread telling the kernel to forget a name waits
+ * for the directory's lock, held by a LOOKUP in that directory) keeps a
+ * killed daemon from ever exiting, and with it the descriptor and the
+ * mount.  So once the thread that started the child is gone (the parent
+ * death signal), the child answers every request ENOTCONN, having the
+ * kernel send again those the dead workers had taken (FUSE_NOTIFY_RESEND,
+ * Linux 6.9), until the daemon is gone; then it lets the descriptor go.
  */
-static void unmount_watch(const char *mnt)
+#define WATCH_NOTIFY_RESEND 7
+#define WATCH_BUF_BYTES ((size_t)2 << 20)
+
+static volatile sig_atomic_t watch_parent_gone;
+
+static void watch_wake(int sig)
+{
+	(void)sig;
+	watch_parent_gone = 1;
+}
+
+/* Answer dev's requests ENOTCONN until ctl (the pipe) reads EOF. */
+static void answer_orphans(int ctl, int dev)
+{
+	struct fuse_out_header resend = { sizeof(resend), WATCH_NOTIFY_RESEND,
+					  0 };
+	char *buf = mmap(NULL, WATCH_BUF_BYTES, PROT_READ | PROT_WRITE,
+			 MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	bool live = buf != MAP_FAILED;
+
+	for (int round = 0;; round++) {
+		struct pollfd pf[2] = { { ctl, POLLIN, 0 }, { dev, POLLIN, 0 } };
+		ssize_t n;
+
+		if (live && round % 10 == 0 &&
+		    write(dev, &resend, sizeof(resend)) < 0 &&
+		    errno == ENODEV)
+			live = false;
+		if (poll(pf, live ? 2 : 1, 100) < 0 && errno != EINTR)
+			return;
+		if (pf[0].revents)
+			return;         /* the daemon is gone */
+		if (!live || !(pf[1].revents & (POLLIN | POLLERR | POLLHUP)))
+			continue;
+		n = read(dev, buf, WATCH_BUF_BYTES);
+		if (n < 0 && errno == ENODEV)
+			live = false;
+		if (n >= (ssize_t)sizeof(struct fuse_in_header)) {
+			const struct fuse_in_header *in = (const void *)buf;
+			struct fuse_out_header out = { sizeof(out), -ENOTCONN,
+						       in->unique };
+
+			if (in->opcode != FUSE_FORGET &&
+			    in->opcode != FUSE_BATCH_FORGET &&
+			    in->opcode != FUSE_INTERRUPT &&
+			    write(dev, &out, sizeof(out)) < 0) {
+				/* the request is gone (interrupted) */
+			}
+		}
+	}
+}
+
+static void unmount_watch(const char *mnt, int dev)
 {
 	int p[2], nul;
-	pid_t pid;
+	pid_t pid, daemon = getpid();
+	struct sigaction sa;
+	sigset_t usr1, wait_mask;
 
 	if (pipe2(p, O_CLOEXEC) != 0)
 		return;
@@ -390,20 +460,37 @@ static void unmount_watch(const char *mnt)
 		return;
 	}
 	prctl(PR_SET_NAME, "milvusfs-watch", 0, 0, 0);
-	if (dup2(p[0], 3) != 3)
+	/* SIGUSR1 comes when the daemon's main thread is gone (killed: the
+	 * child may have been given to another thread of the daemon, so
+	 * getppid() does not tell); taken only in ppoll below */
+	sigemptyset(&usr1);
+	sigaddset(&usr1, SIGUSR1);
+	sigprocmask(SIG_BLOCK, &usr1, &wait_mask);
+	sigdelset(&wait_mask, SIGUSR1);
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = watch_wake;
+	sigaction(SIGUSR1, &sa, NULL);
+	prctl(PR_SET_PDEATHSIG, SIGUSR1, 0, 0, 0);
+	if (getppid() != daemon)
+		watch_parent_gone = 1;
+	if (dup2(p[0], 3) != 3 || dup2(dev, 4) != 4)
 		_exit(1);
 	nul = open("/dev/null", O_RDWR);
-	if (nul > 3) {
+	if (nul > 4) {
 		dup2(nul, 0);
 		dup2(nul, 1);
 		dup2(nul, 2);
 	}
-	close_range(4, ~0U, 0);         /* /dev/fuse, the socket, the db */
+	close_range(5, ~0U, 0);         /* the socket, the db */
 	{
-		char c;
+		struct pollfd pf = { 3, POLLIN, 0 };
 
-		while (read(3, &c, 1) < 0 && errno == EINTR)
+		/* until EOF (the daemon is gone) or the signal */
+		while (!watch_parent_gone &&
+		       ppoll(&pf, 1, NULL, &wait_mask) < 0 && errno == EINTR)
 			;
+		answer_orphans(3, 4);
+		close(4);
 	}
 	for (int i = 0; i < 600; i++) {
 		struct timespec ts = { 0, 50 * 1000 * 1000 };
@@ -443,13 +530,139 @@ static void cloexec_all(void)
 	closedir(d);
 }
 
+/* main, step 1: parse the command line into *o.  1: go on; 0: done
+ * (--version, --help answered); -1: refused (said why on stderr). */
+static int parse_args(struct fuse_args *args, struct opts *o,
+		      const char *prog)
+{
+	if (fuse_opt_parse(args, o, opt_spec, opt_proc) != 0) {
+		fprintf(stderr, "milvusfs: cannot parse the options\n");
+		return -1;
+	}
+	if (o->version) {
+		printf("milvusfs " PACKAGE_VERSION "\n");
+		printf("FUSE library version %s\n", fuse_pkgversion());
+		fflush(stdout);
+		fuse_lowlevel_version();
+		return 0;
+	}
+	if (o->help) {
+		usage(prog);
+		fuse_lib_help(args);
+		return 0;
+	}
+	if (o->too_many || o->npos == 0) {
+		fprintf(stderr, "milvusfs: %s\nusage: %s [-f] [-d] [-s] "
+			"[-o OPTION[,OPTION...]] MOUNTPOINT\n(try --help)\n",
+			o->too_many ? "too many arguments" :
+			"no mount point given", prog);
+		return -1;
+	}
+	return 1;
+}
+
+/* Step 2: the database directory and the mount point as absolute paths,
+ * owned (*db, *mnt: free them, also after a failure).  -1 with a message
+ * on stderr. */
+static int paths_of(const struct opts *o, char **db, char **mnt)
+{
+	/* mount helper form: SOURCE is the database unless db= says */
+	if (o->db)
+		*db = absolute(o->db);
+	else if (o->npos == 2)
+		*db = absolute(o->pos[0]);
+	else {
+		char *d = default_db();
+		*db = d ? absolute(d) : NULL;
+		free(d);
+	}
+	*mnt = realpath(o->pos[o->npos - 1], NULL);
+	if (!*db) {
+		fprintf(stderr, "milvusfs: out of memory\n");
+		return -1;
+	}
+	if (!*mnt) {
+		fprintf(stderr, "milvusfs: bad mount point '%s': %s\n",
+			o->pos[o->npos - 1], strerror(errno));
+		return -1;
+	}
+	return 0;
+}
+
+/* Step 3: the FUSE options milvusfs adds to the user's.  -1 (no memory). */
+static int fuse_args_add(struct fuse_args *args, const struct opts *o)
+{
+	/* first, so that the user's own fsname= or subtype= wins */
+	if (fuse_opt_insert_arg(args, 1, "-ofsname=milvusfs,subtype=milvusfs"))
+		return -1;
+	/* SPEC §13: a killed daemon leaves no dead mount (fusermount3
+	 * unmounts when the daemon's /dev/fuse descriptor closes) */
+	if (!o->no_auto_unmount && fuse_opt_add_arg(args, "-oauto_unmount"))
+		return -1;
+	return 0;
+}
+
+/* Step 4: the fs context for db on mnt (returned owned in *fs), and the
+ * engine options that tie the engine to it (eo->report: SPEC §7, what the
+ * engine fails at alone reaches /.errors).  -1 with a message. */
+static int session_new(const struct opts *o, const char *db, const char *mnt,
+		       bool sync_fsync, struct eng_opts *eo, struct fs **fs)
+{
+	struct fs_opts fo;
+	struct mfs_err err;
+	int rc;
+
+	mfs_err_clear(&err);
+	fo.sync_fsync = sync_fsync;
+	fo.db_dir = db;
+	fo.check_perms = o->others;
+	fo.read_only = o->ro;
+	fo.mountpoint = mnt;
+	rc = fs_new(NULL, &fo, fs, &err);
+	if (rc < 0) {
+		fprintf(stderr, "milvusfs: %s\n", err.msg);
+		return -1;
+	}
+	eo->report = fs_report;
+	eo->report_arg = *fs;
+	eo->read_only = o->ro;
+	return 0;
+}
+
+/* Threads started from here on (the engine's) inherit a mask that blocks
+ * the stop signals, so that they reach the thread running the FUSE loop
+ * and interrupt its read of /dev/fuse.  The mask before goes to *old. */
+static void block_stop_signals(sigset_t *old)
+{
+	sigset_t stop;
+
+	sigemptyset(&stop);
+	sigaddset(&stop, SIGINT);
+	sigaddset(&stop, SIGTERM);
+	sigaddset(&stop, SIGHUP);
+	pthread_sigmask(SIG_BLOCK, &stop, old);
+}
+
+/* What fuse_opt_parse allocated in *o. */
+static void opts_free(struct opts *o)
+{
+	free(o->db);
+	free(o->mapsize);
+	free(o->sync);
+	free(o->memory_limit);
+	free(o->threads);
+	free(o->max_partitions);
+	free(o->spin);
+	free(o->pos[0]);
+	free(o->pos[1]);
+}
+
 int main(int argc, char *argv[])
 {
 	struct fuse_args args = FUSE_ARGS_INIT(argc, argv);
 	struct opts o;
 	struct store_opts so;
 	struct eng_opts eo;
-	struct fs_opts fo;
 	struct fuse_operations ops;
 	struct mfs_err err;
 	struct store *st = NULL;
@@ -457,7 +670,7 @@ int main(int argc, char *argv[])
 	struct fs *fs = NULL;
 	struct fuse *fuse = NULL;
 	char *db = NULL, *mnt = NULL;
-	sigset_t stop_sigs, old_sigs;
+	sigset_t old_sigs;
 	bool sync_fsync;
 	unsigned spin_us;
 	int pipe_fd = -1, status = 1, rc;
@@ -472,77 +685,23 @@ int main(int argc, char *argv[])
 	 * keep every large array in its own mapping, unmapped when freed. */
 	mallopt(M_MMAP_THRESHOLD, 256 * 1024);
 	mallopt(M_TRIM_THRESHOLD, 1024 * 1024);
-	if (fuse_opt_parse(&args, &o, opt_spec, opt_proc) != 0) {
-		fprintf(stderr, "milvusfs: cannot parse the options\n");
-		goto out_args;
-	}
-	if (o.version) {
-		printf("milvusfs " PACKAGE_VERSION "\n");
-		printf("FUSE library version %s\n", fuse_pkgversion());
-		fflush(stdout);
-		fuse_lowlevel_version();
-		status = 0;
-		goto out_args;
-	}
-	if (o.help) {
-		usage(argv[0]);
-		fuse_lib_help(&args);
-		status = 0;
-		goto out_args;
-	}
-	if (o.too_many || o.npos == 0) {
-		fprintf(stderr, "milvusfs: %s\nusage: %s [-f] [-d] [-s] "
-			"[-o OPTION[,OPTION...]] MOUNTPOINT\n(try --help)\n",
-			o.too_many ? "too many arguments" :
-			"no mount point given", argv[0]);
+	rc = parse_args(&args, &o, argv[0]);
+	if (rc <= 0) {
+		status = rc == 0 ? 0 : 1;
 		goto out_args;
 	}
 	if (check_opts(&o, &so, &eo, &sync_fsync, &spin_us) < 0)
 		goto out_args;
-	/* mount helper form: SOURCE is the database unless db= says */
-	if (o.db)
-		db = absolute(o.db);
-	else if (o.npos == 2)
-		db = absolute(o.pos[0]);
-	else {
-		char *d = default_db();
-		db = d ? absolute(d) : NULL;
-		free(d);
-	}
-	mnt = realpath(o.pos[o.npos - 1], NULL);
-	if (!db) {
-		fprintf(stderr, "milvusfs: out of memory\n");
+	if (paths_of(&o, &db, &mnt) < 0)
 		goto out_args;
-	}
-	if (!mnt) {
-		fprintf(stderr, "milvusfs: bad mount point '%s': %s\n",
-			o.pos[o.npos - 1], strerror(errno));
-		goto out_args;
-	}
-	/* first, so that the user's own fsname= or subtype= wins */
-	if (fuse_opt_insert_arg(&args, 1, "-ofsname=milvusfs,subtype=milvusfs"))
-		goto out_args;
-	/* SPEC §13: a killed daemon leaves no dead mount (fusermount3
-	 * unmounts when the daemon's /dev/fuse descriptor closes) */
-	if (!o.no_auto_unmount && fuse_opt_add_arg(&args, "-oauto_unmount"))
+	if (fuse_args_add(&args, &o) < 0)
 		goto out_args;
 	mfs_log_set_level(o.debug ? MFS_LOG_DEBUG : MFS_LOG_INFO);
 
 	/* The FUSE session first: bad FUSE options fail before anything is
 	 * created.  It starts no thread, so it survives the fork. */
-	fo.sync_fsync = sync_fsync;
-	fo.db_dir = db;
-	fo.check_perms = o.others;
-	fo.read_only = o.ro;
-	rc = fs_new(NULL, &fo, &fs, &err);
-	if (rc < 0) {
-		fprintf(stderr, "milvusfs: %s\n", err.msg);
+	if (session_new(&o, db, mnt, sync_fsync, &eo, &fs) < 0)
 		goto out_args;
-	}
-	/* SPEC §7: what the engine fails at alone reaches /.errors */
-	eo.report = fs_report;
-	eo.report_arg = fs;
-	eo.read_only = o.ro;
 	fs_fill_ops(&ops);
 	fuse = fuse_new(&args, &ops, sizeof(ops), fs);
 	if (!fuse)
@@ -556,14 +715,7 @@ int main(int argc, char *argv[])
 		 * messages, to stderr until ready()) */
 		mfs_log_to_syslog(true);
 	}
-	/* Threads started from here on (the engine's) inherit a mask that
-	 * blocks the stop signals, so that they reach the thread running the
-	 * FUSE loop and interrupt its read of /dev/fuse. */
-	sigemptyset(&stop_sigs);
-	sigaddset(&stop_sigs, SIGINT);
-	sigaddset(&stop_sigs, SIGTERM);
-	sigaddset(&stop_sigs, SIGHUP);
-	pthread_sigmask(SIG_BLOCK, &stop_sigs, &old_sigs);
+	block_stop_signals(&old_sigs);
 	rc = store_open(db, &so, &st, &err);
 	if (rc < 0) {
 		fprintf(stderr, "milvusfs: %s\n", err.msg[0] ? err.msg :
@@ -586,7 +738,7 @@ int main(int argc, char *argv[])
 	if (fuse_mount(fuse, mnt) != 0)
 		goto out_eng;
 	if (!o.no_auto_unmount)
-		unmount_watch(mnt);
+		unmount_watch(mnt, fuse_session_fd(fuse_get_session(fuse)));
 	/* A shell starts background jobs with SIGINT ignored, and libfuse
 	 * only takes over signals left at their default: SIGINT must stop
 	 * the daemon however it was started. */
@@ -611,6 +763,7 @@ int main(int argc, char *argv[])
 		mfs_log(MFS_LOG_ERROR, "FUSE loop: %s", strerror(-rc));
 	else
 		status = 0;
+	fs_stop(fs, fuse);
 	fuse_remove_signal_handlers(fuse_get_session(fuse));
 out_unmount:
 	fuse_unmount(fuse);
@@ -633,15 +786,7 @@ out_args:
 	if (pipe_fd >= 0)
 		close(pipe_fd);         /* the parent reads EOF: exit 1 */
 	fuse_opt_free_args(&args);
-	free(o.db);
-	free(o.mapsize);
-	free(o.sync);
-	free(o.memory_limit);
-	free(o.threads);
-	free(o.max_partitions);
-	free(o.spin);
-	free(o.pos[0]);
-	free(o.pos[1]);
+	opts_free(&o);
 	free(db);
 	free(mnt);
 	return status;

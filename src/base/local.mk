@@ -1,10 +1,10 @@
 noinst_LIBRARIES += libmfs_base.a
 libmfs_base_a_SOURCES = \
 	src/base/err.c src/base/err.h \
-	src/base/between.c src/base/between.h \
 	src/base/buf.c src/base/buf.h \
 	src/base/ftoa.c src/base/ftoa.h \
 	src/base/kv.c src/base/kv.h \
+	src/base/limits.h \
 	src/base/log.c src/base/log.h \
 	src/base/pool.c src/base/pool.h \
 	src/base/sparam.c src/base/sparam.h

@@ -96,8 +96,8 @@ int mfs_pool_new(unsigned nthreads, struct mfs_pool **out)
 
 	if (nthreads < 1)
 		nthreads = 1;
-	if (nthreads > 64)
-		nthreads = 64;
+	if (nthreads > MFS_POOL_THREADS_MAX)
+		nthreads = MFS_POOL_THREADS_MAX;
 	p = calloc(1, sizeof(*p));
 	if (!p)
 		return -ENOMEM;

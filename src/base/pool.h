@@ -19,12 +19,18 @@ struct mfs_pool;
  * value at the same time: per-call scratch indexed by worker needs no lock. */
 typedef void (*mfs_pool_fn)(void *arg, size_t i, unsigned worker);
 
-/* Start nthreads workers (nthreads >= 1; 1 means the caller does all work).
- * 0 or -ENOMEM. */
+/* Most threads a pool runs: worker numbers are bits of one 64-bit slot
+ * mask per call (pool.c). */
+#define MFS_POOL_THREADS_MAX 64
+
+/* Start nthreads - 1 workers; the caller of mfs_pool_for is the last
+ * thread.  nthreads is clamped to [1, MFS_POOL_THREADS_MAX] (1 means the
+ * caller does all work; main.c refuses threads= outside that range).
+ * Returns owned *out (free with mfs_pool_free).  0 or -ENOMEM. */
 int mfs_pool_new(unsigned nthreads, struct mfs_pool **out);
 /* Stop and join the workers; NULL allowed.  No call may be in progress. */
 void mfs_pool_free(struct mfs_pool *pool);
-/* Number of worker slots (= nthreads). */
+/* Number of worker slots (nthreads as clamped; 1 for NULL). */
 unsigned mfs_pool_size(const struct mfs_pool *pool);
 /* Run fn for every i in [0, n) and return when all have run.  pool may be
  * NULL (runs inline).  Thread-safe. */

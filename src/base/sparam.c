@@ -1,27 +1,40 @@
-/* sparam.c - the table of search parameters (sparam.h). */
+/* sparam.c - the table of search parameters (sparam.h).
+ *
+ * One list, SPARAMS, gives both the table and the text of the known names
+ * (built by the compiler), so adding a parameter is adding one line. */
 #include "base/sparam.h"
 
 #include <string.h>
 
-static const struct mfs_sparam table[] = {
-	{ "k", MFS_SP_INT, MFS_SP_CALLER, 1, 16384 },
-	{ "limit", MFS_SP_INT, MFS_SP_CALLER, 1, 16384 },
-	{ "top_k", MFS_SP_INT, MFS_SP_CALLER, 1, 16384 },
-	{ "offset", MFS_SP_INT, MFS_SP_CALLER, 0, 16384 },
-	{ "format", MFS_SP_WORD, MFS_SP_CALLER, 0, 0 },
-	{ "partitions", MFS_SP_WORD, MFS_SP_CALLER, 0, 0 },
-	{ "id", MFS_SP_WORD, MFS_SP_CALLER, 0, 0 },
-	{ "filter", MFS_SP_TEXT, MFS_SP_CALLER, 0, 0 },
-	{ "output_fields", MFS_SP_TEXT, MFS_SP_CALLER, 0, 0 },
-	{ "ef", MFS_SP_INT, MFS_SP_ENGINE, 1, 32768 },
-	{ "nprobe", MFS_SP_INT, MFS_SP_ENGINE, 1, 65536 },
-	{ "radius", MFS_SP_FLOAT, MFS_SP_ENGINE, 0, 0 },
-	{ "range_filter", MFS_SP_FLOAT, MFS_SP_ENGINE, 0, 0 },
-	{ "group_by_field", MFS_SP_WORD, MFS_SP_ENGINE, 0, 0 },
-	{ "group_size", MFS_SP_INT, MFS_SP_ENGINE, 1, 1024 },
-	{ "strict_group_size", MFS_SP_BOOL, MFS_SP_ENGINE, 0, 0 },
-	{ "metric_type", MFS_SP_WORD, MFS_SP_ENGINE, 0, 0 },
-};
+#include "base/limits.h"
+
+/*       name                kind   layer   lo  hi */
+#define SPARAMS(X) \
+	X("k",                 INT,   CALLER, 1, MFS_TOPK_MAX) \
+	X("limit",             INT,   CALLER, 1, MFS_TOPK_MAX) \
+	X("top_k",             INT,   CALLER, 1, MFS_TOPK_MAX) \
+	X("offset",            INT,   CALLER, 0, MFS_TOPK_MAX) \
+	X("format",            WORD,  CALLER, 0, 0) \
+	X("partitions",        WORD,  CALLER, 0, 0) \
+	X("id",                WORD,  CALLER, 0, 0) \
+	X("filter",            TEXT,  CALLER, 0, 0) \
+	X("output_fields",     TEXT,  CALLER, 0, 0) \
+	X("ef",                INT,   ENGINE, 1, MFS_EF_MAX) \
+	X("nprobe",            INT,   ENGINE, 1, MFS_NPROBE_MAX) \
+	X("radius",            FLOAT, ENGINE, 0, 0) \
+	X("range_filter",      FLOAT, ENGINE, 0, 0) \
+	X("group_by_field",    WORD,  ENGINE, 0, 0) \
+	X("group_size",        INT,   ENGINE, 1, MFS_GROUP_SIZE_MAX) \
+	X("strict_group_size", BOOL,  ENGINE, 0, 0) \
+	X("metric_type",       WORD,  ENGINE, 0, 0)
+
+#define ROW(n, kind, layer, lo, hi) \
+	{ n, MFS_SP_##kind, MFS_SP_##layer, lo, hi },
+#define NAME(n, kind, layer, lo, hi) ", " n
+
+static const struct mfs_sparam table[] = { SPARAMS(ROW) };
+/* ", k, limit, ..., metric_type": the names start after the first ", " */
+static const char names[] = SPARAMS(NAME);
 
 #define NTABLE (sizeof(table) / sizeof(table[0]))
 
@@ -41,7 +54,5 @@ const struct mfs_sparam *mfs_sparam_find(const char *name)
 
 const char *mfs_sparam_names(void)
 {
-	return "k, limit, top_k, offset, format, partitions, id, filter, "
-	       "output_fields, ef, nprobe, radius, range_filter, "
-	       "group_by_field, group_size, strict_group_size, metric_type";
+	return names + 2;
 }

@@ -11,6 +11,23 @@
 #include <stdlib.h>
 #include <string.h>
 
+/* ---- Milvus's messages (engine_int.h) ---- */
+
+int eng_err_no_coll(struct mfs_err *err, int rc, const char *name)
+{
+	return mfs_errf(err, rc, "collection not found[collection=%s]", name);
+}
+
+int eng_err_no_part(struct mfs_err *err, int rc, const char *name)
+{
+	return mfs_errf(err, rc, "partition not found[partition=%s]", name);
+}
+
+int eng_err_no_alias(struct mfs_err *err, int rc, const char *name)
+{
+	return mfs_errf(err, rc, "alias not found[alias=%s]", name);
+}
+
 /* ---- references ---- */
 
 static struct eng_part *part_new(const char *name, const struct store_part *sp)
@@ -34,12 +51,12 @@ static struct eng_part *part_new(const char *name, const struct store_part *sp)
 
 void eng_part_ref(struct eng_part *p)
 {
-	atomic_fetch_add(&p->refs, 1);
+	eng_refs_take(&p->refs);
 }
 
 void eng_part_unref(struct eng_part *p)
 {
-	if (!p || atomic_fetch_sub(&p->refs, 1) != 1)
+	if (!p || !eng_refs_drop(&p->refs))
 		return;
 	idx_free(p->ix);
 	eng_cols_unref(p->cols);
@@ -72,12 +89,12 @@ static struct eng_coll *coll_new(const char *name, const struct store_coll *rec)
 
 void eng_coll_ref(struct eng_coll *c)
 {
-	atomic_fetch_add(&c->refs, 1);
+	eng_refs_take(&c->refs);
 }
 
 void eng_coll_unref(struct eng_coll *c)
 {
-	if (!c || atomic_fetch_sub(&c->refs, 1) != 1)
+	if (!c || !eng_refs_drop(&c->refs))
 		return;
 	for (size_t i = 0; i < c->nparts; i++)
 		eng_part_unref(c->parts[i]);
@@ -162,16 +179,13 @@ int eng_lookup(struct eng *e, const char *coll, const char *part,
 	c = eng_coll_find(e, coll);
 	if (!c) {
 		pthread_rwlock_unlock(&e->cat);
-		return mfs_errf(err, -ENOENT,
-				"collection not found[collection=%s]", coll);
+		return eng_err_no_coll(err, -ENOENT, coll);
 	}
 	if (part) {
 		p = eng_part_find(c, part);
 		if (!p) {
 			pthread_rwlock_unlock(&e->cat);
-			return mfs_errf(err, -ENOENT,
-					"partition not found[partition=%s]",
-					part);
+			return eng_err_no_part(err, -ENOENT, part);
 		}
 		eng_part_ref(p);
 	}
@@ -579,8 +593,7 @@ int eng_coll_drop(struct eng *e, const char *coll, struct mfs_err *err)
 	bool aliased = aliases_of(e, c->cid, aliases, sizeof(aliases));
 	pthread_rwlock_unlock(&e->cat);
 	if (gone) {
-		rc = mfs_errf(err, -ENOENT, "collection not found[collection=%s]",
-			      coll);
+		rc = eng_err_no_coll(err, -ENOENT, coll);
 	} else if (aliased) {
 		/* SPEC §12, Milvus's words */
 		rc = mfs_errf(err, -EBUSY, "unable to drop the collection "
@@ -617,8 +630,7 @@ static int rename_txn(struct store_txn *txn, void *arg, struct mfs_err *err)
 	if (rc == -EEXIST)
 		return mfs_errf(err, rc, "collection %s already exists", a->to);
 	if (rc == -ENOENT)
-		return mfs_errf(err, rc, "collection not found[collection=%s]",
-				a->from);
+		return eng_err_no_coll(err, rc, a->from);
 	if (rc < 0)
 		return mfs_errf(err, rc, "cannot rename collection %s to %s",
 				a->from, a->to);
@@ -637,8 +649,7 @@ int eng_coll_rename(struct eng *e, const char *from, const char *to,
 				STORE_NAME_MAX);
 	pthread_mutex_lock(&e->wmu);
 	if (!eng_coll_exists(e, from)) {
-		rc = mfs_errf(err, -ENOENT, "collection not found[collection=%s]",
-			      from);
+		rc = eng_err_no_coll(err, -ENOENT, from);
 		goto unlock;
 	}
 	if (strcmp(from, to) == 0) {
@@ -873,8 +884,7 @@ static int part_create(struct eng *e, const char *coll, const char *part,
 	pthread_rwlock_rdlock(&e->cat);
 	c = eng_coll_find(e, coll);
 	if (!c)
-		rc = mfs_errf(err, -ENOENT,
-			      "collection not found[collection=%s]", coll);
+		rc = eng_err_no_coll(err, -ENOENT, coll);
 	else if (eng_part_find(c, part))
 		rc = mfs_errf(err, -EEXIST, "partition %s already exists",
 			      part);
@@ -953,9 +963,7 @@ static int part_drop(struct eng *e, const char *coll, const char *part,
 
 	if (strcmp(part, ENG_DEFAULT_PARTITION) == 0) {
 		if (!eng_coll_exists(e, coll))
-			return mfs_errf(err, -ENOENT,
-					"collection not found[collection=%s]",
-					coll);
+			return eng_err_no_coll(err, -ENOENT, coll);
 		return mfs_errf(err, -EPERM,
 				"default partition cannot be deleted");
 	}
@@ -977,8 +985,7 @@ static int part_drop(struct eng *e, const char *coll, const char *part,
 	}
 	pthread_mutex_lock(&e->wmu);
 	if (p->dropped) {
-		rc = mfs_errf(err, -ENOENT, "partition not found[partition=%s]",
-			      part);
+		rc = eng_err_no_part(err, -ENOENT, part);
 	} else {
 		rc = store_write(e->st, pdrop_txn, &a, err);
 		if (rc == 0) {
@@ -1016,8 +1023,7 @@ int eng_part_list(struct eng *e, const char *coll, struct eng_names *out,
 	c = eng_coll_find(e, coll);
 	if (!c) {
 		pthread_rwlock_unlock(&e->cat);
-		return mfs_errf(err, -ENOENT,
-				"collection not found[collection=%s]", coll);
+		return eng_err_no_coll(err, -ENOENT, coll);
 	}
 	for (size_t i = 0; i < c->nparts && rc == 0; i++)
 		rc = names_add(&r, &cap, c->parts[i]->name);
@@ -1066,17 +1072,14 @@ static int perm_txn(struct store_txn *txn, void *arg, struct mfs_err *err)
 	int rc = store_coll_get(txn, a->coll, &a->rec);
 
 	if (rc < 0)
-		return mfs_errf(err, rc, "collection not found[collection=%s]",
-				a->coll);
+		return eng_err_no_coll(err, rc, a->coll);
 	if (!a->part) {
 		a->rec.perm = a->perm;
 		rc = store_coll_put(txn, a->coll, &a->rec);
 	} else {
 		rc = store_part_get(txn, a->rec.cid, a->part, &sp);
 		if (rc == -ENOENT)
-			return mfs_errf(err, rc,
-					"partition not found[partition=%s]",
-					a->part);
+			return eng_err_no_part(err, rc, a->part);
 		if (rc == 0) {
 			sp.perm = a->perm;
 			rc = store_part_put(txn, &sp);
@@ -1224,8 +1227,7 @@ int eng_alias_drop(struct eng *e, const char *alias, struct mfs_err *err)
 
 	pthread_mutex_lock(&e->wmu);
 	if (eng_alias_get(e, alias, NULL) < 0) {
-		rc = mfs_errf(err, -ENOENT, "alias not found[alias=%s]",
-			      alias);
+		rc = eng_err_no_alias(err, -ENOENT, alias);
 		goto out;
 	}
 	rc = store_write(e->st, alias_del_txn, &a, err);
@@ -1253,7 +1255,7 @@ int eng_alias_rename(struct eng *e, const char *from, const char *to,
 	pthread_rwlock_wrlock(&e->cat);
 	al = alias_find(e, from);
 	if (!al)
-		rc = mfs_errf(err, -ENOENT, "alias not found[alias=%s]", from);
+		rc = eng_err_no_alias(err, -ENOENT, from);
 	else if (eng_coll_find(e, to))
 		rc = mfs_errf(err, -EEXIST, "cannot create alias [%s]: a "
 			      "collection of that name exists (an alias "

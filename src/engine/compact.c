@@ -566,8 +566,7 @@ static int ckpt_txn(struct store_txn *txn, void *arg, struct mfs_err *err)
 	int rc = store_part_get(txn, a->p->cid, a->p->name, &sp);
 
 	if (rc < 0)
-		return mfs_errf(err, rc, "partition not found[partition=%s]",
-				a->p->name);
+		return eng_err_no_part(err, rc, a->p->name);
 	if (sp.next_seq != a->seq)
 		return mfs_errf(err, -EBUSY, "partition %s changed", a->p->name);
 	rc = store_blob_put(txn, a->p->pid, a->blob->data, a->blob->len);

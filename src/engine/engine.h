@@ -29,19 +29,19 @@
 
 #include "base/err.h"
 #include "base/kv.h"
+#include "base/limits.h"
 #include "field/expr.h"
 #include "field/field.h"
 #include "store/store.h"
 #include "vec/vec.h"
 
 #define ENG_DEFAULT_PARTITION "_default"
-#define ENG_K_MAX 16384
-#define ENG_DIM_MAX 32768
 
 struct eng;
 
 struct eng_opts {
-	unsigned threads;               /* search/build threads; 0 = cores */
+	unsigned threads;               /* search/build threads; 0 = cores;
+					 * at most MFS_POOL_THREADS_MAX */
 	uint64_t memory_limit_bytes;    /* 0 = 90% of physical memory */
 	unsigned max_partitions;        /* 0 = 1024 */
 	/* Failures the engine meets on its own, with no caller to tell (a
@@ -60,9 +60,14 @@ struct eng_opts {
  * (in the background: state is Loading meanwhile).  Returns owned *out. */
 int eng_open(struct store *st, const struct eng_opts *opts, struct eng **out,
 	     struct mfs_err *err);
-/* Wait for background work, free every loaded partition; NULL allowed. */
+/* Wait for background work (loads, index builds, compactions), fold what
+ * was inserted since each stored index into it (SPEC §11), free every
+ * loaded partition, the catalog cache and the pool, and free e; NULL
+ * allowed.  No other call may be in progress or follow.  The store stays
+ * open (the caller's). */
 void eng_close(struct eng *e);
-/* Make committed data durable (store_sync). */
+/* Make committed data durable (store_sync); takes no engine lock.
+ * -EIO and the store's other codes, with a message. */
 int eng_sync(struct eng *e, struct mfs_err *err);
 /* A compacted copy of the whole database as of now (store_backup: owned
  * *fd, its length in *size_bytes).  -ENOSPC, -ENOMEM, -EIO. */
@@ -76,8 +81,14 @@ struct eng_names {
 	size_t n;
 	char **name;
 };
+/* Free the names and the array and zero *names (NULL allowed); a zeroed
+ * list may be freed again. */
 void eng_names_free(struct eng_names *names);
 
+/* Create collection coll (name checked by the caller, at most
+ * STORE_NAME_MAX bytes) with its _default partition, no schema and no
+ * owner, in one transaction.  -EEXIST (a collection or an alias of that
+ * name), -EINVAL (too long), -ENOMEM, -ENOSPC. */
 int eng_coll_create(struct eng *e, const char *coll, struct mfs_err *err);
 /* eng_coll_create with an owner, group and mode (SPEC §12; perm NULL or
  * unset: none stored), in the same transaction.  Its _default partition
@@ -90,7 +101,10 @@ int eng_coll_drop(struct eng *e, const char *coll, struct mfs_err *err);
 /* -ENOENT, -EEXIST; allowed while loaded. */
 int eng_coll_rename(struct eng *e, const char *from, const char *to,
 		    struct mfs_err *err);
+/* Names of every collection, in name order, from the catalog cache (no
+ * LMDB): *out is owned (eng_names_free).  -ENOMEM. */
 int eng_coll_list(struct eng *e, struct eng_names *out, struct mfs_err *err);
+/* Is coll a collection (not an alias)?  Takes e->cat for reading. */
 bool eng_coll_exists(struct eng *e, const char *coll);
 
 /* ---- aliases (SPEC §12) ----
@@ -112,7 +126,8 @@ int eng_alias_rename(struct eng *e, const char *from, const char *to,
 /* The collection alias names (STORE_NAME_MAX+1 bytes at coll, may be
  * NULL).  -ENOENT when alias is no alias. */
 int eng_alias_get(struct eng *e, const char *alias, char *coll);
-/* Names of every alias, in name order. */
+/* Names of every alias, in name order, from the catalog cache: *out is
+ * owned (eng_names_free).  -ENOMEM. */
 int eng_alias_list(struct eng *e, struct eng_names *out, struct mfs_err *err);
 
 struct eng_schema {
@@ -121,6 +136,8 @@ struct eng_schema {
 	enum vec_metric metric;
 	char description[STORE_TEXT_MAX];
 };
+/* coll's vector schema, copied from the catalog cache into *out (written
+ * only on success).  -ENOENT. */
 int eng_schema_get(struct eng *e, const char *coll, struct eng_schema *out,
 		   struct mfs_err *err);
 /* Apply the keys present in kv: dim, metric_type, vector_type,
@@ -145,8 +162,9 @@ struct eng_fields;
  * schema).  -ENOENT. */
 int eng_fields_get(struct eng *e, const char *coll, struct eng_fields **out,
 		   struct mfs_err *err);
+/* The schema f holds: borrowed, valid until eng_fields_put(f). */
 const struct fld_schema *eng_fields_schema(const struct eng_fields *f);
-/* The canonical text (fld_schema_print), borrowed. */
+/* The canonical text (fld_schema_print), borrowed as above. */
 const char *eng_fields_text(const struct eng_fields *f, size_t *len);
 void eng_fields_put(struct eng_fields *f);      /* NULL allowed */
 /* Does coll have a partition key?  (Partitions are then the engine's.) */
@@ -162,9 +180,12 @@ int eng_part_create_owned(struct eng *e, const char *coll, const char *part,
 /* -ENOENT, -EPERM (_default), -EBUSY (loaded or loading) */
 int eng_part_drop(struct eng *e, const char *coll, const char *part,
 		  struct mfs_err *err);
-/* Names in creation order, "_default" first. */
+/* Names of coll's partitions in creation order, "_default" first, from
+ * the catalog cache: *out is owned (eng_names_free).  -ENOENT, -ENOMEM. */
 int eng_part_list(struct eng *e, const char *coll, struct eng_names *out,
 		  struct mfs_err *err);
+/* Does coll have a partition part?  false when coll does not exist.
+ * Takes e->cat for reading. */
 bool eng_part_exists(struct eng *e, const char *coll, const char *part);
 
 /* ---- owners, groups and modes (SPEC §12) ---- */
@@ -278,7 +299,8 @@ int eng_scan_rows(struct eng *e, const char *coll, const char *part,
 /* ---- load and release ---- */
 
 enum eng_state { ENG_NOTLOAD = 0, ENG_LOADING, ENG_LOADED };
-const char *eng_state_name(enum eng_state s);   /* "NotLoad", ... */
+/* "NotLoad", "Loading", "Loaded" (Milvus's words); a static string. */
+const char *eng_state_name(enum eng_state s);
 
 /* Load every partition of coll (part NULL) or one; returns when loaded.
  * replica_number must be 1 (else -EINVAL as Milvus standalone).  Loading
@@ -286,6 +308,13 @@ const char *eng_state_name(enum eng_state s);   /* "NotLoad", ... */
  * sizes), -ENOENT. */
 int eng_load(struct eng *e, const char *coll, const char *part,
 	     unsigned replica_number, struct mfs_err *err);
+/* Release every partition of coll (part NULL) or one: what was inserted
+ * since the stored index is folded into it first (SPEC §11), then the
+ * index and columns are dropped once the searches holding the partition
+ * end (part->ilock), the memory is given back and the released state is
+ * stored (not with read_only).  Releasing what is not loaded succeeds.
+ * -ENOENT, -ENOMEM, -ENOSPC (the state could not be stored: the
+ * partition is released all the same). */
 int eng_release(struct eng *e, const char *coll, const char *part,
 		struct mfs_err *err);
 /* State of a partition, or of a collection (SPEC §5 rule), and its load
@@ -319,7 +348,8 @@ int eng_index_get(struct eng *e, const char *coll, struct mfs_kv *out,
  * that does not suit the field). */
 int eng_sindex_set(struct eng *e, const char *coll, const char *field,
 		   const char *type, struct mfs_err *err);
-/* The scalar indexes: fields->name[i] has index types->name[i]. */
+/* The scalar indexes of coll: fields->name[i] has index types->name[i],
+ * both owned (eng_names_free), in field order.  -ENOENT, -ENOMEM. */
 int eng_sindex_list(struct eng *e, const char *coll, struct eng_names *fields,
 		    struct eng_names *types, struct mfs_err *err);
 
@@ -368,13 +398,15 @@ struct eng_compact_info {
  * -ENOENT, -EBUSY (an index build runs), -ENOMEM, -EIO. */
 int eng_compact(struct eng *e, const char *coll, bool wait,
 		struct mfs_err *err);
+/* The running or last compaction of coll, copied into *out under the
+ * collection's build mutex (progress 100 when none runs).  -ENOENT. */
 int eng_compact_get(struct eng *e, const char *coll,
 		    struct eng_compact_info *out, struct mfs_err *err);
 
 /* ---- search ---- */
 
 struct eng_query {
-	size_t k;                       /* 1..ENG_K_MAX */
+	size_t k;                       /* 1..MFS_TOPK_MAX */
 	size_t offset;                  /* hits skipped; k + offset <= K_MAX */
 	const char *const *parts;       /* restrict a collection search */
 	size_t nparts;                  /* 0 = every loaded partition */
@@ -409,6 +441,8 @@ struct eng_result {
 	struct eng_hitrows *rows;       /* q->rows: where each hit's fields
 					 * are (private; eng_result_rows) */
 };
+/* Free what eng_search or eng_search_run put in *r (not r itself) and
+ * zero it; NULL or a zeroed result allowed. */
 void eng_result_free(struct eng_result *r);
 /* For each hit of a result searched with q->rows, in order (query i, hit
  * j): cb(arg, i, j, cols, row) with the hit's row of fields, cols NULL
@@ -481,7 +515,8 @@ struct eng_fq;
 int eng_fq_start(struct eng *e, const char *coll, const char *part,
 		 const struct eng_fquery *q, struct eng_fq **out,
 		 struct mfs_err *err);
-/* count(*): the number of matches (after offset and limit). */
+/* count(*): the number of matches (after offset and limit), known at
+ * eng_fq_start.  No lock, no failure. */
 uint64_t eng_fq_count(const struct eng_fq *j);
 /* Call cb for up to max next matches (fewer only at the end); *given gets
  * how many (0: the end).  cb runs under the partition's column lock: it
@@ -490,7 +525,9 @@ uint64_t eng_fq_count(const struct eng_fq *j);
 int eng_fq_next(struct eng_fq *j, size_t max,
 		int (*cb)(void *arg, const struct eng_fq_row *r), void *arg,
 		size_t *given, struct mfs_err *err);
-void eng_fq_end(struct eng_fq *j);              /* NULL allowed */
+/* Drop what eng_fq_start took (references to the collection, its
+ * fields, the partitions and their columns) and free j; NULL allowed. */
+void eng_fq_end(struct eng_fq *j);
 
 /* Delete every entity of coll (part NULL) or part that matches x, over
  * the loaded partitions (SPEC §8: -ENODATA when a partition is not
@@ -516,22 +553,32 @@ int eng_mem_reserve(struct eng *e, uint64_t bytes, const char *what,
 /* Give back bytes that eng_mem_reserve counted. */
 void eng_mem_unreserve(struct eng *e, uint64_t bytes);
 
-/* ---- saved queries (part NULL = the collection's search/) ---- */
+/* ---- saved queries (part NULL = the collection's search/) ----
+ * Kept as text (text borrowed, len bytes), not parsed: they are read when
+ * run.  Each call is one store transaction; no engine lock is held across
+ * it. */
 
+/* Store or replace the query name of coll (part NULL) or part.  -ENOENT
+ * (coll, part), -EINVAL (name longer than STORE_NAME_MAX), -ENOSPC. */
 int eng_query_put(struct eng *e, const char *coll, const char *part,
 		  const char *name, const void *text, size_t len,
 		  struct mfs_err *err);
-/* Owned NUL-terminated text. -ENOENT */
+/* Owned NUL-terminated text in *text, its length in *len (may be NULL).
+ * -ENOENT (coll, part or the query). */
 int eng_query_get(struct eng *e, const char *coll, const char *part,
 		  const char *name, char **text, size_t *len,
 		  struct mfs_err *err);
+/* -ENOENT (coll, part or the query), -ENOSPC. */
 int eng_query_del(struct eng *e, const char *coll, const char *part,
 		  const char *name, struct mfs_err *err);
+/* Names of the saved queries, in name order: *out owned
+ * (eng_names_free).  -ENOENT, -ENOMEM. */
 int eng_query_list(struct eng *e, const char *coll, const char *part,
 		   struct eng_names *out, struct mfs_err *err);
 
-/* The same for the saved scalar queries of query/ (SPEC §9), a namespace
- * of their own. */
+/* The same four for the saved scalar queries of query/ (SPEC §9), a
+ * namespace of their own (stored under pid | ENG_QUERY_SCALAR), with the
+ * same contracts. */
 #define ENG_QUERY_SCALAR 0x80000000u
 int eng_squery_put(struct eng *e, const char *coll, const char *part,
 		   const char *name, const void *text, size_t len,

@@ -46,6 +46,7 @@
 #ifndef MFS_ENGINE_ENGINE_INT_H
 #define MFS_ENGINE_ENGINE_INT_H
 
+#include <assert.h>
 #include <pthread.h>
 #include <stdatomic.h>
 #include <stdio.h>
@@ -198,6 +199,35 @@ struct eng {
 };
 
 /* ---- catalog.c ---- */
+
+/* The references of a refcounted engine object (partition, collection,
+ * fields, columns).  A reference is only taken from one already held, and
+ * never dropped more often than taken: both asserted.  eng_refs_drop
+ * returns true for the last one (the caller then frees). */
+static inline void eng_refs_take(atomic_int *refs)
+{
+	int old = atomic_fetch_add(refs, 1);
+
+	assert(old > 0);
+	(void)old;
+}
+
+static inline bool eng_refs_drop(atomic_int *refs)
+{
+	int old = atomic_fetch_sub(refs, 1);
+
+	assert(old > 0);
+	return old == 1;
+}
+
+/* Milvus's words for a missing object, one helper each (as mfs_errf:
+ * returns rc, fills err when not NULL): "collection not found[collection=
+ * NAME]", "partition not found[partition=NAME]", "alias not found[alias=
+ * NAME]".  rc is -ENOENT, or the store's code when a store lookup failed.
+ * name is borrowed. */
+int eng_err_no_coll(struct mfs_err *err, int rc, const char *name);
+int eng_err_no_part(struct mfs_err *err, int rc, const char *name);
+int eng_err_no_alias(struct mfs_err *err, int rc, const char *name);
 
 void eng_part_ref(struct eng_part *p);
 void eng_part_unref(struct eng_part *p);

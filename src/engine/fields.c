@@ -25,12 +25,12 @@
 
 void eng_fields_ref(struct eng_fields *f)
 {
-	atomic_fetch_add(&f->refs, 1);
+	eng_refs_take(&f->refs);
 }
 
 void eng_fields_put(struct eng_fields *f)
 {
-	if (!f || atomic_fetch_sub(&f->refs, 1) != 1)
+	if (!f || !eng_refs_drop(&f->refs))
 		return;
 	fld_schema_fini(&f->s);
 	free(f->sidx);
@@ -191,8 +191,7 @@ int eng_fields_get(struct eng *e, const char *coll, struct eng_fields **out,
 	c = eng_coll_find(e, coll);
 	if (!c) {
 		pthread_rwlock_unlock(&e->cat);
-		return mfs_errf(err, -ENOENT,
-				"collection not found[collection=%s]", coll);
+		return eng_err_no_coll(err, -ENOENT, coll);
 	}
 	*out = c->fields;
 	eng_fields_ref(*out);
@@ -235,12 +234,12 @@ int eng_cols_new(struct eng_fields *f, struct eng_cols **out)
 
 void eng_cols_ref(struct eng_cols *k)
 {
-	atomic_fetch_add(&k->refs, 1);
+	eng_refs_take(&k->refs);
 }
 
 void eng_cols_unref(struct eng_cols *k)
 {
-	if (!k || atomic_fetch_sub(&k->refs, 1) != 1)
+	if (!k || !eng_refs_drop(&k->refs))
 		return;
 	fld_cols_fini(&k->c);
 	free(k->perm);

@@ -53,8 +53,7 @@ int eng_sp_txn(struct store_txn *txn, void *arg, struct mfs_err *err)
 	int rc = store_part_get(txn, a->p->cid, a->p->name, &a->sp);
 
 	if (rc < 0)
-		return mfs_errf(err, rc, "partition not found[partition=%s]",
-				a->p->name);
+		return eng_err_no_part(err, rc, a->p->name);
 	if (a->usage) {
 		rc = store_part_usage(txn, a->p->pid, a->sp.index_seq, &a->u);
 		if (rc < 0)
@@ -193,8 +192,7 @@ int eng_bcoll_get(struct store_txn *txn, struct eng *e, struct eng_coll *c,
 	pthread_rwlock_unlock(&e->cat);
 	rc = store_coll_get(txn, name, rec);
 	if (rc < 0)
-		return mfs_errf(err, rc, "collection not found[collection=%s]",
-				name);
+		return eng_err_no_coll(err, rc, name);
 	return 0;
 }
 
@@ -435,65 +433,62 @@ static bool shown_only(const char *k)
 	       strcmp(k, "untrained_entities") == 0;
 }
 
-int eng_index_set(struct eng *e, const char *coll, const struct mfs_kv *params,
-		  bool wait, struct mfs_err *err)
+/* eng_index_set, step 1: the type params name, checked against the
+ * collection's vector type and metric; FLAT (or the type's default) is a
+ * drop (*drop), with j->t the default type. */
+static int set_type(struct job *j, const struct mfs_kv *params, bool *drop,
+		    struct mfs_err *err)
 {
-	struct job *j;
-	struct mfs_kv p2;
-	struct idx_info info;
-	const char *tname, *metric;
-	bool drop;
-	int rc;
+	const char *tname = mfs_kv_get(params, "index_type");
+	const char *metric;
 
-	j = calloc(1, sizeof(*j));
-	if (!j)
-		return mfs_errf(err, -ENOMEM, "out of memory");
-	j->e = e;
-	rc = eng_lookup(e, coll, NULL, &j->c, NULL, &j->rec, err);
-	if (rc < 0) {
-		free(j);
-		return rc;
-	}
-	tname = mfs_kv_get(params, "index_type");
 	if (!tname || !*tname) {
-		rc = mfs_errf(err, -EINVAL,
-			      "index_type is required, expected one of FLAT, IVF_FLAT, IVF_SQ8, IVF_PQ, HNSW, BIN_FLAT, BIN_IVF_FLAT");
-		goto fail;
+		char names[IDX_NAMES_MAX];
+
+		return mfs_errf(err, -EINVAL,
+				"index_type is required, expected one of %s",
+				idx_names(names, sizeof(names)));
 	}
 	j->t = idx_lookup(tname);
-	if (!j->t) {
-		rc = mfs_errf(err, -EINVAL, "invalid index type: %s", tname);
-		goto fail;
-	}
-	if (j->rec.dim == 0) {
-		rc = mfs_errf(err, -EINVAL,
-			      "dim is not set: write the schema or insert first");
-		goto fail;
-	}
-	drop = j->t == &idx_flat_type || j->t == eng_default_type(
+	if (!j->t)
+		return mfs_errf(err, -EINVAL, "invalid index type: %s", tname);
+	if (j->rec.dim == 0)
+		return mfs_errf(err, -EINVAL,
+				"dim is not set: write the schema or insert first");
+	*drop = j->t == &idx_flat_type || j->t == eng_default_type(
 		(enum vec_type)j->rec.vtype);
-	if (drop)
+	if (*drop)
 		j->t = eng_default_type((enum vec_type)j->rec.vtype);
-	if (j->t->binary != (j->rec.vtype == VEC_BINARY)) {
-		rc = mfs_errf(err, -EINVAL,
-			      "index type %s does not apply to %s",
-			      j->t->name,
-			      vec_type_name((enum vec_type)j->rec.vtype));
-		goto fail;
-	}
+	if (j->t->binary != (j->rec.vtype == VEC_BINARY))
+		return mfs_errf(err, -EINVAL,
+				"index type %s does not apply to %s",
+				j->t->name,
+				vec_type_name((enum vec_type)j->rec.vtype));
 	metric = mfs_kv_get(params, "metric_type");
 	if (metric) {
 		enum vec_metric m;
 
 		if (vec_metric_parse(metric, &m) < 0 ||
-		    m != (enum vec_metric)j->rec.metric) {
-			rc = mfs_errf(err, -EINVAL,
-				      "metric type not match: expected=%s, actual=%s",
-				      vec_metric_name((enum vec_metric)j->rec.metric),
-				      metric);
-			goto fail;
-		}
+		    m != (enum vec_metric)j->rec.metric)
+			return mfs_errf(err, -EINVAL,
+					"metric type not match: expected=%s, actual=%s",
+					vec_metric_name((enum vec_metric)j->rec.metric),
+					metric);
 	}
+	return 0;
+}
+
+/* Step 2: the type's check of the build parameters (without metric_type
+ * and the keys `cat index` only shows) gives j->canon, index_type first,
+ * and, unless a drop, its stored text j->text. */
+static int set_canon(struct eng *e, struct job *j,
+		     const struct mfs_kv *params, bool drop,
+		     struct mfs_err *err)
+{
+	struct mfs_kv p2;
+	struct idx_info info;
+	int rc;
+
 	mfs_kv_init(&p2);
 	for (size_t i = 0; i < params->n; i++) {
 		const char *k = params->item[i].key;
@@ -509,65 +504,98 @@ int eng_index_set(struct eng *e, const char *coll, const struct mfs_kv *params,
 	eng_rec_info(e, &j->rec, &info);
 	rc = j->t->check(&info, &p2, &j->canon, err);
 	if (rc < 0)
-		goto fail;
+		return rc;
 	mfs_kv_del(&j->canon, "metric_type");
-	if (!drop) {
-		if (!mfs_kv_get(&j->canon, "index_type")) {
-			/* Keep index_type first. */
-			struct mfs_kv t;
+	if (drop)
+		return 0;
+	if (!mfs_kv_get(&j->canon, "index_type")) {
+		/* Keep index_type first. */
+		struct mfs_kv t;
 
-			mfs_kv_init(&t);
-			mfs_kv_set(&t, "index_type", j->t->name, NULL);
-			for (size_t i = 0; i < j->canon.n; i++)
-				mfs_kv_set(&t, j->canon.item[i].key,
-					   j->canon.item[i].val, NULL);
-			j->canon = t;
-		}
-		rc = eng_kv_to_itext(&j->canon, j->text, sizeof(j->text), err);
-		if (rc < 0)
-			goto fail;
+		mfs_kv_init(&t);
+		mfs_kv_set(&t, "index_type", j->t->name, NULL);
+		for (size_t i = 0; i < j->canon.n; i++)
+			mfs_kv_set(&t, j->canon.item[i].key,
+				   j->canon.item[i].val, NULL);
+		j->canon = t;
 	}
-	{
-		struct eng_part **v;
-		size_t n;
+	return eng_kv_to_itext(&j->canon, j->text, sizeof(j->text), err);
+}
 
-		rc = eng_parts_get(e, j->c, &v, &n);
-		if (rc < 0) {
-			rc = mfs_errf(err, rc, "out of memory");
-			goto fail;
-		}
-		j->jp = calloc(n ? n : 1, sizeof(*j->jp));
-		if (!j->jp) {
-			eng_parts_put(v, n);
-			rc = mfs_errf(err, -ENOMEM, "out of memory");
-			goto fail;
-		}
-		j->n = n;
-		pthread_rwlock_rdlock(&e->cat);
-		for (size_t i = 0; i < n; i++)
-			eng_bpart_init(&j->jp[i], v[i], v[i]->count,
-				       &j->wtotal);
-		pthread_rwlock_unlock(&e->cat);
-		free(v);                /* the references moved to j->jp */
+/* Step 3: references to every partition of the collection, with the
+ * entities each has now (j->jp, j->n). */
+static int set_parts(struct eng *e, struct job *j, struct mfs_err *err)
+{
+	struct eng_part **v;
+	size_t n;
+	int rc = eng_parts_get(e, j->c, &v, &n);
+
+	if (rc < 0)
+		return mfs_errf(err, rc, "out of memory");
+	j->jp = calloc(n ? n : 1, sizeof(*j->jp));
+	if (!j->jp) {
+		eng_parts_put(v, n);
+		return mfs_errf(err, -ENOMEM, "out of memory");
 	}
-	pthread_mutex_lock(&j->c->bmu);
+	j->n = n;
+	pthread_rwlock_rdlock(&e->cat);
+	for (size_t i = 0; i < n; i++)
+		eng_bpart_init(&j->jp[i], v[i], v[i]->count, &j->wtotal);
+	pthread_rwlock_unlock(&e->cat);
+	free(v);                        /* the references moved to j->jp */
+	return 0;
+}
+
+/* Step 4: claim the collection's build slot (c->bmu), after a running
+ * compaction; -EBUSY when another build has it. */
+static int set_claim(struct job *j, const char *coll, bool drop,
+		     struct mfs_err *err)
+{
+	struct eng_coll *c = j->c;
+
+	pthread_mutex_lock(&c->bmu);
 	/* A compaction (compact.c, perhaps started by a delete of this
 	 * writer's) ends by itself: wait for it rather than fail. */
-	while (j->c->compacting)
-		pthread_cond_wait(&j->c->compacted, &j->c->bmu);
-	if (j->c->building) {
-		pthread_mutex_unlock(&j->c->bmu);
-		rc = mfs_errf(err, -EBUSY,
-			      "an index build of collection %s is in progress",
-			      coll);
-		goto fail;
+	while (c->compacting)
+		pthread_cond_wait(&c->compacted, &c->bmu);
+	if (c->building) {
+		pthread_mutex_unlock(&c->bmu);
+		return mfs_errf(err, -EBUSY,
+				"an index build of collection %s is in progress",
+				coll);
 	}
-	j->c->building = true;
-	j->c->build_state = ENG_BUILD_INPROGRESS;
-	snprintf(j->c->build_text, sizeof(j->c->build_text), "%s",
+	c->building = true;
+	c->build_state = ENG_BUILD_INPROGRESS;
+	snprintf(c->build_text, sizeof(c->build_text), "%s",
 		 drop ? "" : j->text);
-	atomic_store(&j->c->build_progress, 0);
-	pthread_mutex_unlock(&j->c->bmu);
+	atomic_store(&c->build_progress, 0);
+	pthread_mutex_unlock(&c->bmu);
+	return 0;
+}
+
+int eng_index_set(struct eng *e, const char *coll, const struct mfs_kv *params,
+		  bool wait, struct mfs_err *err)
+{
+	struct job *j;
+	bool drop = false;
+	int rc;
+
+	j = calloc(1, sizeof(*j));
+	if (!j)
+		return mfs_errf(err, -ENOMEM, "out of memory");
+	j->e = e;
+	rc = eng_lookup(e, coll, NULL, &j->c, NULL, &j->rec, err);
+	if (rc < 0) {
+		free(j);
+		return rc;
+	}
+	if ((rc = set_type(j, params, &drop, err)) < 0 ||
+	    (rc = set_canon(e, j, params, drop, err)) < 0 ||
+	    (rc = set_parts(e, j, err)) < 0 ||
+	    (rc = set_claim(j, coll, drop, err)) < 0) {
+		job_free(j);
+		return rc;
+	}
 	if (wait) {
 		rc = job_run(j, err);
 		job_free(j);
@@ -578,10 +606,6 @@ int eng_index_set(struct eng *e, const char *coll, const struct mfs_kv *params,
 		rc = job_run(j, err);   /* no thread: build inline */
 		job_free(j);
 	}
-	return rc;
-
-fail:
-	job_free(j);
 	return rc;
 }
 

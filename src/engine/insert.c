@@ -31,16 +31,16 @@ static size_t row_line(const struct eng_rows *rows, size_t i)
 int eng_check_dim(enum vec_type vt, uint32_t dim, struct mfs_err *err)
 {
 	if (vt == VEC_BINARY) {
-		if (dim == 0 || dim % 8 || dim > ENG_DIM_MAX)
+		if (dim == 0 || dim % 8 || dim > MFS_DIM_MAX)
 			return mfs_errf(err, -EINVAL,
 					"invalid dimension: expected a multiple of 8 in [8, %d] for BINARY_VECTOR, got %u",
-					ENG_DIM_MAX, dim);
+					MFS_DIM_MAX, dim);
 		return 0;
 	}
-	if (dim < 2 || dim > ENG_DIM_MAX)
+	if (dim < 2 || dim > MFS_DIM_MAX)
 		return mfs_errf(err, -EINVAL,
 				"invalid dimension: expected an integer in [2, %d], got %u",
-				ENG_DIM_MAX, dim);
+				MFS_DIM_MAX, dim);
 	return 0;
 }
 
@@ -148,9 +148,7 @@ static int routed_insert(struct store_txn *txn, struct ins_arg *a,
 
 		rc = store_part_get(txn, a->c->cid, p->name, &a->tsp[t]);
 		if (rc < 0)
-			return mfs_errf(err, rc,
-					"partition not found[partition=%s]",
-					p->name);
+			return eng_err_no_part(err, rc, p->name);
 		if (m == 0)
 			continue;
 		rc = store_ent_insert(txn, &a->tsp[t], a->gids, a->gvecs, vb,
@@ -182,8 +180,7 @@ static int ins_txn(struct store_txn *txn, void *arg, struct mfs_err *err)
 	pthread_rwlock_unlock(&a->e->cat);
 	rc = store_coll_get(txn, name, &a->rec);
 	if (rc < 0)
-		return mfs_errf(err, rc, "collection not found[collection=%s]",
-				name);
+		return eng_err_no_coll(err, rc, name);
 	if (a->rec.dim == 0) {
 		/* SPEC §3: no schema written, the first insert sets dim. */
 		if (rows->vtype != (enum vec_type)a->rec.vtype &&
@@ -243,8 +240,7 @@ static int ins_txn(struct store_txn *txn, void *arg, struct mfs_err *err)
 	}
 	rc = store_part_get(txn, a->c->cid, a->p->name, &a->sp);
 	if (rc < 0)
-		return mfs_errf(err, rc, "partition not found[partition=%s]",
-				a->p->name);
+		return eng_err_no_part(err, rc, a->p->name);
 	rc = store_ent_insert(txn, &a->sp, a->ids, rows->vecs,
 			      vec_bytes(rows->vtype, rows->dim), a->frows,
 			      a->frow_end, rows->n, &dup);
@@ -454,9 +450,9 @@ static int ins_route(struct ins_arg *a, struct eng_fields *f,
 				if (strcmp(a->tp[t]->name, want) == 0)
 					break;
 			if (t == a->ntp)
-				return mfs_errf(err, -ENOENT,
-						"line %zu: partition not found[partition=%s]",
-						row_line(rows, i), want);
+				return mfs_err_prefix(err,
+						      eng_err_no_part(err, -ENOENT, want),
+						      "line %zu", row_line(rows, i));
 			a->route[i] = (uint32_t)t;
 		}
 		return 0;
@@ -541,9 +537,7 @@ static int write_rows(struct eng *e, const char *coll, const char *part,
 			eng_part_ref(a.p);
 		pthread_rwlock_unlock(&e->cat);
 		if (!a.p) {
-			rc = mfs_errf(err, -ENOENT,
-				      "partition not found[partition=%s]",
-				      ENG_DEFAULT_PARTITION);
+			rc = eng_err_no_part(err, -ENOENT, ENG_DEFAULT_PARTITION);
 			goto unref;
 		}
 	}
@@ -626,9 +620,7 @@ static int write_rows(struct eng *e, const char *coll, const char *part,
 				if (!found) {
 					eng_parts_put(a.tp, a.ntp);
 					a.tp = NULL;
-					rc = mfs_errf(err, -ENOENT,
-						      "partition not found[partition=%s]",
-						      a.p->name);
+					rc = eng_err_no_part(err, -ENOENT, a.p->name);
 					break;
 				}
 			}
@@ -639,9 +631,7 @@ static int write_rows(struct eng *e, const char *coll, const char *part,
 		}
 		pthread_mutex_lock(&e->wmu);
 		if (a.p && a.p->dropped)
-			rc = mfs_errf(err, -ENOENT,
-				      "partition not found[partition=%s]",
-				      a.p->name);
+			rc = eng_err_no_part(err, -ENOENT, a.p->name);
 		else if (!eng_fields_same(f, a.c->fields))
 			rc = mfs_errf(err, -EINVAL,
 				      "the schema of collection %s changed during the write, write again",

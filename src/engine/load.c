@@ -156,8 +156,7 @@ static int persist_txn(struct store_txn *txn, void *arg, struct mfs_err *err)
 	int rc = store_part_get(txn, a->p->cid, a->p->name, &sp);
 
 	if (rc < 0)
-		return mfs_errf(err, rc, "partition not found[partition=%s]",
-				a->p->name);
+		return eng_err_no_part(err, rc, a->p->name);
 	if (sp.loaded == (uint8_t)a->loaded)
 		return 0;
 	sp.loaded = (uint8_t)a->loaded;
@@ -324,8 +323,7 @@ int eng_part_load_locked(struct eng *e, struct eng_coll *c, struct eng_part *p,
 		return mfs_errf(err, rc, "out of memory");
 	if (dropped) {
 		eng_cols_unref(cols);
-		return mfs_errf(err, -ENOENT, "partition not found[partition=%s]",
-				p->name);
+		return eng_err_no_part(err, -ENOENT, p->name);
 	}
 	need = part_need(e, &rec, count);
 	rc = eng_mem_charge(e, need, "load partition", "", err);
@@ -548,17 +546,14 @@ int eng_state(struct eng *e, const char *coll, const char *part,
 	c = eng_coll_find(e, coll);
 	if (!c) {
 		pthread_rwlock_unlock(&e->cat);
-		return mfs_errf(err, -ENOENT,
-				"collection not found[collection=%s]", coll);
+		return eng_err_no_coll(err, -ENOENT, coll);
 	}
 	if (part) {
 		struct eng_part *p = eng_part_find(c, part);
 
 		if (!p) {
 			pthread_rwlock_unlock(&e->cat);
-			return mfs_errf(err, -ENOENT,
-					"partition not found[partition=%s]",
-					part);
+			return eng_err_no_part(err, -ENOENT, part);
 		}
 		s = (enum eng_state)atomic_load(&p->state);
 		pr = s == ENG_LOADED ? 100

@@ -22,17 +22,14 @@ int eng_count(struct eng *e, const char *coll, const char *part,
 	c = eng_coll_find(e, coll);
 	if (!c) {
 		pthread_rwlock_unlock(&e->cat);
-		return mfs_errf(err, -ENOENT,
-				"collection not found[collection=%s]", coll);
+		return eng_err_no_coll(err, -ENOENT, coll);
 	}
 	if (part) {
 		struct eng_part *p = eng_part_find(c, part);
 
 		if (!p) {
 			pthread_rwlock_unlock(&e->cat);
-			return mfs_errf(err, -ENOENT,
-					"partition not found[partition=%s]",
-					part);
+			return eng_err_no_part(err, -ENOENT, part);
 		}
 		n = p->count;
 	} else {

@@ -31,8 +31,7 @@ int eng_schema_get(struct eng *e, const char *coll, struct eng_schema *out,
 	c = eng_coll_find(e, coll);
 	if (!c) {
 		pthread_rwlock_unlock(&e->cat);
-		return mfs_errf(err, -ENOENT,
-				"collection not found[collection=%s]", coll);
+		return eng_err_no_coll(err, -ENOENT, coll);
 	}
 	s.dim = c->rec.dim;
 	s.vtype = (enum vec_type)c->rec.vtype;
@@ -250,8 +249,7 @@ static int schema_txn(struct store_txn *txn, void *arg, struct mfs_err *err)
 	pthread_rwlock_unlock(&a->e->cat);
 	rc = store_coll_get(txn, name, r);
 	if (rc < 0)
-		return mfs_errf(err, rc, "collection not found[collection=%s]",
-				name);
+		return eng_err_no_coll(err, rc, name);
 	busy = busy_reason(a, count, why, sizeof(why));
 	if (a->fields || a->dynamic >= 0 || a->num_partitions) {
 		struct fld_schema to;
@@ -340,10 +338,10 @@ int eng_schema_set(struct eng *e, const char *coll, const struct mfs_kv *kv,
 		if (strcmp(k, "dim") == 0) {
 			long d;
 
-			if (mfs_parse_long(v, 0, ENG_DIM_MAX, &d) < 0)
+			if (mfs_parse_long(v, 0, MFS_DIM_MAX, &d) < 0)
 				return mfs_errf(err, -EINVAL,
 						"dim: expected an integer in [2, %d], got '%s'",
-						ENG_DIM_MAX, v);
+						MFS_DIM_MAX, v);
 			a.has_dim = true;
 			a.dim = (uint32_t)d;
 		} else if (strcmp(k, "metric_type") == 0) {

@@ -141,9 +141,7 @@ static int resolve(struct eng *e, struct eng_coll *c, struct eng_part *only,
 			bool dup = false;
 
 			if (!p) {
-				rc = mfs_errf(err, -ENOENT,
-					      "partition not found[partition=%s]",
-					      q->parts[i]);
+				rc = eng_err_no_part(err, -ENOENT, q->parts[i]);
 				break;
 			}
 			rc = part_usable(p, err);
@@ -419,14 +417,14 @@ int eng_search_start(struct eng *e, const char *coll, const char *part,
 	size_t vb;
 	int rc;
 
-	if (q->k < 1 || q->k > ENG_K_MAX)
+	if (q->k < 1 || q->k > MFS_TOPK_MAX)
 		return mfs_errf(err, -EINVAL,
 				"topk [%zu] is invalid, it should be in range [1, %d]",
-				q->k, ENG_K_MAX);
-	if (q->offset > ENG_K_MAX - q->k)
+				q->k, MFS_TOPK_MAX);
+	if (q->offset > MFS_TOPK_MAX - q->k)
 		return mfs_errf(err, -EINVAL,
 				"topk [%zu] + offset [%zu] is invalid, it should be in range [1, %d]",
-				q->k, q->offset, ENG_K_MAX);
+				q->k, q->offset, MFS_TOPK_MAX);
 	if (!q->by_id && q->nq == 0)
 		return mfs_errf(err, -EINVAL, "no query vector");
 	j = calloc(1, sizeof(*j));
@@ -643,7 +641,7 @@ static int run_grouped(struct eng_search_job *j, struct eng_result *r,
 			more |= !enough && m.tk[i].n == K;
 		}
 		merge_fini(&m);
-		if (rc < 0 || all || !more || K >= ENG_K_MAX * 16)
+		if (rc < 0 || all || !more || K >= MFS_TOPK_MAX * 16)
 			return rc;
 		K *= 4;
 	}

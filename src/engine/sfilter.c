@@ -119,10 +119,10 @@ int eng_sopts_parse(const struct mfs_kv *kv, enum vec_metric m,
 	if (gs) {
 		long v;
 
-		if (mfs_parse_long(gs, 1, 1024, &v) < 0)
+		if (mfs_parse_long(gs, 1, MFS_GROUP_SIZE_MAX, &v) < 0)
 			return mfs_errf(err, -EINVAL,
 					"group_size must be an integer in "
-					"[1, 1024], got '%s'", gs);
+					"[1, %d], got '%s'", MFS_GROUP_SIZE_MAX, gs);
 		o->group_size = (size_t)v;
 	}
 	if (st) {

@@ -47,10 +47,11 @@
 
 #include "base/buf.h"
 #include "base/err.h"
+#include "base/limits.h"
 
 #define FLD_MAX 64                      /* fields, id and vector included */
 #define FLD_USER_MAX (FLD_MAX - 2)      /* scalar fields, $meta included */
-#define FLD_NAME_MAX 255
+#define FLD_NAME_MAX MFS_NAME_MAX
 #define FLD_VARCHAR_MAX 65535           /* max_length bound */
 #define FLD_JSON_MAX 65536              /* bytes of one JSON value */
 #define FLD_ARRAY_CAP_MAX 4096

@@ -96,14 +96,14 @@ int fmt_batch_check(const struct fmt_batch *b, struct mfs_err *err)
 		return mfs_errf(err, -EINVAL, "unknown vector type %d", (int)b->vtype);
 	if (b->dim == 0)
 		return 0;
-	if (b->vtype == VEC_BINARY && (b->dim % 8 || b->dim > FMT_DIM_MAX))
+	if (b->vtype == VEC_BINARY && (b->dim % 8 || b->dim > MFS_DIM_MAX))
 		return mfs_errf(err, -EINVAL,
-				"dim of a binary vector must be a multiple of 8 in [8, %u], got %u",
-				FMT_DIM_MAX, b->dim);
-	if (b->vtype == VEC_FLOAT && (b->dim < FMT_FLOAT_DIM_MIN || b->dim > FMT_DIM_MAX))
+				"dim of a binary vector must be a multiple of 8 in [8, %d], got %u",
+				MFS_DIM_MAX, b->dim);
+	if (b->vtype == VEC_FLOAT && (b->dim < MFS_FLOAT_DIM_MIN || b->dim > MFS_DIM_MAX))
 		return mfs_errf(err, -EINVAL,
-				"dim of a float vector must be in [%u, %u], got %u",
-				FMT_FLOAT_DIM_MIN, FMT_DIM_MAX, b->dim);
+				"dim of a float vector must be in [%d, %d], got %u",
+				MFS_FLOAT_DIM_MIN, MFS_DIM_MAX, b->dim);
 	return 0;
 }
 

@@ -15,6 +15,7 @@
 #include "base/buf.h"
 #include "base/err.h"
 #include "base/kv.h"
+#include "base/limits.h"
 #include "field/field.h"
 #include "vec/vec.h"
 
@@ -177,7 +178,7 @@ struct fmt_query {
 	bool by_id;                     /* id=N */
 	int64_t id;
 	size_t nparts;
-	char parts[FMT_QUERY_PARTS_MAX][256];   /* partitions=a,b */
+	char parts[FMT_QUERY_PARTS_MAX][MFS_NAME_MAX + 1]; /* partitions=a,b */
 	struct mfs_kv params;           /* everything else known: ef, nprobe */
 	struct fmt_batch q;             /* query vectors */
 };
@@ -185,16 +186,15 @@ struct fmt_query {
 void fmt_query_init(struct fmt_query *q, enum vec_type vtype, uint32_t dim);
 void fmt_query_fini(struct fmt_query *q);
 /* Apply parameter pairs "k=v&k=v" or lines (overrides): k/limit/top_k in
- * 1..16384, offset >= 0 with k+offset <= 16384, format tsv|json,
- * partitions, id, and the index parameters ef, nprobe, search_k, radius,
- * range_filter (numeric; kept as text in q->params: ef 1..32768, nprobe
- * 1..65536, search_k -1..2^31-1, radius and range_filter finite).  Pairs
- * are separated by '&', blanks or newlines (fmt_kv_parse).  Messages as
- * Milvus: "topk [16385] is invalid, it should be in range [1, 16384]".
- * Unknown keys: -EINVAL "unknown search parameter 'foo' (expected k, limit,
- * top_k, offset, format, partitions, id, ef, nprobe, search_k, radius,
- * range_filter)".  id=N together with vectors is -EINVAL.  q is changed
- * only on success. */
+ * 1..MFS_TOPK_MAX, offset >= 0 with k+offset <= MFS_TOPK_MAX, format
+ * tsv|json, partitions, id; every other key is one of the table of search
+ * parameters (base/sparam.h), checked as its kind says (ef 1..MFS_EF_MAX,
+ * nprobe 1..MFS_NPROBE_MAX, radius and range_filter finite, ...) and kept
+ * as text in q->params.  Pairs are separated by '&', blanks or newlines
+ * (fmt_kv_parse).  Messages as Milvus: "topk [16385] is invalid, it should
+ * be in range [1, 16384]".  Unknown keys: -EINVAL "unknown search parameter
+ * 'foo' (expected k, limit, ...)" listing the table.  id=N together with
+ * vectors is -EINVAL.  q is changed only on success. */
 int fmt_query_params(struct fmt_query *q, const char *text, size_t len,
 		     struct mfs_err *err);
 /* Parse a whole query text: parameter lines (a line containing '=', see
@@ -247,7 +247,7 @@ struct fmt_squery {
 	uint64_t offset;
 	enum fmt_qformat format;
 	size_t nparts;
-	char parts[FMT_QUERY_PARTS_MAX][256];
+	char parts[FMT_QUERY_PARTS_MAX][MFS_NAME_MAX + 1];
 };
 
 void fmt_squery_init(struct fmt_squery *q);

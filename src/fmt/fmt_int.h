@@ -7,11 +7,8 @@
 #include <stdint.h>
 
 #include "base/ftoa.h"
+#include "base/limits.h"
 #include "fmt/fmt.h"
-
-/* SPEC §3: dims of float and binary vectors. */
-#define FMT_DIM_MAX 32768u
-#define FMT_FLOAT_DIM_MIN 2u
 
 /* Bytes of one vector (dim*4 float, dim/8 binary).  Private so that fmt
  * depends on base alone (vec.h's enums only). */
@@ -25,6 +22,26 @@ static inline bool fmt_isspace(int c)
 	return c == ' ' || c == '\t' || c == '\r' || c == '\v' || c == '\f';
 }
 
+/* key=value text (kv.c, query.c): pairs are separated by blanks, newlines
+ * or '&'. */
+static inline bool fmt_pair_sep(int c)
+{
+	return fmt_isspace(c) || c == '&';
+}
+/* The next pair of [*p, e): separators skipped, its key [*key, *eq), its
+ * value up to the next separator, (*eq, *p), with *p left at that end.
+ * 1 when no pair is left (only separators, or a token that starts with
+ * stop, 0 for none: a comment), 0 for a pair, -EINVAL for a token without
+ * '=' or with an empty key. */
+int fmt_pair_next(const char **p, const char *e, int stop, const char **key,
+		  const char **eq, struct mfs_err *err);
+/* Copy key [k, k + kl) (kl < MFS_KV_KEY_MAX: the caller checks it, with
+ * its own words) NUL-terminated into key, and the value [v, v + vl) into
+ * *val (returns owned).  0, -EINVAL (a value of MFS_KV_VAL_MAX bytes or
+ * more), -ENOMEM. */
+int fmt_pair_strings(const char *k, size_t kl, const char *v, size_t vl,
+		     char key[MFS_KV_KEY_MAX], char **val, struct mfs_err *err);
+
 /* 0 if a batch's dim suits its type (0 = unknown yet; float 2..32768;
  * binary a multiple of 8 up to 32768), else -EINVAL with a message. */
 int fmt_batch_check(const struct fmt_batch *b, struct mfs_err *err);
@@ -36,7 +53,7 @@ int fmt_batch_set_pname(struct fmt_batch *b, size_t i, const char *name,
 			size_t len);
 /* A binary vector given as one string t[0, len) (SPEC §4): dim 0/1
  * digits (a multiple of 8 when dim is 0), else hex digits, two a byte,
- * optionally 0x-prefixed.  bits (bytes: dim/8, or FMT_DIM_MAX/8 when dim
+ * optionally 0x-prefixed.  bits (bytes: dim/8, or MFS_DIM_MAX/8 when dim
  * is 0) is cleared and filled; *count gets the bits given.  0, or -EINVAL
  * with *why the expectation to report.  One decoder for the text and the
  * JSON-lines parsers. */

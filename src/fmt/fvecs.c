@@ -31,8 +31,8 @@ int fmt_fvecs_parse(const void *buf, size_t len, size_t record0,
 
 	while (len - pos >= 4) {
 		int32_t d = (int32_t)le32(p + pos);
-		int64_t lo = bin ? 1 : FMT_FLOAT_DIM_MIN;
-		int64_t hi = bin ? FMT_DIM_MAX / 8 : FMT_DIM_MAX;
+		int64_t lo = bin ? 1 : MFS_FLOAT_DIM_MIN;
+		int64_t hi = bin ? MFS_DIM_MAX / 8 : MFS_DIM_MAX;
 		uint32_t dim;
 		size_t vb;
 

@@ -49,7 +49,7 @@ struct jctx {
 	size_t line;
 	struct mfs_err *err;
 	bool ref;                       /* reference path only */
-	float *fscratch;                /* FMT_DIM_MAX floats, on demand */
+	float *fscratch;                /* MFS_DIM_MAX floats, on demand */
 	json_t *obj;                    /* the fast path's fields, reused */
 	struct mfs_buf key;             /* a key, NUL-terminated */
 	struct mfs_buf defrow;          /* the default row of text records */
@@ -58,7 +58,7 @@ struct jctx {
 	size_t count;                   /* values or bits */
 	bool str;                       /* binary: given as one string */
 	size_t slen;                    /* its digits */
-	uint8_t bits[FMT_DIM_MAX / 8];
+	uint8_t bits[MFS_DIM_MAX / 8];
 };
 
 static int oom(struct jctx *c)
@@ -312,7 +312,7 @@ static void bits_clear(struct jctx *c)
 
 static void bit_set(struct jctx *c, size_t i)
 {
-	size_t cap = c->b->dim ? c->b->dim : FMT_DIM_MAX;
+	size_t cap = c->b->dim ? c->b->dim : MFS_DIM_MAX;
 
 	if (i < cap)
 		c->bits[i / 8] |= (uint8_t)(0x80u >> (i % 8));
@@ -350,12 +350,12 @@ static int float_dst(struct jctx *c, float **dst, size_t *cap)
 		return 0;
 	}
 	if (!c->fscratch) {
-		c->fscratch = malloc(FMT_DIM_MAX * sizeof(float));
+		c->fscratch = malloc(MFS_DIM_MAX * sizeof(float));
 		if (!c->fscratch)
 			return oom(c);
 	}
 	*dst = c->fscratch;
-	*cap = FMT_DIM_MAX;
+	*cap = MFS_DIM_MAX;
 	return 0;
 }
 
@@ -367,7 +367,7 @@ static int fast_vector(struct jctx *c, const char *p, const char *e,
 	size_t n = 0;
 
 	if (c->b->vtype == VEC_BINARY) {
-		size_t cap = c->b->dim ? c->b->dim : FMT_DIM_MAX;
+		size_t cap = c->b->dim ? c->b->dim : MFS_DIM_MAX;
 
 		if (p < e && *p == '"') {
 			const char *q = plain_string(p + 1, e);
@@ -456,7 +456,7 @@ static int ref_vector(struct jctx *c, json_t *v)
 	size_t n;
 
 	if (c->b->vtype == VEC_BINARY) {
-		size_t cap = c->b->dim ? c->b->dim : FMT_DIM_MAX;
+		size_t cap = c->b->dim ? c->b->dim : MFS_DIM_MAX;
 
 		if (json_is_string(v))
 			return bit_string(c, json_string_value(v),
@@ -548,13 +548,13 @@ static int commit(struct jctx *c, bool has_id, int64_t id, json_t *obj,
 
 	if (b->vtype == VEC_BINARY) {
 		if ((b->dim && n != b->dim) ||
-		    (!b->dim && (n == 0 || n % 8 || n > FMT_DIM_MAX))) {
+		    (!b->dim && (n == 0 || n % 8 || n > MFS_DIM_MAX))) {
 			if (quiet)
 				return 1;
 			if (!b->dim)
 				return mfs_errf(c->err, -EINVAL,
-						"line %zu: expected a multiple of 8 bits in [8, %u], got %zu",
-						c->line, FMT_DIM_MAX, n);
+						"line %zu: expected a multiple of 8 bits in [8, %d], got %zu",
+						c->line, MFS_DIM_MAX, n);
 			if (c->str)
 				return mfs_errf(c->err, -EINVAL,
 						"line %zu: expected %u bits or %u hex digits, got %zu digits",
@@ -577,12 +577,12 @@ static int commit(struct jctx *c, bool has_id, int64_t id, json_t *obj,
 					c->line, b->dim, n);
 		}
 	} else {
-		if (n < FMT_FLOAT_DIM_MIN || n > FMT_DIM_MAX) {
+		if (n < MFS_FLOAT_DIM_MIN || n > MFS_DIM_MAX) {
 			if (quiet)
 				return 1;
 			return mfs_errf(c->err, -EINVAL,
-					"line %zu: expected %u to %u values, got %zu",
-					c->line, FMT_FLOAT_DIM_MIN, FMT_DIM_MAX, n);
+					"line %zu: expected %d to %d values, got %zu",
+					c->line, MFS_FLOAT_DIM_MIN, MFS_DIM_MAX, n);
 		}
 		if (fmt_batch_set_dim(b, (uint32_t)n) || fmt_batch_grow(b, 1))
 			return oom(c);
@@ -606,7 +606,7 @@ static int commit(struct jctx *c, bool has_id, int64_t id, json_t *obj,
 			const char *s = json_string_value(pn);
 			size_t l = json_string_length(pn);
 
-			if (l == 0 || l > 255 || memchr(s, '\0', l)) {
+			if (l == 0 || l > MFS_NAME_MAX || memchr(s, '\0', l)) {
 				if (quiet)
 					return 1;
 				return mfs_errf(c->err, -EINVAL,

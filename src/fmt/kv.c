@@ -17,11 +17,6 @@ static bool key_char(int c)
 		(c >= '0' && c <= '9') || c == '_' || c == '.' || c == '-';
 }
 
-static bool sep(int c)
-{
-	return fmt_isspace(c) || c == '&';
-}
-
 /* Set key [k, ke) to [v, ve) in kv; once: a key kv has is -EINVAL. */
 static int put(struct mfs_kv *kv, const char *k, const char *ke,
 	       const char *v, const char *ve, bool once, struct mfs_err *err)
@@ -40,17 +35,8 @@ static int put(struct mfs_kv *kv, const char *k, const char *ke,
 		return mfs_errf(err, -EINVAL,
 				"parameter name too long: at most %d bytes, got %zu",
 				MFS_KV_KEY_MAX - 1, kl);
-	if (vl >= MFS_KV_VAL_MAX)
-		return mfs_errf(err, -EINVAL,
-				"value of %s too long: at most %d bytes, got %zu",
-				fmt_excerpt(ex, sizeof(ex), k, kl), MFS_KV_VAL_MAX - 1, vl);
-	val = malloc(vl + 1);
-	if (!val)
-		return mfs_errf(err, -ENOMEM, "out of memory");
-	memcpy(key, k, kl);
-	key[kl] = '\0';
-	memcpy(val, v, vl);
-	val[vl] = '\0';
+	if ((rc = fmt_pair_strings(k, kl, v, vl, key, &val, err)) < 0)
+		return rc;
 	if (once && mfs_kv_get(kv, key)) {
 		rc = mfs_errf(err, -EINVAL,
 			      "key %s given twice (%s=%s, then %s=%s): give each key once",
@@ -66,28 +52,62 @@ static int put(struct mfs_kv *kv, const char *k, const char *ke,
 	return rc;
 }
 
-static int parse_line(struct mfs_kv *kv, const char *p, const char *e,
-		      bool once, struct mfs_err *err)
+int fmt_pair_next(const char **p, const char *e, int stop, const char **key,
+		  const char **eq, struct mfs_err *err)
+{
+	const char *s = *p, *t;
+	char ex[48];
+
+	while (s < e && fmt_pair_sep((unsigned char)*s))
+		s++;
+	if (s == e || (stop && *s == stop)) {
+		*p = s;
+		return 1;
+	}
+	t = s;
+	*eq = NULL;
+	while (s < e && !fmt_pair_sep((unsigned char)*s)) {
+		if (*s == '=' && !*eq)
+			*eq = s;
+		s++;
+	}
+	if (!*eq || *eq == t)
+		return mfs_errf(err, -EINVAL, "expected key=value, got '%s'",
+				fmt_excerpt(ex, sizeof(ex), t, (size_t)(s - t)));
+	*key = t;
+	*p = s;
+	return 0;
+}
+
+int fmt_pair_strings(const char *k, size_t kl, const char *v, size_t vl,
+		     char key[MFS_KV_KEY_MAX], char **val, struct mfs_err *err)
 {
 	char ex[48];
 
-	for (;;) {
-		const char *t, *eq = NULL;
-		int rc;
+	if (vl >= MFS_KV_VAL_MAX)
+		return mfs_errf(err, -EINVAL,
+				"value of %s too long: at most %d bytes, got %zu",
+				fmt_excerpt(ex, sizeof(ex), k, kl),
+				MFS_KV_VAL_MAX - 1, vl);
+	*val = malloc(vl + 1);
+	if (!*val)
+		return mfs_errf(err, -ENOMEM, "out of memory");
+	memcpy(key, k, kl);
+	key[kl] = '\0';
+	memcpy(*val, v, vl);
+	(*val)[vl] = '\0';
+	return 0;
+}
 
-		while (p < e && sep((unsigned char)*p))
-			p++;
-		if (p == e)
-			return 0;
-		t = p;
-		while (p < e && !sep((unsigned char)*p)) {
-			if (*p == '=' && !eq)
-				eq = p;
-			p++;
-		}
-		if (!eq || eq == t)
-			return mfs_errf(err, -EINVAL, "expected key=value, got '%s'",
-					fmt_excerpt(ex, sizeof(ex), t, (size_t)(p - t)));
+static int parse_line(struct mfs_kv *kv, const char *p, const char *e,
+		      bool once, struct mfs_err *err)
+{
+	for (;;) {
+		const char *t, *eq;
+		int rc = fmt_pair_next(&p, e, 0, &t, &eq, err);
+
+		if (rc)
+			return rc < 0 ? rc : 0;
 		if (eq - t == 11 && memcmp(t, "description", 11) == 0) {
 			while (e > eq + 1 && fmt_isspace((unsigned char)e[-1]))
 				e--;

@@ -5,7 +5,6 @@
 #include <errno.h>
 #include <string.h>
 
-#define NAME_MAX_BYTES 255
 
 /* Control files and directories of a collection or partition directory. */
 static const char *const reserved[] = {
@@ -40,10 +39,10 @@ int fmt_name_check(const char *kind, const char *name, struct mfs_err *err)
 		return mfs_errf(err, -EINVAL,
 				"Invalid %s name: . %s name should not be empty",
 				kind, kind);
-	if (len > NAME_MAX_BYTES)
+	if (len > MFS_NAME_MAX)
 		return mfs_errf(err, -EINVAL,
 				"Invalid %s name: %s. the length of a %s name must be not more than %d characters",
-				kind, ex, kind, NAME_MAX_BYTES);
+				kind, ex, kind, MFS_NAME_MAX);
 	if (!is_letter((unsigned char)name[0]) && name[0] != '_')
 		return mfs_errf(err, -EINVAL,
 				"Invalid %s name: %s. the first character of a %s name must be an underscore or letter",

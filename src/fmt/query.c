@@ -11,9 +11,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "base/limits.h"
 #include "base/sparam.h"
-
-#define TOPK_MAX 16384
 
 void fmt_query_init(struct fmt_query *q, enum vec_type vtype, uint32_t dim)
 {
@@ -50,12 +49,12 @@ static int set_parts(struct fmt_query *q, const char *val, struct mfs_err *err)
 	while (*p) {
 		const char *c = strchr(p, ',');
 		size_t n = c ? (size_t)(c - p) : strlen(p);
-		char name[256 + 1];
+		char name[MFS_NAME_MAX + 2];
 		bool dup = false;
 		int rc;
 
-		if (n > 256)
-			n = 256;        /* fmt_name_check reports the length */
+		if (n > MFS_NAME_MAX + 1)
+			n = MFS_NAME_MAX + 1;   /* fmt_name_check reports the length */
 		memcpy(name, p, n);
 		name[n] = '\0';
 		rc = fmt_name_check("partition", name, err);
@@ -99,16 +98,16 @@ static int apply(struct fmt_query *q, const char *key, const char *val,
 
 	fmt_excerpt(ex, sizeof(ex), val, strlen(val));
 	if (!strcmp(key, "k") || !strcmp(key, "limit") || !strcmp(key, "top_k")) {
-		if (mfs_parse_long(val, 1, TOPK_MAX, &v))
+		if (mfs_parse_long(val, 1, MFS_TOPK_MAX, &v))
 			return mfs_errf(err, -EINVAL,
 					"topk [%s] is invalid, it should be in range [1, %d]",
-					ex, TOPK_MAX);
+					ex, MFS_TOPK_MAX);
 		q->k = (size_t)v;
 	} else if (!strcmp(key, "offset")) {
-		if (mfs_parse_long(val, 0, TOPK_MAX, &v))
+		if (mfs_parse_long(val, 0, MFS_TOPK_MAX, &v))
 			return mfs_errf(err, -EINVAL,
 					"offset [%s] is invalid, it should be in range [0, %d]",
-					ex, TOPK_MAX);
+					ex, MFS_TOPK_MAX);
 		q->offset = (size_t)v;
 	} else if (!strcmp(key, "format")) {
 		if (!strcmp(val, "json") || !strcmp(val, "JSON"))
@@ -177,17 +176,12 @@ static int apply(struct fmt_query *q, const char *key, const char *val,
  * text, and in a name (after its base) runs to the next '&' that starts a
  * known parameter and '=' (SPEC §9, §10: `&&` stays in an expression). */
 
-static bool pair_sep(int c)
-{
-	return fmt_isspace(c) || c == '&';
-}
-
 /* Does [s, e) start with a known parameter name and '='? */
 static bool known_at(const char *s, const char *e)
 {
 	const char *eq = s;
 
-	while (eq < e && *eq != '=' && !pair_sep((unsigned char)*eq))
+	while (eq < e && *eq != '=' && !fmt_pair_sep((unsigned char)*eq))
 		eq++;
 	return eq < e && *eq == '=' && mfs_sparam_findn(s, (size_t)(eq - s));
 }
@@ -203,18 +197,8 @@ static int apply_pair(struct fmt_query *q, const char *k, size_t kl,
 				"unknown search parameter '%s' (expected %s)",
 				fmt_excerpt(ex, sizeof(ex), k, kl),
 				mfs_sparam_names());
-	if (vl >= MFS_KV_VAL_MAX)
-		return mfs_errf(err, -EINVAL,
-				"value of %s too long: at most %d bytes, got %zu",
-				fmt_excerpt(ex, sizeof(ex), k, kl),
-				MFS_KV_VAL_MAX - 1, vl);
-	val = malloc(vl + 1);
-	if (!val)
-		return mfs_errf(err, -ENOMEM, "out of memory");
-	memcpy(key, k, kl);
-	key[kl] = '\0';
-	memcpy(val, v, vl);
-	val[vl] = '\0';
+	if ((rc = fmt_pair_strings(k, kl, v, vl, key, &val, err)) < 0)
+		return rc;
 	rc = apply(q, key, val, err);
 	free(val);
 	return rc;
@@ -225,30 +209,16 @@ static int apply_pair(struct fmt_query *q, const char *k, size_t kl,
 static int pairs_into(struct fmt_query *q, const char *p, const char *e,
 		      bool name, struct mfs_err *err)
 {
-	char ex[48];
-
 	if (!fmt_text_clean(p, (size_t)(e - p)))
 		return mfs_errf(err, -EINVAL,
 				"expected key=value text, got binary data or invalid UTF-8");
 	for (;;) {
-		const char *t, *eq = NULL, *ve;
+		const char *t, *eq, *ve;
 		const struct mfs_sparam *sp;
-		int rc;
+		int rc = fmt_pair_next(&p, e, name ? 0 : '#', &t, &eq, err);
 
-		while (p < e && pair_sep((unsigned char)*p))
-			p++;
-		if (p == e || (!name && *p == '#'))
-			return 0;
-		t = p;
-		while (p < e && !pair_sep((unsigned char)*p)) {
-			if (*p == '=' && !eq)
-				eq = p;
-			p++;
-		}
-		if (!eq || eq == t)
-			return mfs_errf(err, -EINVAL, "expected key=value, got '%s'",
-					fmt_excerpt(ex, sizeof(ex), t,
-						    (size_t)(p - t)));
+		if (rc)
+			return rc < 0 ? rc : 0;
 		sp = mfs_sparam_findn(t, (size_t)(eq - t));
 		ve = p;
 		if (sp && sp->kind == MFS_SP_TEXT) {
@@ -273,10 +243,10 @@ static int pairs_into(struct fmt_query *q, const char *p, const char *e,
 /* Cross-field rules, checked after every change. */
 static int check_params(const struct fmt_query *q, struct mfs_err *err)
 {
-	if (q->k + q->offset > TOPK_MAX)
+	if (q->k + q->offset > MFS_TOPK_MAX)
 		return mfs_errf(err, -EINVAL,
 				"topk + offset [%zu] is invalid, it should be in range [1, %d]",
-				q->k + q->offset, TOPK_MAX);
+				q->k + q->offset, MFS_TOPK_MAX);
 	if (q->by_id && q->q.n)
 		return mfs_errf(err, -EINVAL,
 				"query has both vectors and id=%lld: give one of them",

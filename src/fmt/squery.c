@@ -112,9 +112,10 @@ static int apply(struct fmt_squery *q, const char *key, size_t kl,
 					return mfs_errf(err, -EINVAL,
 							"partitions: at most %d names",
 							FMT_QUERY_PARTS_MAX);
-				if (i - s > 255)
+				if (i - s > MFS_NAME_MAX)
 					return mfs_errf(err, -EINVAL,
-							"partitions: a name longer than 255 bytes");
+							"partitions: a name longer than %d bytes",
+							MFS_NAME_MAX);
 				memcpy(q->parts[n], v + s, i - s);
 				q->parts[n][i - s] = '\0';
 				n++;

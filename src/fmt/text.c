@@ -24,11 +24,11 @@ struct ctx {
 	struct fmt_batch *b;
 	size_t line;
 	struct mfs_err *err;
-	float *fscratch;                /* FMT_DIM_MAX floats, on demand */
+	float *fscratch;                /* MFS_DIM_MAX floats, on demand */
 	size_t count;                   /* values (bits) of the pending vector */
 	bool str;                       /* binary: pending was one string */
 	size_t slen;                    /* its digits */
-	uint8_t bscratch[FMT_DIM_MAX / 8];
+	uint8_t bscratch[MFS_DIM_MAX / 8];
 };
 
 static const char *skipws(const char *p, const char *e)
@@ -63,12 +63,12 @@ static int float_dst(struct ctx *c, float **dst, size_t *cap)
 		return 0;
 	}
 	if (!c->fscratch) {
-		c->fscratch = malloc(FMT_DIM_MAX * sizeof(float));
+		c->fscratch = malloc(MFS_DIM_MAX * sizeof(float));
 		if (!c->fscratch)
 			return mfs_errf(c->err, -ENOMEM, "out of memory");
 	}
 	*dst = c->fscratch;
-	*cap = FMT_DIM_MAX;
+	*cap = MFS_DIM_MAX;
 	return 0;
 }
 
@@ -168,7 +168,7 @@ static void bits_clear(struct ctx *c)
 
 static void bit_set(struct ctx *c, size_t i)
 {
-	size_t cap = c->b->dim ? c->b->dim : FMT_DIM_MAX;
+	size_t cap = c->b->dim ? c->b->dim : MFS_DIM_MAX;
 
 	if (i < cap)
 		c->bscratch[i / 8] |= (uint8_t)(0x80u >> (i % 8));
@@ -229,7 +229,7 @@ int fmt_bit_string(uint8_t *bits, uint32_t dim, const char *t, size_t len,
 {
 	bool prefixed = len >= 2 && t[0] == '0' && (t[1] == 'x' || t[1] == 'X');
 	bool digits01 = !prefixed;
-	size_t i, cap = dim ? dim / 8 : FMT_DIM_MAX / 8;
+	size_t i, cap = dim ? dim / 8 : MFS_DIM_MAX / 8;
 
 	memset(bits, 0, cap);
 	for (i = 0; digits01 && i < len; i++)
@@ -322,10 +322,10 @@ static int commit(struct ctx *c, bool has_id, int64_t id)
 					"line %zu: expected %u bits, got %zu",
 					c->line, b->dim, n);
 		}
-		if (!b->dim && (n == 0 || n % 8 || n > FMT_DIM_MAX))
+		if (!b->dim && (n == 0 || n % 8 || n > MFS_DIM_MAX))
 			return mfs_errf(c->err, -EINVAL,
-					"line %zu: expected a multiple of 8 bits in [8, %u], got %zu",
-					c->line, FMT_DIM_MAX, n);
+					"line %zu: expected a multiple of 8 bits in [8, %d], got %zu",
+					c->line, MFS_DIM_MAX, n);
 		if (!b->dim && fmt_batch_set_dim(b, (uint32_t)n))
 			return mfs_errf(c->err, -ENOMEM, "out of memory");
 		if (fmt_batch_grow(b, b->n + 1))
@@ -338,10 +338,10 @@ static int commit(struct ctx *c, bool has_id, int64_t id)
 					c->line, b->dim, n);
 		/* already in place (float_dst) */
 	} else {
-		if (n < FMT_FLOAT_DIM_MIN || n > FMT_DIM_MAX)
+		if (n < MFS_FLOAT_DIM_MIN || n > MFS_DIM_MAX)
 			return mfs_errf(c->err, -EINVAL,
-					"line %zu: expected %u to %u values, got %zu",
-					c->line, FMT_FLOAT_DIM_MIN, FMT_DIM_MAX, n);
+					"line %zu: expected %d to %d values, got %zu",
+					c->line, MFS_FLOAT_DIM_MIN, MFS_DIM_MAX, n);
 		if (fmt_batch_set_dim(b, (uint32_t)n) || fmt_batch_grow(b, 1))
 			return mfs_errf(c->err, -ENOMEM, "out of memory");
 		memcpy(b->vecs + b->n * n * 4, c->fscratch, n * 4);

@@ -14,12 +14,16 @@
  * open), so nothing is served stale.
  */
 #include "fs/fs_int.h"
+#include "base/log.h"
 
 #include <errno.h>
+#include <fuse_lowlevel.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/statvfs.h>
+#include <time.h>
 #include <unistd.h>
 
 struct fs *fs_ctx(void)
@@ -40,6 +44,10 @@ int fs_new(struct eng *e, const struct fs_opts *opts, struct fs **out,
 	fs->read_only = opts->read_only;
 	if (opts->db_dir)
 		snprintf(fs->db_dir, sizeof(fs->db_dir), "%s", opts->db_dir);
+	if (opts->mountpoint)
+		snprintf(fs->mnt, sizeof(fs->mnt), "%s", opts->mountpoint);
+	pthread_mutex_init(&fs->forget.lock, NULL);
+	pthread_cond_init(&fs->forget.cv, NULL);
 	fs->uid = getuid();
 	fs->gid = getgid();
 	clock_gettime(CLOCK_REALTIME, &fs->t0);
@@ -67,6 +75,9 @@ void fs_free(struct fs *fs)
 	fs_errors_fini(&fs->errors);
 	pthread_mutex_destroy(&fs->files_lock);
 	fs_qcache_fini(&fs->qcache);
+	free(fs->forget.q);
+	pthread_cond_destroy(&fs->forget.cv);
+	pthread_mutex_destroy(&fs->forget.lock);
 	free(fs);
 }
 
@@ -79,6 +90,213 @@ int fs_ro_refuse(const char *what, struct mfs_err *err)
 
 #define ENTRY_TIMEOUT_S 1.0
 
+/* ---- forgetting the names of inline queries (fs_int.h) ---- */
+
+static void forget_ent(struct fs_forget_ent *e, const struct fs_node *n)
+{
+	e->squery = n->kind == K_SQUERY;
+	memcpy(e->coll, n->coll, sizeof(e->coll));
+	memcpy(e->part, n->part, sizeof(e->part));
+	memcpy(e->name, n->name, sizeof(e->name));
+}
+
+/* Queue e (caller holds g->lock). */
+static void forget_push(struct fs_forget *g, const struct fs_forget_ent *e)
+{
+	if (!g->started || g->stop)
+		return;
+	if (g->n == FS_FORGET_QUEUE) {
+		g->dropped++;
+		return;
+	}
+	g->q[(g->head + g->n) % FS_FORGET_QUEUE] = *e;
+	if (g->n++ == 0)
+		pthread_cond_signal(&g->cv);
+}
+
+void fs_forget_name(struct fs *fs, const struct fs_node *n)
+{
+	struct fs_forget *g = &fs->forget;
+	struct fs_forget_ent e;
+
+	forget_ent(&e, n);
+	pthread_mutex_lock(&g->lock);
+	forget_push(g, &e);
+	pthread_mutex_unlock(&g->lock);
+}
+
+void fs_forget_keep(struct fs *fs, const struct fs_node *n)
+{
+	struct fs_forget *g = &fs->forget;
+	struct fs_forget_ent e, *k;
+
+	forget_ent(&e, n);
+	pthread_mutex_lock(&g->lock);
+	for (size_t i = 0; i < g->nkeep; i++) {
+		k = &g->keep[i];
+		if (k->squery == e.squery && strcmp(k->name, e.name) == 0 &&
+		    strcmp(k->coll, e.coll) == 0 &&
+		    strcmp(k->part, e.part) == 0)
+			goto out;       /* known already */
+	}
+	if (g->nkeep < FS_FORGET_KEEP) {
+		g->keep[g->nkeep++] = e;
+	} else {
+		forget_push(g, &g->keep[g->keep_next]);
+		g->keep[g->keep_next] = e;
+		g->keep_next = (g->keep_next + 1) % FS_FORGET_KEEP;
+	}
+out:
+	pthread_mutex_unlock(&g->lock);
+}
+
+/* The directory of e's name, through the mount. */
+static void forget_dir(const struct fs *fs, const struct fs_forget_ent *e,
+		       char *path, size_t size)
+{
+	const char *d = e->squery ? "query" : "search";
+
+	if (e->part[0])
+		snprintf(path, size, "%s/%s/%s/%s", fs->mnt, e->coll, e->part,
+			 d);
+	else
+		snprintf(path, size, "%s/%s/%s", fs->mnt, e->coll, d);
+}
+
+#define FORGET_PATH_MAX (PATH_MAX + 2 * STORE_NAME_MAX + 16)
+
+/* Tell the kernel to drop e's name.  The directory's node id is what a
+ * stat of it through the mount reports as st_ino (use_ino is off); dir
+ * and *dir_ino keep the last one (0: none), stated again when the kernel
+ * does not know the name under it (the directory may have been looked
+ * up anew, or the name be gone already). */
+static void forget_one(struct fs *fs, const struct fs_forget_ent *e,
+		       char *dir, fuse_ino_t *dir_ino)
+{
+	struct fuse_session *se = fs->forget.se;
+	char path[FORGET_PATH_MAX];
+	size_t len = strlen(e->name);
+	struct stat st;
+	int rc = -ENOENT;
+
+	forget_dir(fs, e, path, sizeof(path));
+	if (*dir_ino && strcmp(path, dir) == 0)
+		rc = fuse_lowlevel_notify_inval_entry(se, *dir_ino, e->name,
+						      len);
+	if (rc != -ENOENT)
+		return;
+	if (lstat(path, &st) != 0 || !S_ISDIR(st.st_mode)) {
+		*dir_ino = 0;
+		return;
+	}
+	if (strcmp(path, dir) == 0 && (fuse_ino_t)st.st_ino == *dir_ino)
+		return;                 /* the name is gone already */
+	memcpy(dir, path, sizeof(path));
+	*dir_ino = st.st_ino;
+	fuse_lowlevel_notify_inval_entry(se, *dir_ino, e->name, len);
+}
+
+static void *forget_main(void *arg)
+{
+	struct fs *fs = arg;
+	struct fs_forget *g = &fs->forget;
+	struct fs_forget_ent e;
+	char dir[FORGET_PATH_MAX] = "";
+	fuse_ino_t dir_ino = 0;
+
+	pthread_mutex_lock(&g->lock);
+	while (!g->stop) {
+		if (g->n == 0) {
+			pthread_cond_wait(&g->cv, &g->lock);
+			continue;
+		}
+		e = g->q[g->head];
+		g->head = (g->head + 1) % FS_FORGET_QUEUE;
+		g->n--;
+		pthread_mutex_unlock(&g->lock);
+		forget_one(fs, &e, dir, &dir_ino);
+		pthread_mutex_lock(&g->lock);
+	}
+	g->done = true;
+	pthread_cond_broadcast(&g->cv);
+	pthread_mutex_unlock(&g->lock);
+	return NULL;
+}
+
+/* At init: start the thread, every signal blocked (the stop signals
+ * belong to the loop's thread).  Without it names are only not
+ * forgotten. */
+static void forget_start(struct fs *fs, struct fuse_session *se)
+{
+	struct fs_forget *g = &fs->forget;
+	sigset_t all, old;
+	int rc;
+
+	if (!fs->mnt[0])
+		return;
+	g->q = calloc(FS_FORGET_QUEUE, sizeof(*g->q));
+	if (!g->q) {
+		mfs_log(MFS_LOG_ERROR, "out of memory: inline query names "
+			"will not be forgotten");
+		return;
+	}
+	g->se = se;
+	sigfillset(&all);
+	pthread_sigmask(SIG_BLOCK, &all, &old);
+	rc = pthread_create(&g->tid, NULL, forget_main, fs);
+	pthread_sigmask(SIG_SETMASK, &old, NULL);
+	if (rc != 0) {
+		mfs_log(MFS_LOG_ERROR, "cannot start a thread (%s): inline "
+			"query names will not be forgotten", strerror(rc));
+		return;
+	}
+	pthread_mutex_lock(&g->lock);
+	g->started = true;
+	pthread_mutex_unlock(&g->lock);
+}
+
+void fs_forget_stop(struct fs *fs)
+{
+	struct fs_forget *g = &fs->forget;
+
+	pthread_mutex_lock(&g->lock);
+	g->stop = true;
+	pthread_cond_broadcast(&g->cv);
+	pthread_mutex_unlock(&g->lock);
+}
+
+bool fs_forget_wait(struct fs *fs, unsigned ms)
+{
+	struct fs_forget *g = &fs->forget;
+	struct timespec ts;
+	bool running;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	ts.tv_nsec += (long)ms * 1000000L;
+	ts.tv_sec += ts.tv_nsec / 1000000000L;
+	ts.tv_nsec %= 1000000000L;
+	pthread_mutex_lock(&g->lock);
+	while (g->started && !g->done && ms &&
+	       pthread_cond_timedwait(&g->cv, &g->lock, &ts) == 0)
+		;
+	running = g->started && !g->done;
+	pthread_mutex_unlock(&g->lock);
+	return running;
+}
+
+static void op_destroy(void *data)
+{
+	struct fs *fs = data;
+	struct fs_forget *g = &fs->forget;
+
+	/* fs_stop has stopped the thread; a stop with no loop run (no
+	 * request can wait then) */
+	fs_forget_stop(fs);
+	if (g->started)
+		pthread_join(g->tid, NULL);
+	g->started = false;
+}
+
 static void *op_init(struct fuse_conn_info *conn, struct fuse_config *cfg)
 {
 	cfg->entry_timeout = ENTRY_TIMEOUT_S;
@@ -89,6 +307,8 @@ static void *op_init(struct fuse_conn_info *conn, struct fuse_config *cfg)
 	cfg->use_ino = 0;
 	/* Writes go straight to the daemon, one write(2) at a time. */
 	conn->want &= ~FUSE_CAP_WRITEBACK_CACHE;
+	forget_start(fuse_get_context()->private_data,
+		     fuse_get_session(fuse_get_context()->fuse));
 	return fuse_get_context()->private_data;
 }
 
@@ -109,6 +329,7 @@ void fs_fill_ops(struct fuse_operations *ops)
 {
 	memset(ops, 0, sizeof(*ops));
 	ops->init = op_init;
+	ops->destroy = op_destroy;
 	ops->statfs = op_statfs;
 	ops->getattr = fs_op_getattr;
 	ops->readdir = fs_op_readdir;

@@ -12,6 +12,7 @@
  *     fs_fill_ops(&ops);
  *     fuse = fuse_new(&args, &ops, sizeof(ops), fs);  // fs: private data
  *     ... fuse_mount ... fs_loop(fuse, FS_THREADS_MAX, spin_us) ...
+ *     fs_stop(fs, fuse); fuse_unmount(fuse); ... fuse_destroy(fuse);
  *     fs_free(fs);
  *
  * The caller compiles against FUSE_USE_VERSION FS_FUSE_USE_VERSION.
@@ -46,6 +47,8 @@ struct fs_opts {
 				 * (allow_other, allow_root: SPEC §12) */
 	bool read_only;         /* -o ro: every change fails with EROFS
 				 * (loads, releases, searches serve) */
+	const char *mountpoint; /* absolute; borrowed for fs_new only (the
+				 * fs stats its own directories through it) */
 };
 
 /* Make the fs context over engine e (borrowed; must outlive the fs; may be
@@ -72,6 +75,10 @@ void fs_fill_ops(struct fuse_operations *ops);
 #define FS_SPIN_US_DEFAULT 50
 #define FS_SPIN_US_MAX 10000
 int fs_loop(struct fuse *fuse, unsigned max_threads, unsigned spin_us);
+/* After the loop (fs_loop or fuse_loop) has returned and before
+ * fuse_unmount: stop the fs's own thread, answering the requests it waits
+ * on meanwhile (loop.c).  fs is fuse's private data. */
+void fs_stop(struct fs *fs, struct fuse *fuse);
 
 /* Append a failure line to /.errors and the log, as the FUSE operations do:
  * "2026-11-20T10:00:00Z pid=4242 op path ENAME: message".  pid is the

@@ -111,6 +111,49 @@ struct fs_qent *fs_qcache_add(struct fs_qcache *c, uint64_t gen,
 void fs_qcache_release(struct fs_qcache *c, struct fs_qent *e,
 		       struct fmt_query *q);
 
+/* ---- forgetting the names of inline queries (fs.c) ----
+ *
+ * libfuse's high-level node table keeps a node for every name the kernel
+ * holds a dentry for, and the kernel keeps the dentry of every name
+ * looked up (ENTRY_TIMEOUT_S does not make it drop them): each distinct
+ * inline search/ or query/ name cost the daemon about 200 bytes for good.
+ * So the release of such a name queues it, and one thread of the fs
+ * (started at init, never a request handler) tells the kernel to forget
+ * it (fuse_lowlevel_notify_inval_entry); the kernel then sends FORGET and
+ * libfuse frees the node.  The notification waits for the kernel's lock
+ * on the directory, which a LOOKUP being answered holds: after the loop
+ * ends, fs_stop answers requests until the thread has stopped. */
+
+#define FS_FORGET_QUEUE 256             /* names waiting; more: dropped */
+/* The names of the last FS_FORGET_KEEP private sessions (a read-write
+ * descriptor of a name without overrides that did not save) stay known:
+ * a program that opens the same name for every search then costs one
+ * OPEN, not a LOOKUP, a CREATE and a FORGET (bench/README.md, private
+ * sessions).  The name a new one pushes out is forgotten. */
+#define FS_FORGET_KEEP 8
+
+struct fs_forget_ent {
+	bool squery;                    /* query/<name>, else search/ */
+	char coll[STORE_NAME_MAX + 1];
+	char part[STORE_NAME_MAX + 1];
+	char name[STORE_NAME_MAX + 1];
+};
+
+struct fs_forget {
+	pthread_mutex_t lock;           /* a leaf lock; guards all below */
+	pthread_cond_t cv;              /* work, stop or done */
+	struct fs_forget_ent *q;        /* a ring of FS_FORGET_QUEUE */
+	size_t head, n;
+	bool started;                   /* tid runs or ran, not joined */
+	bool stop;                      /* take no more work */
+	bool done;                      /* the thread has returned */
+	uint64_t dropped;               /* names the full queue refused */
+	struct fs_forget_ent keep[FS_FORGET_KEEP];
+	size_t nkeep, keep_next;        /* used; the next to push out */
+	pthread_t tid;
+	struct fuse_session *se;        /* set at start */
+};
+
 /* ---- the context ---- */
 
 struct fs {
@@ -138,7 +181,20 @@ struct fs {
 	struct fs_dirhold *holds;       /* files_lock: collections and
 					 * partitions open as directories
 					 * (ops_dir.c: rm -r) */
+	char mnt[PATH_MAX];             /* the mount point; fixed */
+	struct fs_forget forget;        /* its own lock */
 };
+
+/* Queue the name of node n (search/ or query/) for the kernel to forget
+ * (see above); a full queue drops it.  Never blocks on the kernel. */
+void fs_forget_name(struct fs *fs, const struct fs_node *n);
+/* Keep the name of node n known (FS_FORGET_KEEP): queue the one it
+ * pushes out, if any. */
+void fs_forget_keep(struct fs *fs, const struct fs_node *n);
+/* Take no more names; the thread returns after the one it is at. */
+void fs_forget_stop(struct fs *fs);
+/* Wait up to ms for the thread to return; true while it runs. */
+bool fs_forget_wait(struct fs *fs, unsigned ms);
 
 /* The context of the running request. */
 struct fs *fs_ctx(void);

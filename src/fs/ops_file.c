@@ -704,7 +704,23 @@ int fs_op_flush(const char *path, struct fuse_file_info *fi)
 
 int fs_op_release(const char *path, struct fuse_file_info *fi)
 {
-	fs_file_free(fs_ctx(), file_of(fi));
+	struct fs *fs = fs_ctx();
+	struct fs_file *f = file_of(fi);
+	const struct fs_node *n = &f->node;
+
+	/* An inline name (or a saved one with overrides) is used once and
+	 * would stay in the kernel's and libfuse's tables for good: have it
+	 * forgotten (fs_forget_name).  A saved query's own name stays. */
+	if ((n->kind == K_QUERY || n->kind == K_SQUERY) &&
+	    (strchr(n->name, '&') ||
+	     !((n->kind == K_QUERY && fs_qcache_has(&fs->qcache, n, n->name))
+	       || query_saved(fs, n)))) {
+		if (f->qwriter && !strchr(n->name, '&'))
+			fs_forget_keep(fs, n);  /* a private session's */
+		else
+			fs_forget_name(fs, n);
+	}
+	fs_file_free(fs, f);
 	fi->fh = 0;
 	return 0;
 }

@@ -33,7 +33,7 @@ struct fs_qent {
 	bool json, by_id;
 	int64_t id;
 	size_t nparts;
-	char (*parts)[256];
+	char (*parts)[MFS_NAME_MAX + 1];
 	size_t nparams;
 	struct mfs_kv_item *params;
 	struct fmt_batch q;             /* owned */

@@ -2,9 +2,9 @@
  *
  * Layout.  Rows sit contiguously in `data` (64-byte aligned, vec_bytes each;
  * COSINE keeps its own normalized copy), with ids[pos] and, for float
- * vectors, norms[pos] = |x|^2 beside them.  An open-addressing map (linear
- * probing, backward-shift deletion) sends id -> pos, so remove() is O(1): the
- * last row moves into the hole.  Row order therefore carries no meaning.
+ * vectors, norms[pos] = |x|^2 beside them.  The id map (idmap.h) sends
+ * id -> pos, so remove() is O(1): the last row moves into the hole.  Row
+ * order therefore carries no meaning; positions stay below IDMAP_NONE.
  *
  * Search has two plans; both return exactly the best k by the kernel score
  * (vec.h), ties by smaller id, and both give bit-identical scores, because
@@ -37,6 +37,7 @@
  * concurrently with itself without locks; add/remove/free need exclusive
  * access (index.h).
  */
+#include "index/idmap.h"
 #include "index/index.h"
 
 #include <errno.h>
@@ -57,11 +58,6 @@ enum {
 /* Candidate lists of one query batch stay under this many bytes. */
 #define CAND_BUDGET_BYTES ((size_t)64 << 20)
 
-struct slot {
-	int64_t id;
-	size_t pos1;                    /* position + 1; 0 = empty slot */
-};
-
 struct flat {
 	struct idx base;
 	size_t vbytes;                  /* bytes of one row */
@@ -70,93 +66,12 @@ struct flat {
 	unsigned char *data;            /* cap rows, 64-byte aligned */
 	int64_t *ids;                   /* cap */
 	float *norms;                   /* cap, |x|^2; NULL for binary */
-	struct slot *map;               /* map_cap slots, power of two */
-	size_t map_cap;
+	struct idmap map;               /* id -> pos */
 };
 
 static size_t margin(size_t k)
 {
 	return 16 + k / 4;
-}
-
-/* ---- id -> position map ---- */
-
-static size_t hash_id(int64_t id)
-{
-	uint64_t x = (uint64_t)id;
-
-	x ^= x >> 33;
-	x *= 0xff51afd7ed558ccdull;
-	x ^= x >> 33;
-	x *= 0xc4ceb9fe1a85ec53ull;
-	x ^= x >> 33;
-	return (size_t)x;
-}
-
-static struct slot *map_find(const struct flat *f, int64_t id)
-{
-	size_t m = f->map_cap - 1;
-
-	if (!f->map_cap)
-		return NULL;
-	for (size_t i = hash_id(id) & m;; i = (i + 1) & m) {
-		if (!f->map[i].pos1)
-			return NULL;
-		if (f->map[i].id == id)
-			return &f->map[i];
-	}
-}
-
-/* id must be absent and the map at most half full after the insert. */
-static void map_put(struct flat *f, int64_t id, size_t pos)
-{
-	size_t m = f->map_cap - 1, i = hash_id(id) & m;
-
-	while (f->map[i].pos1)
-		i = (i + 1) & m;
-	f->map[i].id = id;
-	f->map[i].pos1 = pos + 1;
-}
-
-/* Backward-shift deletion: no tombstones, probes stay short. */
-static void map_del(struct flat *f, struct slot *s)
-{
-	size_t m = f->map_cap - 1, i = (size_t)(s - f->map);
-
-	f->map[i].pos1 = 0;
-	for (size_t j = (i + 1) & m; f->map[j].pos1; j = (j + 1) & m) {
-		size_t h = hash_id(f->map[j].id) & m;
-		int stays = i <= j ? (i < h && h <= j) : (i < h || h <= j);
-
-		if (stays)
-			continue;
-		f->map[i] = f->map[j];
-		f->map[j].pos1 = 0;
-		i = j;
-	}
-}
-
-/* Room for need entries at load <= 1/2.  0 or -ENOMEM (map unchanged). */
-static int map_reserve(struct flat *f, size_t need)
-{
-	size_t cap = 16;
-	struct slot *old = f->map, *nm;
-	size_t old_cap = f->map_cap;
-
-	if (need * 2 <= f->map_cap)
-		return 0;
-	while (cap < need * 2)
-		cap *= 2;
-	nm = calloc(cap, sizeof(*nm));
-	if (!nm)
-		return -ENOMEM;
-	f->map = nm;
-	f->map_cap = cap;
-	for (size_t i = 0; i < old_cap; i++)
-		if (old[i].pos1)
-			map_put(f, old[i].id, old[i].pos1 - 1);
-	free(old);
-	return 0;
 }
 
 /* ---- storage ---- */
@@ -291,22 +206,13 @@ static int check_binary(const struct idx_info *info,
 	return check_common(1, info, params, canon, err);
 }
 
-static size_t map_bytes_for(size_t n)
-{
-	size_t cap = 16;
-
-	while (cap < n * 2)
-		cap *= 2;
-	return cap * sizeof(struct slot);
-}
-
 static size_t estimate_bytes(const struct idx_info *info,
 			     const struct mfs_kv *canon, size_t n)
 {
 	size_t per = vec_bytes(info->vtype, info->dim) + sizeof(int64_t) +
 		     (info->vtype == VEC_FLOAT ? sizeof(float) : 0);
 
-	return sizeof(struct flat) + n * per + map_bytes_for(n);
+	return sizeof(struct flat) + n * per + idmap_bytes_for(n);
 }
 
 static int flat_add(struct idx *ix, const int64_t *ids, const void *vecs,
@@ -318,19 +224,20 @@ static int flat_add(struct idx *ix, const int64_t *ids, const void *vecs,
 
 	if (n == 0)
 		return 0;
-	if (reserve(f, f->n + n) || map_reserve(f, f->n + n))
+	if (n >= IDMAP_NONE - f->n || reserve(f, f->n + n) ||
+	    idmap_reserve(&f->map, f->n + n))
 		return mfs_errf(err, -ENOMEM, "FLAT: out of memory adding "
 				"%zu vectors to %zu", n, f->n);
 	for (i = 0; i < n; i++) {
-		if (map_find(f, ids[i]))
+		if (idmap_get(&f->map, ids[i]) != IDMAP_NONE)
 			break;
-		map_put(f, ids[i], f->n + i);
+		idmap_put(&f->map, ids[i], (uint32_t)(f->n + i));
 	}
 	if (i < n) {            /* a duplicate id: undo, change nothing */
 		int64_t dup = ids[i];
 
 		while (i-- > 0)
-			map_del(f, map_find(f, ids[i]));
+			idmap_del(&f->map, ids[i]);
 		return mfs_errf(err, -EINVAL, "id %lld: expected a new id, "
 				"got one already in the index",
 				(long long)dup);
@@ -355,13 +262,11 @@ static void flat_remove(struct idx *ix, const int64_t *ids, size_t n)
 	struct flat *f = (struct flat *)ix;
 
 	for (size_t i = 0; i < n; i++) {
-		struct slot *s = map_find(f, ids[i]);
-		size_t pos, last;
+		uint32_t p = idmap_del(&f->map, ids[i]);
+		size_t pos = p, last;
 
-		if (!s)
+		if (p == IDMAP_NONE)
 			continue;
-		pos = s->pos1 - 1;
-		map_del(f, s);
 		last = --f->n;
 		if (pos == last)
 			continue;
@@ -370,7 +275,7 @@ static void flat_remove(struct idx *ix, const int64_t *ids, size_t n)
 		f->ids[pos] = f->ids[last];
 		if (f->norms)
 			f->norms[pos] = f->norms[last];
-		map_find(f, f->ids[pos])->pos1 = pos + 1;
+		idmap_put(&f->map, f->ids[pos], (uint32_t)pos);
 	}
 }
 
@@ -383,13 +288,15 @@ static void flat_free(struct idx *ix)
 	free(f->data);
 	free(f->ids);
 	free(f->norms);
-	free(f->map);
+	idmap_fini(&f->map);
 	free(f);
 }
 
+/* A FLAT (binary: BIN_FLAT) index of the n vectors; progress (may be
+ * NULL) hears 100 once it is made. */
 static int make(int binary, const struct idx_info *info, const int64_t *ids,
-		const void *vecs, size_t n, struct idx **out,
-		struct mfs_err *err)
+		const void *vecs, size_t n, const struct idx_progress *progress,
+		struct idx **out, struct mfs_err *err)
 {
 	struct flat *f;
 	int rc;
@@ -410,6 +317,8 @@ static int make(int binary, const struct idx_info *info, const int64_t *ids,
 		flat_free(&f->base);
 		return rc;
 	}
+	if (progress && progress->fn)
+		progress->fn(progress->arg, 100.0);
 	*out = &f->base;
 	return 0;
 }
@@ -420,11 +329,7 @@ static int build_float(const struct idx_info *info,
 		       const struct idx_progress *progress, struct idx **out,
 		       struct mfs_err *err)
 {
-	int rc = make(0, info, ids, vecs, n, out, err);
-
-	if (!rc && progress && progress->fn)
-		progress->fn(progress->arg, 100.0);
-	return rc;
+	return make(0, info, ids, vecs, n, progress, out, err);
 }
 
 static int build_binary(const struct idx_info *info,
@@ -433,11 +338,7 @@ static int build_binary(const struct idx_info *info,
 			const struct idx_progress *progress, struct idx **out,
 			struct mfs_err *err)
 {
-	int rc = make(1, info, ids, vecs, n, out, err);
-
-	if (!rc && progress && progress->fn)
-		progress->fn(progress->arg, 100.0);
-	return rc;
+	return make(1, info, ids, vecs, n, progress, out, err);
 }
 
 /* FLAT saves nothing: the entities are the index. */
@@ -446,7 +347,7 @@ static int restore_float(const struct idx_info *info,
 			 size_t len, const int64_t *ids, const void *vecs,
 			 size_t n, struct idx **out, struct mfs_err *err)
 {
-	return make(0, info, ids, vecs, n, out, err);
+	return make(0, info, ids, vecs, n, NULL, out, err);
 }
 
 static int restore_binary(const struct idx_info *info,
@@ -454,7 +355,7 @@ static int restore_binary(const struct idx_info *info,
 			  size_t len, const int64_t *ids, const void *vecs,
 			  size_t n, struct idx **out, struct mfs_err *err)
 {
-	return make(1, info, ids, vecs, n, out, err);
+	return make(1, info, ids, vecs, n, NULL, out, err);
 }
 
 static size_t flat_count(const struct idx *ix)
@@ -468,7 +369,7 @@ static size_t flat_memory_bytes(const struct idx *ix)
 
 	return sizeof(*f) + f->cap * (f->vbytes + sizeof(int64_t)) +
 	       (f->norms ? f->cap * sizeof(float) : 0) +
-	       f->map_cap * sizeof(struct slot);
+	       idmap_bytes(&f->map);
 }
 
 /* ---- search ---- */
@@ -500,6 +401,7 @@ static size_t slot_of(const struct job *j, size_t qi, size_t dc)
 }
 
 /* Gemm pass over rows [r0, r1) for queries [q0, q0 + nqt). */
+VEC_CLONES
 static void unit_gemm(const struct job *j, size_t q0, size_t nqt, size_t r0,
 		      size_t r1, struct vec_topk *tk, float *tile)
 {
@@ -641,6 +543,28 @@ static void merge_fn(void *arg, size_t i, unsigned worker)
 	j->hits->count[qi] = fin.n;
 }
 
+/* The queries as the rows are held: q itself, or for COSINE a normalized
+ * copy in *copy (returns owned: the caller frees *copy, NULL when q was
+ * kept).  NULL when out of memory (index.h: the index normalizes the
+ * queries it receives). */
+static const unsigned char *scored_queries(const struct flat *f,
+					   const void *q, size_t nq,
+					   float **copy)
+{
+	size_t d = f->base.info.dim;
+
+	*copy = NULL;
+	if (f->base.info.metric != VEC_COSINE)
+		return q;
+	*copy = malloc(nq * f->vbytes);
+	if (!*copy)
+		return NULL;
+	memcpy(*copy, q, nq * f->vbytes);
+	for (size_t i = 0; i < nq; i++)
+		vec_normalize(*copy + i * d, d);
+	return (const unsigned char *)*copy;
+}
+
 static int flat_search(const struct idx *ix, const void *q, size_t nq,
 		       const struct mfs_kv *sparams, struct idx_hits *hits,
 		       struct mfs_err *err)
@@ -661,17 +585,8 @@ static int flat_search(const struct idx *ix, const void *q, size_t nq,
 			hits->count[i] = 0;
 		return 0;
 	}
-	j.Q = q;
-	if (info->metric == VEC_COSINE) {
-		/* index.h: the index normalizes the queries it receives. */
-		qcopy = malloc(nq * f->vbytes);
-		if (!qcopy)
-			goto nomem;
-		memcpy(qcopy, q, nq * f->vbytes);
-		for (size_t i = 0; i < nq; i++)
-			vec_normalize(qcopy + i * info->dim, info->dim);
-		j.Q = (const unsigned char *)qcopy;
-	}
+	if (!(j.Q = scored_queries(f, q, nq, &qcopy)))
+		goto nomem;
 	j.gemm = !is_binary(f) && nq >= GEMM_MIN_NQ;
 	/* Equal tiles of at most TILE_Q / SCAN_TILE_Q queries. */
 	j.tq = j.gemm ? TILE_Q : SCAN_TILE_Q;
@@ -835,10 +750,10 @@ static int flat_search_filtered(const struct idx *ix, const void *q,
 			goto nomem;
 		if (a->n * 4 < f->n) {
 			for (size_t i = 0; i < a->n; i++) {
-				const struct slot *s = map_find(f, a->ids[i]);
+				uint32_t p = idmap_get(&f->map, a->ids[i]);
 
-				if (s)
-					pos[n++] = s->pos1 - 1;
+				if (p != IDMAP_NONE)
+					pos[n++] = p;
 			}
 		} else {
 			for (size_t p = 0; p < f->n; p++)
@@ -853,15 +768,8 @@ static int flat_search_filtered(const struct idx *ix, const void *q,
 		if (!j.scr)
 			goto nomem;
 	}
-	if (info->metric == VEC_COSINE) {
-		qcopy = malloc(nq * f->vbytes);
-		if (!qcopy)
-			goto nomem;
-		memcpy(qcopy, q, nq * f->vbytes);
-		for (size_t i = 0; i < nq; i++)
-			vec_normalize(qcopy + i * info->dim, info->dim);
-		j.Q = (const unsigned char *)qcopy;
-	}
+	if (!(j.Q = scored_queries(f, q, nq, &qcopy)))
+		goto nomem;
 	mfs_pool_for(nq > 1 ? info->pool : NULL, nq, filtered_fn, &j);
 	goto out;
 nomem:

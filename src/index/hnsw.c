@@ -10,7 +10,6 @@
 
 #include <errno.h>
 #include <limits.h>
-#include <math.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -197,12 +196,11 @@ static int hnsw_add(struct idx *ix, const int64_t *ids, const void *vecs,
 		return 0;
 	/* an id already held is replaced: the old node becomes a tombstone */
 	for (size_t i = 0; i < n; i++) {
-		uint32_t old = hnsw_map_get(&h->map, ids[i]);
+		uint32_t old = idmap_del(&h->map, ids[i]);
 
 		if (old != HNSW_NONE) {
 			h->tomb[old] = 1;
 			h->live--;
-			hnsw_map_del(&h->map, ids[i]);
 		}
 	}
 	if (need > cap) {
@@ -226,13 +224,12 @@ static void hnsw_remove(struct idx *ix, const int64_t *ids, size_t n)
 	struct hnsw *h = (struct hnsw *)ix;
 
 	for (size_t i = 0; i < n; i++) {
-		uint32_t c = hnsw_map_get(&h->map, ids[i]);
+		uint32_t c = idmap_del(&h->map, ids[i]);
 
 		if (c == HNSW_NONE)
 			continue;
 		h->tomb[c] = 1;
 		h->live--;
-		hnsw_map_del(&h->map, ids[i]);
 	}
 }
 
@@ -252,12 +249,8 @@ static int search_one(const struct hnsw *h, struct hnsw_ws *ws,
 	long n;
 
 	if (h->cosine) {
-		double s = 0;
-
-		for (size_t j = 0; j < h->dim; j++)
-			s += (double)q[j] * q[j];
-		for (size_t j = 0; j < h->dim; j++)
-			ws->qbuf[j] = s > 0 ? (float)(q[j] / sqrt(s)) : 0;
+		memcpy(ws->qbuf, q, h->dim * sizeof(*q));
+		vec_normalize(ws->qbuf, h->dim);
 		q = ws->qbuf;
 	}
 	n = a ? hnsw_knn_allow(h, ws, q, k, ef, a) : hnsw_knn(h, ws, q, k, ef);

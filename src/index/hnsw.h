@@ -11,8 +11,4 @@
 
 extern const struct idx_type idx_hnsw_type;
 
-/* Name of the distance kernels the graph uses on this CPU: "avx512",
- * "avx2" or "scalar".  Static string; thread-safe. */
-const char *hnsw_dist_impl(void);
-
 #endif

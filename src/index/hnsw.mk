@@ -1,3 +1,3 @@
 # sources of the hnsw index types: libmfs_index_a_SOURCES += ...
 libmfs_index_a_SOURCES += src/index/hnsw.h src/index/hnsw.c src/index/hnsw_int.h \
-	src/index/hnsw_graph.c src/index/hnsw_io.c src/index/hnsw_dist.c
+	src/index/hnsw_graph.c src/index/hnsw_io.c

@@ -22,7 +22,6 @@
  * shrink the answer below k while k live entities remain reachable.
  */
 #include "index/hnsw_int.h"
-#include "base/between.h"
 
 #include <errno.h>
 #include <math.h>
@@ -71,72 +70,75 @@ static int grow_pairs(struct hnsw_pair **a, size_t *cap, size_t need)
 	return 0;
 }
 
-static void min_push(struct hnsw_pair *a, size_t *n, struct hnsw_pair x)
+/* One binary heap of pairs for both orders: max = 0, the min-heap (cand:
+ * the smallest d at the root), max = 1, the max-heap (top: the largest).
+ * Does d belong nearer the root than e? */
+#define ABOVE(max, d, e) ((max) ? (d) > (e) : (d) < (e))
+
+static inline __attribute__((always_inline)) void
+heap_push(struct hnsw_pair *a, size_t *n, struct hnsw_pair x, int max)
 {
 	size_t i = (*n)++;
 
 	while (i > 0) {
 		size_t p = (i - 1) / 2;
-		if (a[p].d <= x.d)
+		if (!ABOVE(max, x.d, a[p].d))
 			break;
 		a[i] = a[p];
 		i = p;
 	}
 	a[i] = x;
+}
+
+static inline __attribute__((always_inline)) void
+heap_pop(struct hnsw_pair *a, size_t *n, int max)
+{
+	struct hnsw_pair x = a[--(*n)];
+	size_t i = 0, m = *n;
+
+	for (;;) {
+		size_t c = 2 * i + 1;
+		if (c >= m)
+			break;
+		if (c + 1 < m && ABOVE(max, a[c + 1].d, a[c].d))
+			c++;
+		if (!ABOVE(max, a[c].d, x.d))
+			break;
+		a[i] = a[c];
+		i = c;
+	}
+	if (m)
+		a[i] = x;
+}
+
+static void min_push(struct hnsw_pair *a, size_t *n, struct hnsw_pair x)
+{
+	heap_push(a, n, x, 0);
 }
 
 static void min_pop(struct hnsw_pair *a, size_t *n)
 {
-	struct hnsw_pair x = a[--(*n)];
-	size_t i = 0, m = *n;
-
-	for (;;) {
-		size_t c = 2 * i + 1;
-		if (c >= m)
-			break;
-		if (c + 1 < m && a[c + 1].d < a[c].d)
-			c++;
-		if (x.d <= a[c].d)
-			break;
-		a[i] = a[c];
-		i = c;
-	}
-	if (m)
-		a[i] = x;
+	heap_pop(a, n, 0);
 }
 
 static void max_push(struct hnsw_pair *a, size_t *n, struct hnsw_pair x)
 {
-	size_t i = (*n)++;
-
-	while (i > 0) {
-		size_t p = (i - 1) / 2;
-		if (a[p].d >= x.d)
-			break;
-		a[i] = a[p];
-		i = p;
-	}
-	a[i] = x;
+	heap_push(a, n, x, 1);
 }
 
 static void max_pop(struct hnsw_pair *a, size_t *n)
 {
-	struct hnsw_pair x = a[--(*n)];
-	size_t i = 0, m = *n;
+	heap_pop(a, n, 1);
+}
 
-	for (;;) {
-		size_t c = 2 * i + 1;
-		if (c >= m)
-			break;
-		if (c + 1 < m && a[c + 1].d > a[c].d)
-			c++;
-		if (x.d >= a[c].d)
-			break;
-		a[i] = a[c];
-		i = c;
+/* Offer node i at d to the k best held in the max-heap ws->top. */
+static void keep_best(struct hnsw_ws *ws, size_t k, float d, uint32_t i)
+{
+	if (ws->ntop < k || d < ws->top[0].d) {
+		max_push(ws->top, &ws->ntop, (struct hnsw_pair){ d, i });
+		if (ws->ntop > k)
+			max_pop(ws->top, &ws->ntop);
 	}
-	if (m)
-		a[i] = x;
 }
 
 static int cmp_pair(const void *a, const void *b)
@@ -248,96 +250,6 @@ static void new_epoch(struct hnsw_ws *ws)
 	}
 }
 
-/* ---- label map ---- */
-
-static size_t slot_of(const struct hnsw_map *m, int64_t key)
-{
-	return (size_t)(((uint64_t)key * 0x9E3779B97F4A7C15ull) >> 17) &
-	       (m->cap - 1);
-}
-
-int hnsw_map_reserve(struct hnsw_map *m, size_t n)
-{
-	size_t nc = 16;
-	struct hnsw_map nm = { 0 };
-
-	if (m->cap >= 2 * n && m->cap)
-		return 0;
-	while (nc < 2 * n)
-		nc *= 2;
-	nm.key = malloc(nc * sizeof(*nm.key));
-	nm.val = malloc(nc * sizeof(*nm.val));
-	if (!nm.key || !nm.val) {
-		free(nm.key);
-		free(nm.val);
-		return -ENOMEM;
-	}
-	memset(nm.val, 0xff, nc * sizeof(*nm.val));
-	nm.cap = nc;
-	for (size_t i = 0; i < m->cap; i++)
-		if (m->val[i] != HNSW_NONE)
-			hnsw_map_put(&nm, m->key[i], m->val[i]);
-	hnsw_map_fini(m);
-	*m = nm;
-	return 0;
-}
-
-/* Needs room (hnsw_map_reserve). */
-void hnsw_map_put(struct hnsw_map *m, int64_t key, uint32_t val)
-{
-	size_t s = slot_of(m, key);
-
-	while (m->val[s] != HNSW_NONE && m->key[s] != key)
-		s = (s + 1) & (m->cap - 1);
-	if (m->val[s] == HNSW_NONE)
-		m->n++;
-	m->key[s] = key;
-	m->val[s] = val;
-}
-
-uint32_t hnsw_map_get(const struct hnsw_map *m, int64_t key)
-{
-	if (!m->cap)
-		return HNSW_NONE;
-	for (size_t s = slot_of(m, key); m->val[s] != HNSW_NONE;
-	     s = (s + 1) & (m->cap - 1))
-		if (m->key[s] == key)
-			return m->val[s];
-	return HNSW_NONE;
-}
-
-/* Linear probing with backward-shift deletion: no tombstone slots. */
-void hnsw_map_del(struct hnsw_map *m, int64_t key)
-{
-	size_t mask = m->cap - 1, s, j;
-
-	if (!m->cap)
-		return;
-	for (s = slot_of(m, key); m->val[s] != HNSW_NONE; s = (s + 1) & mask)
-		if (m->key[s] == key)
-			break;
-	if (m->val[s] == HNSW_NONE)
-		return;
-	m->n--;
-	for (j = (s + 1) & mask; m->val[j] != HNSW_NONE; j = (j + 1) & mask) {
-		size_t home = slot_of(m, m->key[j]);
-		/* move j into the hole s unless its home lies in (s, j] */
-		if (((j - home) & mask) >= ((j - s) & mask)) {
-			m->key[s] = m->key[j];
-			m->val[s] = m->val[j];
-			s = j;
-		}
-	}
-	m->val[s] = HNSW_NONE;
-}
-
-void hnsw_map_fini(struct hnsw_map *m)
-{
-	free(m->key);
-	free(m->val);
-	memset(m, 0, sizeof(*m));
-}
-
 /* ---- storage ---- */
 
 int hnsw_new(const struct idx_info *info, uint32_t M, uint32_t efc,
@@ -354,7 +266,7 @@ int hnsw_new(const struct idx_info *info, uint32_t M, uint32_t efc,
 	h->mult = 1.0 / log((double)M);
 	h->dim = info->dim;
 	h->cosine = info->metric == VEC_COSINE;
-	h->dist = hnsw_dist_pick(info->metric != VEC_L2);
+	h->dist = vec_score_kernel(info->metric);
 	h->node_bytes = sizeof(uint32_t) * (1 + (size_t)h->maxM0) +
 			sizeof(float) * h->dim;
 	h->entry = HNSW_NONE;
@@ -383,7 +295,7 @@ void hnsw_free_all(struct hnsw *h)
 	free(h->tomb);
 	free(h->labels);
 	free((void *)h->lock);
-	hnsw_map_fini(&h->map);
+	idmap_fini(&h->map);
 	pthread_mutex_destroy(&h->glock);
 	pthread_mutex_destroy(&h->wslock);
 	free(h);
@@ -414,7 +326,7 @@ int hnsw_reserve(struct hnsw *h, size_t cap)
 	GROW(tomb, cap);
 	GROW(labels, cap);
 	GROW(lock, cap);
-	if (hnsw_map_reserve(&h->map, cap) < 0)
+	if (idmap_reserve(&h->map, cap) < 0)
 		return -ENOMEM;
 	h->cap = cap;
 	return 0;
@@ -431,19 +343,6 @@ int hnsw_random_level(struct hnsw *h)
 	u = ((double)(z >> 11) + 1.0) * 0x1.0p-53;     /* (0, 1] */
 	l = -log(u) * h->mult;
 	return l >= HNSW_MAX_LEVEL ? HNSW_MAX_LEVEL : (int)l;
-}
-
-static void normalize(float *v, size_t d)
-{
-	double s = 0;
-
-	for (size_t i = 0; i < d; i++)
-		s += (double)v[i] * v[i];
-	if (s > 0) {
-		float r = (float)(1.0 / sqrt(s));
-		for (size_t i = 0; i < d; i++)
-			v[i] *= r;
-	}
 }
 
 int hnsw_append(struct hnsw *h, const int64_t *ids, const float *vecs,
@@ -475,13 +374,13 @@ int hnsw_append(struct hnsw *h, const int64_t *ids, const float *vecs,
 		       (1 + (size_t)h->maxM0) * sizeof(uint32_t));
 		memcpy(hnsw_vec(h, c), vecs + i * h->dim, h->dim * sizeof(float));
 		if (h->cosine)
-			normalize(hnsw_vec(h, c), h->dim);
+			vec_normalize(hnsw_vec(h, c), h->dim);
 	}
 	for (size_t i = 0; i < n; i++) {
 		uint32_t c = (uint32_t)(base + i);
 
 		h->upper_bytes += h->level[c] * upl;
-		hnsw_map_put(&h->map, ids[i], c);
+		idmap_put(&h->map, ids[i], c);
 	}
 	h->n += n;
 	h->live += n;
@@ -494,8 +393,7 @@ size_t hnsw_bytes(const struct hnsw *h)
 	return sizeof(*h) + h->cap * (h->node_bytes + sizeof(*h->upper) +
 				      sizeof(*h->level) + sizeof(*h->tomb) +
 				      sizeof(*h->labels) + sizeof(*h->lock)) +
-	       h->upper_bytes +
-	       h->map.cap * (sizeof(*h->map.key) + sizeof(*h->map.val));
+	       h->upper_bytes + idmap_bytes(&h->map);
 }
 
 /* ---- search ---- */
@@ -628,7 +526,7 @@ search_layer_a(const struct hnsw *h, struct hnsw_ws *ws, const float *q,
 			lower = ws->top[0].d;
 		}
 	}
-	for (unsigned round = 1; ws->ncand; round++) {
+	while (ws->ncand) {
 		struct hnsw_pair c = ws->cand[0];
 		const uint32_t *l;
 		uint32_t cnt;
@@ -636,10 +534,6 @@ search_layer_a(const struct hnsw *h, struct hnsw_ws *ws, const float *q,
 		if (c.d > lower && (ws->ntop >= ef || !filter ||
 				    (a && c.d >= a->hi)))
 			break;
-		/* A lone search lets its thread answer other requests every
-		 * 8 rounds, a few microseconds (between.h). */
-		if (ws->lone && !locked && round % 8 == 0)
-			mfs_between();
 		min_pop(ws->cand, &ws->ncand);
 		/* the next candidate's list, likely read next round (a
 		 * search; an insertion's lists are read under their locks) */
@@ -728,11 +622,7 @@ static int scan_all(const struct hnsw *h, struct hnsw_ws *ws, const float *q,
 		d = h->dist(q, hnsw_vec(h, i), h->dim);
 		if (a && !idx_allow_score(a, d))
 			continue;
-		if (ws->ntop < k || d < ws->top[0].d) {
-			max_push(ws->top, &ws->ntop, (struct hnsw_pair){ d, i });
-			if (ws->ntop > k)
-				max_pop(ws->top, &ws->ntop);
-		}
+		keep_best(ws, k, d, i);
 	}
 	return 0;
 }
@@ -746,11 +636,11 @@ static int scan_allowed(const struct hnsw *h, struct hnsw_ws *ws,
 	if (grow_pairs(&ws->top, &ws->top_cap, k + 1) < 0)
 		return -ENOMEM;
 	for (size_t j = 0; j < a->n; j++) {
-		uint32_t i = hnsw_map_get(&h->map, a->ids[j]);
+		uint32_t i = idmap_get(&h->map, a->ids[j]);
 		float d;
 
 		if (j + 4 < a->n) {
-			uint32_t nx = hnsw_map_get(&h->map, a->ids[j + 4]);
+			uint32_t nx = idmap_get(&h->map, a->ids[j + 4]);
 
 			if (nx != HNSW_NONE)
 				__builtin_prefetch(hnsw_vec(h, nx));
@@ -760,11 +650,7 @@ static int scan_allowed(const struct hnsw *h, struct hnsw_ws *ws,
 		d = h->dist(q, hnsw_vec(h, i), h->dim);
 		if (!idx_allow_score(a, d))
 			continue;
-		if (ws->ntop < k || d < ws->top[0].d) {
-			max_push(ws->top, &ws->ntop, (struct hnsw_pair){ d, i });
-			if (ws->ntop > k)
-				max_pop(ws->top, &ws->ntop);
-		}
+		keep_best(ws, k, d, i);
 	}
 	return 0;
 }
@@ -794,7 +680,7 @@ long hnsw_knn_allow(const struct hnsw *h, struct hnsw_ws *ws, const float *q,
 	if (a->ids_on) {
 		/* HNSW_SEEDS allowed nodes spread over the allowed ids */
 		for (size_t i = 0; i < HNSW_SEEDS && nseeds < a->n; i++) {
-			uint32_t nd = hnsw_map_get(&h->map,
+			uint32_t nd = idmap_get(&h->map,
 						   a->ids[i * a->n / HNSW_SEEDS]);
 
 			if (nd != HNSW_NONE && !h->tomb[nd])

@@ -5,8 +5,8 @@
  * at l0 + i * node_bytes, so one node's links and vector are contiguous.
  * Upper levels live apart: upper[i] holds level(i) lists of (1 + M) u32
  * (count, then links), list l (l >= 1) at upper[i] + (l - 1) * (1 + M).
- * labels[i] is the entity id of node i; map turns an id into the node that
- * holds it (live nodes only).  Deleted nodes (tomb[i]) stay in the graph for
+ * labels[i] is the entity id of node i; map (idmap.h) turns an id into the
+ * node that holds it (live nodes only).  Deleted nodes (tomb[i]) stay in the graph for
  * navigation and are never returned.
  *
  * Concurrency.  Searches only read.  add()/remove()/free() are exclusive
@@ -26,18 +26,11 @@
 #include <stdint.h>
 
 #include "index/hnsw.h"
+#include "index/idmap.h"
 #include "index/index.h"
 
-#define HNSW_NONE UINT32_MAX
+#define HNSW_NONE IDMAP_NONE          /* no node (UINT32_MAX) */
 #define HNSW_MAX_LEVEL 63
-
-/* A distance kernel: smaller is closer (squared L2, or -dot). */
-typedef float (*hnsw_dist_fn)(const float *a, const float *b, size_t d);
-
-/* Pick the widest kernel this CPU runs; ip: -dot instead of squared L2. */
-hnsw_dist_fn hnsw_dist_pick(int ip);
-/* Name of the kernel set picked: "avx512", "avx2", "scalar". */
-const char *hnsw_dist_impl(void);
 
 struct hnsw_pair {
 	float d;
@@ -66,21 +59,14 @@ struct hnsw_ws {
 	struct hnsw_ws *next;           /* free stack link; wslock */
 };
 
-/* Label -> node, open addressing with linear probing. */
-struct hnsw_map {
-	int64_t *key;
-	uint32_t *val;                  /* HNSW_NONE: empty slot */
-	size_t cap;                     /* power of two */
-	size_t n;
-};
-
 struct hnsw {
 	struct idx base;
 	uint32_t M, maxM0, efc;
 	double mult;                    /* 1 / ln(M) */
 	size_t dim;
 	int cosine;
-	hnsw_dist_fn dist;
+	vec_float_fn dist;              /* vec_score_kernel(metric): the
+					 * score, smaller is closer */
 
 	size_t node_bytes;              /* level-0 block of one node */
 	size_t n;                       /* nodes, tombstones included */
@@ -93,7 +79,7 @@ struct hnsw {
 	int64_t *labels;                /* cap */
 	_Atomic unsigned char *lock;    /* cap; node spin locks */
 	size_t upper_bytes;             /* sum of upper allocations */
-	struct hnsw_map map;
+	struct idmap map;               /* label -> live node */
 
 	pthread_mutex_t glock;
 	uint32_t entry;                 /* glock; HNSW_NONE when empty */
@@ -162,13 +148,6 @@ void hnsw_sort_pairs(struct hnsw_pair *p, size_t n);
 int hnsw_random_level(struct hnsw *h);
 /* Bytes held. */
 size_t hnsw_bytes(const struct hnsw *h);
-
-/* map: 0 or -ENOMEM; get: node or HNSW_NONE. */
-int hnsw_map_reserve(struct hnsw_map *m, size_t n);
-void hnsw_map_put(struct hnsw_map *m, int64_t key, uint32_t val);
-uint32_t hnsw_map_get(const struct hnsw_map *m, int64_t key);
-void hnsw_map_del(struct hnsw_map *m, int64_t key);
-void hnsw_map_fini(struct hnsw_map *m);
 
 /* ---- hnsw_io.c ---- */
 int hnsw_save(const struct idx *ix, struct mfs_buf *blob);

@@ -243,15 +243,188 @@ static int repair(struct hnsw *h, struct hnsw_ws *ws, const struct view *v,
 	return 0;
 }
 
-static void normalize(float *x, size_t d)
-{
-	double s = 0;
+/* What hnsw_restore works from: the blob's view, the current entities'
+ * id map, and per blob node i its entity (pos[i], HNSW_NONE if gone) and
+ * new number (remap[i], HNSW_NONE if dropped); used[p]: entity p has its
+ * node.  Tombstones are kept (their vectors are in the blob). */
+struct rst {
+	struct view v;
+	struct idmap cur;
+	uint32_t *remap, *pos;
+	uint8_t *used;
+	size_t nb, kept, matched, ndrop;
+};
 
-	for (size_t i = 0; i < d; i++)
-		s += (double)x[i] * x[i];
-	if (s > 0)
-		for (size_t i = 0; i < d; i++)
-			x[i] = (float)(x[i] / __builtin_sqrt(s));
+/* Step 1: match the blob's nodes to the current entities (ids[0, n)). */
+static int rst_match(struct rst *r, const int64_t *ids, size_t n)
+{
+	const struct view *v = &r->v;
+
+	r->remap = malloc((r->nb ? r->nb : 1) * sizeof(*r->remap));
+	r->pos = malloc((r->nb ? r->nb : 1) * sizeof(*r->pos));
+	r->used = calloc(n ? n : 1, 1);
+	if (!r->remap || !r->pos || !r->used ||
+	    idmap_build(&r->cur, ids, n) < 0)
+		return -ENOMEM;
+	for (size_t i = 0; i < r->nb; i++) {
+		uint32_t p = v->tomb[i] ? HNSW_NONE
+					: idmap_get(&r->cur, v->label[i]);
+
+		r->pos[i] = p;
+		if (v->tomb[i]) {
+			r->remap[i] = (uint32_t)r->kept++;
+		} else if (p != HNSW_NONE && !r->used[p]) {
+			r->used[p] = 1;
+			r->remap[i] = (uint32_t)r->kept++;
+			r->matched++;
+		} else {
+			r->remap[i] = HNSW_NONE;
+			r->ndrop++;
+		}
+	}
+	return 0;
+}
+
+/* Step 2: the kept nodes, in the blob's order: levels, labels, vectors
+ * (a live node's from the current entities fv, a tombstone's from the
+ * blob). */
+static int rst_nodes(struct rst *r, struct hnsw *h, const float *fv)
+{
+	const struct view *v = &r->v;
+	size_t upl = (1 + (size_t)h->M) * sizeof(uint32_t), ti = 0;
+
+	for (size_t i = 0; i < r->nb; i++) {
+		uint32_t c = r->remap[i];
+		int lv = v->level[i];
+
+		if (c == HNSW_NONE) {
+			if (v->tomb[i])
+				ti++;
+			continue;
+		}
+		h->upper[c] = lv ? calloc((size_t)lv, upl) : NULL;
+		if (lv && !h->upper[c])
+			return -ENOMEM;
+		h->n = c + 1;
+		h->upper_bytes += lv * upl;
+		h->level[c] = (uint8_t)lv;
+		h->tomb[c] = v->tomb[i] ? 1 : 0;
+		h->labels[c] = v->label[i];
+		atomic_init(&h->lock[c], 0);
+		if (v->tomb[i]) {
+			memcpy(hnsw_vec(h, c), v->tvec + ti * h->dim,
+			       h->dim * sizeof(float));
+			ti++;
+		} else {
+			memcpy(hnsw_vec(h, c), fv + (size_t)r->pos[i] * h->dim,
+			       h->dim * sizeof(float));
+			if (h->cosine)
+				vec_normalize(hnsw_vec(h, c), h->dim);
+			idmap_put(&h->map, v->label[i], c);
+		}
+	}
+	h->n = r->kept;
+	h->live = r->matched;
+	return 0;
+}
+
+/* Step 3: the links, renumbered, without the dropped nodes. */
+static void rst_links(const struct rst *r, struct hnsw *h)
+{
+	const struct view *v = &r->v;
+
+	for (size_t i = 0; i < r->nb; i++) {
+		uint32_t c = r->remap[i];
+
+		if (c == HNSW_NONE)
+			continue;
+		for (int lv = 0; lv <= v->level[i]; lv++) {
+			const uint32_t *ol = old_list(v, i, lv);
+			uint32_t *l = hnsw_links(h, c, lv), m = 0;
+
+			for (uint32_t j = 0; j < ol[0]; j++)
+				if (r->remap[ol[1 + j]] != HNSW_NONE)
+					l[1 + m++] = r->remap[ol[1 + j]];
+			l[0] = m;
+			for (uint32_t j = m; j < (lv ? h->M : 2 * h->M); j++)
+				l[1 + j] = 0;
+		}
+	}
+}
+
+/* Step 4: the lists that lost a node get their neighbours chosen again
+ * (repair). */
+static int rst_repair(struct rst *r, struct hnsw *h)
+{
+	const struct view *v = &r->v;
+	struct hnsw_ws *ws;
+
+	if (!r->ndrop)
+		return 0;
+	ws = hnsw_ws_get(h);
+	if (!ws)
+		return -ENOMEM;
+	for (size_t i = 0; i < r->nb; i++) {
+		uint32_t c = r->remap[i];
+
+		if (c == HNSW_NONE)
+			continue;
+		for (int lv = 0; lv <= v->level[i]; lv++) {
+			const uint32_t *ol = old_list(v, i, lv);
+			int hit = 0;
+
+			for (uint32_t j = 0; j < ol[0] && !hit; j++)
+				hit = r->remap[ol[1 + j]] == HNSW_NONE;
+			if (hit && repair(h, ws, v, r->remap, i, c, lv) < 0) {
+				hnsw_ws_put(h, ws);
+				return -ENOMEM;
+			}
+		}
+	}
+	hnsw_ws_put(h, ws);
+	return 0;
+}
+
+/* Step 5: the entry point: the saved one, else the highest node left. */
+static void rst_entry(const struct rst *r, struct hnsw *h)
+{
+	if (r->nb && r->remap[r->v.hd.entry] != HNSW_NONE) {
+		h->entry = r->remap[r->v.hd.entry];
+		h->maxlevel = r->v.hd.maxlevel;
+		return;
+	}
+	for (uint32_t c = 0; c < r->kept; c++)
+		if ((int)h->level[c] > h->maxlevel) {
+			h->maxlevel = h->level[c];
+			h->entry = c;
+		}
+}
+
+/* Step 6: the entities inserted after the save, appended and linked. */
+static int rst_new(const struct rst *r, struct hnsw *h,
+		   const struct idx_info *info, const int64_t *ids,
+		   const float *fv, size_t n)
+{
+	size_t nnew = n - r->matched;
+	uint32_t first;
+
+	for (size_t i = 0; i < n; i++)
+		if (!r->used[i] && hnsw_append(h, ids + i, fv + i * h->dim, 1,
+					       &first) < 0)
+			return -ENOMEM;
+	if (nnew && hnsw_link_range(h, (uint32_t)r->kept, nnew, info->pool,
+				    NULL) < 0)
+		return -ENOMEM;
+	return 0;
+}
+
+static void rst_fini(struct rst *r)
+{
+	free(r->v.up);
+	free(r->remap);
+	free(r->pos);
+	free(r->used);
+	idmap_fini(&r->cur);
 }
 
 int hnsw_restore(const struct idx_info *info, const struct mfs_kv *canon,
@@ -259,16 +432,12 @@ int hnsw_restore(const struct idx_info *info, const struct mfs_kv *canon,
 		 const void *vecs, size_t n, struct idx **out,
 		 struct mfs_err *err)
 {
-	struct view v = { 0 };
-	struct hnsw_map cur = { 0 };
+	struct rst r = { 0 };
 	struct hnsw *h = NULL;
-	struct hnsw_ws *ws = NULL;
-	uint32_t M, efc, *remap = NULL, *pos = NULL, first;
-	uint8_t *used = NULL;
-	size_t nb, kept = 0, matched = 0, ndrop = 0, nnew, ti = 0;
-	size_t upl;
+	uint32_t M, efc;
 	const float *fv = vecs;
 	void *aligned = NULL;
+	size_t total;
 	int rc;
 
 	/* the arrays in the blob are read in place: they need 8-byte
@@ -282,150 +451,30 @@ int hnsw_restore(const struct idx_info *info, const struct mfs_kv *canon,
 	}
 	if ((rc = hnsw_check_info(info, err)) < 0 ||
 	    (rc = hnsw_params(canon, &M, &efc, err)) < 0 ||
-	    (rc = parse(blob, len, info, M, &v, err)) < 0) {
+	    (rc = parse(blob, len, info, M, &r.v, err)) < 0) {
 		free(aligned);
 		return rc;
 	}
-	nb = v.hd.n;
-	upl = (1 + (size_t)M) * sizeof(uint32_t);
-	rc = -ENOMEM;
-	remap = malloc((nb ? nb : 1) * sizeof(*remap));
-	pos = malloc((nb ? nb : 1) * sizeof(*pos));
-	used = calloc(n ? n : 1, 1);
-	if (!remap || !pos || !used || hnsw_map_reserve(&cur, n) < 0)
-		goto fail;
-	for (size_t i = 0; i < n; i++)
-		hnsw_map_put(&cur, ids[i], (uint32_t)i);
-	for (size_t i = 0; i < nb; i++) {
-		uint32_t p = v.tomb[i] ? HNSW_NONE : hnsw_map_get(&cur, v.label[i]);
-
-		pos[i] = p;
-		if (v.tomb[i]) {
-			remap[i] = (uint32_t)kept++;
-		} else if (p != HNSW_NONE && !used[p]) {
-			used[p] = 1;
-			remap[i] = (uint32_t)kept++;
-			matched++;
-		} else {
-			remap[i] = HNSW_NONE;
-			ndrop++;
-		}
-	}
-	nnew = n - matched;
-	if (hnsw_new(info, M, efc, &h) < 0)
+	r.nb = r.v.hd.n;
+	if (rst_match(&r, ids, n) < 0 || hnsw_new(info, M, efc, &h) < 0)
 		goto fail;
 	h->base.type = &idx_hnsw_type;
-	if (hnsw_reserve(h, kept + nnew ? kept + nnew : 1) < 0)
+	total = r.kept + (n - r.matched);
+	if (hnsw_reserve(h, total ? total : 1) < 0 || rst_nodes(&r, h, fv) < 0)
 		goto fail;
-	/* nodes, in the blob's order */
-	for (size_t i = 0; i < nb; i++) {
-		uint32_t c = remap[i];
-		int lv = v.level[i];
-
-		if (c == HNSW_NONE) {
-			if (v.tomb[i])
-				ti++;
-			continue;
-		}
-		h->upper[c] = lv ? calloc((size_t)lv, upl) : NULL;
-		if (lv && !h->upper[c])
-			goto fail;
-		h->n = c + 1;
-		h->upper_bytes += lv * upl;
-		h->level[c] = (uint8_t)lv;
-		h->tomb[c] = v.tomb[i] ? 1 : 0;
-		h->labels[c] = v.label[i];
-		atomic_init(&h->lock[c], 0);
-		if (v.tomb[i]) {
-			memcpy(hnsw_vec(h, c), v.tvec + ti * h->dim,
-			       h->dim * sizeof(float));
-			ti++;
-		} else {
-			memcpy(hnsw_vec(h, c), fv + (size_t)pos[i] * h->dim,
-			       h->dim * sizeof(float));
-			if (h->cosine)
-				normalize(hnsw_vec(h, c), h->dim);
-			hnsw_map_put(&h->map, v.label[i], c);
-		}
-	}
-	h->n = kept;
-	h->live = matched;
-	/* links, renumbered; lists that lost a node are repaired below */
-	for (size_t i = 0; i < nb; i++) {
-		uint32_t c = remap[i];
-
-		if (c == HNSW_NONE)
-			continue;
-		for (int lv = 0; lv <= v.level[i]; lv++) {
-			const uint32_t *ol = old_list(&v, i, lv);
-			uint32_t *l = hnsw_links(h, c, lv), m = 0;
-
-			for (uint32_t j = 0; j < ol[0]; j++)
-				if (remap[ol[1 + j]] != HNSW_NONE)
-					l[1 + m++] = remap[ol[1 + j]];
-			l[0] = m;
-			for (uint32_t j = m; j < (lv ? M : 2 * M); j++)
-				l[1 + j] = 0;
-		}
-	}
-	if (ndrop) {
-		ws = hnsw_ws_get(h);
-		if (!ws)
-			goto fail;
-		for (size_t i = 0; i < nb; i++) {
-			uint32_t c = remap[i];
-
-			if (c == HNSW_NONE)
-				continue;
-			for (int lv = 0; lv <= v.level[i]; lv++) {
-				const uint32_t *ol = old_list(&v, i, lv);
-				int hit = 0;
-
-				for (uint32_t j = 0; j < ol[0] && !hit; j++)
-					hit = remap[ol[1 + j]] == HNSW_NONE;
-				if (hit && repair(h, ws, &v, remap, i, c, lv) < 0)
-					goto fail;
-			}
-		}
-		hnsw_ws_put(h, ws);
-		ws = NULL;
-	}
-	/* entry point: the saved one, else the highest node left */
-	if (nb && remap[v.hd.entry] != HNSW_NONE) {
-		h->entry = remap[v.hd.entry];
-		h->maxlevel = v.hd.maxlevel;
-	} else {
-		for (uint32_t c = 0; c < kept; c++)
-			if ((int)h->level[c] > h->maxlevel) {
-				h->maxlevel = h->level[c];
-				h->entry = c;
-			}
-	}
-	/* entities inserted after the save */
-	for (size_t i = 0; i < n; i++)
-		if (!used[i] && hnsw_append(h, ids + i, fv + i * h->dim, 1,
-					    &first) < 0)
-			goto fail;
-	if (nnew && hnsw_link_range(h, (uint32_t)kept, nnew, info->pool,
-				    NULL) < 0)
+	rst_links(&r, h);
+	if (rst_repair(&r, h) < 0)
 		goto fail;
-	free(v.up);
-	free(remap);
-	free(pos);
-	free(used);
-	hnsw_map_fini(&cur);
+	rst_entry(&r, h);
+	if (rst_new(&r, h, info, ids, fv, n) < 0)
+		goto fail;
+	rst_fini(&r);
 	free(aligned);
 	*out = &h->base;
 	return 0;
 fail:
-	if (ws)
-		hnsw_ws_put(h, ws);
 	hnsw_free_all(h);
-	free(v.up);
-	free(remap);
-	free(pos);
-	free(used);
-	hnsw_map_fini(&cur);
+	rst_fini(&r);
 	free(aligned);
 	return mfs_errf(err, -ENOMEM, "HNSW restore of %zu entities: out of memory",
 			n);

@@ -2,16 +2,18 @@
 #include "index/index.h"
 
 #include <stddef.h>
+#include <stdio.h>
 #include <strings.h>
 
-/* Each type is defined in its own file (flat.c, hnsw.c, ivf.c); adding one
- * means one file and one line here. */
+/* Each type is defined in its own file (flat.c, hnsw.c, ivf.c);
+ * adding one means that file, its extern in index.h and one line here.
+ * The order is the order of idx_names(). */
 static const struct idx_type *const types[] = {
 	&idx_flat_type,
-	&idx_hnsw_type,
 	&idx_ivf_flat_type,
 	&idx_ivf_sq8_type,
 	&idx_ivf_pq_type,
+	&idx_hnsw_type,
 	&idx_bin_flat_type,
 	&idx_bin_ivf_flat_type,
 };
@@ -19,21 +21,25 @@ static const struct idx_type *const types[] = {
 const struct idx_type *idx_lookup(const char *name)
 {
 	for (size_t i = 0; i < sizeof(types) / sizeof(types[0]); i++)
-		if (types[i] && strcasecmp(types[i]->name, name) == 0)
+		if (strcasecmp(types[i]->name, name) == 0)
 			return types[i];
 	return NULL;
 }
 
-const char *const *idx_names(void)
+const char *idx_names(char *buf, size_t cap)
 {
-	static const char *names[sizeof(types) / sizeof(types[0]) + 1];
 	size_t n = 0;
 
-	for (size_t i = 0; i < sizeof(types) / sizeof(types[0]); i++)
-		if (types[i])
-			names[n++] = types[i]->name;
-	names[n] = NULL;
-	return names;
+	buf[0] = '\0';
+	for (size_t i = 0; i < sizeof(types) / sizeof(types[0]); i++) {
+		int w = snprintf(buf + n, cap - n, "%s%s", i ? ", " : "",
+				 types[i]->name);
+
+		if (w < 0 || (size_t)w >= cap - n)
+			break;          /* truncated, still NUL-terminated */
+		n += (size_t)w;
+	}
+	return buf;
 }
 
 /* ---- allow-lists (index.h) ---- */

@@ -4,8 +4,8 @@
  * HNSW keeps vectors plus graph, IVF_SQ8/IVF_PQ keep only codes.  The engine
  * builds one when an index is created or a partition is loaded, feeds it
  * inserts and deletes, and asks it for the best k of a batch of queries.
- * Adding an index type means one file and one line in the table in
- * index.c (idx_lookup).
+ * Adding an index type means one file, its extern at the end of this
+ * header and one line in the table in index.c (idx_lookup, idx_names).
  *
  * Vectors handed to an index are as stored: float32 (VEC_FLOAT) or packed
  * bits (VEC_BINARY).  For COSINE the index normalizes its own copy and the
@@ -216,8 +216,11 @@ struct idx {
 
 /* The type named name (case-insensitive), or NULL. */
 const struct idx_type *idx_lookup(const char *name);
-/* Names of all types, NULL-terminated; static. */
-const char *const *idx_names(void);
+/* The names of all types, "FLAT, IVF_FLAT, ..., BIN_IVF_FLAT", written to
+ * buf (cap bytes, cap >= 1; IDX_NAMES_MAX holds them all, a shorter buf
+ * gets whole names only).  Returns buf.  Thread-safe. */
+#define IDX_NAMES_MAX 128
+const char *idx_names(char *buf, size_t cap);
 
 /* Convenience wrappers dispatching through ix->type. */
 static inline int idx_search(const struct idx *ix, const void *q, size_t nq,
@@ -232,9 +235,12 @@ static inline void idx_free(struct idx *ix)
 		ix->type->free(ix);
 }
 
-/* The FLAT type (exact search), also the fallback for "no index". */
+/* The types of the table in index.c, each defined in its own file: FLAT
+ * and BIN_FLAT (flat.c: exact search, also what a partition without an
+ * index is searched with), HNSW (hnsw.c), IVF_FLAT, IVF_SQ8, IVF_PQ
+ * and BIN_IVF_FLAT (ivf.c's IVF_TYPE). */
 extern const struct idx_type idx_flat_type, idx_bin_flat_type, idx_hnsw_type;
 extern const struct idx_type idx_ivf_flat_type, idx_ivf_sq8_type,
-	idx_ivf_pq_type, idx_bin_flat_type, idx_bin_ivf_flat_type;
+	idx_ivf_pq_type, idx_bin_ivf_flat_type;
 
 #endif

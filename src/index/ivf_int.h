@@ -174,8 +174,6 @@ int sq8_train(struct ivf *v, const float *res, size_t n, struct mfs_err *err);
 void sq8_encode(const struct ivf *v, const float *res, uint8_t *code);
 /* base[t] = cent[t] + min[t] + 0.5 step[t]: x[t] = base[t] + c[t] step[t] */
 void sq8_list_base(const struct ivf *v, const float *cent, float *base);
-void sq8_decode(const struct ivf *v, const float *base, const uint8_t *code,
-		float *x);
 /* Per (query, list) weights w (dim floats) and constant for sq8_score. */
 float sq8_prep(const struct ivf *v, const float *q, const float *base,
 	       float *w);

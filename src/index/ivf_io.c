@@ -15,6 +15,7 @@
  * untrained index saves no quantizer and no entity (its pending entities
  * are the current ones).
  */
+#include "index/idmap.h"
 #include "index/ivf_int.h"
 
 #include <errno.h>
@@ -136,61 +137,6 @@ static const void *take(struct rd *r, size_t n)
 	return p;
 }
 
-/* Open-addressing map id -> position among the current entities. */
-struct idmap {
-	size_t mask;
-	int64_t *key;
-	size_t *pos;                    /* position + 1; 0 = empty */
-};
-
-static size_t id_hash(int64_t id)
-{
-	uint64_t z = (uint64_t)id * 0x9e3779b97f4a7c15ULL;
-
-	return (size_t)(z ^ (z >> 29));
-}
-
-static int idmap_build(struct idmap *m, const int64_t *ids, size_t n)
-{
-	size_t cap = 16;
-
-	while (cap < 2 * n)
-		cap *= 2;
-	m->mask = cap - 1;
-	m->key = malloc(cap * sizeof(int64_t));
-	m->pos = calloc(cap, sizeof(size_t));
-	if (!m->key || !m->pos)
-		return -ENOMEM;
-	for (size_t i = 0; i < n; i++) {
-		size_t h = id_hash(ids[i]) & m->mask;
-
-		while (m->pos[h] && m->key[h] != ids[i])
-			h = (h + 1) & m->mask;
-		m->key[h] = ids[i];
-		m->pos[h] = i + 1;
-	}
-	return 0;
-}
-
-/* Position of id, or SIZE_MAX. */
-static size_t idmap_get(const struct idmap *m, int64_t id)
-{
-	size_t h = id_hash(id) & m->mask;
-
-	while (m->pos[h]) {
-		if (m->key[h] == id)
-			return m->pos[h] - 1;
-		h = (h + 1) & m->mask;
-	}
-	return SIZE_MAX;
-}
-
-static void idmap_free(struct idmap *m)
-{
-	free(m->key);
-	free(m->pos);
-}
-
 /* Read quantizers and lists of blob into v (already shaped by canon). */
 static int load_blob(struct ivf *v, struct rd *r, const int64_t *ids,
 		     const void *x, size_t n, uint8_t *seen,
@@ -278,7 +224,7 @@ static int load_blob(struct ivf *v, struct rd *r, const int64_t *ids,
 
 			memcpy(&id, lid + i * sizeof(int64_t), sizeof(id));
 			pos = idmap_get(&map, id);
-			if (pos == SIZE_MAX || seen[pos])
+			if (pos == IDMAP_NONE || seen[pos])
 				continue;       /* deleted since the save */
 			seen[pos] = 1;
 			code = lcode ? lcode + i * v->code_size :
@@ -299,7 +245,7 @@ corrupt:
 	rc = mfs_errf(err, -EINVAL, "%s index blob: truncated or corrupt at "
 		      "byte %zu of %zu", v->base.type->name, r->off, r->len);
 out:
-	idmap_free(&map);
+	idmap_fini(&map);
 	return rc;
 }
 

@@ -6,6 +6,14 @@
  * vec_gemm_dot (Hamming for binary), then per query the nprobe best lists
  * (smallest squared L2 to the centroid; largest inner product under IP) are
  * scanned into a vec.h top-k heap.  The index is only read.
+ *
+ * Under an allow-list (search_filtered) the allowed entries are found once
+ * per search when they may be few (struct allowed: one pass over the
+ * lists' ids), and a query scores exactly those entries instead of testing
+ * every list entry against the allow-list: always when the engine asks for
+ * exact scoring, and otherwise when they are fewer than the entries of the
+ * query's nprobe nearest lists, where the widened scan would have scored
+ * every one of them anyway (same hits, without the tests).
  */
 #include "index/ivf_int.h"
 
@@ -14,6 +22,16 @@
 #include <string.h>
 
 #define QBLOCK 16
+
+/* The entries of the lists an allow-list admits, in list order: run r is
+ * pos[start[r], start[r + 1]) of list li[r].  Made once per search, read
+ * by every query; n * 4 + nrun * 12 bytes, freed with the search. */
+struct allowed {
+	uint32_t *pos;
+	uint32_t *li;
+	size_t *start;                  /* nrun + 1 */
+	size_t n, nrun;
+};
 
 struct sjob {
 	const struct ivf *v;
@@ -25,6 +43,7 @@ struct sjob {
 	const struct idx_allow *a;      /* NULL: unfiltered */
 	size_t nsort;                   /* lists ordered per query (filtered:
 					 * every list; else nprobe) */
+	const struct allowed *al;       /* NULL: not resolved */
 };
 
 /* Scratch of one worker, carved from one block. */
@@ -282,6 +301,47 @@ static void search_allowed(const struct sjob *j, const struct vec_topk *probe,
 	}
 }
 
+/* Query q scored against the allowed entries alone (j->al): every one of
+ * them, list by list. */
+static void search_resolved(const struct sjob *j, const void *q,
+			    struct scr *s, struct vec_topk *top)
+{
+	const struct ivf *v = j->v;
+	const struct allowed *al = j->al;
+	const struct idx_allow *a = j->a;
+
+	for (size_t r = 0; r < al->nrun; r++) {
+		uint32_t li = al->li[r];
+		const struct ivf_list *l = &v->lists[li];
+		float c0 = list_prep(v, li, q, s);
+
+		for (size_t i = al->start[r]; i < al->start[r + 1]; i++) {
+			uint32_t p = al->pos[i];
+			float sc = entry_score(v, l, p, q, s, c0);
+
+			if (idx_allow_score(a, sc) && sc <= vec_topk_worst(top))
+				vec_topk_push(top, sc, l->ids[p]);
+		}
+	}
+}
+
+/* Does query q (its lists in centroid order in probe) score the resolved
+ * entries alone?  When exact scoring is asked for, or when they are fewer
+ * than its nprobe nearest lists hold: search_allowed would then scan every
+ * list and score them all. */
+static bool use_resolved(const struct sjob *j, const struct vec_topk *probe)
+{
+	size_t want = 0;
+
+	if (!j->al)
+		return false;
+	if (j->a->exact)
+		return true;
+	for (size_t p = 0; p < probe->n && p < j->nprobe; p++)
+		want += j->v->lists[probe->id[p]].n;
+	return j->al->n < want;
+}
+
 static void search_block(void *arg, size_t b, unsigned worker)
 {
 	struct sjob *j = arg;
@@ -302,6 +362,8 @@ static void search_block(void *arg, size_t b, unsigned worker)
 		if (mt == VEC_COSINE)
 			for (size_t i = 0; i < m; i++)
 				vec_normalize(s.qn + i * d, d);
+		if (j->al && j->a->exact)
+			goto queries;   /* no list order needed */
 		vec_gemm_dot(s.qn, m, v->cent, nl, d, s.coarse, nl);
 		for (size_t i = 0; i < m; i++)
 			for (size_t c = 0; c < nl; c++) {
@@ -311,6 +373,7 @@ static void search_block(void *arg, size_t b, unsigned worker)
 					v->cnorm[c] - 2 * dot;
 			}
 	}
+queries:
 	for (size_t i = 0; i < m; i++) {
 		size_t qi = i0 + i;
 		const void *q = v->kind == IVF_BIN ?
@@ -319,15 +382,21 @@ static void search_block(void *arg, size_t b, unsigned worker)
 		struct vec_topk probe, top;
 
 		vec_topk_init(&probe, j->nsort, s.pscore, s.pid);
-		/* binary vectors go to centroids by Hamming */
-		vec_topk_push_scores(&probe, v->kind == IVF_BIN ? VEC_HAMMING :
-				     mt, d, s.coarse + i * nl, NULL, 0, nl);
-		vec_topk_sort(&probe);
+		/* binary vectors go to centroids by Hamming (the order is
+		 * not needed when every allowed entry is scored) */
+		if (!(j->al && j->a->exact)) {
+			vec_topk_push_scores(&probe, v->kind == IVF_BIN ?
+					     VEC_HAMMING : mt, d,
+					     s.coarse + i * nl, NULL, 0, nl);
+			vec_topk_sort(&probe);
+		}
 		if (v->kind == IVF_PQ && mt != VEC_L2)
 			pq_lut_ip(v, q, s.lut);
 		vec_topk_init(&top, k, j->hits->score + qi * k,
 			      j->hits->id + qi * k);
-		if (j->a)
+		if (use_resolved(j, &probe))
+			search_resolved(j, q, &s, &top);
+		else if (j->a)
 			search_allowed(j, &probe, q, &s, &top);
 		else
 			for (size_t p = 0; p < probe.n; p++)
@@ -371,6 +440,68 @@ static void search_pending(void *arg, size_t qi, unsigned worker)
 	j->hits->count[qi] = top.n;
 }
 
+static void allowed_free(struct allowed *al)
+{
+	free(al->pos);
+	free(al->li);
+	free(al->start);
+}
+
+static int size_desc(const void *x, const void *y)
+{
+	size_t a = *(const size_t *)x, b = *(const size_t *)y;
+
+	return a < b ? 1 : a > b ? -1 : 0;
+}
+
+/* Sum of the sizes of v's nprobe largest lists: no query's nprobe nearest
+ * lists hold more.  SIZE_MAX when out of memory. */
+static size_t largest_lists(const struct ivf *v, size_t nprobe)
+{
+	size_t *n = malloc(v->nlist * sizeof(*n)), sum = 0;
+
+	if (!n)
+		return SIZE_MAX;
+	for (uint32_t l = 0; l < v->nlist; l++)
+		n[l] = v->lists[l].n;
+	qsort(n, v->nlist, sizeof(*n), size_desc);
+	for (size_t p = 0; p < nprobe && p < v->nlist; p++)
+		sum += n[p];
+	free(n);
+	return sum;
+}
+
+/* Find the entries of v that a admits (al; one pass over the lists' ids).
+ * 0 or -ENOMEM. */
+static int allowed_make(const struct ivf *v, const struct idx_allow *a,
+			struct allowed *al)
+{
+	size_t cap = a->n < v->ntotal ? a->n : v->ntotal;
+
+	memset(al, 0, sizeof(*al));
+	al->pos = malloc((cap ? cap : 1) * sizeof(*al->pos));
+	al->li = malloc(v->nlist * sizeof(*al->li));
+	al->start = malloc((v->nlist + 1) * sizeof(*al->start));
+	if (!al->pos || !al->li || !al->start) {
+		allowed_free(al);
+		return -ENOMEM;
+	}
+	for (uint32_t li = 0; li < v->nlist; li++) {
+		const struct ivf_list *l = &v->lists[li];
+		size_t n0 = al->n;
+
+		for (size_t i = 0; i < l->n && al->n < cap; i++)
+			if (idx_allow_id(a, l->ids[i]))
+				al->pos[al->n++] = (uint32_t)i;
+		if (al->n > n0) {
+			al->li[al->nrun] = li;
+			al->start[al->nrun++] = n0;
+		}
+	}
+	al->start[al->nrun] = al->n;
+	return 0;
+}
+
 int ivf_generic_search(const struct idx *ix, const void *q, size_t nq,
 		       const struct mfs_kv *sp, struct idx_hits *hits,
 		       struct mfs_err *err)
@@ -391,6 +522,7 @@ int ivf_generic_search_filtered(const struct idx *ix, const void *q,
 		.qbytes = vec_bytes(v->base.info.vtype, v->base.info.dim),
 	};
 	const char *s = sp ? mfs_kv_get(sp, "nprobe") : NULL;
+	struct allowed al;
 	long np = IVF_NPROBE_DEF < v->nlist ? IVF_NPROBE_DEF : v->nlist;
 	int rc = 0;
 
@@ -417,15 +549,30 @@ int ivf_generic_search_filtered(const struct idx *ix, const void *q,
 	}
 	j.nprobe = (size_t)np;
 	j.nsort = a && a->ids_on ? v->nlist : j.nprobe;
+	/* Resolve the allowed entries when some query may score them alone
+	 * (use_resolved): exact asked, or fewer allowed ids than the nprobe
+	 * largest lists hold. */
+	if (a && a->ids_on && (a->exact ||
+			       a->n < largest_lists(v, j.nprobe))) {
+		if (allowed_make(v, a, &al) < 0)
+			return mfs_errf(err, -ENOMEM, "%s search: out of "
+					"memory", v->base.type->name);
+		j.al = &al;
+	}
 	for (uint32_t l = 0; l < v->nlist; l++)
 		if (v->lists[l].n > j.maxlist)
 			j.maxlist = v->lists[l].n;
 	j.stride = carve(v, j.nsort, j.maxlist, NULL, NULL);
 	j.scratch = aligned_alloc(64, nw * j.stride);
-	if (!j.scratch)
-		return mfs_errf(err, -ENOMEM, "%s search: out of memory",
-				v->base.type->name);
+	if (!j.scratch) {
+		rc = mfs_errf(err, -ENOMEM, "%s search: out of memory",
+			      v->base.type->name);
+		goto out;
+	}
 	mfs_pool_for(pool, (nq + QBLOCK - 1) / QBLOCK, search_block, &j);
 	free(j.scratch);
+out:
+	if (j.al)
+		allowed_free(&al);
 	return rc;
 }

@@ -30,7 +30,7 @@ struct assign_job {
 	float *dist;
 };
 
-/* GCC vector extension (AVX/AVX-512 with -march=native, SSE otherwise):
+/* GCC vector extension (AVX2/AVX-512 in the clones below, SSE otherwise):
  * the argmin over all centroids is the hot loop of k-means, and -O2 does
  * not vectorize a float min reduction by itself. */
 typedef float v8f __attribute__((vector_size(32)));
@@ -38,6 +38,8 @@ typedef int32_t v8i __attribute__((vector_size(32)));
 
 /* Index of the smallest cnorm[c] - 2 dot[c] (first on ties), value in *v.
  * Each lane keeps its best value and index; lanes merge at the end. */
+VEC_CLONES                      /* the baseline clone lowers the 32-byte
+				 * vectors through the stack */
 static uint32_t argmin_row(const float *cnorm, const float *dot, size_t k,
 			   float *v)
 {

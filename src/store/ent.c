@@ -52,6 +52,7 @@ int store_del_prefix(struct store_txn *t, enum store_db db,
 		if (rc)
 			break;
 		count++;
+		t->touched++;
 	}
 	mdb_cursor_close(cur);
 	if (rc && rc != MDB_NOTFOUND)
@@ -252,6 +253,7 @@ int store_ent_delete(struct store_txn *t, uint32_t cid, uint32_t only_pid,
 		rc = mdb_cursor_del(ci, 0);
 		if (rc)
 			goto lmdb_fail;
+		t->touched++;
 		ent_key(ek, pid, seq);
 		k.mv_data = ek;
 		k.mv_size = ENT_KEY;

@@ -420,6 +420,148 @@ static uint64_t free_bytes(struct store *st)
 	return pages * ms.ms_psize;
 }
 
+/* ---- the file shrinks at open ---- */
+
+/* LMDB never gives back what its file grew to: pages freed by deletes, by
+ * blobs rewritten at compactions and checkpoints, by entities replaced,
+ * stay in the file for later writes, and B-tree pages that lost entries
+ * stay part-filled.  After long churn data.mdb was 2.4-2.6x the size of a
+ * fresh database of the same entities (bench/README.md).  So at open,
+ * when nothing else uses the environment, a file whose free pages are at
+ * least SHRINK_FREE_PCT of it (and at least SHRINK_MIN_BYTES) is rewritten:
+ * every database copied in key order with MDB_APPEND into a new
+ * environment <dir>/data.mdb.shrink (full pages, no free ones), synced,
+ * then renamed over data.mdb and the directory synced.  A crash before
+ * the rename leaves the old file (the partial copy is removed at the next
+ * open), after it the new one, complete.  Any failure (a full disk) keeps
+ * the old file and is only logged. */
+#define SHRINK_FREE_PCT 25
+#define SHRINK_MIN_BYTES (UINT64_C(4) << 20)
+#define SHRINK_TXN_ENTRIES 65536
+
+static void shrink_unlink(const char *path)
+{
+	char lock[PATH_MAX + 8];
+
+	snprintf(lock, sizeof(lock), "%s-lock", path);
+	unlink(path);
+	unlink(lock);
+}
+
+/* Copy every database of st->env into to, in key order. */
+static int shrink_copy(struct store *st, MDB_env *to)
+{
+	MDB_txn *rt, *wt = NULL;
+	MDB_cursor *cur = NULL;
+	MDB_val k, v;
+	MDB_dbi d;
+	size_t n = 0;
+	int rc;
+
+	rc = mdb_txn_begin(st->env, NULL, MDB_RDONLY, &rt);
+	if (rc)
+		return rc;
+	for (int i = 0; i < DB_COUNT && rc == 0; i++) {
+		if ((rc = mdb_txn_begin(to, NULL, 0, &wt)) != 0) {
+			wt = NULL;
+			break;
+		}
+		if ((rc = mdb_dbi_open(wt, db_names[i], MDB_CREATE, &d)) != 0 ||
+		    (rc = mdb_cursor_open(rt, st->dbi[i], &cur)) != 0)
+			break;
+		while ((rc = mdb_cursor_get(cur, &k, &v, MDB_NEXT)) == 0) {
+			rc = mdb_put(wt, d, &k, &v, MDB_APPEND);
+			if (rc)
+				break;
+			if (++n % SHRINK_TXN_ENTRIES == 0) {
+				rc = mdb_txn_commit(wt);
+				wt = NULL;
+				if (rc || (rc = mdb_txn_begin(to, NULL, 0, &wt)) != 0) {
+					wt = NULL;
+					break;
+				}
+			}
+		}
+		mdb_cursor_close(cur);
+		cur = NULL;
+		if (rc != MDB_NOTFOUND)
+			break;
+		rc = mdb_txn_commit(wt);
+		wt = NULL;
+	}
+	if (cur)
+		mdb_cursor_close(cur);
+	if (wt)
+		mdb_txn_abort(wt);
+	mdb_txn_abort(rt);
+	return rc;
+}
+
+/* Called by store_open with st->env open and nobody else using it.  On
+ * return st->env is open (the new file or the old one), or NULL with err
+ * set when opening again failed. */
+static int env_shrink(struct store *st, struct mfs_err *err)
+{
+	char path[PATH_MAX], final[PATH_MAX];
+	uint64_t freeb, used;
+	MDB_envinfo info;
+	MDB_stat ms;
+	MDB_env *to = NULL;
+	int rc, fd;
+
+	if ((size_t)snprintf(path, sizeof(path), "%s/data.mdb.shrink",
+			     st->dir) >= sizeof(path) - 8)
+		return 0;
+	snprintf(final, sizeof(final), "%s/data.mdb", st->dir);
+	shrink_unlink(path);    /* a copy a crash left */
+	if (mdb_env_stat(st->env, &ms) != 0 ||
+	    mdb_env_info(st->env, &info) != 0)
+		return 0;
+	used = ((uint64_t)info.me_last_pgno + 1) * ms.ms_psize;
+	freeb = free_bytes(st);
+	if (freeb * 100 < used * SHRINK_FREE_PCT || freeb < SHRINK_MIN_BYTES)
+		return 0;
+	if ((rc = mdb_env_create(&to)) != 0) {
+		to = NULL;
+		goto fail;
+	}
+	if ((rc = mdb_env_set_maxdbs(to, DB_COUNT)) != 0 ||
+	    (rc = mdb_env_set_mapsize(to, info.me_mapsize)) != 0 ||
+	    (rc = mdb_env_open(to, path, MDB_NOSUBDIR | MDB_NOSYNC | MDB_NOTLS,
+			       FILE_MODE)) != 0 ||
+	    (rc = shrink_copy(st, to)) != 0 ||
+	    (rc = mdb_env_sync(to, 1)) != 0)
+		goto fail;
+	mdb_env_close(to);
+	mdb_env_close(st->env);
+	st->env = NULL;
+	if (rename(path, final) != 0) {
+		mfs_log(MFS_LOG_WARN, "database %s: cannot rename the shrunk copy: %s",
+			st->dir, strerror(errno));
+		shrink_unlink(path);
+	} else {
+		shrink_unlink(path);    /* its -lock file */
+		fd = open(st->dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+		if (fd >= 0) {
+			if (fsync(fd) != 0)
+				mfs_log(MFS_LOG_WARN, "database %s: fsync: %s",
+					st->dir, strerror(errno));
+			close(fd);
+		}
+		mfs_log(MFS_LOG_INFO, "database %s: data.mdb rewritten without its %"
+			PRIu64 " MiB of free pages (it had %" PRIu64 " MiB)",
+			st->dir, freeb >> 20, used >> 20);
+	}
+	return env_start(st, info.me_mapsize, err);
+fail:
+	mfs_log(MFS_LOG_WARN, "database %s: %" PRIu64 " MiB of free pages in data.mdb not given back: %s",
+		st->dir, freeb >> 20, mdb_strerror(rc));
+	if (to)
+		mdb_env_close(to);
+	shrink_unlink(path);
+	return 0;
+}
+
 /* Under reserve_lock: allocate the reserve file to st->reserve_bytes.
  * 1 when it is held. */
 static int reserve_take(struct store *st)
@@ -581,6 +723,8 @@ int store_open(const char *dir, const struct store_opts *opts,
 	}
 	st->reserve_fd = fd;
 	rc = env_start(st, mapsize, err);
+	if (rc == 0)
+		rc = env_shrink(st, err);
 	if (rc)
 		goto fail_lock;
 	reserve_update(st);
@@ -747,6 +891,50 @@ out:
 	return rc;
 }
 
+/* LMDB keeps every single page a write transaction dirtied (malloc'd
+ * copies) in a list of its own for later transactions, and frees that
+ * list only when the environment is closed.  One delete of 10,000 random
+ * entities dirties about as many pages: after churn the daemon's heap
+ * held 40 MiB more than a fresh one (bench/bench_churn.py), released or
+ * not.  So after a commit that deleted RECYCLE_TOUCHED entities or more
+ * (inserts append: they dirty about as many pages as their bytes), the
+ * environment is closed and opened again (nothing
+ * changes on disk; the unsynced meta page is synced by the next commit's
+ * or store_sync's fdatasync of the same file), which gives that list
+ * back.  It needs no transaction alive: grow_lock exclusive, waited for
+ * RECYCLE_WAIT_MS at most (a backup's long reader holds it shared); when
+ * the wait fails, the next commit tries again. */
+#define RECYCLE_TOUCHED 1024
+#define RECYCLE_WAIT_MS 100
+
+static void env_recycle(struct store *st)
+{
+	struct timespec ts;
+	struct mfs_err err;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	ts.tv_nsec += RECYCLE_WAIT_MS * 1000000L;
+	if (ts.tv_nsec >= 1000000000L) {
+		ts.tv_sec++;
+		ts.tv_nsec -= 1000000000L;
+	}
+	if (pthread_rwlock_timedwrlock(&st->grow_lock, &ts) != 0) {
+		__atomic_store_n(&st->recycle_due, 1, __ATOMIC_RELEASE);
+		return;
+	}
+	__atomic_store_n(&st->recycle_due, 0, __ATOMIC_RELEASE);
+	if (!st->broken && st->env) {
+		mdb_env_close(st->env);
+		mfs_err_clear(&err);
+		if (env_start(st, st->mapsize_bytes, &err) != 0) {
+			mfs_log(MFS_LOG_ERROR, "database %s: %s", st->dir,
+				err.msg);
+			st->broken = 1;
+		}
+	}
+	pthread_rwlock_unlock(&st->grow_lock);
+}
+
 /* Begin a transaction with grow_lock held shared; on success the lock is
  * still held and *seen has the map size it runs with. */
 static int begin(struct store *st, unsigned flags, MDB_txn **txn,
@@ -872,6 +1060,9 @@ int store_write(struct store *st, store_fn fn, void *arg,
 			__atomic_add_fetch(&st->commits, 1, __ATOMIC_ACQ_REL);
 			reserve_update(st);
 			pthread_rwlock_unlock(&st->grow_lock);
+			if (t.touched >= RECYCLE_TOUCHED ||
+			    __atomic_load_n(&st->recycle_due, __ATOMIC_ACQUIRE))
+				env_recycle(st);
 			return 0;
 		}
 		pthread_rwlock_unlock(&st->grow_lock);

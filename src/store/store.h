@@ -92,8 +92,9 @@
 #include <stdint.h>
 
 #include "base/err.h"
+#include "base/limits.h"
 
-#define STORE_NAME_MAX 255              /* bytes, without the NUL */
+#define STORE_NAME_MAX MFS_NAME_MAX     /* bytes, without the NUL */
 #define STORE_TEXT_MAX 1024             /* description, index text */
 
 struct store;
@@ -211,8 +212,14 @@ int store_alias_list(struct store_txn *txn,
 /* Create partition name in collection cid. -EEXIST */
 int store_part_new(struct store_txn *txn, uint32_t cid, const char *name,
 		   struct store_part *out);
+/* Partition name of collection cid, copied into *out.  -ENOENT. */
 int store_part_get(struct store_txn *txn, uint32_t cid, const char *name,
-		   struct store_part *out);                     /* -ENOENT */
+		   struct store_part *out);
+/* Overwrite the pinfo record of partition p->pid with *p (borrowed): load
+ * state, count, seqs, deleted, owner.  The caller read it in the same
+ * transaction (store_part_get) and changed only what it means to; the
+ * name and cid it is filed under are not touched.  Write txn only; an
+ * LMDB failure is remembered by the txn (see above). */
 int store_part_put(struct store_txn *txn, const struct store_part *p);
 /* Drop partition with its entities, ids, blob and saved queries. -ENOENT */
 int store_part_del(struct store_txn *txn, uint32_t cid, const char *name);
@@ -283,7 +290,8 @@ int store_part_id_text(struct store_txn *txn, uint32_t pid, uint64_t *bytes);
 
 /* ---- scalar field schemas ---- */
 
-/* Replace collection cid's field schema text (len 0 deletes it). */
+/* Replace collection cid's field schema text (len bytes, borrowed; len 0
+ * deletes it, absent or not).  Write txn only. */
 int store_fields_put(struct store_txn *txn, uint32_t cid, const void *text,
 		     size_t len);
 /* Owned NUL-terminated copy in *text (NULL, 0 when none). -ENOMEM */
@@ -292,22 +300,34 @@ int store_fields_get(struct store_txn *txn, uint32_t cid, char **text,
 
 /* ---- index blobs ---- */
 
-/* Replace partition pid's blob (chunked).  len 0 deletes it. */
+/* Replace partition pid's blob (len bytes, borrowed, stored in chunks of
+ * at most 1 MiB).  len 0 deletes it.  Write txn only.  -E2BIG (more than
+ * 2^32 chunks). */
 int store_blob_put(struct store_txn *txn, uint32_t pid, const void *data,
 		   size_t len);
 /* Owned malloc copy in *data (NULL, 0 when none). -ENOMEM */
 int store_blob_get(struct store_txn *txn, uint32_t pid, void **data,
 		   size_t *len);
 
-/* ---- saved queries (pid 0 = the collection) ---- */
+/* ---- saved queries (pid 0 = the collection; pid | 2^31: query/) ----
+ * The store neither checks nor parses the text; cid and pid are not
+ * checked against the catalog (the engine resolved them). */
 
+/* Create or replace query name of (cid, pid) with len bytes of text
+ * (borrowed, copied).  Write txn only.  -EINVAL (name empty or longer than
+ * STORE_NAME_MAX). */
 int store_query_put(struct store_txn *txn, uint32_t cid, uint32_t pid,
 		    const char *name, const void *text, size_t len);
 /* Owned malloc copy (NUL-terminated). -ENOENT, -ENOMEM */
 int store_query_get(struct store_txn *txn, uint32_t cid, uint32_t pid,
 		    const char *name, char **text, size_t *len);
+/* Delete query name of (cid, pid).  Write txn only.  -ENOENT, -EINVAL
+ * (name). */
 int store_query_del(struct store_txn *txn, uint32_t cid, uint32_t pid,
-		    const char *name);                          /* -ENOENT */
+		    const char *name);
+/* Call cb(arg, name) for each query of (cid, pid) in name order, name
+ * borrowed for the call; a non-zero cb result stops the walk and is
+ * returned.  -EIO (a corrupt key). */
 int store_query_list(struct store_txn *txn, uint32_t cid, uint32_t pid,
 		     int (*cb)(void *arg, const char *name), void *arg);
 

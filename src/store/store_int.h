@@ -41,6 +41,7 @@ struct store {
 	pthread_rwlock_t grow_lock;
 	uint64_t mapsize_bytes;
 	int broken;                     /* a failed remap left no map */
+	int recycle_due;                /* env_recycle could not run: retry */
 	unsigned env_flags;             /* mdb_env_open flags, for a reopen */
 	/* Disk-full headroom (env.c, "Disk full"): protected by
 	 * reserve_lock. */
@@ -62,6 +63,7 @@ struct store_txn {
 	int poison;     /* negative errno: the txn must not commit */
 	int grows;      /* store_txn_grows was called: it adds data */
 	int refused;    /* store_txn_grows refused it: the disk is full */
+	size_t touched; /* entities deleted: about the pages it dirtied */
 };
 
 /* Operation context for store_mdb_errno: a failed write during commit

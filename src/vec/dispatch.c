@@ -86,6 +86,23 @@ float vec_dot(const float *a, const float *b, size_t d)
 	return vec_kernels_get()->dot(a, b, d);
 }
 
+vec_float_fn vec_score_kernel(enum vec_metric m)
+{
+	const struct vec_kernels *k = vec_kernels_get();
+
+	switch (m) {
+	case VEC_L2:
+		return k->l2sq;
+	case VEC_IP:
+	case VEC_COSINE:
+		return k->ndot;
+	case VEC_HAMMING:
+	case VEC_JACCARD:
+		break;
+	}
+	return NULL;
+}
+
 void vec_normalize(float *v, size_t d)
 {
 	double s = 0;
@@ -119,7 +136,7 @@ float vec_score(enum vec_metric m, const void *a, const void *b, uint32_t dim)
 		return k->l2sq(a, b, dim);
 	case VEC_IP:
 	case VEC_COSINE:
-		return -k->dot(a, b, dim);
+		return k->ndot(a, b, dim);
 	case VEC_HAMMING:
 		return (float)k->hamming(a, b, dim / 8);
 	case VEC_JACCARD:

@@ -189,6 +189,12 @@ TGT static float dot(const float *a, const float *b, size_t d)
 	return dot_k(a, b, d);
 }
 
+TGT __attribute__((flatten)) static float ndot(const float *a, const float *b,
+					       size_t d)
+{
+	return -dot(a, b, d);           /* flatten: dot inlined here */
+}
+
 TGT static void l2sq_many(const float *q, const float *X, size_t n, size_t d,
 			  float *out)
 {
@@ -270,6 +276,7 @@ const struct vec_kernels vec_kernels_avx512pop = {
 	.name = "avx512-vpopcnt",
 	.l2sq = l2sq,
 	.dot = dot,
+	.ndot = ndot,
 	.hamming = hamming,
 	.jaccard = jaccard,
 	.hamming_many = hamming_many_pop,
@@ -282,6 +289,7 @@ const struct vec_kernels vec_kernels_avx512 = {
 	.name = "avx512",
 	.l2sq = l2sq,
 	.dot = dot,
+	.ndot = ndot,
 	.hamming = hamming,
 	.jaccard = jaccard,
 	.hamming_many = hamming_many,

@@ -43,6 +43,11 @@ static float dot(const float *a, const float *b, size_t d)
 	return (s0 + s1) + (s2 + s3);
 }
 
+static float ndot(const float *a, const float *b, size_t d)
+{
+	return -dot(a, b, d);
+}
+
 static void l2sq_many(const float *q, const float *X, size_t n, size_t d,
 		      float *out)
 {
@@ -64,6 +69,7 @@ const struct vec_kernels vec_kernels_scalar = {
 	.name = "scalar",
 	.l2sq = l2sq,
 	.dot = dot,
+	.ndot = ndot,
 	.hamming = hamming,
 	.jaccard = jaccard,
 	.hamming_many = hamming_many,

@@ -76,6 +76,7 @@ void vec_topk_push(struct vec_topk *t, float score, int64_t id)
 /* Most candidates lose to the worst kept: test 16 at a time with a
  * branch-free loop the compiler turns into one vector compare, and look at
  * single scores only where the mask has bits. */
+VEC_CLONES
 void vec_topk_push_many(struct vec_topk *t, const float *score,
 			const int64_t *ids, int64_t base, size_t n)
 {

@@ -15,6 +15,21 @@
 #include <stddef.h>
 #include <stdint.h>
 
+/* For a loop left to the compiler's vectorizer (where vec's hand-written
+ * kernels do not apply): a portable build (configure's default) compiles a
+ * function so marked for AVX-512, AVX2 and the x86-64 baseline, and the
+ * loader picks one at run time (GCC's target_clones, an ifunc), as vec's
+ * kernels are picked.  A build whose target has AVX2 (--enable-native)
+ * compiles it once.  The clones compute alike: -std=c11 contracts no
+ * multiply-add. */
+#if defined(__x86_64__) && !defined(__AVX2__) && defined(__GNUC__) && \
+	!defined(__clang__)
+#define VEC_CLONES __attribute__((target_clones("avx512f", "avx2", \
+						      "default")))
+#else
+#define VEC_CLONES
+#endif
+
 enum vec_metric {
 	VEC_L2 = 0,
 	VEC_IP,
@@ -59,6 +74,14 @@ float vec_jaccard(const uint8_t *a, const uint8_t *b, size_t nbytes);
 /* Score of a against b under metric m (COSINE expects normalized inputs and
  * gives -dot).  a and b point to vec_bytes() bytes. */
 float vec_score(enum vec_metric m, const void *a, const void *b, uint32_t dim);
+/* A float kernel: the score of a against b over d >= 1 dimensions. */
+typedef float (*vec_float_fn)(const float *a, const float *b, size_t d);
+/* The kernel behind vec_score for float metric m (squared L2; -dot for IP
+ * and COSINE), at the SIMD level chosen at run time, for loops that score
+ * one pair at a time (a graph walk) and cannot afford vec_score's metric
+ * switch and dispatch on every call: k(a, b, d) == vec_score(m, a, b, d),
+ * bit for bit.  NULL for a binary metric.  Thread-safe. */
+vec_float_fn vec_score_kernel(enum vec_metric m);
 /* Scores of one query against n contiguous vectors: out[j] = score(q, X_j). */
 void vec_score_many(enum vec_metric m, const void *q, const void *X, size_t n,
 		    uint32_t dim, float *out);

@@ -24,6 +24,9 @@ struct vec_kernels {
 	const char *name;               /* "scalar", "avx2", "avx512", ... */
 	float (*l2sq)(const float *a, const float *b, size_t d);
 	float (*dot)(const float *a, const float *b, size_t d);
+	/* -dot(a, b): the score of IP and COSINE, for loops that score one
+	 * pair at a time through a pointer (vec_score_kernel). */
+	float (*ndot)(const float *a, const float *b, size_t d);
 	uint32_t (*hamming)(const uint8_t *a, const uint8_t *b, size_t nbytes);
 	float (*jaccard)(const uint8_t *a, const uint8_t *b, size_t nbytes);
 	/* out[j] = hamming / jaccard of q and the j-th of n rows of nbytes. */

@@ -43,6 +43,7 @@ FS_TESTS = \
 	tests/fs/stats.sh \
 	tests/fs/memory.sh \
 	tests/fs/compact.sh \
+	tests/fs/shrink.sh \
 	tests/fs/search_diff.sh \
 	tests/fs/search_session.sh \
 	tests/fs/backup.sh \

@@ -32,7 +32,7 @@ run_bounded 10 "$MFS_BIN"
 [ "$rc" -ne 0 ] || fail "no mountpoint: exit status 0"
 
 # Bad option values are refused before mounting.
-for o in mapsize=abc mapsize=12Q sync=sometimes memory_limit=-5 threads=0 threads=x \
+for o in mapsize=abc mapsize=12Q sync=sometimes memory_limit=-5 threads=0 threads=x threads=65 \
 	max_partitions=0 max_partitions=abc spin=-1 spin=10001 spin=5ms; do
 	run_bounded 10 "$MFS_BIN" -f -o "db=$T/db2,$o" "$T/mnt2"
 	[ "$rc" -ne 0 ] || fail "-o $o accepted (exit 0)"

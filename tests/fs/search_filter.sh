@@ -59,7 +59,11 @@ def run(C, name, metric, index, binary, recall_min):
             check(len(hits) == min(K, m), "%s: %d hits, expected min(%d, %d)" % (tag, len(hits), K, m))
             check(all(allowed[h[0]] for h in hits), "%s: a hit that does not match" % tag)
             check(len(set(h[0] for h in hits)) == len(hits), "%s: a hit twice" % tag)
-            if recall_min is None:       # exact
+            # IVF_FLAT holds the vectors themselves: where the engine
+            # asks for exact scoring (matches <= 7%, sfilter_int.h) the
+            # index scores every match, so the answer is the brute force
+            ivf_exact = (index or "").startswith("index_type=IVF_FLAT") and m * 100 <= n * 7
+            if recall_min is None or ivf_exact:       # exact
                 check([h[0] for h in hits] == list(want), "%s: ids %s, expected %s" % (tag, [h[0] for h in hits], list(want)))
                 for h in hits:
                     check(abs(h[1] - dist[h[0]]) <= 1e-4 * max(1, abs(dist[h[0]])),

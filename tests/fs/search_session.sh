@@ -6,7 +6,8 @@
 # of the same name untouched.  Each descriptor answers its own text while
 # others write the same name; a descriptor writes a new query after
 # reading; a bad query fails the read and saves nothing; a descriptor
-# closed unread saves its query (a transaction).  A text batch written
+# closed unread saves its query (a transaction).  A name used by many
+# sessions in a row answers each and is no file afterwards.  A text batch written
 # through a descriptor answers as the same batch saved as .fvecs.
 . "$(dirname "$0")/lib.sh"
 mfs_mount
@@ -70,6 +71,30 @@ for i in range(30):
 check(txnid() == t0, "private sessions wrote to LMDB: txnid %d -> %d" % (t0, txnid()))
 check(sorted(os.listdir(C + "/search")) == ["q1"], "saved queries after private sessions: %s" % os.listdir(C + "/search"))
 check(ids(read(C + "/search/q1")) == [want(qs[0], 4)], "q1 changed by a session on its name")
+
+# one name for every session (its name stays known to the kernel, fs.c
+# FS_FORGET_KEEP): each answers its own query, and the name is no file
+t2 = txnid()
+for i in range(20):
+    q = qs[(i * 7) % len(qs)]
+    got = session("same", "k=3\n%s\n" % fmt_vec(q))
+    check(ids(got) == [want(q, 3)], "session %d on one name: %r" % (i, got))
+check(txnid() == t2, "sessions on one name wrote to LMDB")
+for name in ("same", "p29", "p1"):
+    for what, fn in (("stat", lambda: os.stat(C + "/search/" + name)),
+                     ("open", lambda: os.close(os.open(C + "/search/" + name, os.O_RDONLY)))):
+        try:
+            fn()
+            check(False, "%s of %s after its private sessions succeeded" % (what, name))
+        except OSError as e:
+            check(e.errno == errno.ENOENT, "%s of %s: %s" % (what, name, errno.errorcode[e.errno]))
+check(sorted(os.listdir(C + "/search")) == ["q1"], "saved queries after sessions on one name: %s" % os.listdir(C + "/search"))
+# and saving under that name afterwards saves
+save(C + "/search/same", "k=2\n%s\n" % fmt_vec(qs[5]))
+check(ids(read(C + "/search/same")) == [want(qs[5], 2)], "a query saved on a session's name")
+os.remove(C + "/search/same")
+check(sorted(os.listdir(C + "/search")) == ["q1"], "saved queries after rm same: %s" % os.listdir(C + "/search"))
+t0 = txnid()
 
 # two descriptors on one name, interleaved: each reads what it wrote
 a = os.open(C + "/search/shared", os.O_RDWR | os.O_CREAT, 0o644)

@@ -693,9 +693,9 @@ START_TEST(test_search_rules)
 	/* k, dim, params */
 	q.k = 0;
 	FAILS(-EINVAL, eng_search(eng, "book", NULL, &q, &r, &err));
-	q.k = ENG_K_MAX + 1;
+	q.k = MFS_TOPK_MAX + 1;
 	FAILS(-EINVAL, eng_search(eng, "book", NULL, &q, &r, &err));
-	q.k = ENG_K_MAX;
+	q.k = MFS_TOPK_MAX;
 	q.offset = 1;
 	FAILS(-EINVAL, eng_search(eng, "book", NULL, &q, &r, &err));
 	q.k = 3;
@@ -1225,7 +1225,7 @@ static void check_all_live(const char *what)
 	struct eng_result r;
 	uint64_t n = count("book", NULL);
 	float q[CH_D] = { 0 };
-	struct eng_query eq = { .k = ENG_K_MAX, .nq = 1, .vecs = q, .dim = CH_D,
+	struct eng_query eq = { .k = MFS_TOPK_MAX, .nq = 1, .vecs = q, .dim = CH_D,
 				.params = &kv };
 
 	mfs_kv_init(&kv);

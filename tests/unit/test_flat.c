@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "index/idmap.h"
 #include "index/index.h"
 #include "synth.h"
 
@@ -724,6 +725,89 @@ START_TEST(test_glove100_ip)
 }
 END_TEST
 
+/* The id map of every index type (idmap.h) against a plain array: ids
+ * NIDS * stride apart (stride 1, and 2^20 as auto ids have regular low
+ * bits), random puts, replacements and deletions, every id checked after
+ * each round; no growth past the reserve; deletions that empty the map. */
+START_TEST(test_idmap)
+{
+	enum { NIDS = 5000, ROUNDS = 8 };
+	static const int64_t strides[] = { 1, (int64_t)1 << 20, -7 };
+	uint32_t *ref = malloc(NIDS * sizeof(*ref));
+	int64_t *ids = malloc(NIDS * sizeof(*ids));
+
+	ck_assert_ptr_nonnull(ref);
+	ck_assert_ptr_nonnull(ids);
+	for (size_t st = 0; st < sizeof(strides) / sizeof(*strides); st++) {
+		struct idmap m = { 0 };
+		size_t n = 0;
+
+		ck_assert_uint_eq(idmap_get(&m, 1), IDMAP_NONE);
+		ck_assert_uint_eq(idmap_del(&m, 1), IDMAP_NONE);
+		ck_assert_int_eq(idmap_reserve(&m, NIDS), 0);
+		ck_assert_uint_ge(m.cap, 2 * NIDS);
+		ck_assert_uint_eq(idmap_bytes(&m), idmap_bytes_for(NIDS));
+		for (size_t i = 0; i < NIDS; i++) {
+			ids[i] = (int64_t)i * strides[st] + 12345;
+			ref[i] = IDMAP_NONE;
+		}
+		for (int r = 0; r < ROUNDS; r++) {
+			size_t cap = m.cap;
+
+			for (size_t t = 0; t < NIDS; t++) {
+				size_t i = rnd() % NIDS;
+				uint32_t v = (uint32_t)(rnd() % 1000000);
+
+				if (r % 3 == 2 || rnd() % 3 == 0) {
+					ck_assert_uint_eq(idmap_del(&m, ids[i]),
+							  ref[i]);
+					n -= ref[i] != IDMAP_NONE;
+					ref[i] = IDMAP_NONE;
+				} else {
+					idmap_put(&m, ids[i], v);
+					n += ref[i] == IDMAP_NONE;
+					ref[i] = v;
+				}
+			}
+			ck_assert_uint_eq(m.cap, cap);
+			ck_assert_uint_eq(m.n, n);
+			for (size_t i = 0; i < NIDS; i++)
+				ck_assert_uint_eq(idmap_get(&m, ids[i]), ref[i]);
+			ck_assert_uint_eq(idmap_get(&m, ids[NIDS - 1] +
+						       strides[st]),
+					  IDMAP_NONE);
+		}
+		/* growth keeps every entry */
+		ck_assert_int_eq(idmap_reserve(&m, 4 * NIDS), 0);
+		ck_assert_uint_ge(m.cap, 8 * NIDS);
+		for (size_t i = 0; i < NIDS; i++)
+			ck_assert_uint_eq(idmap_get(&m, ids[i]), ref[i]);
+		for (size_t i = 0; i < NIDS; i++)
+			idmap_del(&m, ids[i]);
+		ck_assert_uint_eq(m.n, 0);
+		for (size_t i = 0; i < m.cap; i++)
+			ck_assert_uint_eq(m.val[i], IDMAP_NONE);
+		idmap_fini(&m);
+		ck_assert_uint_eq(m.cap, 0);
+	}
+	{
+		/* build: ids[i] -> i, a later duplicate wins */
+		struct idmap m = { 0 };
+		const int64_t b[] = { 5, -3, 5, 1 << 30 };
+
+		ck_assert_int_eq(idmap_build(&m, b, 4), 0);
+		ck_assert_uint_eq(m.n, 3);
+		ck_assert_uint_eq(idmap_get(&m, 5), 2);
+		ck_assert_uint_eq(idmap_get(&m, -3), 1);
+		ck_assert_uint_eq(idmap_get(&m, 1 << 30), 3);
+		ck_assert_uint_eq(idmap_get(&m, 0), IDMAP_NONE);
+		idmap_fini(&m);
+	}
+	free(ref);
+	free(ids);
+}
+END_TEST
+
 static Suite *flat_suite(void)
 {
 	Suite *s = suite_create("flat");
@@ -738,6 +822,7 @@ static Suite *flat_suite(void)
 	tcase_add_test(tc, test_chunks);
 	tcase_add_test(tc, test_binary);
 	tcase_add_test(tc, test_restore);
+	tcase_add_test(tc, test_idmap);
 	suite_add_tcase(s, tc);
 	tcase_set_timeout(real, 300);
 	/* the whole data sets: left out under valgrind (make check-valgrind) */

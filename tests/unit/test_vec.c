@@ -110,6 +110,9 @@ static void check_float_kernels(const struct vec_kernels *k)
 			ck_assert_msg(fabs(k->dot(a, b, d) - r) <= tol(d, abs),
 				      "%s dot d=%zu off=%zu: %g vs %g",
 				      k->name, d, off, k->dot(a, b, d), r);
+			/* the score of IP/COSINE: exactly -dot */
+			ck_assert_msg(k->ndot(a, b, d) == -k->dot(a, b, d),
+				      "%s ndot d=%zu off=%zu", k->name, d, off);
 		}
 	}
 	free(buf);
@@ -186,6 +189,7 @@ static void check_no_overread(const struct vec_kernels *k)
 			       ref_l2sq(a, a - d, d, &abs)) <= tol(d, abs));
 		ck_assert(fabs(k->dot(a - d, a, d) -
 			       ref_dot(a - d, a, d, &abs)) <= tol(d, abs));
+		ck_assert(k->ndot(a - d, a, d) == -k->dot(a - d, a, d));
 		k->l2sq_many(a, X, 4, d, out);
 		ck_assert(out[3] == 0.0f);              /* row 3 is a */
 		k->dot_many(a, X, 4, d, out);
@@ -321,6 +325,13 @@ START_TEST(test_public_kernels)
 	ck_assert(vec_score(VEC_L2, a, b, 130) == vec_l2sq(a, b, 130));
 	ck_assert(vec_score(VEC_IP, a, b, 130) == -vec_dot(a, b, 130));
 	ck_assert(vec_score(VEC_COSINE, a, b, 130) == -vec_dot(a, b, 130));
+	/* the kernel pointer scores as vec_score does, bit for bit */
+	for (int m = VEC_L2; m <= VEC_COSINE; m++)
+		for (size_t d = 1; d <= 130; d++)
+			ck_assert(vec_score_kernel(m)(a, b, d) ==
+				  vec_score(m, a, b, (uint32_t)d));
+	ck_assert_ptr_null(vec_score_kernel(VEC_HAMMING));
+	ck_assert_ptr_null(vec_score_kernel(VEC_JACCARD));
 
 	for (int m = VEC_L2; m <= VEC_COSINE; m++) {
 		vec_score_many(m, a, X, 5, 130, out);
