@@ -210,15 +210,6 @@ check() {
 same() {
 	binpy same "$T/g" "$T/$1" "$T/$2" "$3" $4 || fail "$1 against $2: $(cat "$T/bin.err")"
 }
-wait_loaded() {
-	_n=0
-	until [ "$(cat "$M/$1/state")" = Loaded ]; do
-		_n=$((_n + 1))
-		[ $_n -lt 3000 ] || fail "$1 not Loaded 30 s after the remount"
-		sleep 0.01
-	done
-}
-
 for metric in HAMMING JACCARD; do
 	c=h$metric
 	C=$M/$c

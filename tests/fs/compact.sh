@@ -15,14 +15,6 @@ expect_stat() {
 	_v=$(st "$1" "$2")
 	[ "$_v" = "$3" ] || fail "$1: $2: expected '$3', got '$_v'$NL$(cat "$1")"
 }
-wait_loaded() {
-	_n=2400
-	until [ "$(cat "$1/state")" = Loaded ]; do
-		_n=$((_n - 1))
-		[ "$_n" -gt 0 ] || fail "$1 not Loaded after 120 s"
-		sleep 0.05
-	done
-}
 # wait_idle C RUNS: compact reads state=Idle and runs=RUNS (within 120 s).
 wait_idle() {
 	_n=2400

@@ -15,9 +15,6 @@ GC_NB=$((GL_NB < 10000 ? GL_NB : 10000))
 PS_LEFT=$((PS_NB - PS_NB / 10))
 mfs_mount
 
-# now_ms: a clock in milliseconds.
-now_ms() { echo $(($(date +%s%N) / 1000000)); }
-
 # ann.py RESULT BASE NBASE QUERY GT METRIC K MIN [DELETED]: RESULT (a TSV
 # batch answer, one block per row of QUERY) has K hits per query, distinct,
 # best first, each with the exact distance of its id (id = position + 1 in
@@ -131,16 +128,6 @@ recall() {
 	"$MFS_PYTHON" "$T/ann.py" "$T/$1" "$4" "$5" "$6" "$7" "$8" 10 "$9" ${10} \
 		>"$T/$1.recall" || fail "$1: search of $2 with '&k=10$3'"
 	note "$1: recall@10 = $(cat "$T/$1.recall")"
-}
-
-# wait_loaded COLL: wait (30 s at most) until COLL/state reads Loaded.
-wait_loaded() {
-	_n=0
-	until [ "$(cat "$M/$1/state")" = Loaded ]; do
-		_n=$((_n + 1))
-		[ $_n -lt 3000 ] || fail "$1 not Loaded 30 s after the remount"
-		sleep 0.01
-	done
 }
 
 HNSW_PS="index_type=HNSW${NL}metric_type=L2${NL}M=16${NL}efConstruction=200${NL}state=Finished${NL}progress=100"

@@ -17,9 +17,6 @@ PS_DEL=$((PS_NB / 10))
 PS_LEFT=$((PS_NB - PS_DEL))
 mfs_mount
 
-# now_ms: a clock in milliseconds.
-now_ms() { echo $(($(date +%s%N) / 1000000)); }
-
 # ann.py RESULT BASE NBASE QUERY GT METRIC K MIN EXACT [DELETED]: RESULT (a
 # TSV batch answer, one block per row of QUERY) has K hits per query,
 # distinct, best first, none listed in DELETED, ids in 1..NBASE (id =
@@ -160,15 +157,6 @@ recall() {
 below() {
 	awk -v a="$(cat "$T/$1.recall")" -v b="$(cat "$T/$2.recall")" 'BEGIN { exit !(a < b) }' ||
 		fail "recall of $1 ($(cat "$T/$1.recall")) is not below that of $2 ($(cat "$T/$2.recall"))"
-}
-
-wait_loaded() {
-	_n=0
-	until [ "$(cat "$M/$1/state")" = Loaded ]; do
-		_n=$((_n + 1))
-		[ $_n -lt 3000 ] || fail "$1 not Loaded 30 s after the remount"
-		sleep 0.01
-	done
 }
 
 # insert_queries FIRST COUNT ID0: queries FIRST.. (COUNT of them) inserted into

@@ -64,6 +64,24 @@ skip() {
 	exit 77
 }
 
+# now_ms: a clock in milliseconds (for notes, never for a verdict).
+now_ms() { echo $(($(date +%s%N) / 1000000)); }
+
+# wait_loaded COLL [SECONDS]: wait until COLL/state reads Loaded (COLL a
+# path, or a name below $M), SECONDS at most (default 120).
+wait_loaded() {
+	case $1 in
+	/*) _wl=$1 ;;
+	*) _wl=$M/$1 ;;
+	esac
+	_n=$((${2:-120} * 20))
+	until [ "$(cat "$_wl/state")" = Loaded ]; do
+		_n=$((_n - 1))
+		[ "$_n" -gt 0 ] || fail "$1 not Loaded after ${2:-120} s: $(cat "$_wl/state")"
+		sleep 0.05
+	done
+}
+
 # expect_eq ACTUAL EXPECTED WHAT
 expect_eq() {
 	[ "$1" = "$2" ] || fail "$3: expected '$2', got '$1'"

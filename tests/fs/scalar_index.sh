@@ -189,15 +189,6 @@ echo 1 >"$X/release" || fail "release x"
 echo 1 >"$X/load" || fail "load x again"
 round "after release and load" 4000 50
 remount
-# wait_loaded DIR: its state reads Loaded within 30 s.
-wait_loaded() {
-	_n=600
-	until [ "$(cat "$1/state")" = Loaded ]; do
-		_n=$((_n - 1))
-		[ "$_n" -gt 0 ] || fail "$1 not Loaded 30 s after the mount: $(cat "$1/state")"
-		sleep 0.05
-	done
-}
 wait_loaded "$X"
 wait_loaded "$N"
 expect_eq "$(grep -c '^field=' "$X/index")" 9 "scalar indexes after remount"

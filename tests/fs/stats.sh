@@ -16,16 +16,6 @@ expect_stat() {
 	_v=$(st "$1" "$2")
 	[ "$_v" = "$3" ] || fail "$1: $2: expected '$3', got '$_v'$NL$(cat "$1")"
 }
-# wait_loaded PATH: state reads Loaded within 60 s (a reload at mount).
-wait_loaded() {
-	_n=1200
-	until [ "$(cat "$1/state")" = Loaded ]; do
-		_n=$((_n - 1))
-		[ "$_n" -gt 0 ] || fail "$1 not Loaded after 60 s: $(cat "$1/state")"
-		sleep 0.05
-	done
-}
-
 C=$M/c
 mkdir "$C" || fail "mkdir c"
 echo "dim=4" >"$C/schema" || fail "schema"
