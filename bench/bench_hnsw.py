@@ -158,6 +158,22 @@ def sweep(a, ds, C, nsingle):
     return res
 
 
+def import_fvecs(C, ds, metric):
+    """Create collection C with ds's dim and metric and import its base
+    vectors with `cat >> vectors.fvecs`; the seconds that took."""
+    os.mkdir(C)
+    put(f"{C}/schema", f"dim={ds['dim']} metric_type={metric}\n")
+    progress(f"importing {ds['nb']:,} vectors: cat >> vectors.fvecs")
+    t = time.perf_counter()
+    subprocess.run(f"cat '{ds['base']}' >> '{C}/_default/vectors.fvecs'",
+                   shell=True, check=True)
+    took = time.perf_counter() - t
+    cnt = int(get(f"{C}/count"))
+    if cnt != ds["nb"]:
+        sys.exit(f"count {cnt} after importing {ds['nb']}")
+    return took
+
+
 def run_milvusfs(a, ds, res, between):
     tmp = tempfile.mkdtemp(prefix="mfs-bench-hnsw-")
     mnt, db, log = f"{tmp}/mnt", f"{tmp}/db", f"{tmp}/log"
@@ -165,14 +181,7 @@ def run_milvusfs(a, ds, res, between):
     C = f"{mnt}/bench"
     m = Mount(a.bin, db, mnt, a.threads, log)
     try:
-        os.mkdir(C)
-        put(f"{C}/schema", f"dim={ds['dim']} metric_type={ds['metric']}\n")
-        progress(f"importing {ds['nb']:,} vectors through vectors.fvecs")
-        t = time.perf_counter()
-        subprocess.run(f"cat '{ds['base']}' >> '{C}/_default/vectors.fvecs'",
-                       shell=True, check=True)
-        res["insert_s"] = time.perf_counter() - t
-        assert int(get(f"{C}/count")) == ds["nb"]
+        res["insert_s"] = import_fvecs(C, ds, ds["metric"])
 
         params = f"index_type=HNSW M={a.M} efConstruction={a.efc}"
         progress(f"building: echo \"{params}\" > index")

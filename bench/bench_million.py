@@ -29,14 +29,12 @@ import argparse
 import os
 import shutil
 import subprocess
-import sys
 import tempfile
 import time
 
 import benchlib
 from benchlib import get, put, read_vecs, parse_ids
-import bench_hnsw
-from bench_hnsw import Mount, best_of, qps_at, recall, rss_mib, run_peer
+from bench_hnsw import Mount, best_of, import_fvecs, qps_at, recall, rss_mib, run_peer
 
 K = 10
 EFS = [16, 32, 64, 128, 256, 512]
@@ -92,16 +90,7 @@ def run_size(a, ds):
               str(a.efc), str(a.threads), ",".join(map(str, a.efs))]
     m = Mount(a.bin, db, mnt, a.threads, log)
     try:
-        os.mkdir(C)
-        put(f"{C}/schema", f"dim={ds['dim']} metric_type=L2\n")
-        progress(f"importing {ds['nb']:,} vectors: cat >> vectors.fvecs")
-        t = time.perf_counter()
-        subprocess.run(f"cat '{ds['base']}' >> '{C}/_default/vectors.fvecs'",
-                       shell=True, check=True)
-        res["insert_s"] = time.perf_counter() - t
-        cnt = int(get(f"{C}/count"))
-        if cnt != ds["nb"]:
-            sys.exit(f"count {cnt} after importing {ds['nb']}")
+        res["insert_s"] = import_fvecs(C, ds, "L2")
         progress(f"imported in {res['insert_s']:.2f} s "
                  f"({ds['nb'] / res['insert_s']:,.0f} vectors/s)")
         t = time.perf_counter()
