@@ -25,6 +25,7 @@ Writes filter-glove100.{json,txt,dat,gp,png} (the table and the
 recall-vs-selectivity plot, gnuplot) to --out.
 
 Usage: bench/run_bench filter [--runs N] [--singles N] [--out DIR]
+       [--only sessions --compare OLD_BIN]    (a binary before and after)
 """
 import argparse, json, os, shutil, subprocess, sys, tempfile, time
 
@@ -97,6 +98,9 @@ def main():
     ap.add_argument("--out", default=None)
     ap.add_argument("--only", default="FLAT,HNSW,IVF_FLAT,sessions",
                     help="comma list of the parts to run (sessions run on HNSW)")
+    ap.add_argument("--compare", default=None, metavar="BIN",
+                    help="sessions: also time this milvusfs binary on the same "
+                    "database (remounted), rounds alternating with --bin")
     a = ap.parse_args()
     only = set(a.only.split(","))
     top = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
@@ -189,6 +193,24 @@ def main():
             log("private sessions")
             v = ",".join("%.9g" % x for x in qs[0])
             put(C + "/search/one", "k=10\n%s\n" % v)
+            # --compare: the other binary on the same database and index,
+            # remounted between rounds (order alternating)
+            def remount(binary):
+                nonlocal p
+                subprocess.call(["fusermount3", "-u", mnt])
+                p.wait()
+                p = subprocess.Popen([binary, "-f", "-o", f"db={tmp}/db,threads=2", mnt],
+                                     stdout=logf, stderr=logf)
+                for _ in range(400):
+                    if os.path.exists(mnt + "/.errors"):
+                        break
+                    time.sleep(0.05)
+                put(C + "/load", "1\n")
+                for _ in range(6000):
+                    if get(C + "/state").strip() == "Loaded":
+                        break
+                    time.sleep(0.05)
+                get(C + "/search/one")
             def p50(fn):
                 ts = []
                 for _ in range(a.singles):
@@ -201,6 +223,8 @@ def main():
             steps = {}
             def step(key, t):
                 steps.setdefault(key, []).append(time.perf_counter() - t)
+            bins = [a.bin] + ([a.compare] if a.compare else [])
+            per = {b: {"ps": [], "pp": [], "pr": [], "steps": {}} for b in bins}
             def saved():
                 t = time.perf_counter()
                 fd = os.open(C + "/search/one", os.O_RDONLY)
@@ -227,20 +251,31 @@ def main():
                 step("private close", t)
             # one FUSE round trip: fstat of an open descriptor is one
             # GETATTR (attributes are never cached)
-            rfd = os.open(C + "/count", os.O_RDONLY)
             def rtrip():
                 os.fstat(rfd)
-            ps, pp, pr = [], [], []
-            for _ in range(3):
-                ps.append(p50(saved))
-                pp.append(p50(private))
-                pr.append(p50(rtrip))
-            os.close(rfd)
-            res["saved_p50_ms"] = min(ps) * 1e3
-            res["private_p50_ms"] = min(pp) * 1e3
-            res["roundtrip_p50_ms"] = min(pr) * 1e3
-            res["session_steps_p50_ms"] = {
-                k: sorted(x)[len(x) // 2] * 1e3 for k, x in steps.items()}
+            mounted = a.bin
+            for rnd in range(3):
+                for b in (bins if rnd % 2 == 0 else bins[::-1]):
+                    if b != mounted:
+                        remount(b)
+                        mounted = b
+                    st = per[b]
+                    steps = st["steps"]
+                    rfd = os.open(C + "/count", os.O_RDONLY)
+                    st["ps"].append(p50(saved))
+                    st["pp"].append(p50(private))
+                    st["pr"].append(p50(rtrip))
+                    os.close(rfd)
+            if mounted != a.bin:
+                remount(a.bin)
+            for b in bins:
+                st = per[b]
+                r = res if b == a.bin else res.setdefault("compare", {"bin": b})
+                r["saved_p50_ms"] = min(st["ps"]) * 1e3
+                r["private_p50_ms"] = min(st["pp"]) * 1e3
+                r["roundtrip_p50_ms"] = min(st["pr"]) * 1e3
+                r["session_steps_p50_ms"] = {
+                    k: sorted(x)[len(x) // 2] * 1e3 for k, x in st["steps"].items()}
             res["private_left_saved"] = "priv" in os.listdir(C + "/search")
             # text batch vs fvecs batch
             log("text vs fvecs batch")
@@ -288,7 +323,9 @@ def main():
             log(f"{kind}: build")
             put(C + "/index", "index_type=HNSW M=16 efConstruction=200\n" if kind == "HNSW"
                 else "index_type=IVF_FLAT nlist=128\n")
-            if kind == "HNSW":
+            if kind not in only:
+                params = ""     # the sessions alone: no faiss index
+            elif kind == "HNSW":
                 fi = faiss.IndexHNSWFlat(d, 16, faiss.METRIC_INNER_PRODUCT)
                 fi.hnsw.efConstruction = 200
                 fi.add(bn)
@@ -374,6 +411,13 @@ def report(res, base):
                  res["private_p50_ms"] / res["saved_p50_ms"], res["private_left_saved"]))
     L.append("  one FUSE round trip (fstat, GETATTR) p50 %.3f ms; per call p50: %s" % (
         res["roundtrip_p50_ms"], ", ".join("%s %.3f" % kv for kv in sorted(res["session_steps_p50_ms"].items()))))
+    if "compare" in res:
+        c = res["compare"]
+        L.append("  --compare %s: private session %.3f ms, saved query %.3f ms (%.2fx); "
+                 "round trip %.3f ms; per call p50: %s" % (
+                     c["bin"], c["private_p50_ms"], c["saved_p50_ms"],
+                     c["private_p50_ms"] / c["saved_p50_ms"], c["roundtrip_p50_ms"],
+                     ", ".join("%s %.3f" % kv for kv in sorted(c["session_steps_p50_ms"].items()))))
     L.append("1,000-query batch: saved .fvecs %.0f QPS, saved text %.0f QPS (%.2fx), "
              "text written through a descriptor %.0f QPS (%.2fx)" % (
                  res["fvecs_qps"], res["text_qps"], res["text_qps"] / res["fvecs_qps"],

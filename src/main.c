@@ -722,6 +722,7 @@ int main(int argc, char *argv[])
 			strerror(-rc));
 		goto out_fuse;
 	}
+	store_set_report(st, eo.report, eo.report_arg);
 	rc = eng_open(st, &eo, &eng, &err);
 	if (rc < 0) {
 		fprintf(stderr, "milvusfs: database %s: %s\n", db,

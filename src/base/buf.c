@@ -96,9 +96,14 @@ void mfs_buf_consume(struct mfs_buf *b, size_t n)
 
 void mfs_buf_reset(struct mfs_buf *b)
 {
-	b->len = 0;
+	mfs_buf_truncate(b, 0);
+}
+
+void mfs_buf_truncate(struct mfs_buf *b, size_t len)
+{
+	b->len = len;
 	if (b->data)
-		b->data[0] = '\0';
+		b->data[len] = '\0';
 }
 
 char *mfs_buf_take(struct mfs_buf *b, size_t *len)

@@ -32,6 +32,9 @@ int mfs_buf_printf(struct mfs_buf *b, const char *fmt, ...)
 void mfs_buf_consume(struct mfs_buf *b, size_t n);
 /* Set len to 0, keeping the storage. */
 void mfs_buf_reset(struct mfs_buf *b);
+/* Cut b back to its first len bytes (len <= b->len), keeping the storage:
+ * undoes a partial append on error. */
+void mfs_buf_truncate(struct mfs_buf *b, size_t len);
 /* Hand the storage to the caller (owned, NUL-terminated) and reset b. */
 char *mfs_buf_take(struct mfs_buf *b, size_t *len);
 

@@ -28,7 +28,10 @@ int eng_err_no_alias(struct mfs_err *err, int rc, const char *name)
 	return mfs_errf(err, rc, "alias not found[alias=%s]", name);
 }
 
-/* ---- references ---- */
+/* ---- references ----
+ *
+ * part_new and coll_new return an object holding one reference; the last
+ * eng_*_unref frees it (eng_*_ref: engine_int.h). */
 
 static struct eng_part *part_new(const char *name, const struct store_part *sp)
 {
@@ -47,23 +50,6 @@ static struct eng_part *part_new(const char *name, const struct store_part *sp)
 	pthread_mutex_init(&p->wmu, NULL);
 	eng_rwlock_init(&p->ilock);
 	return p;
-}
-
-void eng_part_ref(struct eng_part *p)
-{
-	eng_refs_take(&p->refs);
-}
-
-void eng_part_unref(struct eng_part *p)
-{
-	if (!p || !eng_refs_drop(&p->refs))
-		return;
-	idx_free(p->ix);
-	eng_cols_unref(p->cols);
-	free(p->bdel);
-	pthread_rwlock_destroy(&p->ilock);
-	pthread_mutex_destroy(&p->wmu);
-	free(p);
 }
 
 static struct eng_coll *coll_new(const char *name, const struct store_coll *rec)
@@ -87,9 +73,16 @@ static struct eng_coll *coll_new(const char *name, const struct store_coll *rec)
 	return c;
 }
 
-void eng_coll_ref(struct eng_coll *c)
+void eng_part_unref(struct eng_part *p)
 {
-	eng_refs_take(&c->refs);
+	if (!p || !eng_refs_drop(&p->refs))
+		return;
+	idx_free(p->ix);
+	eng_cols_unref(p->cols);
+	free(p->bdel);
+	pthread_rwlock_destroy(&p->ilock);
+	pthread_mutex_destroy(&p->wmu);
+	free(p);
 }
 
 void eng_coll_unref(struct eng_coll *c)
@@ -168,27 +161,42 @@ struct eng_part *eng_part_by_pid(struct eng_coll *c, uint32_t pid)
 	return NULL;
 }
 
+int eng_find_rdlock(struct eng *e, const char *coll, const char *part,
+		    struct eng_coll **c_out, struct eng_part **p_out,
+		    struct mfs_err *err)
+{
+	struct eng_coll *c;
+	struct eng_part *p = NULL;
+	int rc = 0;
+
+	pthread_rwlock_rdlock(&e->cat);
+	c = eng_coll_find(e, coll);
+	if (!c)
+		rc = eng_err_no_coll(err, -ENOENT, coll);
+	else if (part && !(p = eng_part_find(c, part)))
+		rc = eng_err_no_part(err, -ENOENT, part);
+	if (rc < 0) {
+		pthread_rwlock_unlock(&e->cat);
+		return rc;
+	}
+	*c_out = c;
+	*p_out = p;
+	return 0;
+}
+
 int eng_lookup(struct eng *e, const char *coll, const char *part,
 	       struct eng_coll **coll_out, struct eng_part **part_out,
 	       struct store_coll *rec_out, struct mfs_err *err)
 {
 	struct eng_coll *c;
-	struct eng_part *p = NULL;
+	struct eng_part *p;
+	int rc;
 
-	pthread_rwlock_rdlock(&e->cat);
-	c = eng_coll_find(e, coll);
-	if (!c) {
-		pthread_rwlock_unlock(&e->cat);
-		return eng_err_no_coll(err, -ENOENT, coll);
-	}
-	if (part) {
-		p = eng_part_find(c, part);
-		if (!p) {
-			pthread_rwlock_unlock(&e->cat);
-			return eng_err_no_part(err, -ENOENT, part);
-		}
+	rc = eng_find_rdlock(e, coll, part, &c, &p, err);
+	if (rc < 0)
+		return rc;
+	if (p)
 		eng_part_ref(p);
-	}
 	eng_coll_ref(c);
 	if (rec_out)
 		*rec_out = c->rec;
@@ -229,6 +237,27 @@ void eng_parts_put(struct eng_part **parts, size_t n)
 	for (size_t i = 0; i < n; i++)
 		eng_part_unref(parts[i]);
 	free(parts);
+}
+
+int eng_parts_of(struct eng *e, struct eng_coll *c, struct eng_part **p,
+		 struct eng_part ***out, size_t *n, struct mfs_err *err)
+{
+	int rc;
+
+	if (*p) {
+		*out = p;
+		*n = 1;
+		return 0;
+	}
+	rc = eng_parts_get(e, c, out, n);
+	return rc < 0 ? mfs_errf(err, rc, "out of memory") : 0;
+}
+
+void eng_parts_done(const struct eng_part *p, struct eng_part **parts,
+		    size_t n)
+{
+	if (!p)
+		eng_parts_put(parts, n);
 }
 
 /* ---- aliases: helpers (caller holds e->cat) ---- */
@@ -697,7 +726,7 @@ unlock:
 	return rc;
 }
 
-static int names_add(struct eng_names *out, size_t *cap, const char *name)
+int eng_names_add(struct eng_names *out, size_t *cap, const char *name)
 {
 	char *s;
 
@@ -722,7 +751,7 @@ static int cmp_str(const void *a, const void *b)
 	return strcmp(*(char *const *)a, *(char *const *)b);
 }
 
-/* The end of a list made by names_add: sorted into *out, or freed. */
+/* The end of a list made by eng_names_add: sorted into *out, or freed. */
 static int names_done(struct eng_names *r, int rc, struct eng_names *out,
 		      struct mfs_err *err)
 {
@@ -744,7 +773,7 @@ int eng_coll_list(struct eng *e, struct eng_names *out, struct mfs_err *err)
 
 	pthread_rwlock_rdlock(&e->cat);
 	for (size_t i = 0; i < e->ncolls && rc == 0; i++)
-		rc = names_add(&r, &cap, e->colls[i]->name);
+		rc = eng_names_add(&r, &cap, e->colls[i]->name);
 	pthread_rwlock_unlock(&e->cat);
 	return names_done(&r, rc, out, err);
 }
@@ -1026,7 +1055,7 @@ int eng_part_list(struct eng *e, const char *coll, struct eng_names *out,
 		return eng_err_no_coll(err, -ENOENT, coll);
 	}
 	for (size_t i = 0; i < c->nparts && rc == 0; i++)
-		rc = names_add(&r, &cap, c->parts[i]->name);
+		rc = eng_names_add(&r, &cap, c->parts[i]->name);
 	pthread_rwlock_unlock(&e->cat);
 	if (rc < 0) {
 		eng_names_free(&r);
@@ -1042,21 +1071,14 @@ int eng_perm_get(struct eng *e, const char *coll, const char *part,
 		 struct store_perm *out)
 {
 	struct eng_coll *c;
-	struct eng_part *p = NULL;
-	int rc = 0;
+	struct eng_part *p;
+	int rc = eng_find_rdlock(e, coll, part, &c, &p, NULL);
 
-	pthread_rwlock_rdlock(&e->cat);
-	c = eng_coll_find(e, coll);
-	if (c && part)
-		p = eng_part_find(c, part);
-	if (!c || (part && !p))
-		rc = -ENOENT;
-	else if (p && p->perm.set)
-		*out = p->perm;
-	else
-		*out = c->rec.perm;
+	if (rc < 0)
+		return rc;
+	*out = p && p->perm.set ? p->perm : c->rec.perm;
 	pthread_rwlock_unlock(&e->cat);
-	return rc;
+	return 0;
 }
 
 struct perm_arg {
@@ -1139,6 +1161,53 @@ static int alias_put_txn(struct store_txn *txn, void *arg,
 	return 0;
 }
 
+static void alias_remove(struct eng *e, const char *name)
+{
+	struct eng_alias *al = alias_find(e, name);
+
+	if (al)
+		*al = e->aliases[--e->naliases];
+}
+
+/* An alias cannot take the name of collection name. */
+static int err_shadow(struct mfs_err *err, const char *name)
+{
+	return mfs_errf(err, -EEXIST, "cannot create alias [%s]: a collection "
+			"of that name exists (an alias cannot shadow a "
+			"collection)", name);
+}
+
+/* The end of eng_alias_set and eng_alias_rename, called with e->wmu held
+ * (released here) and rc, the outcome of their checks (> 0: nothing to
+ * change): a stored, then in the cache (room made by the checks) alias
+ * a->name names collection a->cid, and a->old, when set, is gone. */
+static int alias_commit(struct eng *e, struct alias_arg *a, int rc,
+			struct mfs_err *err)
+{
+	struct eng_alias *al;
+
+	if (rc == 0)
+		rc = store_write(e->st, alias_put_txn, a, err);
+	if (rc == 0) {
+		pthread_rwlock_wrlock(&e->cat);
+		if (a->old) {
+			alias_remove(e, a->name);
+			al = alias_find(e, a->old);
+		} else {
+			al = alias_find(e, a->name);
+			if (!al)
+				al = &e->aliases[e->naliases++];
+		}
+		if (al) {
+			snprintf(al->name, sizeof(al->name), "%s", a->name);
+			al->cid = a->cid;
+		}
+		pthread_rwlock_unlock(&e->cat);
+	}
+	pthread_mutex_unlock(&e->wmu);
+	return rc > 0 ? 0 : rc;
+}
+
 static int alias_del_txn(struct store_txn *txn, void *arg,
 			 struct mfs_err *err)
 {
@@ -1167,9 +1236,7 @@ int eng_alias_set(struct eng *e, const char *alias, const char *coll,
 	if (alias_room(e) < 0) {
 		rc = mfs_errf(err, -ENOMEM, "out of memory");
 	} else if (eng_coll_find(e, alias)) {
-		rc = mfs_errf(err, -EEXIST, "cannot create alias [%s]: a "
-			      "collection of that name exists (an alias "
-			      "cannot shadow a collection)", alias);
+		rc = err_shadow(err, alias);
 	} else if ((al = alias_find(e, coll)) != NULL) {
 		c = coll_by_cid(e, al->cid);
 		rc = mfs_errf(err, -EINVAL, "cannot point alias [%s] at "
@@ -1177,8 +1244,7 @@ int eng_alias_set(struct eng *e, const char *alias, const char *coll,
 			      "an alias names a collection", alias, coll,
 			      c ? c->name : "?");
 	} else if (!(c = eng_coll_find(e, coll))) {
-		rc = mfs_errf(err, -ENOENT, "collection not found"
-			      "[collection=%s]", coll);
+		rc = eng_err_no_coll(err, -ENOENT, coll);
 	} else {
 		a.cid = c->cid;
 		al = alias_find(e, alias);
@@ -1194,30 +1260,7 @@ int eng_alias_set(struct eng *e, const char *alias, const char *coll,
 		}
 	}
 	pthread_rwlock_unlock(&e->cat);
-	if (rc != 0)
-		goto out;
-	rc = store_write(e->st, alias_put_txn, &a, err);
-	if (rc == 0) {
-		pthread_rwlock_wrlock(&e->cat);
-		al = alias_find(e, alias);
-		if (!al) {
-			al = &e->aliases[e->naliases++];  /* room made above */
-			snprintf(al->name, sizeof(al->name), "%s", alias);
-		}
-		al->cid = a.cid;
-		pthread_rwlock_unlock(&e->cat);
-	}
-out:
-	pthread_mutex_unlock(&e->wmu);
-	return rc > 0 ? 0 : rc;
-}
-
-static void alias_remove(struct eng *e, const char *name)
-{
-	struct eng_alias *al = alias_find(e, name);
-
-	if (al)
-		*al = e->aliases[--e->naliases];
+	return alias_commit(e, &a, rc, err);
 }
 
 int eng_alias_drop(struct eng *e, const char *alias, struct mfs_err *err)
@@ -1257,9 +1300,7 @@ int eng_alias_rename(struct eng *e, const char *from, const char *to,
 	if (!al)
 		rc = eng_err_no_alias(err, -ENOENT, from);
 	else if (eng_coll_find(e, to))
-		rc = mfs_errf(err, -EEXIST, "cannot create alias [%s]: a "
-			      "collection of that name exists (an alias "
-			      "cannot shadow a collection)", to);
+		rc = err_shadow(err, to);
 	else if (strcmp(from, to) == 0)
 		rc = 1;
 	else if (!alias_find(e, to) && alias_room(e) < 0)
@@ -1267,22 +1308,7 @@ int eng_alias_rename(struct eng *e, const char *from, const char *to,
 	else
 		a.cid = al->cid;
 	pthread_rwlock_unlock(&e->cat);
-	if (rc != 0)
-		goto out;
-	rc = store_write(e->st, alias_put_txn, &a, err);
-	if (rc == 0) {
-		pthread_rwlock_wrlock(&e->cat);
-		alias_remove(e, to);
-		al = alias_find(e, from);
-		if (al) {
-			snprintf(al->name, sizeof(al->name), "%s", to);
-			al->cid = a.cid;
-		}
-		pthread_rwlock_unlock(&e->cat);
-	}
-out:
-	pthread_mutex_unlock(&e->wmu);
-	return rc > 0 ? 0 : rc;
+	return alias_commit(e, &a, rc, err);
 }
 
 int eng_alias_get(struct eng *e, const char *alias, char *coll)
@@ -1308,7 +1334,7 @@ int eng_alias_list(struct eng *e, struct eng_names *out, struct mfs_err *err)
 
 	pthread_rwlock_rdlock(&e->cat);
 	for (size_t i = 0; i < e->naliases && rc == 0; i++)
-		rc = names_add(&r, &cap, e->aliases[i].name);
+		rc = eng_names_add(&r, &cap, e->aliases[i].name);
 	pthread_rwlock_unlock(&e->cat);
 	return names_done(&r, rc, out, err);
 }

@@ -105,13 +105,9 @@ int eng_stats(struct eng *e, const char *coll, const char *part,
 	if (eng_rec_index(&rec, &t, &canon, NULL) < 0)
 		t = eng_default_type((enum vec_type)rec.vtype);
 	snprintf(s.index_type, sizeof(s.index_type), "%s", t->name);
-	if (p) {
-		parts = &p;
-		n = 1;
-	} else if ((rc = eng_parts_get(e, c, &parts, &n)) < 0) {
-		rc = mfs_errf(err, rc, "out of memory");
+	rc = eng_parts_of(e, c, &p, &parts, &n, err);
+	if (rc < 0)
 		goto unref;
-	}
 	for (size_t i = 0; i < n && rc == 0; i++) {
 		struct eng_sp_arg a = { .p = parts[i], .usage = true };
 
@@ -135,8 +131,7 @@ int eng_stats(struct eng *e, const char *coll, const char *part,
 			s.loaded_past_index +=
 				atomic_load(&parts[i]->load_added);
 	}
-	if (!p)
-		eng_parts_put(parts, n);
+	eng_parts_done(p, parts, n);
 	if (rc == 0)
 		rc = eng_state(e, coll, part, &s.state, NULL, err);
 	if (rc == 0)
@@ -150,16 +145,8 @@ unref:
 /* ---- compaction ---- */
 
 struct cjob {
-	struct eng *e;
-	struct eng_coll *c;             /* referenced */
-	struct store_coll rec;
-	const struct idx_type *t;
-	struct mfs_kv canon;
+	struct eng_bjob b;              /* first: eng_bjob_free frees j */
 	bool autorun;
-	struct eng_bpart *v;
-	size_t n;
-	double wtotal;
-	struct eng_bpart *cur;
 	struct eng_compact_info fig;
 };
 
@@ -167,9 +154,9 @@ static void cprogress(void *arg, double pct)
 {
 	struct cjob *j = arg;
 
-	if (j->cur && j->wtotal > 0)
-		atomic_store(&j->c->compact_progress,
-			     eng_bpart_pct(j->cur, j->wtotal, pct));
+	if (j->b.cur && j->b.wtotal > 0)
+		atomic_store(&j->b.c->compact_progress,
+			     eng_bpart_pct(j->b.cur, j->b.wtotal, pct));
 }
 
 /* Step 1 and 2 for q. */
@@ -178,8 +165,8 @@ static int cbuild(struct cjob *j, struct eng_bpart *q, struct mfs_err *err)
 	struct idx_progress prog = { cprogress, j };
 	int rc;
 
-	rc = eng_bpart_make(j->e, &j->rec, j->t, &j->canon, q, &prog,
-			    &j->cur, true, "compaction of partition", err);
+	rc = eng_bpart_make(j->b.e, &j->b.rec, j->b.t, &j->b.canon, q, &prog,
+			    &j->b.cur, true, "compaction of partition", err);
 	malloc_trim(0);
 	return rc;
 }
@@ -192,26 +179,23 @@ static int ccommit_txn(struct store_txn *txn, void *arg, struct mfs_err *err)
 	char name[STORE_NAME_MAX + 1];
 	int rc;
 
-	rc = eng_bcoll_get(txn, j->e, j->c, name, sizeof(name), &rec, err);
+	rc = eng_bcoll_get(txn, j->b.e, j->b.c, &j->b.rec, true, "compaction", name,
+			   sizeof(name), &rec, err);
 	if (rc < 0)
 		return rc;
-	if (strcmp(rec.index, j->rec.index) != 0 || rec.dim != j->rec.dim)
-		return mfs_errf(err, -EBUSY,
-				"the index of collection %s changed during the compaction",
-				name);
 	j->fig.last_removed = 0;
 	j->fig.last_index_after = 0;
-	for (size_t i = 0; i < j->n; i++) {
-		struct eng_bpart *q = &j->v[i];
+	for (size_t i = 0; i < j->b.n; i++) {
+		struct eng_bpart *q = &j->b.v[i];
 
 		if (q->skip)
 			continue;
-		rc = eng_bpart_commit(txn, q, j->t->save != NULL, err);
+		rc = eng_bpart_commit(txn, q, j->b.t->save != NULL, err);
 		if (rc == -ENOENT)
 			continue;
 		if (rc < 0)
 			return rc;
-		if (j->t->save)
+		if (j->b.t->save)
 			j->fig.last_index_after += q->blob.len;
 		j->fig.last_removed += q->d0;
 	}
@@ -231,14 +215,14 @@ static void cswap(struct cjob *j, struct eng_bpart *q)
 	if (!ix)
 		return;
 	if (atomic_load(&p->state) != ENG_LOADED || p->dropped || !p->ix ||
-	    strcmp(p->ix_text, j->rec.index) != 0 || p->nbdel == SIZE_MAX) {
+	    strcmp(p->ix_text, j->b.rec.index) != 0 || p->nbdel == SIZE_MAX) {
 		/* Released, reloaded with another index, or deletes lost:
 		 * the stored index is right, the loaded one stays. */
 		idx_free(ix);
 		return;
 	}
 	mfs_err_clear(&err);
-	rc = eng_bpart_catch_up(j->e, &j->rec, p, ix, q->snap, &added, &err);
+	rc = eng_bpart_catch_up(j->b.e, &j->b.rec, p, ix, q->snap, &added, &err);
 	if (rc < 0) {
 		mfs_log(MFS_LOG_ERROR, "compaction of partition %s stored but "
 			"not swapped in (the old index serves until a reload): %s",
@@ -246,38 +230,32 @@ static void cswap(struct cjob *j, struct eng_bpart *q)
 		idx_free(ix);
 		return;
 	}
-	eng_part_swap_ix(j->e, p, ix);
+	eng_part_swap_ix(j->b.e, p, ix);
 	p->unfolded = added;
 	atomic_store(&p->load_added, added);
 }
 
-static void cjob_free(struct cjob *j)
+static int cjob_run(struct eng_bjob *b, struct mfs_err *err)
 {
-	eng_bparts_free(j->v, j->n);
-	eng_coll_unref(j->c);
-	free(j);
-}
-
-static int cjob_run(struct cjob *j, struct mfs_err *err)
-{
-	struct eng *e = j->e;
-	struct eng_coll *c = j->c;
+	struct cjob *j = (struct cjob *)b;
+	struct eng *e = j->b.e;
+	struct eng_coll *c = j->b.c;
 	uint64_t t0 = now_ms();
 	int rc = 0;
 
 	j->fig.last_auto = j->autorun;
-	for (size_t i = 0; i < j->n; i++) {
-		j->fig.last_memory_before += part_memory(j->v[i].p);
+	for (size_t i = 0; i < j->b.n; i++) {
+		j->fig.last_memory_before += part_memory(j->b.v[i].p);
 		{
-			struct eng_sp_arg a = { .p = j->v[i].p, .usage = true };
+			struct eng_sp_arg a = { .p = j->b.v[i].p, .usage = true };
 
 			if (store_read(e->st, eng_sp_txn, &a, NULL) == 0)
 				j->fig.last_index_before += a.u.blob_bytes;
 		}
 	}
-	for (size_t i = 0; i < j->n && rc == 0; i++) {
-		rc = cbuild(j, &j->v[i], err);
-		if (!j->v[i].skip)
+	for (size_t i = 0; i < j->b.n && rc == 0; i++) {
+		rc = cbuild(j, &j->b.v[i], err);
+		if (!j->b.v[i].skip)
 			j->fig.last_partitions++;
 	}
 	if (rc == 0) {
@@ -285,8 +263,8 @@ static int cjob_run(struct cjob *j, struct mfs_err *err)
 		rc = store_write(e->st, ccommit_txn, j, err);
 		pthread_mutex_unlock(&e->wmu);
 	}
-	for (size_t i = 0; i < j->n; i++) {
-		struct eng_bpart *q = &j->v[i];
+	for (size_t i = 0; i < j->b.n; i++) {
+		struct eng_bpart *q = &j->b.v[i];
 
 		pthread_mutex_lock(&q->p->wmu);
 		if (rc == 0 && !q->skip)
@@ -300,8 +278,8 @@ static int cjob_run(struct cjob *j, struct mfs_err *err)
 		q->ix = NULL;
 	}
 	malloc_trim(0);
-	for (size_t i = 0; i < j->n; i++)
-		j->fig.last_memory_after += part_memory(j->v[i].p);
+	for (size_t i = 0; i < j->b.n; i++)
+		j->fig.last_memory_after += part_memory(j->b.v[i].p);
 	if (rc < 0) {
 		j->fig.last_partitions = 0;
 		j->fig.last_removed = 0;
@@ -332,16 +310,16 @@ static void *cjob_main(void *arg)
 {
 	struct cjob *j = arg;
 	struct mfs_err err = { 0 };
-	struct eng *e = j->e;
+	struct eng *e = j->b.e;
 	char name[STORE_NAME_MAX + 1];
 	bool again;
 
-	cjob_run(j, &err);
+	cjob_run(&j->b, &err);
 	pthread_rwlock_rdlock(&e->cat);
-	snprintf(name, sizeof(name), "%s", j->c->name);
-	again = !j->c->dropped && err.code == 0;
+	snprintf(name, sizeof(name), "%s", j->b.c->name);
+	again = !j->b.c->dropped && err.code == 0;
 	pthread_rwlock_unlock(&e->cat);
-	cjob_free(j);
+	eng_bjob_free(&j->b);
 	/* Deletes that came during the run may have passed the mark. */
 	if (again && !atomic_load(&e->closing))
 		eng_compact_auto(e, name);
@@ -357,13 +335,13 @@ static bool slack(struct cjob *j, struct eng_part *p, uint64_t count)
 	uint64_t mem = 0, est;
 
 	pthread_rwlock_rdlock(&p->ilock);
-	if (p->ix && p->ix->type == j->t)
+	if (p->ix && p->ix->type == j->b.t)
 		mem = p->ix->type->memory_bytes(p->ix);
 	pthread_rwlock_unlock(&p->ilock);
 	if (!mem)
 		return false;
-	eng_rec_info(j->e, &j->rec, &info);
-	est = j->t->estimate_bytes(&info, &j->canon, (size_t)count);
+	eng_rec_info(j->b.e, &j->b.rec, &info);
+	est = j->b.t->estimate_bytes(&info, &j->b.canon, (size_t)count);
 	return mem * 100 > est * 115;
 }
 
@@ -382,25 +360,25 @@ static int cjob_new(struct eng *e, struct eng_coll *c, bool autorun,
 	j = calloc(1, sizeof(*j));
 	if (!j)
 		return mfs_errf(err, -ENOMEM, "out of memory");
-	j->e = e;
+	j->b.e = e;
 	j->autorun = autorun;
 	eng_coll_ref(c);
-	j->c = c;
+	j->b.c = c;
 	pthread_rwlock_rdlock(&e->cat);
-	j->rec = c->rec;
+	j->b.rec = c->rec;
 	pthread_rwlock_unlock(&e->cat);
-	rc = eng_rec_index(&j->rec, &j->t, &j->canon, err);
+	rc = eng_rec_index(&j->b.rec, &j->b.t, &j->b.canon, err);
 	if (rc < 0)
 		goto fail;
-	if (j->rec.dim == 0)
+	if (j->b.rec.dim == 0)
 		goto none;
 	rc = eng_parts_get(e, c, &v, &n);
 	if (rc < 0) {
 		rc = mfs_errf(err, rc, "out of memory");
 		goto fail;
 	}
-	j->v = calloc(n ? n : 1, sizeof(*j->v));
-	if (!j->v) {
+	j->b.v = calloc(n ? n : 1, sizeof(*j->b.v));
+	if (!j->b.v) {
 		eng_parts_put(v, n);
 		rc = mfs_errf(err, -ENOMEM, "out of memory");
 		goto fail;
@@ -416,17 +394,17 @@ static int cjob_new(struct eng *e, struct eng_coll *c, bool autorun,
 			eng_part_unref(v[i]);
 			continue;
 		}
-		eng_bpart_init(&j->v[j->n++], v[i], a.sp.count, &j->wtotal);
+		eng_bpart_init(&j->b.v[j->b.n++], v[i], a.sp.count, &j->b.wtotal);
 	}
 	free(v);
-	if (j->n == 0)
+	if (j->b.n == 0)
 		goto none;
 	*out = j;
 	return 0;
 none:
 	rc = 0;
 fail:
-	cjob_free(j);
+	eng_bjob_free(&j->b);
 	return rc;
 }
 
@@ -494,16 +472,7 @@ int eng_compact(struct eng *e, const char *coll, bool wait,
 		}
 		goto unref;
 	}
-	if (wait) {
-		rc = cjob_run(j, err);
-		cjob_free(j);
-		goto unref;
-	}
-	rc = eng_bg_start(e, cjob_main, j);
-	if (rc < 0) {
-		rc = cjob_run(j, err);
-		cjob_free(j);
-	}
+	rc = eng_bjob_start(&j->b, wait, cjob_run, cjob_main, err);
 unref:
 	eng_coll_unref(c);
 	return rc;
@@ -525,10 +494,7 @@ void eng_compact_auto(struct eng *e, const char *coll)
 		unclaim(c);
 		goto unref;
 	}
-	if (eng_bg_start(e, cjob_main, j) < 0) {
-		cjob_run(j, &err);
-		cjob_free(j);
-	}
+	eng_bjob_start(&j->b, false, cjob_run, cjob_main, &err);
 unref:
 	eng_coll_unref(c);
 }

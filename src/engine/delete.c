@@ -137,6 +137,7 @@ void eng_remove_loaded(struct eng *e, struct eng_part **parts,
 		if (p->cols)
 			eng_cols_delete(p->cols, ids, m);
 		pthread_rwlock_unlock(&p->ilock);
+		eng_part_cols_tidy(e, p);
 	}
 	free(ids);
 }
@@ -190,6 +191,8 @@ int eng_delete(struct eng *e, const char *coll, const char *part,
 
 				if (q && q->count)
 					q->count--;
+				if (q)
+					q->ids_gen++;
 			}
 			pthread_rwlock_unlock(&e->cat);
 		}

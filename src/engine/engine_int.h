@@ -98,6 +98,10 @@ struct eng_part {
 	uint32_t pid, cid;              /* constant */
 	atomic_int refs;
 	uint64_t count;                 /* e->cat */
+	/* e->cat: ids_gen changes with every write that adds or removes
+	 * entities of the partition; ids_bytes is the length of its `ids`
+	 * listing as of ids_cached - 1 (0: not known) (eng_ids_size) */
+	uint64_t ids_gen, ids_cached, ids_bytes;
 	struct store_perm perm;         /* e->cat; unset: the collection's */
 	atomic_int state;               /* enum eng_state */
 	atomic_uint progress;           /* 0-100 while loading */
@@ -229,12 +233,29 @@ int eng_err_no_coll(struct mfs_err *err, int rc, const char *name);
 int eng_err_no_part(struct mfs_err *err, int rc, const char *name);
 int eng_err_no_alias(struct mfs_err *err, int rc, const char *name);
 
-void eng_part_ref(struct eng_part *p);
+/* Another reference to p or c, taken from one the caller holds. */
+static inline void eng_part_ref(struct eng_part *p)
+{
+	eng_refs_take(&p->refs);
+}
+
+static inline void eng_coll_ref(struct eng_coll *c)
+{
+	eng_refs_take(&c->refs);
+}
+
+/* Drop a reference; the last one frees (NULL: nothing). */
 void eng_part_unref(struct eng_part *p);
-void eng_coll_ref(struct eng_coll *c);
 void eng_coll_unref(struct eng_coll *c);
 /* Caller holds e->cat. NULL when absent. */
 struct eng_coll *eng_coll_find(struct eng *e, const char *name);
+/* Take e->cat in read mode and find collection coll (*c_out) and, unless
+ * part is NULL, its partition part (*p_out, else NULL); no references
+ * taken.  0 with e->cat held (the caller unlocks), or -ENOENT with
+ * Milvus's message and e->cat released. */
+int eng_find_rdlock(struct eng *e, const char *coll, const char *part,
+		    struct eng_coll **c_out, struct eng_part **p_out,
+		    struct mfs_err *err);
 struct eng_part *eng_part_find(struct eng_coll *c, const char *name);
 struct eng_part *eng_part_by_pid(struct eng_coll *c, uint32_t pid);
 /* Take references on coll (and part unless part is NULL; part_out may be
@@ -242,10 +263,20 @@ struct eng_part *eng_part_by_pid(struct eng_coll *c, uint32_t pid);
 int eng_lookup(struct eng *e, const char *coll, const char *part,
 	       struct eng_coll **coll_out, struct eng_part **part_out,
 	       struct store_coll *rec_out, struct mfs_err *err);
+/* Append a copy of name to out, whose name array holds *cap slots (grown
+ * by doubling).  0 or -ENOMEM. */
+int eng_names_add(struct eng_names *out, size_t *cap, const char *name);
 /* Referenced copy of c's partition list (free with eng_parts_put). */
 int eng_parts_get(struct eng *e, struct eng_coll *c, struct eng_part ***out,
 		  size_t *n);
 void eng_parts_put(struct eng_part **parts, size_t n);
+/* The partitions a call on c names: *p alone when not NULL (*out = p,
+ * *n = 1, no reference taken), else every one of c's (eng_parts_get;
+ * "out of memory" in err).  Release with eng_parts_done(*p, ...). */
+int eng_parts_of(struct eng *e, struct eng_coll *c, struct eng_part **p,
+		 struct eng_part ***out, size_t *n, struct mfs_err *err);
+void eng_parts_done(const struct eng_part *p, struct eng_part **parts,
+		    size_t n);
 /* Read the whole catalog from the store (eng_open). */
 int eng_catalog_read(struct eng *e, struct mfs_err *err);
 void eng_catalog_free(struct eng *e);
@@ -282,6 +313,9 @@ int eng_cols_append(struct eng *e, struct eng_cols *k, const int64_t *ids,
 void eng_cols_delete(struct eng_cols *k, const int64_t *ids, size_t n);
 /* Give back k's memory charge (release). */
 void eng_cols_uncharge(struct eng *e, struct eng_cols *k);
+/* Replace loaded p's columns by a copy without their dead rows once
+ * these are many (fields.c); caller holds p->wmu.  Nothing on failure. */
+void eng_part_cols_tidy(struct eng *e, struct eng_part *p);
 /* Make the columns of loaded partition p if it has none (a collection
  * without fields gets them at its first query): reads its ids (and
  * rows) from the store under p->wmu.  0 (also when p is not loaded: the
@@ -401,6 +435,28 @@ struct eng_bpart {
 void eng_bpart_init(struct eng_bpart *q, struct eng_part *p, uint64_t count,
 		    double *wtotal);
 void eng_bparts_free(struct eng_bpart *v, size_t n);
+/* What an index build and a compaction share, the first member of each's
+ * job (index_build.c, compact.c). */
+struct eng_bjob {
+	struct eng *e;
+	struct eng_coll *c;             /* referenced */
+	struct store_coll rec;          /* c's record at the start */
+	const struct idx_type *t;
+	struct mfs_kv canon;
+	struct eng_bpart *v;            /* the n partitions built */
+	size_t n;
+	double wtotal;                  /* their progress weights */
+	struct eng_bpart *cur;          /* the one being built */
+};
+/* Free the job whose first member is b: its partitions, its reference to
+ * c, and the job itself. */
+void eng_bjob_free(struct eng_bjob *b);
+/* Run the job whose first member is b: in the background through main
+ * (which frees it) unless wait, or inline through run, then freed, when
+ * waiting or when no thread starts.  run's outcome, or 0 once started. */
+int eng_bjob_start(struct eng_bjob *b, bool wait,
+		   int (*run)(struct eng_bjob *b, struct mfs_err *err),
+		   void *(*main)(void *b), struct mfs_err *err);
 /* Progress 0-99 of the whole when q is pct% done. */
 unsigned eng_bpart_pct(const struct eng_bpart *q, double wtotal, double pct);
 /* Steps 1 and 2 for q: under p->wmu, p->building set and snap and d0
@@ -414,12 +470,16 @@ int eng_bpart_make(struct eng *e, const struct store_coll *rec,
 		   struct eng_bpart *q, const struct idx_progress *prog,
 		   struct eng_bpart **cur, bool same_index, const char *what,
 		   struct mfs_err *err);
-/* Step 3 in txn: c's record (its name copied into name), then for each
+/* Step 3 in txn: c's record (its name copied into name), -EBUSY when it
+ * no longer matches was, the record at the start of the job (what, "index
+ * build" or "compaction", says which in the message): its index and dim
+ * when same_index, else its dim, vector type and metric; then for each
  * partition: the blob stored when blob (index_seq = snap), deleted -= d0.
  * -ENOENT, with no message, when the partition is gone. */
 int eng_bcoll_get(struct store_txn *txn, struct eng *e, struct eng_coll *c,
-		  char *name, size_t size, struct store_coll *rec,
-		  struct mfs_err *err);
+		  const struct store_coll *was, bool same_index,
+		  const char *what, char *name, size_t size,
+		  struct store_coll *rec, struct mfs_err *err);
 int eng_bpart_commit(struct store_txn *txn, const struct eng_bpart *q,
 		     bool blob, struct mfs_err *err);
 /* Step 4 (caller holds p->wmu): add the entities with seq >= snap to ix

@@ -282,6 +282,29 @@ static void pk_cb(void *arg, const struct fld_value *v)
 }
 
 /* ---- the query ---- */
+/* What the query sees: each partition's rows and delete epoch now.  Over
+ * several partitions the snapshot is taken under the collection's plock,
+ * as a search's (engine_int.h): a write that moves entities between
+ * partitions (an upsert) applies under it as one, so the query sees the
+ * move whole or not at all, never an entity twice or nowhere. */
+static void snapshot(struct eng_fq *j)
+{
+	bool several = j->nfp > 1;
+
+	if (several)
+		pthread_rwlock_rdlock(&j->c->plock);
+	for (size_t i = 0; i < j->nfp; i++) {
+		struct fq_part *f = &j->fp[i];
+
+		pthread_rwlock_rdlock(&f->k->lock);
+		f->nrows = f->k->c.n;
+		f->epoch = f->k->c.epoch;
+		pthread_rwlock_unlock(&f->k->lock);
+	}
+	if (several)
+		pthread_rwlock_unlock(&j->c->plock);
+}
+
 
 int eng_fq_start(struct eng *e, const char *coll, const char *part,
 		 const struct eng_fquery *q, struct eng_fq **out,
@@ -364,11 +387,8 @@ int eng_fq_start(struct eng *e, const char *coll, const char *part,
 				      coll);
 			goto fail;
 		}
-		pthread_rwlock_rdlock(&f->k->lock);
-		f->nrows = f->k->c.n;
-		f->epoch = f->k->c.epoch;
-		pthread_rwlock_unlock(&f->k->lock);
 	}
+	snapshot(j);
 	if (q->vectors) {
 		j->vbuf = malloc(j->vb ? j->vb : 1);
 		if (!j->vbuf) {

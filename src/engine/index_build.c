@@ -33,16 +33,8 @@
 #include "base/log.h"
 
 struct job {
-	struct eng *e;
-	struct eng_coll *c;             /* referenced */
-	struct store_coll rec;          /* at the start */
-	const struct idx_type *t;
-	struct mfs_kv canon;
+	struct eng_bjob b;              /* first: eng_bjob_free frees j */
 	char text[STORE_TEXT_MAX];      /* "" when dropping the index */
-	struct eng_bpart *jp;
-	size_t n;
-	double wtotal;
-	struct eng_bpart *cur;          /* for progress */
 };
 
 /* ---- the steps, shared with compact.c ---- */
@@ -81,6 +73,26 @@ void eng_bparts_free(struct eng_bpart *v, size_t n)
 		eng_part_unref(v[i].p);
 	}
 	free(v);
+}
+
+void eng_bjob_free(struct eng_bjob *b)
+{
+	eng_bparts_free(b->v, b->n);
+	eng_coll_unref(b->c);
+	free(b);
+}
+
+int eng_bjob_start(struct eng_bjob *b, bool wait,
+		   int (*run)(struct eng_bjob *b, struct mfs_err *err),
+		   void *(*main)(void *b), struct mfs_err *err)
+{
+	int rc;
+
+	if (!wait && eng_bg_start(b->e, main, b) == 0)
+		return 0;
+	rc = run(b, err);       /* waited for, or no thread: inline */
+	eng_bjob_free(b);
+	return rc;
 }
 
 unsigned eng_bpart_pct(const struct eng_bpart *q, double wtotal, double pct)
@@ -182,9 +194,11 @@ int eng_bpart_make(struct eng *e, const struct store_coll *rec,
 }
 
 int eng_bcoll_get(struct store_txn *txn, struct eng *e, struct eng_coll *c,
-		  char *name, size_t size, struct store_coll *rec,
-		  struct mfs_err *err)
+		  const struct store_coll *was, bool same_index,
+		  const char *what, char *name, size_t size,
+		  struct store_coll *rec, struct mfs_err *err)
 {
+	bool changed;
 	int rc;
 
 	pthread_rwlock_rdlock(&e->cat);
@@ -193,6 +207,16 @@ int eng_bcoll_get(struct store_txn *txn, struct eng *e, struct eng_coll *c,
 	rc = store_coll_get(txn, name, rec);
 	if (rc < 0)
 		return eng_err_no_coll(err, rc, name);
+	if (same_index)
+		changed = strcmp(rec->index, was->index) != 0 ||
+			  rec->dim != was->dim;
+	else
+		changed = rec->dim != was->dim || rec->vtype != was->vtype ||
+			  rec->metric != was->metric;
+	if (changed)
+		return mfs_errf(err, -EBUSY, "the %s of collection %s changed "
+				"during the %s", same_index ? "index" : "schema",
+				name, what);
 	return 0;
 }
 
@@ -266,17 +290,17 @@ static void progress_fn(void *arg, double pct)
 {
 	struct job *j = arg;
 
-	if (j->cur)
-		atomic_store(&j->c->build_progress,
-			     eng_bpart_pct(j->cur, j->wtotal, pct));
+	if (j->b.cur)
+		atomic_store(&j->b.c->build_progress,
+			     eng_bpart_pct(j->b.cur, j->b.wtotal, pct));
 }
 
 static int build_part(struct job *j, struct eng_bpart *q, struct mfs_err *err)
 {
 	struct idx_progress prog = { progress_fn, j };
 
-	return eng_bpart_make(j->e, &j->rec, j->t, &j->canon, q, &prog,
-			      &j->cur, false, "partition", err);
+	return eng_bpart_make(j->b.e, &j->b.rec, j->b.t, &j->b.canon, q, &prog,
+			      &j->b.cur, false, "partition", err);
 }
 
 static int commit_txn(struct store_txn *txn, void *arg, struct mfs_err *err)
@@ -286,18 +310,14 @@ static int commit_txn(struct store_txn *txn, void *arg, struct mfs_err *err)
 	char name[STORE_NAME_MAX + 1];
 	int rc;
 
-	rc = eng_bcoll_get(txn, j->e, j->c, name, sizeof(name), &rec, err);
+	rc = eng_bcoll_get(txn, j->b.e, j->b.c, &j->b.rec, false, "index build",
+			   name, sizeof(name), &rec, err);
 	if (rc < 0)
 		return rc;
-	if (rec.dim != j->rec.dim || rec.vtype != j->rec.vtype ||
-	    rec.metric != j->rec.metric)
-		return mfs_errf(err, -EBUSY,
-				"the schema of collection %s changed during the index build",
-				name);
-	for (size_t i = 0; i < j->n; i++) {
-		if (j->jp[i].skip)
+	for (size_t i = 0; i < j->b.n; i++) {
+		if (j->b.v[i].skip)
 			continue;
-		rc = eng_bpart_commit(txn, &j->jp[i], true, err);
+		rc = eng_bpart_commit(txn, &j->b.v[i], true, err);
 		if (rc < 0 && rc != -ENOENT)
 			return rc;
 	}
@@ -305,14 +325,14 @@ static int commit_txn(struct store_txn *txn, void *arg, struct mfs_err *err)
 	rc = store_coll_put(txn, name, &rec);
 	if (rc < 0)
 		return mfs_errf(err, rc, "cannot update collection %s", name);
-	j->rec = rec;
+	j->b.rec = rec;
 	return 0;
 }
 
 /* Bring a built index up to date and swap it in (caller holds p->wmu). */
 static int swap_part(struct job *j, struct eng_bpart *q, struct mfs_err *err)
 {
-	struct eng *e = j->e;
+	struct eng *e = j->b.e;
 	struct eng_part *p = q->p;
 	struct idx *ix = q->ix;
 	int rc = 0;
@@ -331,21 +351,21 @@ static int swap_part(struct job *j, struct eng_bpart *q, struct mfs_err *err)
 	if (ix) {
 		size_t added = SIZE_MAX;
 
-		rc = eng_bpart_catch_up(e, &j->rec, p, ix, q->snap, &added,
+		rc = eng_bpart_catch_up(e, &j->b.rec, p, ix, q->snap, &added,
 					err);
 		if (added != SIZE_MAX) {
-			atomic_store(&p->load_added, j->t->save ? added : 0);
-			p->unfolded = j->t->save ? added : 0;
+			atomic_store(&p->load_added, j->b.t->save ? added : 0);
+			p->unfolded = j->b.t->save ? added : 0;
 		}
 	} else {
 		struct eng_ents x = { 0 };
 
 		rc = eng_ents_read(e, p->pid,
-				   vec_bytes((enum vec_type)j->rec.vtype,
-					     j->rec.dim),
+				   vec_bytes((enum vec_type)j->b.rec.vtype,
+					     j->b.rec.dim),
 				   0, UINT64_MAX, &x, NULL, 0, err);
 		if (rc == 0)
-			rc = eng_part_make_index(e, &j->rec, p, &x, &ix, err);
+			rc = eng_part_make_index(e, &j->b.rec, p, &x, &ix, err);
 		eng_ents_free(&x);
 	}
 	if (rc < 0)
@@ -361,23 +381,17 @@ fail:
 	return rc;
 }
 
-static void job_free(struct job *j)
+static int job_run(struct eng_bjob *b, struct mfs_err *err)
 {
-	eng_bparts_free(j->jp, j->n);
-	eng_coll_unref(j->c);
-	free(j);
-}
-
-static int job_run(struct job *j, struct mfs_err *err)
-{
-	struct eng *e = j->e;
-	struct eng_coll *c = j->c;
+	struct job *j = (struct job *)b;
+	struct eng *e = j->b.e;
+	struct eng_coll *c = j->b.c;
 	int rc = 0;
 
-	for (size_t i = 0; i < j->n && rc == 0; i++) {
-		rc = build_part(j, &j->jp[i], err);
+	for (size_t i = 0; i < j->b.n && rc == 0; i++) {
+		rc = build_part(j, &j->b.v[i], err);
 		progress_fn(j, 100);
-		j->cur = NULL;
+		j->b.cur = NULL;
 	}
 	if (rc == 0) {
 		pthread_mutex_lock(&e->wmu);
@@ -390,8 +404,8 @@ static int job_run(struct job *j, struct mfs_err *err)
 		}
 		pthread_mutex_unlock(&e->wmu);
 	}
-	for (size_t i = 0; i < j->n; i++) {
-		struct eng_bpart *q = &j->jp[i];
+	for (size_t i = 0; i < j->b.n; i++) {
+		struct eng_bpart *q = &j->b.v[i];
 		struct mfs_err serr = { 0 };
 
 		pthread_mutex_lock(&q->p->wmu);
@@ -416,10 +430,10 @@ static void *job_main(void *arg)
 	struct job *j = arg;
 	struct mfs_err err = { 0 };
 
-	if (job_run(j, &err) < 0)
+	if (job_run(&j->b, &err) < 0)
 		mfs_log(MFS_LOG_ERROR, "index build of %s failed: %s",
-			j->c->name, err.msg);
-	job_free(j);
+			j->b.c->name, err.msg);
+	eng_bjob_free(&j->b);
 	return NULL;
 }
 
@@ -435,7 +449,7 @@ static bool shown_only(const char *k)
 
 /* eng_index_set, step 1: the type params name, checked against the
  * collection's vector type and metric; FLAT (or the type's default) is a
- * drop (*drop), with j->t the default type. */
+ * drop (*drop), with j->b.t the default type. */
 static int set_type(struct job *j, const struct mfs_kv *params, bool *drop,
 		    struct mfs_err *err)
 {
@@ -449,37 +463,37 @@ static int set_type(struct job *j, const struct mfs_kv *params, bool *drop,
 				"index_type is required, expected one of %s",
 				idx_names(names, sizeof(names)));
 	}
-	j->t = idx_lookup(tname);
-	if (!j->t)
+	j->b.t = idx_lookup(tname);
+	if (!j->b.t)
 		return mfs_errf(err, -EINVAL, "invalid index type: %s", tname);
-	if (j->rec.dim == 0)
+	if (j->b.rec.dim == 0)
 		return mfs_errf(err, -EINVAL,
 				"dim is not set: write the schema or insert first");
-	*drop = j->t == &idx_flat_type || j->t == eng_default_type(
-		(enum vec_type)j->rec.vtype);
+	*drop = j->b.t == &idx_flat_type || j->b.t == eng_default_type(
+		(enum vec_type)j->b.rec.vtype);
 	if (*drop)
-		j->t = eng_default_type((enum vec_type)j->rec.vtype);
-	if (j->t->binary != (j->rec.vtype == VEC_BINARY))
+		j->b.t = eng_default_type((enum vec_type)j->b.rec.vtype);
+	if (j->b.t->binary != (j->b.rec.vtype == VEC_BINARY))
 		return mfs_errf(err, -EINVAL,
 				"index type %s does not apply to %s",
-				j->t->name,
-				vec_type_name((enum vec_type)j->rec.vtype));
+				j->b.t->name,
+				vec_type_name((enum vec_type)j->b.rec.vtype));
 	metric = mfs_kv_get(params, "metric_type");
 	if (metric) {
 		enum vec_metric m;
 
 		if (vec_metric_parse(metric, &m) < 0 ||
-		    m != (enum vec_metric)j->rec.metric)
+		    m != (enum vec_metric)j->b.rec.metric)
 			return mfs_errf(err, -EINVAL,
 					"metric type not match: expected=%s, actual=%s",
-					vec_metric_name((enum vec_metric)j->rec.metric),
+					vec_metric_name((enum vec_metric)j->b.rec.metric),
 					metric);
 	}
 	return 0;
 }
 
 /* Step 2: the type's check of the build parameters (without metric_type
- * and the keys `cat index` only shows) gives j->canon, index_type first,
+ * and the keys `cat index` only shows) gives j->b.canon, index_type first,
  * and, unless a drop, its stored text j->text. */
 static int set_canon(struct eng *e, struct job *j,
 		     const struct mfs_kv *params, bool drop,
@@ -496,53 +510,53 @@ static int set_canon(struct eng *e, struct job *j,
 		if (strcmp(k, "metric_type") == 0 || shown_only(k))
 			continue;
 		if (strcmp(k, "index_type") == 0) {
-			mfs_kv_set(&p2, k, j->t->name, NULL);
+			mfs_kv_set(&p2, k, j->b.t->name, NULL);
 			continue;
 		}
 		mfs_kv_set(&p2, k, params->item[i].val, NULL);
 	}
-	eng_rec_info(e, &j->rec, &info);
-	rc = j->t->check(&info, &p2, &j->canon, err);
+	eng_rec_info(e, &j->b.rec, &info);
+	rc = j->b.t->check(&info, &p2, &j->b.canon, err);
 	if (rc < 0)
 		return rc;
-	mfs_kv_del(&j->canon, "metric_type");
+	mfs_kv_del(&j->b.canon, "metric_type");
 	if (drop)
 		return 0;
-	if (!mfs_kv_get(&j->canon, "index_type")) {
+	if (!mfs_kv_get(&j->b.canon, "index_type")) {
 		/* Keep index_type first. */
 		struct mfs_kv t;
 
 		mfs_kv_init(&t);
-		mfs_kv_set(&t, "index_type", j->t->name, NULL);
-		for (size_t i = 0; i < j->canon.n; i++)
-			mfs_kv_set(&t, j->canon.item[i].key,
-				   j->canon.item[i].val, NULL);
-		j->canon = t;
+		mfs_kv_set(&t, "index_type", j->b.t->name, NULL);
+		for (size_t i = 0; i < j->b.canon.n; i++)
+			mfs_kv_set(&t, j->b.canon.item[i].key,
+				   j->b.canon.item[i].val, NULL);
+		j->b.canon = t;
 	}
-	return eng_kv_to_itext(&j->canon, j->text, sizeof(j->text), err);
+	return eng_kv_to_itext(&j->b.canon, j->text, sizeof(j->text), err);
 }
 
 /* Step 3: references to every partition of the collection, with the
- * entities each has now (j->jp, j->n). */
+ * entities each has now (j->b.v, j->b.n). */
 static int set_parts(struct eng *e, struct job *j, struct mfs_err *err)
 {
 	struct eng_part **v;
 	size_t n;
-	int rc = eng_parts_get(e, j->c, &v, &n);
+	int rc = eng_parts_get(e, j->b.c, &v, &n);
 
 	if (rc < 0)
 		return mfs_errf(err, rc, "out of memory");
-	j->jp = calloc(n ? n : 1, sizeof(*j->jp));
-	if (!j->jp) {
+	j->b.v = calloc(n ? n : 1, sizeof(*j->b.v));
+	if (!j->b.v) {
 		eng_parts_put(v, n);
 		return mfs_errf(err, -ENOMEM, "out of memory");
 	}
-	j->n = n;
+	j->b.n = n;
 	pthread_rwlock_rdlock(&e->cat);
 	for (size_t i = 0; i < n; i++)
-		eng_bpart_init(&j->jp[i], v[i], v[i]->count, &j->wtotal);
+		eng_bpart_init(&j->b.v[i], v[i], v[i]->count, &j->b.wtotal);
 	pthread_rwlock_unlock(&e->cat);
-	free(v);                        /* the references moved to j->jp */
+	free(v);                        /* the references moved to j->b.v */
 	return 0;
 }
 
@@ -551,7 +565,7 @@ static int set_parts(struct eng *e, struct job *j, struct mfs_err *err)
 static int set_claim(struct job *j, const char *coll, bool drop,
 		     struct mfs_err *err)
 {
-	struct eng_coll *c = j->c;
+	struct eng_coll *c = j->b.c;
 
 	pthread_mutex_lock(&c->bmu);
 	/* A compaction (compact.c, perhaps started by a delete of this
@@ -583,8 +597,8 @@ int eng_index_set(struct eng *e, const char *coll, const struct mfs_kv *params,
 	j = calloc(1, sizeof(*j));
 	if (!j)
 		return mfs_errf(err, -ENOMEM, "out of memory");
-	j->e = e;
-	rc = eng_lookup(e, coll, NULL, &j->c, NULL, &j->rec, err);
+	j->b.e = e;
+	rc = eng_lookup(e, coll, NULL, &j->b.c, NULL, &j->b.rec, err);
 	if (rc < 0) {
 		free(j);
 		return rc;
@@ -593,20 +607,10 @@ int eng_index_set(struct eng *e, const char *coll, const struct mfs_kv *params,
 	    (rc = set_canon(e, j, params, drop, err)) < 0 ||
 	    (rc = set_parts(e, j, err)) < 0 ||
 	    (rc = set_claim(j, coll, drop, err)) < 0) {
-		job_free(j);
+		eng_bjob_free(&j->b);
 		return rc;
 	}
-	if (wait) {
-		rc = job_run(j, err);
-		job_free(j);
-		return rc;
-	}
-	rc = eng_bg_start(e, job_main, j);
-	if (rc < 0) {
-		rc = job_run(j, err);   /* no thread: build inline */
-		job_free(j);
-	}
-	return rc;
+	return eng_bjob_start(&j->b, wait, job_run, job_main, err);
 }
 
 /* SPEC §5: an IVF index that has too few entities to train on says so:

@@ -648,8 +648,11 @@ static int write_rows(struct eng *e, const char *coll, const char *part,
 
 					if (q && q->count)
 						q->count--;
+					if (q)
+						q->ids_gen++;
 				}
 				for (size_t t = 0; t < a.ntp; t++) {
+					a.tp[t]->ids_gen++;
 					if (routed)
 						a.tp[t]->count = a.tsp[t].count;
 					else if (a.tp[t] == a.p)
@@ -658,6 +661,8 @@ static int write_rows(struct eng *e, const char *coll, const char *part,
 			} else {
 				a.p->count = a.sp.count;
 			}
+			if (a.p)
+				a.p->ids_gen++;
 			pthread_rwlock_unlock(&e->cat);
 		}
 		pthread_mutex_unlock(&e->wmu);

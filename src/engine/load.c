@@ -508,16 +508,9 @@ int eng_release(struct eng *e, const char *coll, const char *part,
 	rc = eng_lookup(e, coll, part, &c, &p, NULL, err);
 	if (rc < 0)
 		return rc;
-	if (p) {
-		parts = &p;
-		n = 1;
-	} else {
-		rc = eng_parts_get(e, c, &parts, &n);
-		if (rc < 0) {
-			rc = mfs_errf(err, rc, "out of memory");
-			goto unref;
-		}
-	}
+	rc = eng_parts_of(e, c, &p, &parts, &n, err);
+	if (rc < 0)
+		goto unref;
 	for (size_t i = 0; i < n; i++) {
 		int r;
 
@@ -527,8 +520,7 @@ int eng_release(struct eng *e, const char *coll, const char *part,
 		if (r < 0 && rc == 0)
 			rc = r;
 	}
-	if (!p)
-		eng_parts_put(parts, n);
+	eng_parts_done(p, parts, n);
 unref:
 	eng_part_unref(p);
 	eng_coll_unref(c);
@@ -539,22 +531,15 @@ int eng_state(struct eng *e, const char *coll, const char *part,
 	      enum eng_state *state, unsigned *progress, struct mfs_err *err)
 {
 	struct eng_coll *c;
+	struct eng_part *p;
 	enum eng_state s;
 	unsigned pr;
+	int rc;
 
-	pthread_rwlock_rdlock(&e->cat);
-	c = eng_coll_find(e, coll);
-	if (!c) {
-		pthread_rwlock_unlock(&e->cat);
-		return eng_err_no_coll(err, -ENOENT, coll);
-	}
-	if (part) {
-		struct eng_part *p = eng_part_find(c, part);
-
-		if (!p) {
-			pthread_rwlock_unlock(&e->cat);
-			return eng_err_no_part(err, -ENOENT, part);
-		}
+	rc = eng_find_rdlock(e, coll, part, &c, &p, err);
+	if (rc < 0)
+		return rc;
+	if (p) {
 		s = (enum eng_state)atomic_load(&p->state);
 		pr = s == ENG_LOADED ? 100
 		     : s == ENG_LOADING ? atomic_load(&p->progress) : 0;

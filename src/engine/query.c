@@ -123,23 +123,8 @@ static int q_del(struct eng *e, const char *coll, const char *part,
 static int list_cb(void *arg, const char *name)
 {
 	struct q_arg *a = arg;
-	struct eng_names *n = a->names;
-	char *s;
 
-	if (n->n == a->cap) {
-		size_t cap = a->cap ? a->cap * 2 : 8;
-		char **nn = realloc(n->name, cap * sizeof(*nn));
-
-		if (!nn)
-			return -ENOMEM;
-		n->name = nn;
-		a->cap = cap;
-	}
-	s = strdup(name);
-	if (!s)
-		return -ENOMEM;
-	n->name[n->n++] = s;
-	return 0;
+	return eng_names_add(a->names, &a->cap, name);
 }
 
 static int list_txn(struct store_txn *txn, void *arg, struct mfs_err *err)

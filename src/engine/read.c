@@ -16,21 +16,14 @@ int eng_count(struct eng *e, const char *coll, const char *part,
 	      uint64_t *out, struct mfs_err *err)
 {
 	struct eng_coll *c;
+	struct eng_part *p;
 	uint64_t n = 0;
+	int rc;
 
-	pthread_rwlock_rdlock(&e->cat);
-	c = eng_coll_find(e, coll);
-	if (!c) {
-		pthread_rwlock_unlock(&e->cat);
-		return eng_err_no_coll(err, -ENOENT, coll);
-	}
-	if (part) {
-		struct eng_part *p = eng_part_find(c, part);
-
-		if (!p) {
-			pthread_rwlock_unlock(&e->cat);
-			return eng_err_no_part(err, -ENOENT, part);
-		}
+	rc = eng_find_rdlock(e, coll, part, &c, &p, err);
+	if (rc < 0)
+		return rc;
+	if (p) {
 		n = p->count;
 	} else {
 		for (size_t i = 0; i < c->nparts; i++)
@@ -61,6 +54,7 @@ int eng_ids_size(struct eng *e, const char *coll, const char *part,
 	struct eng_coll *c;
 	struct eng_part *p;
 	struct ids_arg a = { 0 };
+	uint64_t gen;
 	int rc;
 
 	if (!part)
@@ -68,10 +62,31 @@ int eng_ids_size(struct eng *e, const char *coll, const char *part,
 	rc = eng_lookup(e, coll, part, &c, &p, NULL, err);
 	if (rc < 0)
 		return rc;
+	/* The walk of the keys is paid once per change of the partition:
+	 * a value computed at generation g is as of g or later, so it is
+	 * kept under g only if no write bumped it meanwhile (one that
+	 * committed before the walk but bumps after it only costs a walk
+	 * more). */
+	pthread_rwlock_rdlock(&e->cat);
+	gen = p->ids_gen;
+	if (p->ids_cached == gen + 1) {
+		*out = p->ids_bytes;
+		pthread_rwlock_unlock(&e->cat);
+		goto done;
+	}
+	pthread_rwlock_unlock(&e->cat);
 	a.pid = p->pid;
 	rc = store_read(e->st, ids_txn, &a, err);
-	if (rc == 0)
+	if (rc == 0) {
 		*out = a.bytes;
+		pthread_rwlock_wrlock(&e->cat);
+		if (p->ids_gen == gen) {
+			p->ids_cached = gen + 1;
+			p->ids_bytes = a.bytes;
+		}
+		pthread_rwlock_unlock(&e->cat);
+	}
+done:
 	eng_part_unref(p);
 	eng_coll_unref(c);
 	return rc;
@@ -273,21 +288,13 @@ static int scan_any(struct eng *e, const char *coll, const char *part,
 	if (rc < 0)
 		return rc;
 	a.vb = vec_bytes((enum vec_type)rec.vtype, rec.dim);
-	if (p) {
-		a.parts = &p;
-		a.nparts = 1;
-	} else {
-		rc = eng_parts_get(e, c, &a.parts, &a.nparts);
-		if (rc < 0) {
-			rc = mfs_errf(err, rc, "out of memory");
-			goto unref;
-		}
-	}
+	rc = eng_parts_of(e, c, &p, &a.parts, &a.nparts, err);
+	if (rc < 0)
+		goto unref;
 	rc = store_read(e->st, scan_txn, &a, err);
 	if (rc == 0 || rc == a.cbrc)
 		*cur = a.cur;
-	if (!p)
-		eng_parts_put(a.parts, a.nparts);
+	eng_parts_done(p, a.parts, a.nparts);
 unref:
 	eng_part_unref(p);
 	eng_coll_unref(c);

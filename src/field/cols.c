@@ -8,10 +8,8 @@
  * bytes, JSON parses, a null map, map room) before it writes anything, so
  * -ENOMEM leaves the columns as they were.
  *
- * The id map is open addressing with linear probing over a power-of-two
- * table, at most half full counting tombstones; a delete leaves a
- * tombstone, and a rehash (on growth) drops them.  It maps an id to its
- * live row only; dead rows are found by scanning dead_at.
+ * The id map is base's (idmap.h); it maps an id to its live row only:
+ * a delete takes the id out, and dead rows are found by scanning dead_at.
  *
  * bytes counts what the columns hold: arrays by capacity, string bytes by
  * capacity, the map's table, and each parsed JSON value as 4 times its
@@ -20,116 +18,19 @@
 #include "field/field_int.h"
 #include "field/expr.h"
 
+#include "base/idmap.h"
+
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 
-#define ROW_EMPTY UINT32_MAX
-#define ROW_TOMB (UINT32_MAX - 1)
 #define ROWS_MAX (UINT32_MAX - 2)
 
-struct slot {
-	int64_t id;
-	uint32_t row;           /* ROW_EMPTY, ROW_TOMB or a live row */
-};
-
 struct priv {
-	struct slot *tab;
-	size_t mask;            /* table size - 1; tab NULL: 0 */
-	size_t used, tombs;     /* live entries, tombstones */
+	struct mfs_idmap map;   /* id -> live row */
 	size_t *str_cap;        /* s->n: bytes allocated at col[i].str */
 	size_t json_bytes;      /* estimate for parsed JSON values */
 };
-
-static uint64_t mix(int64_t id)
-{
-	uint64_t h = (uint64_t)id;
-
-	h ^= h >> 33;
-	h *= 0xff51afd7ed558ccdull;
-	h ^= h >> 33;
-	h *= 0xc4ceb9fe1a85ec53ull;
-	h ^= h >> 33;
-	return h;
-}
-
-/* ---- the id map ---- */
-
-static struct slot *map_slot(const struct priv *m, int64_t id)
-{
-	size_t i;
-
-	if (!m->tab)
-		return NULL;
-	for (i = mix(id) & m->mask;; i = (i + 1) & m->mask) {
-		struct slot *sl = &m->tab[i];
-
-		if (sl->row == ROW_EMPTY)
-			return NULL;
-		if (sl->row != ROW_TOMB && sl->id == id)
-			return sl;
-	}
-}
-
-/* Room for one more entry without allocating in map_put.  0, -ENOMEM. */
-static int map_reserve(struct priv *m)
-{
-	size_t size = m->tab ? m->mask + 1 : 0, nsize;
-	struct slot *t;
-
-	if ((m->used + m->tombs + 1) * 2 <= size)
-		return 0;
-	nsize = 16;
-	while (nsize < (m->used + 1) * 4)
-		nsize *= 2;
-	t = malloc(nsize * sizeof(*t));
-	if (!t)
-		return -ENOMEM;
-	for (size_t i = 0; i < nsize; i++)
-		t[i].row = ROW_EMPTY;
-	for (size_t i = 0; i < size; i++) {
-		struct slot *o = &m->tab[i];
-		size_t j;
-
-		if (o->row >= ROW_TOMB)
-			continue;
-		for (j = mix(o->id) & (nsize - 1); t[j].row != ROW_EMPTY;
-		     j = (j + 1) & (nsize - 1))
-			;
-		t[j] = *o;
-	}
-	free(m->tab);
-	m->tab = t;
-	m->mask = nsize - 1;
-	m->tombs = 0;
-	return 0;
-}
-
-/* Map id to row (after map_reserve). */
-static void map_put(struct priv *m, int64_t id, uint32_t row)
-{
-	struct slot *sl = map_slot(m, id), *free_sl = NULL;
-	size_t i;
-
-	if (sl) {
-		sl->row = row;
-		return;
-	}
-	for (i = mix(id) & m->mask;; i = (i + 1) & m->mask) {
-		sl = &m->tab[i];
-		if (sl->row == ROW_TOMB && !free_sl)
-			free_sl = sl;
-		if (sl->row == ROW_EMPTY)
-			break;
-	}
-	if (free_sl) {
-		sl = free_sl;
-		m->tombs--;
-	}
-	sl->id = id;
-	sl->row = row;
-	m->used++;
-}
 
 /* ---- columns ---- */
 
@@ -156,8 +57,7 @@ static void account(struct fld_cols *c)
 		if (c->col[i].null)
 			b += c->cap;
 	}
-	if (m->tab)
-		b += (m->mask + 1) * sizeof(struct slot);
+	b += mfs_idmap_bytes(&m->map);
 	c->bytes = b + m->json_bytes + c->s->n * (sizeof(struct fld_col) +
 						   sizeof(void *) + sizeof(size_t));
 }
@@ -215,7 +115,7 @@ void fld_cols_fini(struct fld_cols *c)
 	free(c->ids);
 	free(c->dead_at);
 	if (m) {
-		free(m->tab);
+		mfs_idmap_fini(&m->map);
 		free(m->str_cap);
 		free(m);
 	}
@@ -276,12 +176,13 @@ static int grow(struct fld_cols *c, size_t ncap)
 	return 0;
 }
 
-int fld_cols_append(struct fld_cols *c, int64_t id, const void *row,
-		    size_t len)
+/* Append one row of values v[s->n] (fld_row_values', or fld_cols_get's:
+ * a parsed JSON value is then shared, not parsed again). */
+static int append_values(struct fld_cols *c, int64_t id,
+			 const struct fld_value *v)
 {
 	const struct fld_schema *s = c->s;
 	struct priv *m = c->map;
-	struct fld_value v[FLD_MAX];
 	json_t *jv[FLD_MAX];
 	size_t n = c->n, jb = 0;
 	int rc = 0;
@@ -290,9 +191,8 @@ int fld_cols_append(struct fld_cols *c, int64_t id, const void *row,
 		return -ENOMEM;
 	if (n == c->cap && grow(c, c->cap ? c->cap * 2 : 64))
 		return -ENOMEM;
-	if (map_reserve(m))
+	if (mfs_idmap_reserve(&m->map, m->map.n + 1))
 		return -ENOMEM;
-	fld_row_values(s, row, len, v);
 	memset(jv, 0, sizeof(jv));
 	/* every allocation first */
 	for (size_t i = 0; i < s->n; i++) {
@@ -321,6 +221,11 @@ int fld_cols_append(struct fld_cols *c, int64_t id, const void *row,
 					m->str_cap[i] = ncap;
 				}
 			}
+		} else if ((col->type == FLD_JSON || col->type == FLD_ARRAY) &&
+			   v[i].json) {
+			jv[i] = json_incref(v[i].json);
+			jb += json_dumpb(v[i].json, NULL, 0, JSON_COMPACT |
+					 JSON_ENCODE_ANY) * 4 + 64;
 		} else if (col->type == FLD_JSON || col->type == FLD_ARRAY) {
 			jv[i] = json_loadb(v[i].s, v[i].len, JSON_DECODE_ANY, NULL);
 			jb += v[i].len * 4 + 64;
@@ -373,10 +278,45 @@ int fld_cols_append(struct fld_cols *c, int64_t id, const void *row,
 		c->id_sorted = false;
 	c->ids[n] = id;
 	c->dead_at[n] = 0;
-	map_put(m, id, (uint32_t)n);
+	mfs_idmap_put(&m->map, id, (uint32_t)n);
 	m->json_bytes += jb;
 	c->n = n + 1;
 	account(c);
+	return 0;
+}
+
+int fld_cols_append(struct fld_cols *c, int64_t id, const void *row,
+		    size_t len)
+{
+	struct fld_value v[FLD_MAX];
+
+	fld_row_values(c->s, row, len, v);
+	return append_values(c, id, v);
+}
+
+size_t fld_cols_live(const struct fld_cols *c)
+{
+	const struct priv *m = c->map;
+
+	return m->map.n;
+}
+
+int fld_cols_copy_live(struct fld_cols *dst, const struct fld_cols *src)
+{
+	struct fld_value v[FLD_MAX];
+
+	for (size_t r = 0; r < src->n; r++) {
+		int rc;
+
+		if (src->dead_at[r])
+			continue;
+		for (size_t i = 0; i < src->s->n; i++)
+			fld_cols_get(src, r, i, &v[i]);
+		rc = append_values(dst, src->ids[r], v);
+		if (rc)
+			return rc;
+	}
+	dst->epoch = src->epoch;
 	return 0;
 }
 
@@ -390,22 +330,20 @@ uint32_t fld_cols_new_epoch(struct fld_cols *c)
 bool fld_cols_delete(struct fld_cols *c, int64_t id, uint32_t epoch)
 {
 	struct priv *m = c->map;
-	struct slot *sl = map_slot(m, id);
+	uint32_t row = mfs_idmap_del(&m->map, id);
 
-	if (!sl)
+	if (row == MFS_IDMAP_NONE)
 		return false;
-	c->dead_at[sl->row] = epoch ? epoch : 1;
-	sl->row = ROW_TOMB;
-	m->used--;
-	m->tombs++;
+	c->dead_at[row] = epoch ? epoch : 1;
 	return true;
 }
 
 ptrdiff_t fld_cols_find(const struct fld_cols *c, int64_t id)
 {
-	const struct slot *sl = map_slot(c->map, id);
+	const struct priv *m = c->map;
+	uint32_t row = mfs_idmap_get(&m->map, id);
 
-	return sl ? (ptrdiff_t)sl->row : -1;
+	return row == MFS_IDMAP_NONE ? -1 : (ptrdiff_t)row;
 }
 
 void fld_cols_get(const struct fld_cols *c, size_t r, size_t i,
@@ -482,9 +420,7 @@ int fld_cols_json(struct mfs_buf *out, const struct fld_cols *c, size_t r,
 		if (!rc)
 			rc = fld_value_json(out, d, &v);
 	}
-	if (rc && out->data) {
-		out->len = len0;
-		out->data[len0] = '\0';
-	}
+	if (rc)
+		mfs_buf_truncate(out, len0);
 	return rc;
 }

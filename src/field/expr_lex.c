@@ -9,6 +9,8 @@
  */
 #include "field/expr_int.h"
 
+#include "base/text.h"
+
 #include <errno.h>
 #include <limits.h>
 #include <stdarg.h>
@@ -64,17 +66,6 @@ static bool is_id0(int ch)
 static bool is_digit(int ch)
 {
 	return ch >= '0' && ch <= '9';
-}
-
-static int hexval(int ch)
-{
-	if (ch >= '0' && ch <= '9')
-		return ch - '0';
-	if (ch >= 'a' && ch <= 'f')
-		return ch - 'a' + 10;
-	if (ch >= 'A' && ch <= 'F')
-		return ch - 'A' + 10;
-	return -1;
 }
 
 static size_t put_utf8(char *o, uint32_t cp)
@@ -143,7 +134,7 @@ static int lex_string(struct parser *p, size_t *at, struct tok *t)
 			uint32_t cp = 0;
 
 			for (int k = 0; k < 4; k++) {
-				int h = i + k < p->len ? hexval(s[i + k]) : -1;
+				int h = i + k < p->len ? mfs_hexval(s[i + k]) : -1;
 
 				if (h < 0)
 					return xperr(p, i - 2,
@@ -178,10 +169,10 @@ static int lex_number(struct parser *p, size_t *at, struct tok *t)
 		uint64_t u = 0;
 		size_t nd = 0;
 
-		for (i += 2; i < p->len && hexval(s[i]) >= 0; i++, nd++) {
+		for (i += 2; i < p->len && mfs_hexval(s[i]) >= 0; i++, nd++) {
 			if (u >> 60)
 				return xperr(p, start, "integer out of range");
-			u = u << 4 | (uint64_t)hexval(s[i]);
+			u = u << 4 | (uint64_t)mfs_hexval(s[i]);
 		}
 		if (!nd)
 			return xperr(p, start, "invalid number");

@@ -263,6 +263,13 @@ void fld_cols_fini(struct fld_cols *c);
 /* Append one row (well formed for s).  -ENOMEM (c unchanged). */
 int fld_cols_append(struct fld_cols *c, int64_t id, const void *row,
 		    size_t len);
+/* The number of live rows (those not deleted). */
+size_t fld_cols_live(const struct fld_cols *c);
+/* Append src's live rows to dst (empty, same schema), in order, with
+ * their values (parsed JSON values shared): the columns a fresh load
+ * would make, without the dead rows a delete leaves.  Scalar indexes are
+ * not copied (build them on dst).  0, or -ENOMEM (fini dst). */
+int fld_cols_copy_live(struct fld_cols *dst, const struct fld_cols *src);
 /* Mark the live row of id dead at a new epoch (one epoch per call to
  * fld_cols_new_epoch); false when id has no live row. */
 uint32_t fld_cols_new_epoch(struct fld_cols *c);

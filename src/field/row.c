@@ -28,14 +28,6 @@
 
 /* ---- JSON text out ---- */
 
-static void truncate_to(struct mfs_buf *out, size_t len)
-{
-	if (out->data) {
-		out->len = len;
-		out->data[len] = '\0';
-	}
-}
-
 int fld_put_float(struct mfs_buf *out, float v)
 {
 	char buf[MFS_FTOA_MAX];
@@ -110,6 +102,23 @@ int fld_put_string(struct mfs_buf *out, const char *s, size_t n)
 	return 0;
 }
 
+static int dump(struct mfs_buf *out, const json_t *v);
+
+/* A member of a JSON object, "key":value, after a ',' when comma. */
+static int dump_member(struct mfs_buf *out, bool comma, const char *key,
+		       const json_t *x)
+{
+	int rc = comma ? mfs_buf_append(out, ",", 1) : 0;
+
+	if (!rc)
+		rc = fld_put_string(out, key, strlen(key));
+	if (!rc)
+		rc = mfs_buf_append(out, ":", 1);
+	if (!rc)
+		rc = dump(out, x);
+	return rc;
+}
+
 static int dump(struct mfs_buf *out, const json_t *v)
 {
 	char buf[48];
@@ -123,17 +132,10 @@ static int dump(struct mfs_buf *out, const json_t *v)
 
 		rc = mfs_buf_append(out, "{", 1);
 		json_object_foreach((json_t *)v, k, x) {
-			if (!rc && !first)
-				rc = mfs_buf_append(out, ",", 1);
-			first = false;
-			if (!rc)
-				rc = fld_put_string(out, k, strlen(k));
-			if (!rc)
-				rc = mfs_buf_append(out, ":", 1);
-			if (!rc)
-				rc = dump(out, x);
 			if (rc)
 				break;
+			rc = dump_member(out, !first, k, x);
+			first = false;
 		}
 		return rc ? rc : mfs_buf_append(out, "}", 1);
 	}
@@ -176,7 +178,7 @@ int fld_json_dump(struct mfs_buf *out, const json_t *v)
 	int rc = dump(out, v);
 
 	if (rc)
-		truncate_to(out, len0);
+		mfs_buf_truncate(out, len0);
 	return rc;
 }
 
@@ -391,7 +393,7 @@ int fld_value_encode(struct mfs_buf *out, const struct fld_def *d,
 			rc = finish_text(out, len0, d->name, line,
 					 d->type == FLD_JSON, err);
 		if (rc)
-			truncate_to(out, len0);
+			mfs_buf_truncate(out, len0);
 		return rc;
 	default:
 		rc = check_scalar(d, d->type, d->name, v, line, &x, &dv, err);
@@ -445,7 +447,7 @@ int fld_value_encode(struct mfs_buf *out, const struct fld_def *d,
 				(int)d->type);
 	}
 	if (rc) {
-		truncate_to(out, len0);
+		mfs_buf_truncate(out, len0);
 		return oom(err, rc);
 	}
 	return 0;
@@ -484,15 +486,8 @@ static int encode_meta(struct mfs_buf *out, const struct fld_def *d,
 				break;
 			if (skipped(k, skip) || user_field(s, k))
 				continue;
-			if (!first)
-				rc = mfs_buf_append(out, ",", 1);
+			rc = dump_member(out, !first, k, x);
 			first = false;
-			if (!rc)
-				rc = fld_put_string(out, k, strlen(k));
-			if (!rc)
-				rc = mfs_buf_append(out, ":", 1);
-			if (!rc)
-				rc = dump(out, x);
 		}
 	}
 	if (!rc)
@@ -502,7 +497,7 @@ static int encode_meta(struct mfs_buf *out, const struct fld_def *d,
 	else
 		rc = finish_text(out, len0, d->name, line, true, err);
 	if (rc)
-		truncate_to(out, len0);
+		mfs_buf_truncate(out, len0);
 	return rc;
 }
 
@@ -584,7 +579,7 @@ static int encode(struct mfs_buf *out, const struct fld_schema *s,
 	}
 	return 0;
 fail:
-	truncate_to(out, len0);
+	mfs_buf_truncate(out, len0);
 	return rc;
 }
 
@@ -882,13 +877,7 @@ static int meta_members(struct mfs_buf *out, const struct fld_schema *s,
 	json_object_foreach(o, key, x) {
 		if (user_field(s, key))
 			continue;
-		rc = mfs_buf_append(out, ",", 1);
-		if (!rc)
-			rc = fld_put_string(out, key, strlen(key));
-		if (!rc)
-			rc = mfs_buf_append(out, ":", 1);
-		if (!rc)
-			rc = dump(out, x);
+		rc = dump_member(out, true, key, x);
 		if (rc)
 			break;
 	}
@@ -925,7 +914,7 @@ int fld_row_json(struct mfs_buf *out, const struct fld_schema *s,
 			rc = fld_value_json(out, d, v);
 	}
 	if (rc)
-		truncate_to(out, len0);
+		mfs_buf_truncate(out, len0);
 	return rc;
 }
 

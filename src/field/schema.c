@@ -15,6 +15,8 @@
  */
 #include "field/field_int.h"
 
+#include "base/text.h"
+
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -124,30 +126,6 @@ int fld_schema_find(const struct fld_schema *s, const char *name)
 
 /* ---- spec parsing ---- */
 
-/* A printable excerpt of s[0, n) for messages (bytes outside printable
- * ASCII as \xNN, long text cut with "..."). */
-static char *excerpt(char *dst, size_t dstsz, const char *s, size_t n)
-{
-	size_t o = 0;
-
-	for (size_t i = 0; i < n; i++) {
-		unsigned char c = (unsigned char)s[i];
-		size_t need = (c >= 0x20 && c < 0x7f) ? 1 : 4;
-
-		if (o + need + 4 > dstsz) {
-			memcpy(dst + o, "...", 3);
-			o += 3;
-			break;
-		}
-		if (need == 1)
-			dst[o++] = (char)c;
-		else
-			o += (size_t)snprintf(dst + o, 5, "\\x%02x", c);
-	}
-	dst[o] = '\0';
-	return dst;
-}
-
 static bool is_alpha(int c)
 {
 	return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z');
@@ -182,7 +160,7 @@ static int check_name(const char *s, size_t n, struct mfs_err *err)
 	if (n == 0)
 		return mfs_errf(err, -EINVAL,
 				"field name is empty (expected NAME:TYPE)");
-	excerpt(ex, sizeof(ex), s, n);
+	mfs_excerpt(ex, sizeof(ex), s, n);
 	if (n > FLD_NAME_MAX)
 		return mfs_errf(err, -EINVAL,
 				"field %s: name longer than %d bytes", ex,
@@ -252,13 +230,13 @@ static int varchar_len(const char *nm, const char *s, const char *e,
 		return mfs_errf(err, -EINVAL,
 				"field %s: VARCHAR needs a max_length: expected VARCHAR(n), n in [1, %d], got '%s'",
 				nm, FLD_VARCHAR_MAX,
-				excerpt(ex, sizeof(ex), s - 7, (size_t)(e - s) + 7));
+				mfs_excerpt(ex, sizeof(ex), s - 7, (size_t)(e - s) + 7));
 	rc = parse_uint(s + 1, e - 1, 1, FLD_VARCHAR_MAX, out);
 	if (rc == -1)
 		return mfs_errf(err, -EINVAL,
 				"field %s: max_length must be an integer in [1, %d], got '%s'",
 				nm, FLD_VARCHAR_MAX,
-				excerpt(ex, sizeof(ex), s + 1, (size_t)(e - s) - 2));
+				mfs_excerpt(ex, sizeof(ex), s + 1, (size_t)(e - s) - 2));
 	if (rc == -2)
 		return mfs_errf(err, -EINVAL,
 				"field %s: max_length %u out of range [1, %d]", nm,
@@ -287,7 +265,7 @@ static int parse_type(struct fld_def *d, const char *s, const char *e,
 		if (p == e || *p != '(' || e[-1] != ')')
 			return mfs_errf(err, -EINVAL,
 					"field %s: ARRAY needs an element type and a capacity: expected ARRAY(type,n), got '%s'",
-					nm, excerpt(ex, sizeof(ex), s, n));
+					nm, mfs_excerpt(ex, sizeof(ex), s, n));
 		p++;
 		e--;
 		comma = NULL;
@@ -299,7 +277,7 @@ static int parse_type(struct fld_def *d, const char *s, const char *e,
 		if (!comma)
 			return mfs_errf(err, -EINVAL,
 					"field %s: ARRAY needs an element type and a capacity: expected ARRAY(type,n), got '%s'",
-					nm, excerpt(ex, sizeof(ex), s, n));
+					nm, mfs_excerpt(ex, sizeof(ex), s, n));
 		d->type = FLD_ARRAY;
 		if (scalar_type(p, (size_t)(comma - p), &d->elem) == 0) {
 			if (d->elem == FLD_JSON)
@@ -318,14 +296,14 @@ static int parse_type(struct fld_def *d, const char *s, const char *e,
 					"field %s: %s '%s' (expected " ELEMS_EXPECTED ")",
 					nm, arr ? "ARRAY element type ARRAY is not supported, got" :
 					"unknown ARRAY element type",
-					excerpt(ex, sizeof(ex), p, (size_t)(comma - p)));
+					mfs_excerpt(ex, sizeof(ex), p, (size_t)(comma - p)));
 		}
 		rc = parse_uint(comma + 1, e, 1, FLD_ARRAY_CAP_MAX, &d->capacity);
 		if (rc == -1)
 			return mfs_errf(err, -EINVAL,
 					"field %s: max_capacity must be an integer in [1, %d], got '%s'",
 					nm, FLD_ARRAY_CAP_MAX,
-					excerpt(ex, sizeof(ex), comma + 1, (size_t)(e - comma - 1)));
+					mfs_excerpt(ex, sizeof(ex), comma + 1, (size_t)(e - comma - 1)));
 		if (rc == -2)
 			return mfs_errf(err, -EINVAL,
 					"field %s: max_capacity %u out of range [1, %d]",
@@ -333,7 +311,7 @@ static int parse_type(struct fld_def *d, const char *s, const char *e,
 		return 0;
 	}
 	return mfs_errf(err, -EINVAL, "field %s: unknown type '%s' (expected "
-			TYPES_EXPECTED ")", nm, excerpt(ex, sizeof(ex), s, n));
+			TYPES_EXPECTED ")", nm, mfs_excerpt(ex, sizeof(ex), s, n));
 }
 
 /* default=VALUE text [s, e) for field d (type known): encode it into d. */
@@ -346,7 +324,7 @@ static int parse_default(struct fld_def *d, const char *s, const char *e,
 	char ex[80];
 	int rc;
 
-	excerpt(ex, sizeof(ex), s, (size_t)(e - s));
+	mfs_excerpt(ex, sizeof(ex), s, (size_t)(e - s));
 	if (d->type == FLD_JSON || d->type == FLD_ARRAY)
 		return mfs_errf(err, -EINVAL,
 				"field %s: default values are not supported for %s",
@@ -449,7 +427,7 @@ int fld_schema_add(struct fld_schema *s, const char *spec,
 	if (!colon)
 		return mfs_errf(err, -EINVAL,
 				"field spec '%s': expected NAME:TYPE[:OPTION]...",
-				excerpt(ex, sizeof(ex), spec, strlen(spec)));
+				mfs_excerpt(ex, sizeof(ex), spec, strlen(spec)));
 	rc = check_name(spec, (size_t)(colon - spec), err);
 	if (rc)
 		return rc;
@@ -484,7 +462,7 @@ int fld_schema_add(struct fld_schema *s, const char *spec,
 		} else {
 			rc = mfs_errf(err, -EINVAL,
 				      "field %s: unknown option '%s' (expected nullable, default=VALUE, partition_key)",
-				      d.name, excerpt(ex, sizeof(ex), o, on));
+				      d.name, mfs_excerpt(ex, sizeof(ex), o, on));
 			goto fail;
 		}
 		p = oe;
@@ -638,10 +616,8 @@ int fld_schema_print(struct mfs_buf *out, const struct fld_schema *s)
 		rc = mfs_buf_append(out, "enable_dynamic_field=true\n", 26);
 	if (!rc && s->pk >= 0)
 		rc = mfs_buf_printf(out, "num_partitions=%u\n", s->num_partitions);
-	if (rc && out->data) {
-		out->len = len0;
-		out->data[len0] = '\0';
-	}
+	if (rc)
+		mfs_buf_truncate(out, len0);
 	return rc;
 }
 
@@ -661,7 +637,7 @@ static int parse_key(struct fld_schema *s, const char *k, size_t kn,
 
 	if (!eq)
 		return mfs_errf(err, -EINVAL, "schema: expected key=value, got '%s'",
-				excerpt(ex, sizeof(ex), k, kn));
+				mfs_excerpt(ex, sizeof(ex), k, kn));
 	v = eq + 1;
 	vn = kn - (size_t)(v - k);
 	if (word_is(k, (size_t)(eq - k), "field")) {
@@ -685,7 +661,7 @@ static int parse_key(struct fld_schema *s, const char *k, size_t kn,
 			return fld_schema_set_dynamic(s, false, err);
 		return mfs_errf(err, -EINVAL,
 				"enable_dynamic_field: expected true or false, got '%s'",
-				excerpt(ex, sizeof(ex), v, vn));
+				mfs_excerpt(ex, sizeof(ex), v, vn));
 	}
 	if (word_is(k, (size_t)(eq - k), "num_partitions")) {
 		int rc = parse_uint(v, v + vn, 1, FLD_NUM_PARTITIONS_MAX, &n);
@@ -694,12 +670,12 @@ static int parse_key(struct fld_schema *s, const char *k, size_t kn,
 			return mfs_errf(err, -EINVAL,
 					"num_partitions: expected an integer in [1, %d], got '%s'",
 					FLD_NUM_PARTITIONS_MAX,
-					excerpt(ex, sizeof(ex), v, vn));
+					mfs_excerpt(ex, sizeof(ex), v, vn));
 		return fld_schema_set_num_partitions(s, n, err);
 	}
 	return mfs_errf(err, -EINVAL,
 			"schema: unknown key '%s' (expected field, enable_dynamic_field, num_partitions)",
-			excerpt(ex, sizeof(ex), k, (size_t)(eq - k)));
+			mfs_excerpt(ex, sizeof(ex), k, (size_t)(eq - k)));
 }
 
 int fld_schema_parse(struct fld_schema *s, const char *text, size_t len,

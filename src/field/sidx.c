@@ -345,11 +345,9 @@ size_t fld_sidx_bytes(const struct fld_cols *c)
 
 /* ---- lookups: half-open ranges of entries ---- */
 
-/* First entry with key >= k (kr). */
-static size_t kr_lower(const struct sidx *x, int64_t k)
+/* First entry of [lo, hi) with key >= k (hi when none), by bisection. */
+static size_t kr_bisect(const struct sidx *x, int64_t k, size_t lo, size_t hi)
 {
-	size_t lo = 0, hi = x->n;
-
 	while (lo < hi) {
 		size_t mid = lo + (hi - lo) / 2;
 
@@ -359,6 +357,12 @@ static size_t kr_lower(const struct sidx *x, int64_t k)
 			hi = mid;
 	}
 	return lo;
+}
+
+/* First entry with key >= k (kr). */
+static size_t kr_lower(const struct sidx *x, int64_t k)
+{
+	return kr_bisect(x, k, 0, x->n);
 }
 
 /* First entry with key > k. */
@@ -379,15 +383,7 @@ static size_t kr_lower_from(const struct sidx *x, int64_t k, size_t from)
 		step *= 2;
 	}
 	hi = lo + step < x->n ? lo + step + 1 : x->n;
-	while (lo < hi) {
-		size_t mid = lo + (hi - lo) / 2;
-
-		if (x->e[mid].k < k)
-			lo = mid + 1;
-		else
-			hi = mid;
-	}
-	return lo;
+	return kr_bisect(x, k, lo, hi);
 }
 
 /* First row whose string is >= s (or > s when after), or, with

@@ -119,6 +119,35 @@ int fmt_batch_grow(struct fmt_batch *b, size_t need)
 	return resize(b, ncap);
 }
 
+int fmt_batch_count_check(const struct fmt_batch *b, size_t n, bool str,
+			  size_t slen, size_t line, struct mfs_err *err)
+{
+	if (b->vtype == VEC_BINARY) {
+		if (b->dim && n != b->dim && str)
+			return mfs_errf(err, -EINVAL,
+					"line %zu: expected %u bits or %u hex digits, got %zu digits",
+					line, b->dim, b->dim / 4, slen);
+		if (b->dim && n != b->dim)
+			return mfs_errf(err, -EINVAL,
+					"line %zu: expected %u bits, got %zu",
+					line, b->dim, n);
+		if (!b->dim && (n == 0 || n % 8 || n > MFS_DIM_MAX))
+			return mfs_errf(err, -EINVAL,
+					"line %zu: expected a multiple of 8 bits in [8, %d], got %zu",
+					line, MFS_DIM_MAX, n);
+		return 0;
+	}
+	if (b->dim && n != b->dim)
+		return mfs_errf(err, -EINVAL,
+				"line %zu: expected %u values, got %zu",
+				line, b->dim, n);
+	if (!b->dim && (n < MFS_FLOAT_DIM_MIN || n > MFS_DIM_MAX))
+		return mfs_errf(err, -EINVAL,
+				"line %zu: expected %d to %d values, got %zu",
+				line, MFS_FLOAT_DIM_MIN, MFS_DIM_MAX, n);
+	return 0;
+}
+
 int fmt_batch_set_dim(struct fmt_batch *b, uint32_t dim)
 {
 	void *p;

@@ -37,10 +37,8 @@ int fmt_entity_tsv(struct mfs_buf *out, int64_t id, enum vec_type vtype,
 			fmt_put_floats(out, vec, dim);
 	if (!rc)
 		rc = mfs_buf_append(out, "\n", 1);
-	if (rc && out->data) {
-		out->len = len0;
-		out->data[len0] = '\0';
-	}
+	if (rc)
+		mfs_buf_truncate(out, len0);
 	return rc;
 }
 
@@ -100,10 +98,8 @@ int fmt_entity_json(struct mfs_buf *out, int64_t id, const char *part,
 
 	if (!rc)
 		rc = mfs_buf_append(out, "}\n", 2);
-	if (rc && out->data) {
-		out->len = len0;
-		out->data[len0] = '\0';
-	}
+	if (rc)
+		mfs_buf_truncate(out, len0);
 	return rc;
 }
 
@@ -119,10 +115,8 @@ int fmt_entity_jsonl(struct mfs_buf *out, int64_t id, const char *part,
 		rc = fld_row_json(out, s, row, row_len, NULL);
 	if (!rc)
 		rc = mfs_buf_append(out, "}\n", 2);
-	if (rc && out->data) {
-		out->len = len0;
-		out->data[len0] = '\0';
-	}
+	if (rc)
+		mfs_buf_truncate(out, len0);
 	return rc;
 }
 

@@ -8,6 +8,7 @@
 
 #include "base/ftoa.h"
 #include "base/limits.h"
+#include "base/text.h"
 #include "fmt/fmt.h"
 
 /* Bytes of one vector (dim*4 float, dim/8 binary).  Private so that fmt
@@ -63,6 +64,11 @@ int fmt_bit_string(uint8_t *bits, uint32_t dim, const char *t, size_t len,
 /* Set the dim of a batch whose dim is 0, resizing the vector storage.
  * 0, -ENOMEM. */
 int fmt_batch_set_dim(struct fmt_batch *b, uint32_t dim);
+/* Does a vector of n values (bits when binary; str: given as one string
+ * of slen digits) on line fit b: b's dim, or while that is 0 a dim the
+ * vector type allows?  0, or -EINVAL with the message. */
+int fmt_batch_count_check(const struct fmt_batch *b, size_t n, bool str,
+			  size_t slen, size_t line, struct mfs_err *err);
 
 /* fmt_jsonl_parse with every JSON line parsed whole by jansson: the
  * reference that its fast scanner must agree with (tests, fuzzing). */
@@ -84,10 +90,7 @@ int fmt_scan_float(const char *s, const char *e, float *out,
  * 0 or -1. */
 int fmt_parse_i64(const char *s, const char *e, int64_t *out);
 
-/* Write a printable, quoted-free excerpt of [s, s+n) into dst (NUL-
- * terminated, at most dstsz-1 bytes): bytes outside printable ASCII become
- * \xNN, long input ends in "...".  Returns dst, for messages. */
-char *fmt_excerpt(char *dst, size_t dstsz, const char *s, size_t n);
+/* Excerpts of input for messages: mfs_excerpt (base/text.h). */
 
 /* 1 if [s, s+n) is valid UTF-8 without NUL or control bytes other than
  * tab, CR and LF. */

@@ -330,7 +330,7 @@ static int bit_string(struct jctx *c, const char *t, size_t len, bool quiet)
 		if (quiet)
 			return -EINVAL;
 		return mfs_errf(c->err, -EINVAL, "line %zu: %s, got '%s'",
-				c->line, why, fmt_excerpt(ex, sizeof(ex), t, len));
+				c->line, why, mfs_excerpt(ex, sizeof(ex), t, len));
 	}
 	c->str = true;
 	c->slen = len - (len >= 2 && t[0] == '0' && (t[1] == 'x' || t[1] == 'X') ? 2 : 0);
@@ -357,6 +357,21 @@ static int float_dst(struct jctx *c, float **dst, size_t *cap)
 	*dst = c->fscratch;
 	*cap = MFS_DIM_MAX;
 	return 0;
+}
+
+/* After an element of an array or object at *pp: past the ',' that
+ * follows it (0), at the close char that ends it (1), or -1 when neither
+ * follows. */
+static int next_elem(const char **pp, const char *e, char close)
+{
+	const char *p = jws(*pp, e);
+
+	if (p < e && *p == ',') {
+		*pp = jws(p + 1, e);
+		return 0;
+	}
+	*pp = p;
+	return p < e && *p == close ? 1 : -1;
 }
 
 /* Fast path: the vector value at p.  0 (*endp after it), 1 (give up),
@@ -386,19 +401,18 @@ static int fast_vector(struct jctx *c, const char *p, const char *e,
 			return 0;
 		}
 		for (;;) {
+			int next;
+
 			if (p == e || (*p != '0' && *p != '1') || n >= cap)
 				return 1;
 			if (*p++ == '1')
 				bit_set(c, n);
 			c->count = ++n;
-			p = jws(p, e);
-			if (p < e && *p == ',') {
-				p = jws(p + 1, e);
-				continue;
-			}
-			if (p < e && *p == ']')
+			next = next_elem(&p, e, ']');
+			if (next < 0)
+				return 1;
+			if (next)
 				break;
-			return 1;
 		}
 		*endp = p + 1;
 		return 0;
@@ -435,14 +449,12 @@ static int fast_vector(struct jctx *c, const char *p, const char *e,
 					return 1;       /* jansson: too big */
 			}
 			dst[n++] = v;
-			p = jws(q, e);
-			if (p < e && *p == ',') {
-				p = jws(p + 1, e);
-				continue;
-			}
-			if (p < e && *p == ']')
+			p = q;
+			rc = next_elem(&p, e, ']');
+			if (rc < 0)
+				return 1;
+			if (rc)
 				break;
-			return 1;
 		}
 		c->count = n;
 		*endp = p + 1;
@@ -546,44 +558,17 @@ static int commit(struct jctx *c, bool has_id, int64_t id, json_t *obj,
 	size_t n = c->count;
 	int rc;
 
+	rc = fmt_batch_count_check(b, n, b->vtype == VEC_BINARY && c->str,
+				   c->slen, c->line, quiet ? NULL : c->err);
+	if (rc)
+		return quiet ? 1 : rc;
 	if (b->vtype == VEC_BINARY) {
-		if ((b->dim && n != b->dim) ||
-		    (!b->dim && (n == 0 || n % 8 || n > MFS_DIM_MAX))) {
-			if (quiet)
-				return 1;
-			if (!b->dim)
-				return mfs_errf(c->err, -EINVAL,
-						"line %zu: expected a multiple of 8 bits in [8, %d], got %zu",
-						c->line, MFS_DIM_MAX, n);
-			if (c->str)
-				return mfs_errf(c->err, -EINVAL,
-						"line %zu: expected %u bits or %u hex digits, got %zu digits",
-						c->line, b->dim, b->dim / 4, c->slen);
-			return mfs_errf(c->err, -EINVAL,
-					"line %zu: expected %u bits, got %zu",
-					c->line, b->dim, n);
-		}
 		if (!b->dim && fmt_batch_set_dim(b, (uint32_t)n))
 			return oom(c);
 		if (fmt_batch_grow(b, b->n + 1))
 			return oom(c);
 		memcpy(b->vecs + b->n * (b->dim / 8), c->bits, b->dim / 8);
-	} else if (b->dim) {
-		if (n != b->dim) {
-			if (quiet)
-				return 1;
-			return mfs_errf(c->err, -EINVAL,
-					"line %zu: expected %u values, got %zu",
-					c->line, b->dim, n);
-		}
-	} else {
-		if (n < MFS_FLOAT_DIM_MIN || n > MFS_DIM_MAX) {
-			if (quiet)
-				return 1;
-			return mfs_errf(c->err, -EINVAL,
-					"line %zu: expected %d to %d values, got %zu",
-					c->line, MFS_FLOAT_DIM_MIN, MFS_DIM_MAX, n);
-		}
+	} else if (!b->dim) {
 		if (fmt_batch_set_dim(b, (uint32_t)n) || fmt_batch_grow(b, 1))
 			return oom(c);
 		memcpy(b->vecs + b->n * n * 4, c->fscratch, n * 4);
@@ -644,7 +629,7 @@ static int ref_line(struct jctx *c, const char *s, const char *e)
 
 		return mfs_errf(c->err, -EINVAL,
 				"line %zu: invalid JSON: %s at column %d", c->line,
-				fmt_excerpt(ex, sizeof(ex), jerr.text, strlen(jerr.text)),
+				mfs_excerpt(ex, sizeof(ex), jerr.text, strlen(jerr.text)),
 				jerr.column);
 	}
 	if (!json_is_object(obj)) {
@@ -800,16 +785,13 @@ static int fast_line(struct jctx *c, const char *s, const char *e)
 			if (json_object_set_new_nocheck(c->obj, c->key.data, v))
 				return oom(c);
 		}
-		p = jws(p, e);
-		if (p < e && *p == ',') {
-			p = jws(p + 1, e);
-			continue;
-		}
-		if (p < e && *p == '}') {
+		rc = next_elem(&p, e, '}');
+		if (rc < 0)
+			return 1;
+		if (rc) {
 			p++;
 			break;
 		}
-		return 1;
 	}
 end:
 	if (jws(p, e) != e || !got_vec)

@@ -30,7 +30,7 @@ static int put(struct mfs_kv *kv, const char *k, const char *ke,
 		if (!key_char((unsigned char)*p))
 			return mfs_errf(err, -EINVAL,
 					"expected a parameter name of letters, digits and '_', got '%s'",
-					fmt_excerpt(ex, sizeof(ex), k, kl));
+					mfs_excerpt(ex, sizeof(ex), k, kl));
 	if (kl >= MFS_KV_KEY_MAX)
 		return mfs_errf(err, -EINVAL,
 				"parameter name too long: at most %d bytes, got %zu",
@@ -40,7 +40,7 @@ static int put(struct mfs_kv *kv, const char *k, const char *ke,
 	if (once && mfs_kv_get(kv, key)) {
 		rc = mfs_errf(err, -EINVAL,
 			      "key %s given twice (%s=%s, then %s=%s): give each key once",
-			      key, key, fmt_excerpt(ex, sizeof(ex),
+			      key, key, mfs_excerpt(ex, sizeof(ex),
 						    mfs_kv_get(kv, key),
 						    strlen(mfs_kv_get(kv, key))),
 			      key, val);
@@ -73,7 +73,7 @@ int fmt_pair_next(const char **p, const char *e, int stop, const char **key,
 	}
 	if (!*eq || *eq == t)
 		return mfs_errf(err, -EINVAL, "expected key=value, got '%s'",
-				fmt_excerpt(ex, sizeof(ex), t, (size_t)(s - t)));
+				mfs_excerpt(ex, sizeof(ex), t, (size_t)(s - t)));
 	*key = t;
 	*p = s;
 	return 0;
@@ -87,7 +87,7 @@ int fmt_pair_strings(const char *k, size_t kl, const char *v, size_t vl,
 	if (vl >= MFS_KV_VAL_MAX)
 		return mfs_errf(err, -EINVAL,
 				"value of %s too long: at most %d bytes, got %zu",
-				fmt_excerpt(ex, sizeof(ex), k, kl),
+				mfs_excerpt(ex, sizeof(ex), k, kl),
 				MFS_KV_VAL_MAX - 1, vl);
 	*val = malloc(vl + 1);
 	if (!*val)
@@ -171,9 +171,7 @@ int fmt_kv_print(struct mfs_buf *out, const struct mfs_kv *kv)
 	for (size_t i = 0; i < kv->n && !rc; i++)
 		rc = mfs_buf_printf(out, "%s=%s\n", kv->item[i].key,
 				    kv->item[i].val);
-	if (rc && out->data) {
-		out->len = len0;
-		out->data[len0] = '\0';
-	}
+	if (rc)
+		mfs_buf_truncate(out, len0);
 	return rc;
 }

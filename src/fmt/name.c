@@ -34,7 +34,7 @@ int fmt_name_check(const char *kind, const char *name, struct mfs_err *err)
 	size_t len = strlen(name);
 	char ex[80];
 
-	fmt_excerpt(ex, sizeof(ex), name, len);
+	mfs_excerpt(ex, sizeof(ex), name, len);
 	if (len == 0)
 		return mfs_errf(err, -EINVAL,
 				"Invalid %s name: . %s name should not be empty",

@@ -142,30 +142,6 @@ int fmt_parse_i64(const char *s, const char *e, int64_t *out)
 	return 0;
 }
 
-char *fmt_excerpt(char *dst, size_t dstsz, const char *s, size_t n)
-{
-	size_t o = 0, i;
-
-	if (!dstsz)
-		return dst;
-	for (i = 0; i < n; i++) {
-		unsigned char c = (unsigned char)s[i];
-		size_t need = (c >= 0x20 && c < 0x7f) ? 1 : 4;
-
-		if (o + need + 4 > dstsz) {     /* room for "..." and NUL */
-			memcpy(dst + o, "...", 3);
-			o += 3;
-			break;
-		}
-		if (need == 1)
-			dst[o++] = (char)c;
-		else
-			o += (size_t)snprintf(dst + o, 5, "\\x%02x", c);
-	}
-	dst[o] = '\0';
-	return dst;
-}
-
 bool fmt_text_clean(const char *s, size_t n)
 {
 	const unsigned char *p = (const unsigned char *)s, *e = p + n;
@@ -265,9 +241,7 @@ one_by_one:
 		if (!rc)
 			rc = fmt_put_float(out, f);
 		if (rc) {
-			out->len = len0;
-			if (out->data)
-				out->data[len0] = '\0';
+			mfs_buf_truncate(out, len0);
 			return rc;
 		}
 	}

@@ -86,7 +86,7 @@ static int set_int_param(struct fmt_query *q, const char *key, const char *val,
 
 	if (mfs_parse_long(val, lo, hi, &v))
 		return mfs_errf(err, -EINVAL, "%s must be an integer in [%ld, %ld], got '%s'",
-				key, lo, hi, fmt_excerpt(ex, sizeof(ex), val, strlen(val)));
+				key, lo, hi, mfs_excerpt(ex, sizeof(ex), val, strlen(val)));
 	return mfs_kv_set(&q->params, key, val, err);
 }
 
@@ -96,7 +96,7 @@ static int apply(struct fmt_query *q, const char *key, const char *val,
 	char ex[48];
 	long v;
 
-	fmt_excerpt(ex, sizeof(ex), val, strlen(val));
+	mfs_excerpt(ex, sizeof(ex), val, strlen(val));
 	if (!strcmp(key, "k") || !strcmp(key, "limit") || !strcmp(key, "top_k")) {
 		if (mfs_parse_long(val, 1, MFS_TOPK_MAX, &v))
 			return mfs_errf(err, -EINVAL,
@@ -137,7 +137,7 @@ static int apply(struct fmt_query *q, const char *key, const char *val,
 		if (!sp)
 			return mfs_errf(err, -EINVAL,
 					"unknown search parameter '%s' (expected %s)",
-					fmt_excerpt(ex, sizeof(ex), key, strlen(key)),
+					mfs_excerpt(ex, sizeof(ex), key, strlen(key)),
 					mfs_sparam_names());
 		switch (sp->kind) {
 		case MFS_SP_INT:
@@ -195,7 +195,7 @@ static int apply_pair(struct fmt_query *q, const char *k, size_t kl,
 	if (kl >= MFS_KV_KEY_MAX)
 		return mfs_errf(err, -EINVAL,
 				"unknown search parameter '%s' (expected %s)",
-				fmt_excerpt(ex, sizeof(ex), k, kl),
+				mfs_excerpt(ex, sizeof(ex), k, kl),
 				mfs_sparam_names());
 	if ((rc = fmt_pair_strings(k, kl, v, vl, key, &val, err)) < 0)
 		return rc;

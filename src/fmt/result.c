@@ -87,10 +87,8 @@ int fmt_results(struct mfs_buf *out, bool json, size_t nq, size_t stride,
 	}
 	if (json && !rc)
 		rc = mfs_buf_append(out, "]\n", 2);
-	if (rc && out->data) {
-		out->len = len0;
-		out->data[len0] = '\0';
-	}
+	if (rc)
+		mfs_buf_truncate(out, len0);
 	return rc;
 }
 
@@ -185,9 +183,7 @@ int fmt_hits_hit(struct fmt_hits *h, size_t i, int64_t id, float dist,
 		rc = mfs_buf_append(out, "\n", 1);
 	}
 	if (rc) {
-		out->len = len0;
-		if (out->data)
-			out->data[len0] = '\0';
+		mfs_buf_truncate(out, len0);
 		return rc;
 	}
 	h->nhit++;

@@ -54,7 +54,7 @@ static int set_u64(const char *key, const char *v, size_t vl, uint64_t min,
 	    x < (int64_t)min)
 		return mfs_errf(err, -EINVAL,
 				"%s: expected an integer >= %" PRIu64 ", got '%s'",
-				key, min, fmt_excerpt(tmp, sizeof(tmp), v, vl));
+				key, min, mfs_excerpt(tmp, sizeof(tmp), v, vl));
 	*out = (uint64_t)x;
 	return 0;
 }
@@ -96,7 +96,7 @@ static int apply(struct fmt_squery *q, const char *key, size_t kl,
 		else
 			return mfs_errf(err, -EINVAL,
 					"format: expected jsonl, json or tsv, got '%s'",
-					fmt_excerpt(ex, sizeof(ex), v, vl));
+					mfs_excerpt(ex, sizeof(ex), v, vl));
 		return 0;
 	}
 	if (kl == 10 && memcmp(key, "partitions", 10) == 0) {
@@ -130,7 +130,7 @@ static int apply(struct fmt_squery *q, const char *key, size_t kl,
 	}
 	return mfs_errf(err, -EINVAL,
 			"unknown query parameter '%s' (expected " QKEYS_TEXT ")",
-			fmt_excerpt(ex, sizeof(ex), key, kl));
+			mfs_excerpt(ex, sizeof(ex), key, kl));
 }
 
 static bool blank(const char *s, size_t n)
@@ -217,7 +217,7 @@ int fmt_squery_params(struct fmt_squery *q, const char *text, size_t len,
 			eq = memchr(s, '=', seg);
 			return mfs_errf(err, -EINVAL,
 					"unknown query parameter '%s' (expected " QKEYS_TEXT ")",
-					fmt_excerpt(ex, sizeof(ex), s,
+					mfs_excerpt(ex, sizeof(ex), s,
 						    eq ? (size_t)(eq - s) : seg));
 		}
 		int rc = apply(q, s, kl, s + kl + 1, seg - kl - 1, err);
@@ -323,7 +323,7 @@ int fmt_qsel_parse(struct fmt_qsel *sel, const char *text, size_t len,
 			rc = add_item(sel, -3, name, wl, err);
 		else
 			return mfs_errf(err, -EINVAL, "field %s not exist",
-					fmt_excerpt(name, sizeof(name), w, wl));
+					mfs_excerpt(name, sizeof(name), w, wl));
 	}
 	if (rc < 0)
 		return rc;

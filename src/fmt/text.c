@@ -47,7 +47,43 @@ static int fail_tok(struct ctx *c, const char *what, const char *p,
 		return mfs_errf(c->err, -EINVAL, "line %zu: %s, got end of line",
 				c->line, what);
 	return mfs_errf(c->err, -EINVAL, "line %zu: %s, got '%s'", c->line,
-			what, fmt_excerpt(ex, sizeof(ex), p, (size_t)(e - p)));
+			what, mfs_excerpt(ex, sizeof(ex), p, (size_t)(e - p)));
+}
+
+/* The end of the token at p: the next blank, ',' or close (when not 0). */
+static const char *tok_end(const char *p, const char *e, char close)
+{
+	while (p < e && !fmt_isspace((unsigned char)*p) && *p != ',' &&
+	       !(close && *p == close))
+		p++;
+	return p;
+}
+
+/* After item n of a list (what: "value", "bit"), move *pp past the blanks
+ * and the ',' that follow it.  1 when the list ends (past its close char,
+ * or at e when it has none), 0 when another item follows, or -EINVAL when
+ * e comes before close. */
+static int list_sep(struct ctx *c, const char **pp, const char *e, char close,
+		    const char *what, size_t n)
+{
+	const char *p = skipws(*pp, e);
+
+	if (p == e) {
+		*pp = p;
+		if (close)
+			return mfs_errf(c->err, -EINVAL,
+					"line %zu: expected '%c' after %s %zu, got end of line",
+					c->line, close, what, n);
+		return 1;
+	}
+	if (close && *p == close) {
+		*pp = p + 1;
+		return 1;
+	}
+	if (*p == ',')
+		p = skipws(p + 1, e);
+	*pp = p;
+	return 0;
 }
 
 /* Where the float values of the pending vector go, and how many fit. */
@@ -72,37 +108,64 @@ static int float_dst(struct ctx *c, float **dst, size_t *cap)
 	return 0;
 }
 
-/* Parse numbers separated by ',' and/or blanks from p up to e, or up to the
- * closing char close (when not 0), which must be present; *endp gets the
- * position after the list.  Values land in c's pending vector. */
-static int float_list(struct ctx *c, const char *p, const char *e, char close,
-		      const char **endp)
-{
-	float *dst = NULL;
-	size_t cap = 0, n = 0;
-	int rc = float_dst(c, &dst, &cap);
+/* Parses item n of a list at *pp (up to e, or to close when not 0) and
+ * moves *pp past it; 0 or -EINVAL. */
+typedef int (*item_fn)(struct ctx *c, const char **pp, const char *e,
+		       char close, size_t n, void *arg);
 
-	if (rc)
-		return rc;
+/* Parse items separated by ',' and/or blanks from p up to e, or up to the
+ * closing char close (when not 0), which must be present; *endp gets the
+ * position after the list, c->count the number of items (what, in
+ * messages).  Inlined into each list, so item is a direct call. */
+static inline __attribute__((always_inline))
+int list_walk(struct ctx *c, const char *p, const char *e, char close,
+	      const char *what, item_fn item, void *arg, const char **endp)
+{
+	size_t n = 0;
+	int rc;
+
 	p = skipws(p, e);
 	if (close && p < e && *p == close) {
 		p++;
-		goto done;
-	}
-	for (;;) {
-		const char *t = p, *q;
-		float v;
-
-		/* fast path: a plain decimal followed by a separator */
-		if (fmt_scan_float(p, e, &v, &q) == 0 &&
-		    (q == e || *q == ' ' || *q == ',' || *q == '\t' ||
-		     (close && *q == close) || fmt_isspace((unsigned char)*q))) {
-			p = q;
-			goto have;
+	} else {
+		for (;;) {
+			rc = item(c, &p, e, close, n, arg);
+			if (rc < 0)
+				return rc;
+			n++;
+			rc = list_sep(c, &p, e, close, what, n);
+			if (rc < 0)
+				return rc;
+			if (rc)
+				break;
 		}
-		while (p < e && !fmt_isspace((unsigned char)*p) && *p != ',' &&
-		       !(close && *p == close))
-			p++;
+	}
+	c->count = n;
+	*endp = p;
+	return 0;
+}
+
+struct float_out {
+	float *dst;
+	size_t cap;
+};
+
+/* A number, into ((struct float_out *)arg)->dst[n] while it fits. */
+static int float_item(struct ctx *c, const char **pp, const char *e,
+		      char close, size_t n, void *arg)
+{
+	struct float_out *o = arg;
+	const char *p = *pp, *t = p, *q;
+	float v;
+	int rc;
+
+	/* fast path: a plain decimal followed by a separator */
+	if (fmt_scan_float(p, e, &v, &q) == 0 &&
+	    (q == e || *q == ' ' || *q == ',' || *q == '\t' ||
+	     (close && *q == close) || fmt_isspace((unsigned char)*q))) {
+		p = q;
+	} else {
+		p = tok_end(p, e, close);
 		if (t == p)
 			return fail_tok(c, n ? "expected a number after ','" :
 					"expected a number", t, e);
@@ -110,7 +173,7 @@ static int float_list(struct ctx *c, const char *p, const char *e, char close,
 		if (rc) {
 			char ex[48];
 
-			fmt_excerpt(ex, sizeof(ex), t, (size_t)(p - t));
+			mfs_excerpt(ex, sizeof(ex), t, (size_t)(p - t));
 			if (rc == -2)
 				return mfs_errf(c->err, -EINVAL,
 						"line %zu: value %zu is NaN or infinite",
@@ -122,40 +185,23 @@ static int float_list(struct ctx *c, const char *p, const char *e, char close,
 			return mfs_errf(c->err, -EINVAL,
 					"line %zu: not a number: '%s'", c->line, ex);
 		}
-have:
-		if (n < cap)
-			dst[n] = v;
-		n++;
-		p = skipws(p, e);
-		if (p == e) {
-			if (close)
-				return mfs_errf(c->err, -EINVAL,
-						"line %zu: expected '%c' after value %zu, got end of line",
-						c->line, close, n);
-			break;
-		}
-		if (close && *p == close) {
-			p++;
-			break;
-		}
-		if (*p == ',')
-			p = skipws(p + 1, e);
 	}
-done:
-	c->count = n;
-	*endp = p;
+	if (n < o->cap)
+		o->dst[n] = v;
+	*pp = p;
 	return 0;
 }
 
-static int hexval(int ch)
+/* Numbers (list_walk); the values land in c's pending vector. */
+static int float_list(struct ctx *c, const char *p, const char *e, char close,
+		      const char **endp)
 {
-	if (ch >= '0' && ch <= '9')
-		return ch - '0';
-	if (ch >= 'a' && ch <= 'f')
-		return ch - 'a' + 10;
-	if (ch >= 'A' && ch <= 'F')
-		return ch - 'A' + 10;
-	return -1;
+	struct float_out o = { NULL, 0 };
+	int rc = float_dst(c, &o.dst, &o.cap);
+
+	if (rc)
+		return rc;
+	return list_walk(c, p, e, close, "value", float_item, &o, endp);
 }
 
 static void bits_clear(struct ctx *c)
@@ -174,54 +220,33 @@ static void bit_set(struct ctx *c, size_t i)
 		c->bscratch[i / 8] |= (uint8_t)(0x80u >> (i % 8));
 }
 
+/* A bit 0 or 1, set as bit n of c's pending vector. */
+static int bit_item(struct ctx *c, const char **pp, const char *e, char close,
+		    size_t n, void *arg)
+{
+	const char *t = *pp, *p = tok_end(t, e, close);
+
+	(void)arg;
+	if (p - t != 1 || (*t != '0' && *t != '1'))
+		return fail_tok(c, p - t > 1 && !close ?
+				"expected a bit 0 or 1 (a line of "
+				"several words is a list of bits; a "
+				"bit or hex string is one word, after "
+				"an id and a TAB)" :
+				"expected a bit 0 or 1", t,
+				p > t ? p : e);
+	if (*t == '1')
+		bit_set(c, n);
+	*pp = p;
+	return 0;
+}
+
 /* A list of 0/1 values, like float_list. */
 static int bit_list(struct ctx *c, const char *p, const char *e, char close,
 		    const char **endp)
 {
-	size_t n = 0;
-
 	bits_clear(c);
-	p = skipws(p, e);
-	if (close && p < e && *p == close) {
-		p++;
-		goto done;
-	}
-	for (;;) {
-		const char *t = p;
-
-		while (p < e && !fmt_isspace((unsigned char)*p) && *p != ',' &&
-		       !(close && *p == close))
-			p++;
-		if (p - t != 1 || (*t != '0' && *t != '1'))
-			return fail_tok(c, p - t > 1 && !close ?
-					"expected a bit 0 or 1 (a line of "
-					"several words is a list of bits; a "
-					"bit or hex string is one word, after "
-					"an id and a TAB)" :
-					"expected a bit 0 or 1", t,
-					p > t ? p : e);
-		if (*t == '1')
-			bit_set(c, n);
-		n++;
-		p = skipws(p, e);
-		if (p == e) {
-			if (close)
-				return mfs_errf(c->err, -EINVAL,
-						"line %zu: expected '%c' after bit %zu, got end of line",
-						c->line, close, n);
-			break;
-		}
-		if (close && *p == close) {
-			p++;
-			break;
-		}
-		if (*p == ',')
-			p = skipws(p + 1, e);
-	}
-done:
-	c->count = n;
-	*endp = p;
-	return 0;
+	return list_walk(c, p, e, close, "bit", bit_item, NULL, endp);
 }
 
 int fmt_bit_string(uint8_t *bits, uint32_t dim, const char *t, size_t len,
@@ -247,15 +272,15 @@ int fmt_bit_string(uint8_t *bits, uint32_t dim, const char *t, size_t len,
 		len -= 2;
 	}
 	for (i = 0; i < len; i++)
-		if (hexval((unsigned char)t[i]) < 0 || len % 2) {
+		if (mfs_hexval((unsigned char)t[i]) < 0 || len % 2) {
 			*why = dim ? "expected bits (0/1) or hex digits" :
 				"expected bits (0/1, a multiple of 8) or hex digits (an even number)";
 			return -EINVAL;
 		}
 	for (i = 0; i + 1 < len; i += 2)
 		if (i / 2 < cap)
-			bits[i / 2] = (uint8_t)(hexval((unsigned char)t[i]) << 4 |
-						hexval((unsigned char)t[i + 1]));
+			bits[i / 2] = (uint8_t)(mfs_hexval((unsigned char)t[i]) << 4 |
+						mfs_hexval((unsigned char)t[i + 1]));
 	*count = len * 4;
 	return 0;
 }
@@ -311,41 +336,23 @@ static int commit(struct ctx *c, bool has_id, int64_t id)
 {
 	struct fmt_batch *b = c->b;
 	size_t n = c->count;
+	bool str = b->vtype == VEC_BINARY && c->str;   /* set for binary */
+	int rc = fmt_batch_count_check(b, n, str, c->slen, c->line, c->err);
 
+	if (rc)
+		return rc;
 	if (b->vtype == VEC_BINARY) {
-		if (b->dim && n != b->dim) {
-			if (c->str)
-				return mfs_errf(c->err, -EINVAL,
-						"line %zu: expected %u bits or %u hex digits, got %zu digits",
-						c->line, b->dim, b->dim / 4, c->slen);
-			return mfs_errf(c->err, -EINVAL,
-					"line %zu: expected %u bits, got %zu",
-					c->line, b->dim, n);
-		}
-		if (!b->dim && (n == 0 || n % 8 || n > MFS_DIM_MAX))
-			return mfs_errf(c->err, -EINVAL,
-					"line %zu: expected a multiple of 8 bits in [8, %d], got %zu",
-					c->line, MFS_DIM_MAX, n);
 		if (!b->dim && fmt_batch_set_dim(b, (uint32_t)n))
 			return mfs_errf(c->err, -ENOMEM, "out of memory");
 		if (fmt_batch_grow(b, b->n + 1))
 			return mfs_errf(c->err, -ENOMEM, "out of memory");
 		memcpy(b->vecs + b->n * (b->dim / 8), c->bscratch, b->dim / 8);
-	} else if (b->dim) {
-		if (n != b->dim)
-			return mfs_errf(c->err, -EINVAL,
-					"line %zu: expected %u values, got %zu",
-					c->line, b->dim, n);
-		/* already in place (float_dst) */
-	} else {
-		if (n < MFS_FLOAT_DIM_MIN || n > MFS_DIM_MAX)
-			return mfs_errf(c->err, -EINVAL,
-					"line %zu: expected %d to %d values, got %zu",
-					c->line, MFS_FLOAT_DIM_MIN, MFS_DIM_MAX, n);
+	} else if (!b->dim) {
 		if (fmt_batch_set_dim(b, (uint32_t)n) || fmt_batch_grow(b, 1))
 			return mfs_errf(c->err, -ENOMEM, "out of memory");
 		memcpy(b->vecs + b->n * n * 4, c->fscratch, n * 4);
 	}
+	/* else: the values are in place already (float_dst) */
 	b->has_id[b->n] = has_id;
 	b->ids[b->n] = has_id ? id : 0;
 	b->line[b->n] = c->line;
@@ -446,9 +453,7 @@ static int jtext_line(struct ctx *c, const char *p, const char *e)
 					return fail_tok(c, "expected a closing '\"'", t, e);
 				t++;
 			} else {
-				while (p < e && !fmt_isspace((unsigned char)*p) &&
-				       *p != ',' && *p != '}')
-					p++;
+				p = tok_end(p, e, '}');
 				te = p;
 			}
 			if (fmt_parse_i64(t, te, &id))
@@ -542,7 +547,7 @@ static int parse_line(struct ctx *c, const char *s, const char *e)
 
 			return mfs_errf(c->err, -EINVAL,
 					"line %zu: id %s out of range: ids are 64-bit integers in [-9223372036854775808, 9223372036854775807]",
-					c->line, fmt_excerpt(ex, sizeof(ex), s,
+					c->line, mfs_excerpt(ex, sizeof(ex), s,
 							     (size_t)(ie - s)));
 		}
 	}

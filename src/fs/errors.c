@@ -9,7 +9,7 @@
  * are escaped (SPEC §7): a control byte as \n, \t, \r or \xNN, a byte
  * that is not part of valid UTF-8 as \xNN, and in the path a backslash as
  * \\ (so the path reads back unambiguously; messages quote user text
- * escaped already, fmt_excerpt, and keep their backslashes).  A line of
+ * escaped already, mfs_excerpt, and keep their backslashes).  A line of
  * /.errors (and of the log) is always one failure.
  */
 #include "fs/fs_int.h"

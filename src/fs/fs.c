@@ -95,6 +95,7 @@ int fs_ro_refuse(const char *what, struct mfs_err *err)
 static void forget_ent(struct fs_forget_ent *e, const struct fs_node *n)
 {
 	e->squery = n->kind == K_SQUERY;
+	e->gone = false;
 	memcpy(e->coll, n->coll, sizeof(e->coll));
 	memcpy(e->part, n->part, sizeof(e->part));
 	memcpy(e->name, n->name, sizeof(e->name));
@@ -114,6 +115,29 @@ static void forget_push(struct fs_forget *g, const struct fs_forget_ent *e)
 		pthread_cond_signal(&g->cv);
 }
 
+/* The entry of v[0..n) naming what e names, or NULL. */
+static struct fs_forget_ent *forget_find(struct fs_forget_ent *v, size_t n,
+					 const struct fs_forget_ent *e)
+{
+	for (size_t i = 0; i < n; i++)
+		if (v[i].squery == e->squery &&
+		    strcmp(v[i].name, e->name) == 0 &&
+		    strcmp(v[i].coll, e->coll) == 0 &&
+		    strcmp(v[i].part, e->part) == 0)
+			return &v[i];
+	return NULL;
+}
+
+/* A release has e forgotten or kept: a lookup noted it needs nothing
+ * more (caller holds g->lock). */
+static void forget_unsee(struct fs_forget *g, const struct fs_forget_ent *e)
+{
+	struct fs_forget_ent *s = forget_find(g->seen, g->nseen, e);
+
+	if (s)
+		s->gone = true;
+}
+
 void fs_forget_name(struct fs *fs, const struct fs_node *n)
 {
 	struct fs_forget *g = &fs->forget;
@@ -121,24 +145,49 @@ void fs_forget_name(struct fs *fs, const struct fs_node *n)
 
 	forget_ent(&e, n);
 	pthread_mutex_lock(&g->lock);
+	forget_unsee(g, &e);
 	forget_push(g, &e);
+	pthread_mutex_unlock(&g->lock);
+}
+
+void fs_forget_seen(struct fs *fs, const struct fs_node *n)
+{
+	struct fs_forget *g = &fs->forget;
+	struct fs_forget_ent e, *s;
+
+	forget_ent(&e, n);
+	pthread_mutex_lock(&g->lock);
+	if (!g->started || g->stop)
+		goto out;
+	s = forget_find(g->seen, g->nseen, &e);
+	if (s) {
+		s->gone = false;        /* looked up again since */
+		goto out;
+	}
+	if (g->nseen < FS_FORGET_SEEN) {
+		g->seen[g->nseen++] = e;
+		goto out;
+	}
+	s = &g->seen[g->seen_next];
+	/* a private session's name stays known (FS_FORGET_KEEP) */
+	if (!s->gone && !forget_find(g->keep, g->nkeep, s))
+		forget_push(g, s);
+	*s = e;
+	g->seen_next = (g->seen_next + 1) % FS_FORGET_SEEN;
+out:
 	pthread_mutex_unlock(&g->lock);
 }
 
 void fs_forget_keep(struct fs *fs, const struct fs_node *n)
 {
 	struct fs_forget *g = &fs->forget;
-	struct fs_forget_ent e, *k;
+	struct fs_forget_ent e;
 
 	forget_ent(&e, n);
 	pthread_mutex_lock(&g->lock);
-	for (size_t i = 0; i < g->nkeep; i++) {
-		k = &g->keep[i];
-		if (k->squery == e.squery && strcmp(k->name, e.name) == 0 &&
-		    strcmp(k->coll, e.coll) == 0 &&
-		    strcmp(k->part, e.part) == 0)
-			goto out;       /* known already */
-	}
+	forget_unsee(g, &e);
+	if (forget_find(g->keep, g->nkeep, &e))
+		goto out;               /* known already */
 	if (g->nkeep < FS_FORGET_KEEP) {
 		g->keep[g->nkeep++] = e;
 	} else {

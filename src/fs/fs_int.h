@@ -131,9 +131,17 @@ void fs_qcache_release(struct fs_qcache *c, struct fs_qent *e,
  * OPEN, not a LOOKUP, a CREATE and a FORGET (bench/README.md, private
  * sessions).  The name a new one pushes out is forgotten. */
 #define FS_FORGET_KEEP 8
+/* A name only looked up (stat, test -e) is never released: the last
+ * FS_FORGET_SEEN such names stay known, and the one a new one pushes out
+ * is forgotten, unless a release has had it forgotten meanwhile (or keeps
+ * it, above).  So a flood of stats of distinct names costs at most this
+ * many nodes, and an open right after a stat still finds its name. */
+#define FS_FORGET_SEEN 64
 
 struct fs_forget_ent {
 	bool squery;                    /* query/<name>, else search/ */
+	bool gone;                      /* in seen: forgotten or kept
+					 * since (a release) */
 	char coll[STORE_NAME_MAX + 1];
 	char part[STORE_NAME_MAX + 1];
 	char name[STORE_NAME_MAX + 1];
@@ -150,6 +158,8 @@ struct fs_forget {
 	uint64_t dropped;               /* names the full queue refused */
 	struct fs_forget_ent keep[FS_FORGET_KEEP];
 	size_t nkeep, keep_next;        /* used; the next to push out */
+	struct fs_forget_ent seen[FS_FORGET_SEEN];
+	size_t nseen, seen_next;        /* used; the next to push out */
 	pthread_t tid;
 	struct fuse_session *se;        /* set at start */
 };
@@ -183,6 +193,14 @@ struct fs {
 					 * (ops_dir.c: rm -r) */
 	char mnt[PATH_MAX];             /* the mount point; fixed */
 	struct fs_forget forget;        /* its own lock */
+	struct fs_file *run_head;       /* files_lock (read unlocked with
+					 * __atomic_load_n): the open files
+					 * whose search is left to run after
+					 * the reply, oldest first, linked by
+					 * next_run (ops_file.c) */
+	struct fs_file *run_tail;       /* files_lock */
+	bool run_after;                 /* __atomic: the request loop runs
+					 * them (it has called fs_deferred) */
 };
 
 /* Queue the name of node n (search/ or query/) for the kernel to forget
@@ -191,6 +209,10 @@ void fs_forget_name(struct fs *fs, const struct fs_node *n);
 /* Keep the name of node n known (FS_FORGET_KEEP): queue the one it
  * pushes out, if any. */
 void fs_forget_keep(struct fs *fs, const struct fs_node *n);
+/* Note that the kernel looked up the name of node n (search/ or query/,
+ * an existing one) without an open (FS_FORGET_SEEN): queue the name it
+ * pushes out, if any. */
+void fs_forget_seen(struct fs *fs, const struct fs_node *n);
 /* Take no more names; the thread returns after the one it is at. */
 void fs_forget_stop(struct fs *fs);
 /* Wait up to ms for the thread to return; true while it runs. */
@@ -338,8 +360,16 @@ struct fs_file {
 					 * qsize are the runner's */
 	pthread_cond_t ran;             /* pending became false */
 	struct mfs_err qerr;            /* how the deferred run failed */
+	bool queued;                    /* on fs->run_head's list, not
+					 * taken yet; fs->files_lock */
+	struct fs_file *next_run;       /* fs->files_lock */
 	struct mfs_buf qtext;           /* text this descriptor wrote */
-	bool qran;                      /* results in out answer qtext */
+	bool qready;                    /* a writer: out holds the results
+					 * of qtext, run after the write
+					 * that ended it (query_eager) */
+	bool qran;                      /* a read came since the last write
+					 * (a writer; read-only: set at
+					 * open): out or qerr answer qtext */
 	uint64_t qbase;                 /* offset of the first result read */
 	bool qwriter;                   /* opened for writing; fixed */
 	bool qwrote;                    /* a write came (even a failed one) */
@@ -369,16 +399,22 @@ struct fs_file {
 };
 
 /* Free open file f (taking it off every list); NULL allowed.  Waits
- * until a pending search has run (the calling thread's own, not run yet,
- * is dropped). */
+ * until a pending search taken by a worker has run (one not taken yet is
+ * dropped). */
 void fs_file_free(struct fs *fs, struct fs_file *f);
 
 /* A read-only open of search/<name> answers when the query has been
- * checked, and the search runs right after the answer, in the same
- * thread, while the client takes the answer and sends its next request
- * (fstat, read).  Only a thread of fs_loop does this, after
- * fs_defer_allow(); fs_deferred says whether the last request left a
- * search, fs_run_deferred runs it (none: nothing to do). */
+ * checked, and the search runs right after the answer while the client
+ * takes it and sends its next request (fstat, read); so does the search
+ * of a query a read-write descriptor has just written (SPEC §6 form 3).
+ * The file then waits on fs->run_head's list; a worker of fs_loop, after
+ * each request, asks fs_deferred whether one waits and runs the oldest
+ * (fs_run_deferred); a read of the file that finds it still waiting runs
+ * it itself.  Nothing is left to run unless fs_deferred has been called
+ * (fuse_loop, -s: the search runs in the request).  fs_deferred and
+ * fs_run_deferred take the fs of the calling thread's last request
+ * (fs_ctx): call them after a request.  fs_defer_allow: nothing to do
+ * (the state is the file's, not the thread's). */
 void fs_defer_allow(void);
 bool fs_deferred(void);
 void fs_run_deferred(void);

@@ -157,6 +157,9 @@ int fs_op_getattr(const char *path, struct stat *st, struct fuse_file_info *fi)
 		return -EACCES;
 	if (!fs_node_exists(fs, &n))
 		return -ENOENT;
+	/* a stat may be all a query name gets: no release forgets it */
+	if (n.kind == K_QUERY || n.kind == K_SQUERY)
+		fs_forget_seen(fs, &n);
 	fs_node_stat(fs, &n, st);
 	fs_node_size(fs, &n, NULL, st);
 	if (n.kind == K_QUERY) {
@@ -442,6 +445,38 @@ static int removal_step(struct fs *fs, const struct fs_node *n,
 	}
 }
 
+/* The start of a call that changes the database (op on path): err
+ * cleared, and on a read-only mount op refused (SPEC §13) and logged: the
+ * negative errno then, else 0. */
+static int change_begin(struct fs *fs, const char *op, const char *path,
+			struct mfs_err *err)
+{
+	mfs_err_clear(err);
+	if (fs->read_only)
+		return fs_fail(fs, op, path, fs_ro_refuse(op, err), err);
+	return 0;
+}
+
+/* The start of rmdir and unlink (op): refuse on a read-only mount,
+ * resolve path into n, and take the step of an rm -r (removal_step).  1 to
+ * go on, 0 when done, or the negative errno, already logged. */
+static int removal_begin(struct fs *fs, const char *op, const char *path,
+			 struct fs_node *n, struct mfs_err *err)
+{
+	int rc;
+
+	rc = change_begin(fs, op, path, err);
+	if (rc < 0)
+		return rc;
+	rc = fs_resolve(fs, path, n);
+	if (rc < 0)
+		return fs_fail(fs, op, path, rc, NULL);
+	rc = removal_step(fs, n, removing(fs, n), err);
+	if (rc < 0)
+		return fs_fail(fs, op, path, rc, err);
+	return rc;
+}
+
 /* ---- mkdir, rmdir ---- */
 
 /* Longest last component taken, so that name rules (not a bare
@@ -479,10 +514,9 @@ int fs_op_mkdir(const char *path, mode_t mode)
 	struct fs_node n;
 	int rc;
 
-	mfs_err_clear(&err);
-	if (fs->read_only)	/* SPEC §13 */
-		return fs_fail(fs, "mkdir", path, fs_ro_refuse("mkdir", &err),
-			       &err);
+	rc = change_begin(fs, "mkdir", path, &err);
+	if (rc < 0)
+		return rc;
 	rc = split_last(path, parent, name);
 	if (rc < 0)
 		return fs_fail(fs, "mkdir", path, rc, NULL);
@@ -524,18 +558,9 @@ int fs_op_rmdir(const char *path)
 	struct fs_node n;
 	int rc;
 
-	mfs_err_clear(&err);
-	if (fs->read_only)	/* SPEC §13 */
-		return fs_fail(fs, "rmdir", path, fs_ro_refuse("rmdir", &err),
-			       &err);
-	rc = fs_resolve(fs, path, &n);
-	if (rc < 0)
-		return fs_fail(fs, "rmdir", path, rc, NULL);
-	rc = removal_step(fs, &n, removing(fs, &n), &err);
-	if (rc < 0)
-		return fs_fail(fs, "rmdir", path, rc, &err);
-	if (rc == 0)
-		return 0;
+	rc = removal_begin(fs, "rmdir", path, &n, &err);
+	if (rc <= 0)
+		return rc;
 	rc = 0;
 	/* SPEC §12: a drop needs w on what is dropped */
 	if (n.kind == K_COLL || n.kind == K_PART)
@@ -582,18 +607,9 @@ int fs_op_unlink(const char *path)
 	size_t nd = 0;
 	int rc;
 
-	mfs_err_clear(&err);
-	if (fs->read_only)	/* SPEC §13 */
-		return fs_fail(fs, "unlink", path, fs_ro_refuse("unlink", &err),
-			       &err);
-	rc = fs_resolve(fs, path, &n);
-	if (rc < 0)
-		return fs_fail(fs, "unlink", path, rc, NULL);
-	rc = removal_step(fs, &n, removing(fs, &n), &err);
-	if (rc < 0)
-		return fs_fail(fs, "unlink", path, rc, &err);
-	if (rc == 0)
-		return 0;
+	rc = removal_begin(fs, "unlink", path, &n, &err);
+	if (rc <= 0)
+		return rc;
 	if (n.kind == K_ENTITY || n.kind == K_QUERY || n.kind == K_SQUERY ||
 	    n.kind == K_ALIAS) {
 		rc = fs_perm_check(fs, &n, W_OK, &err);
@@ -674,10 +690,9 @@ int fs_op_rename(const char *from, const char *to, unsigned int flags)
 	struct fs_node n, dst;
 	int rc;
 
-	mfs_err_clear(&err);
-	if (fs->read_only)	/* SPEC §13 */
-		return fs_fail(fs, "rename", from, fs_ro_refuse("rename", &err),
-			       &err);
+	rc = change_begin(fs, "rename", from, &err);
+	if (rc < 0)
+		return rc;
 	rc = fs_resolve(fs, from, &n);
 	if (rc < 0)
 		return fs_fail(fs, "rename", from, rc, NULL);
@@ -774,43 +789,37 @@ static int node_of(struct fs *fs, const char *path, struct fuse_file_info *fi,
 	return fs_resolve(fs, path, n);
 }
 
-int fs_op_chmod(const char *path, mode_t mode, struct fuse_file_info *fi)
+/* chmod (own false: mode) and chown (own: uid, gid) of path. */
+static int perm_change(const char *path, struct fuse_file_info *fi, bool own,
+		       mode_t mode, uid_t uid, gid_t gid)
 {
 	struct fs *fs = fs_ctx();
+	const char *op = own ? "chown" : "chmod";
 	struct mfs_err err;
 	struct fs_node n;
 	int rc;
 
-	mfs_err_clear(&err);
-	if (fs->read_only)	/* SPEC §13 */
-		return fs_fail(fs, "chmod", path, fs_ro_refuse("chmod", &err),
-			       &err);
+	rc = change_begin(fs, op, path, &err);
+	if (rc < 0)
+		return rc;
 	rc = node_of(fs, path, fi, &n);
 	if (rc == 0)
-		rc = fs_perm_chmod(fs, &n, mode, &err);
+		rc = own ? fs_perm_chown(fs, &n, uid, gid, &err)
+			 : fs_perm_chmod(fs, &n, mode, &err);
 	if (rc < 0)
-		return fs_fail(fs, "chmod", path, rc, &err);
+		return fs_fail(fs, op, path, rc, &err);
 	return 0;
+}
+
+int fs_op_chmod(const char *path, mode_t mode, struct fuse_file_info *fi)
+{
+	return perm_change(path, fi, false, mode, 0, 0);
 }
 
 int fs_op_chown(const char *path, uid_t uid, gid_t gid,
 		struct fuse_file_info *fi)
 {
-	struct fs *fs = fs_ctx();
-	struct mfs_err err;
-	struct fs_node n;
-	int rc;
-
-	mfs_err_clear(&err);
-	if (fs->read_only)	/* SPEC §13 */
-		return fs_fail(fs, "chown", path, fs_ro_refuse("chown", &err),
-			       &err);
-	rc = node_of(fs, path, fi, &n);
-	if (rc == 0)
-		rc = fs_perm_chown(fs, &n, uid, gid, &err);
-	if (rc < 0)
-		return fs_fail(fs, "chown", path, rc, &err);
-	return 0;
+	return perm_change(path, fi, true, 0, uid, gid);
 }
 
 int fs_op_utimens(const char *path, const struct timespec tv[2],
@@ -838,10 +847,9 @@ int fs_op_symlink(const char *target, const char *path)
 	struct mfs_err err;
 	int rc;
 
-	mfs_err_clear(&err);
-	if (fs->read_only)	/* SPEC §13 */
-		return fs_fail(fs, "symlink", path,
-			       fs_ro_refuse("symlink", &err), &err);
+	rc = change_begin(fs, "symlink", path, &err);
+	if (rc < 0)
+		return rc;
 	rc = split_last(path, parent, name);
 	if (rc < 0)
 		return fs_fail(fs, "symlink", path, rc, NULL);

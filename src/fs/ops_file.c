@@ -6,6 +6,16 @@
  * file is direct_io with size 0 (SPEC §2): reads are served from the
  * descriptor's buffer, generated at open (small files, search results) or
  * streamed as the reader advances (vectors, vectors.fvecs, ids).
+ *
+ * A search of search/<name> runs after the reply of the request that
+ * started it: the read-only open of a saved or inline query (checked at
+ * open), or the write that ends a read-write descriptor's query (a
+ * private session, SPEC §6 form 3; only a guess: a text that does not
+ * run is run again by the read, which says why).  The file waits on
+ * fs->run_head's list (fs->files_lock), f->pending set, until a worker
+ * of the loop takes it after its request (fs_run_deferred) or a request
+ * of the file itself (read, write, close, release) finds it there
+ * (settle): the state is the file's, whichever thread runs it.
  */
 #include "fs/fs_int.h"
 
@@ -16,6 +26,10 @@
 
 /* Cap on the text one descriptor may write to search/<name>. */
 #define QUERY_TEXT_MAX ((size_t)256 << 20)
+/* A read-write descriptor's text up to this long is run after the write
+ * that ends a line (query_eager); a longer one (a batch, written in many
+ * pieces) when it is read, so that no piece pays for a search. */
+#define QUERY_EAGER_MAX ((size_t)64 << 10)
 
 /* Count what f's query text and results hold (their capacities, with
  * extra more bytes of text to come) in memory_limit: six descriptors of
@@ -87,11 +101,6 @@ static struct fs_file *file_of(struct fuse_file_info *fi)
 	return (struct fs_file *)(uintptr_t)fi->fh;
 }
 
-/* The search this thread's last open left to run (fs_defer_allow). */
-static __thread bool defer_ok;
-static __thread struct fs *deferred_fs;
-static __thread struct fs_file *deferred;
-
 static struct fs_file *file_new(struct fs *fs, const struct fs_node *n,
 				 int flags)
 {
@@ -119,19 +128,16 @@ static struct fs_file *file_new(struct fs *fs, const struct fs_node *n,
 	return f;
 }
 
+static void settle(struct fs *fs, struct fs_file *f, bool run);
+
 void fs_file_free(struct fs *fs, struct fs_file *f)
 {
 	if (!f)
 		return;
-	if (f == deferred) {
-		/* this thread's own search, not run: the open's answer did
-		 * not reach the client (libfuse releases at once) */
-		deferred = NULL;
-		f->pending = false;
-	}
+	/* a search not taken yet is dropped (an open whose answer did not
+	 * reach the client is released at once) */
 	pthread_mutex_lock(&f->lock);
-	while (f->pending)
-		pthread_cond_wait(&f->ran, &f->lock);
+	settle(fs, f, false);
 	pthread_mutex_unlock(&f->lock);
 	fs_query_drop(fs, f->search);
 	fs_squery_free(f->squery);
@@ -162,13 +168,12 @@ void fs_file_free(struct fs *fs, struct fs_file *f)
 
 void fs_defer_allow(void)
 {
-	defer_ok = true;
+	/* nothing per thread: the loop shows itself in fs_deferred */
 }
 
-/* Run read-only descriptor f's started search s into f->out.  Its
- * results are final: a stat of the name reports their length while f is
- * open (readers that size their buffer from st_size take them in one
- * read). */
+/* Run descriptor f's started search s into f->out.  A reader's results
+ * are final: a stat of the name reports their length while f is open
+ * (readers that size their buffer from st_size take them in one read). */
 static int query_finish(struct fs *fs, struct fs_file *f,
 			struct fs_search *s, struct mfs_err *err)
 {
@@ -179,41 +184,149 @@ static int query_finish(struct fs *fs, struct fs_file *f,
 		if (rc < 0)
 			mfs_buf_fini(&f->out);
 	}
-	pthread_mutex_lock(&fs->files_lock);
-	f->qsize = rc == 0 ? f->out.len : 0;
-	pthread_mutex_unlock(&fs->files_lock);
+	if (!f->qwriter) {
+		pthread_mutex_lock(&fs->files_lock);
+		f->qsize = rc == 0 ? f->out.len : 0;
+		pthread_mutex_unlock(&fs->files_lock);
+	}
 	return rc;
+}
+
+/* Does the request loop run what is left after a reply? */
+static bool run_after(struct fs *fs)
+{
+	return __atomic_load_n(&fs->run_after, __ATOMIC_RELAXED);
+}
+
+/* Leave f's search (f->search, or a writer's text) to run after the
+ * reply.  f->lock held. */
+static void enqueue(struct fs *fs, struct fs_file *f)
+{
+	f->pending = true;
+	pthread_mutex_lock(&fs->files_lock);
+	f->queued = true;
+	f->next_run = NULL;
+	if (fs->run_tail)
+		fs->run_tail->next_run = f;
+	else
+		__atomic_store_n(&fs->run_head, f, __ATOMIC_RELEASE);
+	fs->run_tail = f;
+	pthread_mutex_unlock(&fs->files_lock);
+}
+
+/* Take f off the list if no worker has taken it: true if it was on it. */
+static bool unqueue(struct fs *fs, struct fs_file *f)
+{
+	struct fs_file **p, *prev = NULL;
+	bool was;
+
+	pthread_mutex_lock(&fs->files_lock);
+	was = f->queued;
+	if (was) {
+		for (p = &fs->run_head; *p != f; p = &(*p)->next_run)
+			prev = *p;
+		__atomic_store_n(p, f->next_run, __ATOMIC_RELEASE);
+		if (fs->run_tail == f)
+			fs->run_tail = prev;
+		f->queued = false;
+		f->next_run = NULL;
+	}
+	pthread_mutex_unlock(&fs->files_lock);
+	return was;
+}
+
+/* Run f's pending search: the one started at open (f->search), or a
+ * writer's text.  Only the runner touches what it fills (f->out,
+ * f->charged, f->search) while f->pending is set. */
+static int run_body(struct fs *fs, struct fs_file *f, struct mfs_err *err)
+{
+	struct fs_search *s = f->search;
+	int rc = 0;
+
+	f->search = NULL;
+	if (!s)
+		rc = fs_query_start(fs, &f->node, f->qtext.data ?
+				    f->qtext.data : "", f->qtext.len, &s,
+				    err);
+	return rc < 0 ? rc : query_finish(fs, f, s, err);
+}
+
+/* Record how f's search went and wake its waiters.  f->lock held.  A
+ * writer's search that failed is forgotten: its read runs the text
+ * again and says why (the text may have been the first piece of its
+ * query); a reader's failure is what its reads answer. */
+static void run_done(struct fs_file *f, int rc, const struct mfs_err *err)
+{
+	if (f->qwriter)
+		f->qready = rc == 0;
+	else if (rc < 0)
+		f->qerr = err->code ? *err : (struct mfs_err){ .code = rc };
+	f->pending = false;
+	pthread_cond_broadcast(&f->ran);
+}
+
+/* Settle f's pending search, f->lock held: one no worker has taken is
+ * run here (run) or dropped (the text it would answer is replaced, or
+ * the file closes unread); one taken is waited for. */
+static void settle(struct fs *fs, struct fs_file *f, bool run)
+{
+	if (f->pending && unqueue(fs, f)) {
+		struct mfs_err err;
+		int rc;
+
+		mfs_err_clear(&err);
+		/* not run: a writer's read runs its text; a reader's search
+		 * (f->search) is freed with it */
+		rc = run ? run_body(fs, f, &err) : -ECANCELED;
+		run_done(f, rc, &err);
+	}
+	while (f->pending)
+		pthread_cond_wait(&f->ran, &f->lock);
 }
 
 bool fs_deferred(void)
 {
-	return deferred != NULL;
+	struct fuse_context *c = fuse_get_context();
+	struct fs *fs = c ? c->private_data : NULL;
+
+	/* a worker's first request may be one libfuse answers without a
+	 * context (FORGET) */
+	if (!fs)
+		return false;
+	if (!run_after(fs))
+		__atomic_store_n(&fs->run_after, true, __ATOMIC_RELAXED);
+	return __atomic_load_n(&fs->run_head, __ATOMIC_ACQUIRE) != NULL;
 }
 
 void fs_run_deferred(void)
 {
-	struct fs_file *f = deferred;
-	struct fs_search *s;
+	struct fs *fs = fs_ctx();
+	struct fs_file *f;
 	struct mfs_err err;
 	int rc;
 
+	pthread_mutex_lock(&fs->files_lock);
+	f = fs->run_head;
+	if (f) {
+		__atomic_store_n(&fs->run_head, f->next_run,
+				 __ATOMIC_RELEASE);
+		if (fs->run_tail == f)
+			fs->run_tail = NULL;
+		f->queued = false;
+		f->next_run = NULL;
+	}
+	pthread_mutex_unlock(&fs->files_lock);
 	if (!f)
 		return;
-	deferred = NULL;
 	mfs_err_clear(&err);
-	s = f->search;
-	f->search = NULL;
-	rc = query_finish(deferred_fs, f, s, &err);
+	rc = run_body(fs, f, &err);
 	pthread_mutex_lock(&f->lock);
-	if (rc < 0)
-		f->qerr = err.code ? err : (struct mfs_err){ .code = rc };
-	f->pending = false;
-	pthread_cond_broadcast(&f->ran);
+	run_done(f, rc, &err);
 	pthread_mutex_unlock(&f->lock);
 }
 
 /* Start the search of read-only descriptor f at open: run it now, or
- * leave it to fs_run_deferred. */
+ * leave it to run after the reply. */
 static int query_open(struct fs *fs, struct fs_file *f, struct mfs_err *err)
 {
 	struct fs_search *s;
@@ -222,14 +335,30 @@ static int query_open(struct fs *fs, struct fs_file *f, struct mfs_err *err)
 	if (rc < 0)
 		return rc;
 	f->qran = true;
-	if (defer_ok && !deferred) {
+	if (run_after(fs)) {
 		f->search = s;
-		f->pending = true;
-		deferred_fs = fs;
-		deferred = f;
+		pthread_mutex_lock(&f->lock);
+		enqueue(fs, f);
+		pthread_mutex_unlock(&f->lock);
 		return 0;
 	}
 	return query_finish(fs, f, s, err);
+}
+
+/* SPEC §6 form 3: the text a read-write descriptor has written ends a
+ * line, so it may be the whole query: run it after the write's reply,
+ * while the client sends its read, as an open of a saved query does.
+ * A write-only descriptor (a shell's >) cannot read: never.  f->lock
+ * held. */
+static void query_eager(struct fs *fs, struct fs_file *f)
+{
+	const struct mfs_buf *t = &f->qtext;
+
+	if ((f->flags & O_ACCMODE) != O_RDWR || f->qfailed || t->len == 0 ||
+	    t->len > QUERY_EAGER_MAX || t->data[t->len - 1] != '\n' ||
+	    !run_after(fs))
+		return;
+	enqueue(fs, f);
 }
 
 static bool is_streamed(enum fs_kind k)
@@ -439,39 +568,38 @@ int fs_op_read(const char *path, char *buf, size_t size, off_t off,
 		if (rc == 0)
 			rc = (int)got;
 	} else if (f->node.kind == K_QUERY) {
-		while (f->pending)
-			pthread_cond_wait(&f->ran, &f->lock);
-		if (f->qerr.code) {
-			/* the search run after open failed: every read
-			 * says so */
-			err = f->qerr;
-			rc = err.code;
-		} else if (!f->qran) {
+		settle(fs, f, true);
+		if (!f->qerr.code && !f->qran) {
 			/* SPEC §6: what a descriptor reads answers what
-			 * that descriptor wrote. */
-			rc = f->dirty || f->qtext.len ?
-				fs_query_run(fs, &f->node, f->qtext.data ?
-					     f->qtext.data : "", f->qtext.len,
-					     &f->out, &err) :
-				fs_query_run(fs, &f->node, NULL, 0, &f->out,
-					     &err);
-			if (rc == 0) {
+			 * that descriptor wrote: run after the write that
+			 * ended it (query_eager), or now. */
+			if (f->qready)
+				rc = 0;
+			else if (f->dirty || f->qtext.len)
+				rc = fs_query_run(fs, &f->node, f->qtext.data ?
+						  f->qtext.data : "",
+						  f->qtext.len, &f->out, &err);
+			else
+				rc = fs_query_run(fs, &f->node, NULL, 0,
+						  &f->out, &err);
+			if (rc == 0 && !f->qready) {
 				rc = file_charge(fs, f, 0, &err);
 				if (rc < 0)
 					mfs_buf_fini(&f->out);
 			}
-			if (rc == 0) {
-				f->qran = true;
-				/* results start where the reader stands */
-				f->qbase = (uint64_t)off;
-			} else {
-				/* read, even if it failed: a private session,
-				 * its text is not saved at close; every read
-				 * until the next write says why */
+			/* read, even if it failed: a private session, its
+			 * text is not saved at close; every read until the
+			 * next write says why */
+			f->qran = true;
+			if (rc < 0)
 				f->qerr = err.code ? err :
 					(struct mfs_err){ .code = rc };
-				f->qran = true;
-			}
+			/* results start where the reader stands */
+			f->qbase = (uint64_t)off;
+		} else if (f->qerr.code) {
+			/* the search failed: every read says so */
+			err = f->qerr;
+			rc = err.code;
 		}
 		if (rc == 0) {
 			uint64_t pos = (uint64_t)off >= f->qbase ?
@@ -548,15 +676,20 @@ int fs_op_write(const char *path, const char *buf, size_t size, off_t off,
 		rc = qtext_append(fs, f, buf, size, &err);
 		break;
 	case K_QUERY:
-		if (f->qran) {
-			/* a new query after reading the last one's results */
-			mfs_buf_reset(&f->qtext);
+		/* the results of the text so far are no answer now */
+		settle(fs, f, false);
+		if (f->qran || f->qready) {
+			if (f->qran)    /* a new query after reading */
+				mfs_buf_reset(&f->qtext);
 			mfs_buf_fini(&f->out);
 			file_charge(fs, f, 0, NULL);
 			f->qran = false;
+			f->qready = false;
 			mfs_err_clear(&f->qerr);
 		}
 		rc = qtext_append(fs, f, buf, size, &err);
+		if (rc == 0)
+			query_eager(fs, f);
 		break;
 	default:
 		rc = fs_ctl_write(fs, &f->node, f->flags, buf, size,
@@ -711,7 +844,12 @@ int fs_op_release(const char *path, struct fuse_file_info *fi)
 	/* An inline name (or a saved one with overrides) is used once and
 	 * would stay in the kernel's and libfuse's tables for good: have it
 	 * forgotten (fs_forget_name).  A saved query's own name stays. */
-	if ((n->kind == K_QUERY || n->kind == K_SQUERY) &&
+	if ((n->kind == K_QUERY || n->kind == K_SQUERY) && f->qwriter &&
+	    f->qran && !strchr(n->name, '&')) {
+		/* a private session's name, saved or not, stays known (the
+		 * next session opens it without a look in the store) */
+		fs_forget_keep(fs, n);
+	} else if ((n->kind == K_QUERY || n->kind == K_SQUERY) &&
 	    (strchr(n->name, '&') ||
 	     !((n->kind == K_QUERY && fs_qcache_has(&fs->qcache, n, n->name))
 	       || query_saved(fs, n)))) {

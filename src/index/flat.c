@@ -4,7 +4,7 @@
  * COSINE keeps its own normalized copy), with ids[pos] and, for float
  * vectors, norms[pos] = |x|^2 beside them.  The id map (idmap.h) sends
  * id -> pos, so remove() is O(1): the last row moves into the hole.  Row
- * order therefore carries no meaning; positions stay below IDMAP_NONE.
+ * order therefore carries no meaning; positions stay below MFS_IDMAP_NONE.
  *
  * Search has two plans; both return exactly the best k by the kernel score
  * (vec.h), ties by smaller id, and both give bit-identical scores, because
@@ -37,7 +37,7 @@
  * concurrently with itself without locks; add/remove/free need exclusive
  * access (index.h).
  */
-#include "index/idmap.h"
+#include "base/idmap.h"
 #include "index/index.h"
 
 #include <errno.h>
@@ -66,7 +66,7 @@ struct flat {
 	unsigned char *data;            /* cap rows, 64-byte aligned */
 	int64_t *ids;                   /* cap */
 	float *norms;                   /* cap, |x|^2; NULL for binary */
-	struct idmap map;               /* id -> pos */
+	struct mfs_idmap map;               /* id -> pos */
 };
 
 static size_t margin(size_t k)
@@ -212,7 +212,7 @@ static size_t estimate_bytes(const struct idx_info *info,
 	size_t per = vec_bytes(info->vtype, info->dim) + sizeof(int64_t) +
 		     (info->vtype == VEC_FLOAT ? sizeof(float) : 0);
 
-	return sizeof(struct flat) + n * per + idmap_bytes_for(n);
+	return sizeof(struct flat) + n * per + mfs_idmap_bytes_for(n);
 }
 
 static int flat_add(struct idx *ix, const int64_t *ids, const void *vecs,
@@ -224,20 +224,20 @@ static int flat_add(struct idx *ix, const int64_t *ids, const void *vecs,
 
 	if (n == 0)
 		return 0;
-	if (n >= IDMAP_NONE - f->n || reserve(f, f->n + n) ||
-	    idmap_reserve(&f->map, f->n + n))
+	if (n >= MFS_IDMAP_NONE - f->n || reserve(f, f->n + n) ||
+	    mfs_idmap_reserve(&f->map, f->n + n))
 		return mfs_errf(err, -ENOMEM, "FLAT: out of memory adding "
 				"%zu vectors to %zu", n, f->n);
 	for (i = 0; i < n; i++) {
-		if (idmap_get(&f->map, ids[i]) != IDMAP_NONE)
+		if (mfs_idmap_get(&f->map, ids[i]) != MFS_IDMAP_NONE)
 			break;
-		idmap_put(&f->map, ids[i], (uint32_t)(f->n + i));
+		mfs_idmap_put(&f->map, ids[i], (uint32_t)(f->n + i));
 	}
 	if (i < n) {            /* a duplicate id: undo, change nothing */
 		int64_t dup = ids[i];
 
 		while (i-- > 0)
-			idmap_del(&f->map, ids[i]);
+			mfs_idmap_del(&f->map, ids[i]);
 		return mfs_errf(err, -EINVAL, "id %lld: expected a new id, "
 				"got one already in the index",
 				(long long)dup);
@@ -262,10 +262,10 @@ static void flat_remove(struct idx *ix, const int64_t *ids, size_t n)
 	struct flat *f = (struct flat *)ix;
 
 	for (size_t i = 0; i < n; i++) {
-		uint32_t p = idmap_del(&f->map, ids[i]);
+		uint32_t p = mfs_idmap_del(&f->map, ids[i]);
 		size_t pos = p, last;
 
-		if (p == IDMAP_NONE)
+		if (p == MFS_IDMAP_NONE)
 			continue;
 		last = --f->n;
 		if (pos == last)
@@ -275,7 +275,7 @@ static void flat_remove(struct idx *ix, const int64_t *ids, size_t n)
 		f->ids[pos] = f->ids[last];
 		if (f->norms)
 			f->norms[pos] = f->norms[last];
-		idmap_put(&f->map, f->ids[pos], (uint32_t)pos);
+		mfs_idmap_put(&f->map, f->ids[pos], (uint32_t)pos);
 	}
 }
 
@@ -288,7 +288,7 @@ static void flat_free(struct idx *ix)
 	free(f->data);
 	free(f->ids);
 	free(f->norms);
-	idmap_fini(&f->map);
+	mfs_idmap_fini(&f->map);
 	free(f);
 }
 
@@ -369,7 +369,7 @@ static size_t flat_memory_bytes(const struct idx *ix)
 
 	return sizeof(*f) + f->cap * (f->vbytes + sizeof(int64_t)) +
 	       (f->norms ? f->cap * sizeof(float) : 0) +
-	       idmap_bytes(&f->map);
+	       mfs_idmap_bytes(&f->map);
 }
 
 /* ---- search ---- */
@@ -750,9 +750,9 @@ static int flat_search_filtered(const struct idx *ix, const void *q,
 			goto nomem;
 		if (a->n * 4 < f->n) {
 			for (size_t i = 0; i < a->n; i++) {
-				uint32_t p = idmap_get(&f->map, a->ids[i]);
+				uint32_t p = mfs_idmap_get(&f->map, a->ids[i]);
 
-				if (p != IDMAP_NONE)
+				if (p != MFS_IDMAP_NONE)
 					pos[n++] = p;
 			}
 		} else {

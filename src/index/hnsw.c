@@ -196,7 +196,7 @@ static int hnsw_add(struct idx *ix, const int64_t *ids, const void *vecs,
 		return 0;
 	/* an id already held is replaced: the old node becomes a tombstone */
 	for (size_t i = 0; i < n; i++) {
-		uint32_t old = idmap_del(&h->map, ids[i]);
+		uint32_t old = mfs_idmap_del(&h->map, ids[i]);
 
 		if (old != HNSW_NONE) {
 			h->tomb[old] = 1;
@@ -224,7 +224,7 @@ static void hnsw_remove(struct idx *ix, const int64_t *ids, size_t n)
 	struct hnsw *h = (struct hnsw *)ix;
 
 	for (size_t i = 0; i < n; i++) {
-		uint32_t c = idmap_del(&h->map, ids[i]);
+		uint32_t c = mfs_idmap_del(&h->map, ids[i]);
 
 		if (c == HNSW_NONE)
 			continue;

@@ -295,7 +295,7 @@ void hnsw_free_all(struct hnsw *h)
 	free(h->tomb);
 	free(h->labels);
 	free((void *)h->lock);
-	idmap_fini(&h->map);
+	mfs_idmap_fini(&h->map);
 	pthread_mutex_destroy(&h->glock);
 	pthread_mutex_destroy(&h->wslock);
 	free(h);
@@ -326,7 +326,7 @@ int hnsw_reserve(struct hnsw *h, size_t cap)
 	GROW(tomb, cap);
 	GROW(labels, cap);
 	GROW(lock, cap);
-	if (idmap_reserve(&h->map, cap) < 0)
+	if (mfs_idmap_reserve(&h->map, cap) < 0)
 		return -ENOMEM;
 	h->cap = cap;
 	return 0;
@@ -380,7 +380,7 @@ int hnsw_append(struct hnsw *h, const int64_t *ids, const float *vecs,
 		uint32_t c = (uint32_t)(base + i);
 
 		h->upper_bytes += h->level[c] * upl;
-		idmap_put(&h->map, ids[i], c);
+		mfs_idmap_put(&h->map, ids[i], c);
 	}
 	h->n += n;
 	h->live += n;
@@ -393,7 +393,7 @@ size_t hnsw_bytes(const struct hnsw *h)
 	return sizeof(*h) + h->cap * (h->node_bytes + sizeof(*h->upper) +
 				      sizeof(*h->level) + sizeof(*h->tomb) +
 				      sizeof(*h->labels) + sizeof(*h->lock)) +
-	       h->upper_bytes + idmap_bytes(&h->map);
+	       h->upper_bytes + mfs_idmap_bytes(&h->map);
 }
 
 /* ---- search ---- */
@@ -636,11 +636,11 @@ static int scan_allowed(const struct hnsw *h, struct hnsw_ws *ws,
 	if (grow_pairs(&ws->top, &ws->top_cap, k + 1) < 0)
 		return -ENOMEM;
 	for (size_t j = 0; j < a->n; j++) {
-		uint32_t i = idmap_get(&h->map, a->ids[j]);
+		uint32_t i = mfs_idmap_get(&h->map, a->ids[j]);
 		float d;
 
 		if (j + 4 < a->n) {
-			uint32_t nx = idmap_get(&h->map, a->ids[j + 4]);
+			uint32_t nx = mfs_idmap_get(&h->map, a->ids[j + 4]);
 
 			if (nx != HNSW_NONE)
 				__builtin_prefetch(hnsw_vec(h, nx));
@@ -680,7 +680,7 @@ long hnsw_knn_allow(const struct hnsw *h, struct hnsw_ws *ws, const float *q,
 	if (a->ids_on) {
 		/* HNSW_SEEDS allowed nodes spread over the allowed ids */
 		for (size_t i = 0; i < HNSW_SEEDS && nseeds < a->n; i++) {
-			uint32_t nd = idmap_get(&h->map,
+			uint32_t nd = mfs_idmap_get(&h->map,
 						   a->ids[i * a->n / HNSW_SEEDS]);
 
 			if (nd != HNSW_NONE && !h->tomb[nd])

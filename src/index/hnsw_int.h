@@ -26,10 +26,10 @@
 #include <stdint.h>
 
 #include "index/hnsw.h"
-#include "index/idmap.h"
+#include "base/idmap.h"
 #include "index/index.h"
 
-#define HNSW_NONE IDMAP_NONE          /* no node (UINT32_MAX) */
+#define HNSW_NONE MFS_IDMAP_NONE          /* no node (UINT32_MAX) */
 #define HNSW_MAX_LEVEL 63
 
 struct hnsw_pair {
@@ -79,7 +79,7 @@ struct hnsw {
 	int64_t *labels;                /* cap */
 	_Atomic unsigned char *lock;    /* cap; node spin locks */
 	size_t upper_bytes;             /* sum of upper allocations */
-	struct idmap map;               /* label -> live node */
+	struct mfs_idmap map;               /* label -> live node */
 
 	pthread_mutex_t glock;
 	uint32_t entry;                 /* glock; HNSW_NONE when empty */

@@ -26,6 +26,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "base/pool.h"
+
 #define BLOB_MAGIC "MFSHNSW1"
 #define BLOB_VERSION 1
 
@@ -249,26 +251,43 @@ static int repair(struct hnsw *h, struct hnsw_ws *ws, const struct view *v,
  * node.  Tombstones are kept (their vectors are in the blob). */
 struct rst {
 	struct view v;
-	struct idmap cur;
+	struct mfs_idmap cur;
 	uint32_t *remap, *pos;
 	uint8_t *used;
 	size_t nb, kept, matched, ndrop;
 };
 
-/* Step 1: match the blob's nodes to the current entities (ids[0, n)). */
+/* Step 1: match the blob's nodes to the current entities (ids[0, n)).
+ * Both are usually in the same order (the build read the entities as the
+ * load does), so each node is first tried against the entity after the
+ * last one matched; the id map of the entities is built only at the first
+ * node out of that order (ids are distinct: either way finds the same). */
 static int rst_match(struct rst *r, const int64_t *ids, size_t n)
 {
 	const struct view *v = &r->v;
+	size_t next = 0;
+	bool mapped = false;
 
 	r->remap = malloc((r->nb ? r->nb : 1) * sizeof(*r->remap));
 	r->pos = malloc((r->nb ? r->nb : 1) * sizeof(*r->pos));
 	r->used = calloc(n ? n : 1, 1);
-	if (!r->remap || !r->pos || !r->used ||
-	    idmap_build(&r->cur, ids, n) < 0)
+	if (!r->remap || !r->pos || !r->used)
 		return -ENOMEM;
 	for (size_t i = 0; i < r->nb; i++) {
-		uint32_t p = v->tomb[i] ? HNSW_NONE
-					: idmap_get(&r->cur, v->label[i]);
+		uint32_t p = HNSW_NONE;
+
+		if (v->tomb[i]) {
+			/* kept as a tombstone, below */
+		} else if (next < n && ids[next] == v->label[i]) {
+			p = (uint32_t)next;
+		} else {
+			if (!mapped && mfs_idmap_build(&r->cur, ids, n) < 0)
+				return -ENOMEM;
+			mapped = true;
+			p = mfs_idmap_get(&r->cur, v->label[i]);
+		}
+		if (p != HNSW_NONE)
+			next = (size_t)p + 1;
 
 		r->pos[i] = p;
 		if (v->tomb[i]) {
@@ -285,28 +304,49 @@ static int rst_match(struct rst *r, const int64_t *ids, size_t n)
 	return 0;
 }
 
-/* Step 2: the kept nodes, in the blob's order: levels, labels, vectors
- * (a live node's from the current entities fv, a tombstone's from the
- * blob). */
-static int rst_nodes(struct rst *r, struct hnsw *h, const float *fv)
-{
-	const struct view *v = &r->v;
-	size_t upl = (1 + (size_t)h->M) * sizeof(uint32_t), ti = 0;
+/* Steps 2 and 3: the kept nodes, in the blob's order (levels, labels,
+ * vectors: a live node's from the current entities fv, a tombstone's from
+ * the blob), and their links, renumbered, without the dropped nodes.
+ * Most of a load is copying hundreds of MiB into fresh memory, page fault
+ * after page fault: the blob's nodes are cut into chunks that the pool's
+ * threads fill at once (each writes only its own nodes), while one task
+ * fills the id map (not thread-safe: one writer). */
+#define RST_CHUNK 16384
 
-	for (size_t i = 0; i < r->nb; i++) {
-		uint32_t c = r->remap[i];
+struct rst_job {
+	struct rst *r;
+	struct hnsw *h;
+	const float *fv;
+	size_t nchunks;
+	size_t *tomb0;                  /* per chunk: tombstones before it */
+	size_t *upper;                  /* per chunk: bytes of upper lists */
+	atomic_int nomem;
+};
+
+static void rst_chunk(struct rst_job *j, size_t k)
+{
+	const struct view *v = &j->r->v;
+	struct hnsw *h = j->h;
+	const uint32_t *remap = j->r->remap;
+	size_t upl = (1 + (size_t)h->M) * sizeof(uint32_t);
+	size_t ti = j->tomb0[k], end = (k + 1) * RST_CHUNK;
+
+	if (end > j->r->nb)
+		end = j->r->nb;
+	for (size_t i = k * RST_CHUNK; i < end; i++) {
+		uint32_t c = remap[i];
 		int lv = v->level[i];
 
 		if (c == HNSW_NONE) {
-			if (v->tomb[i])
-				ti++;
+			ti += v->tomb[i] != 0;
 			continue;
 		}
 		h->upper[c] = lv ? calloc((size_t)lv, upl) : NULL;
-		if (lv && !h->upper[c])
-			return -ENOMEM;
-		h->n = c + 1;
-		h->upper_bytes += lv * upl;
+		if (lv && !h->upper[c]) {
+			atomic_store(&j->nomem, 1);
+			lv = 0;         /* its links stop at level 0 */
+		}
+		j->upper[k] += lv * upl;
 		h->level[c] = (uint8_t)lv;
 		h->tomb[c] = v->tomb[i] ? 1 : 0;
 		h->labels[c] = v->label[i];
@@ -316,40 +356,70 @@ static int rst_nodes(struct rst *r, struct hnsw *h, const float *fv)
 			       h->dim * sizeof(float));
 			ti++;
 		} else {
-			memcpy(hnsw_vec(h, c), fv + (size_t)r->pos[i] * h->dim,
+			memcpy(hnsw_vec(h, c),
+			       j->fv + (size_t)j->r->pos[i] * h->dim,
 			       h->dim * sizeof(float));
 			if (h->cosine)
 				vec_normalize(hnsw_vec(h, c), h->dim);
-			idmap_put(&h->map, v->label[i], c);
+		}
+		for (int l = 0; l <= lv; l++) {
+			const uint32_t *ol = old_list(v, i, l);
+			uint32_t *dst = hnsw_links(h, c, l), m = 0;
+
+			for (uint32_t x = 0; x < ol[0]; x++)
+				if (remap[ol[1 + x]] != HNSW_NONE)
+					dst[1 + m++] = remap[ol[1 + x]];
+			dst[0] = m;
+			for (uint32_t x = m; x < (l ? h->M : 2 * h->M); x++)
+				dst[1 + x] = 0;
 		}
 	}
-	h->n = r->kept;
-	h->live = r->matched;
-	return 0;
 }
 
-/* Step 3: the links, renumbered, without the dropped nodes. */
-static void rst_links(const struct rst *r, struct hnsw *h)
+static void rst_task(void *arg, size_t i, unsigned worker)
+{
+	struct rst_job *j = arg;
+	const struct view *v = &j->r->v;
+
+	(void)worker;
+	if (i < j->nchunks) {
+		rst_chunk(j, i);
+		return;
+	}
+	for (size_t x = 0; x < j->r->nb; x++)   /* the id map */
+		if (j->r->remap[x] != HNSW_NONE && !v->tomb[x])
+			mfs_idmap_put(&j->h->map, v->label[x], j->r->remap[x]);
+}
+
+static int rst_nodes(struct rst *r, struct hnsw *h, const float *fv,
+		     struct mfs_pool *pool)
 {
 	const struct view *v = &r->v;
+	struct rst_job j = { .r = r, .h = h, .fv = fv };
+	size_t t = 0;
 
-	for (size_t i = 0; i < r->nb; i++) {
-		uint32_t c = r->remap[i];
-
-		if (c == HNSW_NONE)
-			continue;
-		for (int lv = 0; lv <= v->level[i]; lv++) {
-			const uint32_t *ol = old_list(v, i, lv);
-			uint32_t *l = hnsw_links(h, c, lv), m = 0;
-
-			for (uint32_t j = 0; j < ol[0]; j++)
-				if (r->remap[ol[1 + j]] != HNSW_NONE)
-					l[1 + m++] = r->remap[ol[1 + j]];
-			l[0] = m;
-			for (uint32_t j = m; j < (lv ? h->M : 2 * h->M); j++)
-				l[1 + j] = 0;
-		}
+	j.nchunks = (r->nb + RST_CHUNK - 1) / RST_CHUNK;
+	j.tomb0 = calloc(j.nchunks + 1, sizeof(*j.tomb0));
+	j.upper = calloc(j.nchunks + 1, sizeof(*j.upper));
+	if (!j.tomb0 || !j.upper) {
+		free(j.tomb0);
+		free(j.upper);
+		return -ENOMEM;
 	}
+	for (size_t i = 0; i < r->nb; i++) {
+		if (i % RST_CHUNK == 0)
+			j.tomb0[i / RST_CHUNK] = t;
+		t += v->tomb[i] != 0;  /* tvec holds every tombstone's */
+	}
+	atomic_init(&j.nomem, 0);
+	mfs_pool_for(pool, j.nchunks + 1, rst_task, &j);
+	h->n = r->kept;         /* every upper[c] is set: hnsw_free_all */
+	h->live = r->matched;
+	for (size_t k = 0; k < j.nchunks; k++)
+		h->upper_bytes += j.upper[k];
+	free(j.tomb0);
+	free(j.upper);
+	return atomic_load(&j.nomem) ? -ENOMEM : 0;
 }
 
 /* Step 4: the lists that lost a node get their neighbours chosen again
@@ -424,7 +494,7 @@ static void rst_fini(struct rst *r)
 	free(r->remap);
 	free(r->pos);
 	free(r->used);
-	idmap_fini(&r->cur);
+	mfs_idmap_fini(&r->cur);
 }
 
 int hnsw_restore(const struct idx_info *info, const struct mfs_kv *canon,
@@ -460,9 +530,9 @@ int hnsw_restore(const struct idx_info *info, const struct mfs_kv *canon,
 		goto fail;
 	h->base.type = &idx_hnsw_type;
 	total = r.kept + (n - r.matched);
-	if (hnsw_reserve(h, total ? total : 1) < 0 || rst_nodes(&r, h, fv) < 0)
+	if (hnsw_reserve(h, total ? total : 1) < 0 ||
+	    rst_nodes(&r, h, fv, info->pool) < 0)
 		goto fail;
-	rst_links(&r, h);
 	if (rst_repair(&r, h) < 0)
 		goto fail;
 	rst_entry(&r, h);

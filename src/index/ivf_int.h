@@ -177,9 +177,15 @@ void sq8_list_base(const struct ivf *v, const float *cent, float *base);
 /* Per (query, list) weights w (dim floats) and constant for sq8_score. */
 float sq8_prep(const struct ivf *v, const float *q, const float *base,
 	       float *w);
-/* Score of one code: squared L2, or -IP for IP and COSINE. */
-float sq8_score(const struct ivf *v, const float *w, float k0,
-		const uint8_t *code);
+/* Score of one code: squared L2, or -IP for IP and COSINE; fn is
+ * vec_sq8_kernel(metric), fetched once for the scan. */
+static inline float sq8_score(const struct ivf *v, vec_sq8_fn fn,
+			      const float *w, float k0, const uint8_t *code)
+{
+	float s = fn(w, v->sq_step, code, v->base.info.dim);
+
+	return v->base.info.metric == VEC_L2 ? s : k0 - s;
+}
 
 /* pq.c */
 int pq_train(struct ivf *v, const float *res, size_t n,

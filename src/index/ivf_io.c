@@ -15,7 +15,7 @@
  * untrained index saves no quantizer and no entity (its pending entities
  * are the current ones).
  */
-#include "index/idmap.h"
+#include "base/idmap.h"
 #include "index/ivf_int.h"
 
 #include <errno.h>
@@ -143,7 +143,7 @@ static int load_blob(struct ivf *v, struct rd *r, const int64_t *ids,
 		     struct mfs_err *err)
 {
 	size_t d = v->base.info.dim, vb = vec_bytes(v->base.info.vtype, d);
-	struct idmap map = { 0 };
+	struct mfs_idmap map = { 0 };
 	int rc = 0;
 
 	if (v->kind == IVF_BIN) {
@@ -191,7 +191,7 @@ static int load_blob(struct ivf *v, struct rd *r, const int64_t *ids,
 		free(cb);
 	}
 	v->trained = 1;
-	if (idmap_build(&map, ids, n) < 0) {
+	if (mfs_idmap_build(&map, ids, n) < 0) {
 		rc = mfs_errf(err, -ENOMEM, "%s restore: out of memory",
 			      v->base.type->name);
 		goto out;
@@ -223,8 +223,8 @@ static int load_blob(struct ivf *v, struct rd *r, const int64_t *ids,
 			const uint8_t *code;
 
 			memcpy(&id, lid + i * sizeof(int64_t), sizeof(id));
-			pos = idmap_get(&map, id);
-			if (pos == IDMAP_NONE || seen[pos])
+			pos = mfs_idmap_get(&map, id);
+			if (pos == MFS_IDMAP_NONE || seen[pos])
 				continue;       /* deleted since the save */
 			seen[pos] = 1;
 			code = lcode ? lcode + i * v->code_size :
@@ -245,7 +245,7 @@ corrupt:
 	rc = mfs_errf(err, -EINVAL, "%s index blob: truncated or corrupt at "
 		      "byte %zu of %zu", v->base.type->name, r->off, r->len);
 out:
-	idmap_fini(&map);
+	mfs_idmap_fini(&map);
 	return rc;
 }
 

@@ -50,6 +50,7 @@ struct sjob {
 struct scr {
 	float *qn, *coarse, *pscore, *resid, *dec, *base, *lut, *sbuf;
 	int64_t *pid;
+	vec_sq8_fn sq8;                 /* IVF_SQ8's kernel */
 };
 
 static size_t align64(size_t b)
@@ -167,7 +168,8 @@ static void scan_list(const struct ivf *v, uint32_t li, const void *q,
 		sq8_list_base(v, v->cent + (size_t)li * d, s->base);
 		k0 = sq8_prep(v, qf, s->base, s->dec);
 		for (size_t i = 0; i < l->n; i++) {
-			float sc = sq8_score(v, s->dec, k0, l->codes + i * d);
+			float sc = sq8_score(v, s->sq8, s->dec, k0,
+					     l->codes + i * d);
 
 			if (sc <= vec_topk_worst(t))
 				vec_topk_push(t, sc, l->ids[i]);
@@ -240,7 +242,8 @@ static float entry_score(const struct ivf *v, const struct ivf_list *l,
 {
 	switch (v->kind) {
 	case IVF_SQ8:
-		return sq8_score(v, s->dec, c0, l->codes + i * v->code_size);
+		return sq8_score(v, s->sq8, s->dec, c0,
+				 l->codes + i * v->code_size);
 	case IVF_PQ:
 		return c0 + pq_score(s->lut, l->codes + i * v->code_size,
 				     v->m, v->nbits, ivf_pq_ksub(v));
@@ -352,6 +355,7 @@ static void search_block(void *arg, size_t b, unsigned worker)
 	struct scr s;
 
 	carve(v, j->nsort, j->maxlist, j->scratch + worker * j->stride, &s);
+	s.sq8 = vec_sq8_kernel(mt);
 	if (v->kind == IVF_BIN) {
 		/* Hamming to the binary centroids, one kernel call a query. */
 		for (size_t i = 0; i < m; i++)

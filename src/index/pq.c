@@ -129,7 +129,11 @@ out:
  * a power of two; below 8 the scalar loop runs). */
 typedef float v8f __attribute__((vector_size(32)));
 
-void pq_lut_l2(const struct ivf *v, const float *r, float *lut)
+/* The tables of pq_lut_l2 (l2) and pq_lut_ip: for sub-quantizer j and
+ * code c, the sum over the sub-vector's dsub dimensions t of (x_t - cb_t)^2,
+ * or of -x_t cb_t.  Inlined into both, so l2 is a constant there. */
+static inline __attribute__((always_inline))
+void lut_fill(const struct ivf *v, const float *x, int l2, float *lut)
 {
 	size_t d = v->base.info.dim, ksub = ivf_pq_ksub(v), dsub = d / v->m;
 
@@ -139,7 +143,7 @@ void pq_lut_l2(const struct ivf *v, const float *r, float *lut)
 		memset(out, 0, ksub * sizeof(float));
 		for (size_t t = 0; t < dsub; t++) {
 			const float *cb = v->pq_cbt + (j * dsub + t) * ksub;
-			float x = r[j * dsub + t];
+			float xt = x[j * dsub + t];
 			size_t c = 0;
 
 			for (; c + 8 <= ksub; c += 8) {
@@ -147,42 +151,32 @@ void pq_lut_l2(const struct ivf *v, const float *r, float *lut)
 
 				memcpy(&a, cb + c, sizeof(a));
 				memcpy(&o, out + c, sizeof(o));
-				a = x - a;
-				o += a * a;
+				if (l2) {
+					a = xt - a;
+					o += a * a;
+				} else {
+					o -= xt * a;
+				}
 				memcpy(out + c, &o, sizeof(o));
 			}
 			for (; c < ksub; c++) {
-				float diff = x - cb[c];
+				float diff = xt - cb[c];
 
-				out[c] += diff * diff;
+				if (l2)
+					out[c] += diff * diff;
+				else
+					out[c] -= xt * cb[c];
 			}
 		}
 	}
 }
 
+void pq_lut_l2(const struct ivf *v, const float *r, float *lut)
+{
+	lut_fill(v, r, 1, lut);
+}
+
 void pq_lut_ip(const struct ivf *v, const float *q, float *lut)
 {
-	size_t d = v->base.info.dim, ksub = ivf_pq_ksub(v), dsub = d / v->m;
-
-	for (size_t j = 0; j < v->m; j++) {
-		float *out = lut + j * ksub;
-
-		memset(out, 0, ksub * sizeof(float));
-		for (size_t t = 0; t < dsub; t++) {
-			const float *cb = v->pq_cbt + (j * dsub + t) * ksub;
-			float x = q[j * dsub + t];
-			size_t c = 0;
-
-			for (; c + 8 <= ksub; c += 8) {
-				v8f a, o;
-
-				memcpy(&a, cb + c, sizeof(a));
-				memcpy(&o, out + c, sizeof(o));
-				o -= x * a;
-				memcpy(out + c, &o, sizeof(o));
-			}
-			for (; c < ksub; c++)
-				out[c] -= x * cb[c];
-		}
-	}
+	lut_fill(v, q, 0, lut);
 }

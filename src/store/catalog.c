@@ -139,16 +139,26 @@ static void name_val(const char *name, MDB_val *k)
 	k->mv_size = strlen(name);
 }
 
+/* Collection name's record: its key in k, its value in v.  -EINVAL for
+ * a bad name, else LMDB's code (MDB_NOTFOUND when there is none; LMDB's
+ * codes are all below -30000, apart from -EINVAL). */
+static int coll_find(struct store_txn *t, const char *name, MDB_val *k,
+		     MDB_val *v)
+{
+	if (store_name_len(name) < 0)
+		return -EINVAL;
+	name_val(name, k);
+	return mdb_get(t->txn, store_dbi(t, DB_COLL), k, v);
+}
+
 int store_coll_get(struct store_txn *t, const char *name,
 		   struct store_coll *out)
 {
 	MDB_val k, v;
-	int rc;
+	int rc = coll_find(t, name, &k, &v);
 
-	if (store_name_len(name) < 0)
-		return -EINVAL;
-	name_val(name, &k);
-	rc = mdb_get(t->txn, store_dbi(t, DB_COLL), &k, &v);
+	if (rc == -EINVAL)
+		return rc;
 	if (rc)
 		return store_txn_fail(t, rc);
 	return coll_decode(&v, out);
@@ -182,12 +192,11 @@ int store_coll_new(struct store_txn *t, const char *name,
 	MDB_val k, v;
 	int rc;
 
-	if (store_name_len(name) < 0)
-		return -EINVAL;
-	name_val(name, &k);
-	rc = mdb_get(t->txn, store_dbi(t, DB_COLL), &k, &v);
+	rc = coll_find(t, name, &k, &v);
 	if (rc == 0)
 		return -EEXIST;
+	if (rc == -EINVAL)
+		return rc;
 	if (rc != MDB_NOTFOUND)
 		return store_txn_fail(t, rc);
 	memset(&c, 0, sizeof(c));
@@ -230,6 +239,19 @@ int store_coll_rename(struct store_txn *t, const char *from, const char *to)
 	return rc ? store_txn_fail(t, rc) : 0;
 }
 
+/* The end of a walk with cursor cur, which it closes: a callback's (or a
+ * record's) ret wins; the walk's last LMDB code rc is success when 0 or at
+ * the end of the data. */
+static int walk_end(struct store_txn *t, MDB_cursor *cur, int rc, int ret)
+{
+	mdb_cursor_close(cur);
+	if (ret)
+		return ret;
+	if (rc == 0 || rc == MDB_NOTFOUND)
+		return 0;
+	return store_txn_fail(t, rc);
+}
+
 int store_coll_del(struct store_txn *t, const char *name)
 {
 	struct store_coll c;
@@ -260,12 +282,8 @@ int store_coll_del(struct store_txn *t, const char *name)
 			break;
 		rc = mdb_cursor_get(cur, &k, &v, MDB_NEXT);
 	}
-	mdb_cursor_close(cur);
-	if (ret)
-		return ret;
-	if (rc && rc != MDB_NOTFOUND)
-		return store_txn_fail(t, rc);
-	if ((rc = store_del_prefix(t, DB_PART, pre, 4, NULL)) ||
+	if ((rc = walk_end(t, cur, rc, ret)) ||
+	    (rc = store_del_prefix(t, DB_PART, pre, 4, NULL)) ||
 	    (rc = store_del_prefix(t, DB_IDMAP, pre, 4, NULL)) ||
 	    (rc = store_del_prefix(t, DB_QUERY, pre, 4, NULL)) ||
 	    (rc = store_del_prefix(t, DB_FIELDS, pre, 4, NULL)))
@@ -301,12 +319,7 @@ int store_coll_list(struct store_txn *t,
 		if (ret)
 			break;
 	}
-	mdb_cursor_close(cur);
-	if (ret)
-		return ret;
-	if (rc == MDB_NOTFOUND)
-		return 0;
-	return store_txn_fail(t, rc);
+	return walk_end(t, cur, rc, ret);
 }
 
 /* ---- partitions ---- */
@@ -419,41 +432,54 @@ int store_part_new(struct store_txn *t, uint32_t cid, const char *name,
 	return 0;
 }
 
-int store_part_get(struct store_txn *t, uint32_t cid, const char *name,
-		   struct store_part *out)
+/* The pid of partition name of collection cid; its key in k, held in kb
+ * (4 + STORE_NAME_MAX bytes), unless both are NULL. */
+static int part_pid(struct store_txn *t, uint32_t cid, const char *name,
+		    unsigned char *kb, MDB_val *k, uint32_t *pid)
 {
-	unsigned char kb[4 + STORE_NAME_MAX];
-	MDB_val k, v;
+	unsigned char own[4 + STORE_NAME_MAX];
+	MDB_val ownk, v;
 	int rc;
 
-	rc = part_key(cid, name, kb, &k);
+	if (!kb) {
+		kb = own;
+		k = &ownk;
+	}
+	rc = part_key(cid, name, kb, k);
+
 	if (rc)
 		return rc;
-	rc = mdb_get(t->txn, store_dbi(t, DB_PART), &k, &v);
+	rc = mdb_get(t->txn, store_dbi(t, DB_PART), k, &v);
 	if (rc)
 		return store_txn_fail(t, rc);
 	if (v.mv_size != 4)
 		return -EIO;
-	rc = store_pinfo_get(t, get_be32(v.mv_data), out);
+	*pid = get_be32(v.mv_data);
+	return 0;
+}
+
+int store_part_get(struct store_txn *t, uint32_t cid, const char *name,
+		   struct store_part *out)
+{
+	uint32_t pid;
+	int rc = part_pid(t, cid, name, NULL, NULL, &pid);
+
+	if (rc)
+		return rc;
+	rc = store_pinfo_get(t, pid, out);
 	return rc == -ENOENT ? -EIO : rc;
 }
 
 int store_part_del(struct store_txn *t, uint32_t cid, const char *name)
 {
 	unsigned char kb[4 + STORE_NAME_MAX];
-	MDB_val k, v;
+	MDB_val k;
 	uint32_t pid;
 	int rc;
 
-	rc = part_key(cid, name, kb, &k);
+	rc = part_pid(t, cid, name, kb, &k, &pid);
 	if (rc)
 		return rc;
-	rc = mdb_get(t->txn, store_dbi(t, DB_PART), &k, &v);
-	if (rc)
-		return store_txn_fail(t, rc);
-	if (v.mv_size != 4)
-		return -EIO;
-	pid = get_be32(v.mv_data);
 	rc = store_part_purge(t, cid, pid, 1);
 	if (rc)
 		return rc;
@@ -500,12 +526,7 @@ int store_part_list(struct store_txn *t, uint32_t cid,
 		if (ret)
 			break;
 	}
-	mdb_cursor_close(cur);
-	if (ret)
-		return ret;
-	if (rc == MDB_NOTFOUND)
-		return 0;
-	return store_txn_fail(t, rc);
+	return walk_end(t, cur, rc, ret);
 }
 
 /* ---- scalar field schemas ---- */
@@ -526,12 +547,25 @@ int store_fields_put(struct store_txn *t, uint32_t cid, const void *text,
 	return rc ? store_txn_fail(t, rc) : 0;
 }
 
+int store_val_text(const MDB_val *v, char **text, size_t *len)
+{
+	char *p = malloc(v->mv_size + 1);
+
+	if (!p)
+		return -ENOMEM;
+	memcpy(p, v->mv_data, v->mv_size);
+	p[v->mv_size] = '\0';
+	*text = p;
+	if (len)
+		*len = v->mv_size;
+	return 0;
+}
+
 int store_fields_get(struct store_txn *t, uint32_t cid, char **text,
 		     size_t *len)
 {
 	unsigned char kb[4];
 	MDB_val k = { 4, kb }, v;
-	char *p;
 	int rc;
 
 	put_be32(kb, cid);
@@ -543,14 +577,7 @@ int store_fields_get(struct store_txn *t, uint32_t cid, char **text,
 	}
 	if (rc)
 		return store_txn_fail(t, rc);
-	p = malloc(v.mv_size + 1);
-	if (!p)
-		return -ENOMEM;
-	memcpy(p, v.mv_data, v.mv_size);
-	p[v.mv_size] = '\0';
-	*text = p;
-	*len = v.mv_size;
-	return 0;
+	return store_val_text(&v, text, len);
 }
 
 /* ---- aliases (SPEC §12) ----
@@ -632,10 +659,5 @@ int store_alias_list(struct store_txn *t,
 		if (ret)
 			break;
 	}
-	mdb_cursor_close(cur);
-	if (ret)
-		return ret;
-	if (rc == 0 || rc == MDB_NOTFOUND)
-		return 0;
-	return store_txn_fail(t, rc);
+	return walk_end(t, cur, rc, ret);
 }

@@ -420,24 +420,52 @@ static uint64_t free_bytes(struct store *st)
 	return pages * ms.ms_psize;
 }
 
-/* ---- the file shrinks at open ---- */
+static void reserve_update(struct store *st);
+
+/* ---- the file shrinks ---- */
 
 /* LMDB never gives back what its file grew to: pages freed by deletes, by
  * blobs rewritten at compactions and checkpoints, by entities replaced,
  * stay in the file for later writes, and B-tree pages that lost entries
- * stay part-filled.  After long churn data.mdb was 2.4-2.6x the size of a
- * fresh database of the same entities (bench/README.md).  So at open,
- * when nothing else uses the environment, a file whose free pages are at
- * least SHRINK_FREE_PCT of it (and at least SHRINK_MIN_BYTES) is rewritten:
- * every database copied in key order with MDB_APPEND into a new
- * environment <dir>/data.mdb.shrink (full pages, no free ones), synced,
- * then renamed over data.mdb and the directory synced.  A crash before
- * the rename leaves the old file (the partial copy is removed at the next
- * open), after it the new one, complete.  Any failure (a full disk) keeps
- * the old file and is only logged. */
+ * stay part-filled.  After long churn data.mdb was 2.4-3.4x the size of a
+ * fresh database of the same entities (bench/README.md).  So a file whose
+ * free pages are at least SHRINK_FREE_PCT of it (and at least
+ * shrink_min_bytes: SHRINK_MIN_BYTES, or MFS_STORE_SHRINK_MIN_BYTES from
+ * the environment, for tests) is rewritten: every database copied in key
+ * order with MDB_APPEND (full pages, no free ones: denser than
+ * mdb_env_copy2's MDB_CP_COMPACT, which keeps part-filled pages as they
+ * are) into a new environment <dir>/data.mdb.shrink (created 0600,
+ * O_EXCL, O_NOFOLLOW, no lock file), synced, then renamed over data.mdb,
+ * the directory synced, and the environment opened again on the new file.
+ *
+ * When: at open, before anyone uses the environment; and while mounted,
+ * when a commit leaves the free pages past the threshold (so after a
+ * compaction, whose rewritten index blobs free the old ones).  The online
+ * rewrite runs in a thread of its own.  It holds write_lock from the copy
+ * to the swap, so no writer commits meanwhile and the copy is the last
+ * commit: the old file and the new one hold the same data, and a crash
+ * anywhere leaves one of them, complete.  Readers go on in the old file
+ * during the copy (a read transaction never writes data.mdb); the swap
+ * takes grow_lock exclusive, waiting SHRINK_WAIT_MS at most for readers to
+ * end.  Writers wait for write_lock meanwhile; searches of loaded
+ * partitions do not touch the store.  The directory is synced before
+ * write_lock is released: a commit that fsync(2) acknowledges afterwards
+ * is in the file that a crash leaves under the name data.mdb.
+ *
+ * A crash before the rename leaves the old file (the partial copy is
+ * removed at the next open), after it the new one.  (Only to show that
+ * tests/crash catches a rewrite that is not crash-safe: with
+ * MFS_STORE_UNSAFE_SHRINK=1 in the environment the copy is renamed
+ * without being synced and the directory is not synced, and the log says
+ * so at every open.)  Any failure (a full
+ * disk, readers that would not end) keeps the old file in use, is logged
+ * and reported (store_set_report: /.errors), and the next try waits
+ * SHRINK_RETRY_MS. */
 #define SHRINK_FREE_PCT 25
 #define SHRINK_MIN_BYTES (UINT64_C(4) << 20)
 #define SHRINK_TXN_ENTRIES 65536
+#define SHRINK_WAIT_MS 1000
+#define SHRINK_RETRY_MS 30000
 
 static void shrink_unlink(const char *path)
 {
@@ -445,7 +473,7 @@ static void shrink_unlink(const char *path)
 
 	snprintf(lock, sizeof(lock), "%s-lock", path);
 	unlink(path);
-	unlink(lock);
+	unlink(lock);           /* left by an older milvusfs */
 }
 
 /* Copy every database of st->env into to, in key order. */
@@ -497,69 +525,165 @@ static int shrink_copy(struct store *st, MDB_env *to)
 	return rc;
 }
 
-/* Called by store_open with st->env open and nobody else using it.  On
- * return st->env is open (the new file or the old one), or NULL with err
- * set when opening again failed. */
-static int env_shrink(struct store *st, struct mfs_err *err)
+/* The pages data.mdb uses (up to the last one) and how many of them no
+ * database holds (the freelist's, and those the last commits freed), from
+ * the stats of the last commit: a few lookups, no walk.  grow_lock held
+ * (either side), no transaction of this thread alive.  0 or an LMDB
+ * code. */
+static int page_usage(struct store *st, uint64_t *file_pages,
+		      uint64_t *free_pages, uint64_t *psize)
 {
-	char path[PATH_MAX], final[PATH_MAX];
-	uint64_t freeb, used;
 	MDB_envinfo info;
 	MDB_stat ms;
+	MDB_txn *txn;
+	uint64_t used = 2;      /* the meta pages */
+	int rc;
+
+	rc = mdb_txn_begin(st->env, NULL, MDB_RDONLY, &txn);
+	if (rc)
+		return rc;
+	for (int i = -2; i < DB_COUNT && rc == 0; i++) {
+		/* -2: the freelist (dbi 0), -1: the main db (dbi 1) */
+		rc = mdb_stat(txn, i < 0 ? (MDB_dbi)(i + 2) : st->dbi[i], &ms);
+		if (rc == 0)
+			used += ms.ms_branch_pages + ms.ms_leaf_pages +
+				ms.ms_overflow_pages;
+	}
+	if (rc == 0)
+		rc = mdb_env_info(st->env, &info);
+	mdb_txn_abort(txn);
+	if (rc)
+		return rc;
+	*psize = ms.ms_psize;
+	*file_pages = (uint64_t)info.me_last_pgno + 1;
+	*free_pages = *file_pages > used ? *file_pages - used : 0;
+	return 0;
+}
+
+/* Is the file worth rewriting (see above)? */
+static int shrink_worth(struct store *st, uint64_t file_pages,
+			uint64_t free_pages, uint64_t psize)
+{
+	return free_pages * 100 >= file_pages * SHRINK_FREE_PCT &&
+	       free_pages * psize >= st->shrink_min_bytes;
+}
+
+static int sync_dir(struct store *st)
+{
+	int fd = open(st->dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC), rc = 0;
+
+	if (fd < 0)
+		return -errno;
+	if (fsync(fd) != 0)
+		rc = -errno;
+	close(fd);
+	return rc;
+}
+
+/* Make <dir>/data.mdb.shrink (path), a synced compacted copy of st->env
+ * with map size mapsize.  grow_lock held shared, no writer running.  On
+ * failure nothing is left behind; 0 or negative errno with err set. */
+static int shrink_make(struct store *st, const char *path, uint64_t mapsize,
+		       struct mfs_err *err)
+{
 	MDB_env *to = NULL;
 	int rc, fd;
 
-	if ((size_t)snprintf(path, sizeof(path), "%s/data.mdb.shrink",
-			     st->dir) >= sizeof(path) - 8)
-		return 0;
-	snprintf(final, sizeof(final), "%s/data.mdb", st->dir);
 	shrink_unlink(path);    /* a copy a crash left */
-	if (mdb_env_stat(st->env, &ms) != 0 ||
-	    mdb_env_info(st->env, &info) != 0)
-		return 0;
-	used = ((uint64_t)info.me_last_pgno + 1) * ms.ms_psize;
-	freeb = free_bytes(st);
-	if (freeb * 100 < used * SHRINK_FREE_PCT || freeb < SHRINK_MIN_BYTES)
-		return 0;
+	/* created here: LMDB's own open would follow a symlink */
+	fd = open(path, O_RDWR | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC,
+		  FILE_MODE);
+	if (fd < 0)
+		return mfs_errf(err, store_mdb_errno(errno, STORE_OP_DATA),
+				"cannot create %s: %s", path, strerror(errno));
 	if ((rc = mdb_env_create(&to)) != 0) {
 		to = NULL;
 		goto fail;
 	}
 	if ((rc = mdb_env_set_maxdbs(to, DB_COUNT)) != 0 ||
-	    (rc = mdb_env_set_mapsize(to, info.me_mapsize)) != 0 ||
-	    (rc = mdb_env_open(to, path, MDB_NOSUBDIR | MDB_NOSYNC | MDB_NOTLS,
-			       FILE_MODE)) != 0 ||
+	    (rc = mdb_env_set_mapsize(to, (size_t)mapsize)) != 0 ||
+	    (rc = mdb_env_open(to, path, MDB_NOSUBDIR | MDB_NOSYNC |
+			       MDB_NOTLS | MDB_NOLOCK, FILE_MODE)) != 0 ||
 	    (rc = shrink_copy(st, to)) != 0 ||
-	    (rc = mdb_env_sync(to, 1)) != 0)
+	    (!st->unsafe_shrink && (rc = mdb_env_sync(to, 1)) != 0))
 		goto fail;
 	mdb_env_close(to);
-	mdb_env_close(st->env);
-	st->env = NULL;
-	if (rename(path, final) != 0) {
-		mfs_log(MFS_LOG_WARN, "database %s: cannot rename the shrunk copy: %s",
-			st->dir, strerror(errno));
-		shrink_unlink(path);
-	} else {
-		shrink_unlink(path);    /* its -lock file */
-		fd = open(st->dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-		if (fd >= 0) {
-			if (fsync(fd) != 0)
-				mfs_log(MFS_LOG_WARN, "database %s: fsync: %s",
-					st->dir, strerror(errno));
-			close(fd);
-		}
-		mfs_log(MFS_LOG_INFO, "database %s: data.mdb rewritten without its %"
-			PRIu64 " MiB of free pages (it had %" PRIu64 " MiB)",
-			st->dir, freeb >> 20, used >> 20);
+	to = NULL;
+	if (!st->unsafe_shrink && fsync(fd) != 0) {
+		rc = errno;
+		goto fail;
 	}
-	return env_start(st, info.me_mapsize, err);
+	close(fd);
+	return 0;
 fail:
-	mfs_log(MFS_LOG_WARN, "database %s: %" PRIu64 " MiB of free pages in data.mdb not given back: %s",
-		st->dir, freeb >> 20, mdb_strerror(rc));
 	if (to)
 		mdb_env_close(to);
-	shrink_unlink(path);
-	return 0;
+	close(fd);
+	unlink(path);
+	return mfs_errf(err, store_mdb_errno(rc, STORE_OP_COMMIT),
+			"cannot write %s: %s", path, mdb_strerror(rc));
+}
+
+/* With st->env closed: put the copy path in place of data.mdb and sync
+ * the directory.  1 when data.mdb is the copy now, 0 when it is still the
+ * old file (err set), -1 when it is the copy but the directory sync
+ * failed (err set). */
+static int shrink_swap(struct store *st, const char *path,
+		       struct mfs_err *err)
+{
+	char final[PATH_MAX];
+	int rc;
+
+	snprintf(final, sizeof(final), "%s/data.mdb", st->dir);
+	if (rename(path, final) != 0) {
+		mfs_errf(err, store_mdb_errno(errno, STORE_OP_DATA),
+			 "cannot rename %s to data.mdb: %s", path,
+			 strerror(errno));
+		unlink(path);
+		return 0;
+	}
+	rc = st->unsafe_shrink ? 0 : sync_dir(st);
+	if (rc) {
+		mfs_errf(err, rc, "database %s: fsync of the directory after data.mdb was rewritten: %s",
+			 st->dir, strerror(-rc));
+		return -1;
+	}
+	return 1;
+}
+
+/* Called by store_open with st->env open and nobody else using it.  On
+ * return st->env is open (the new file or the old one), or NULL with err
+ * set when opening again failed. */
+static int env_shrink(struct store *st, struct mfs_err *err)
+{
+	char path[PATH_MAX];
+	uint64_t fpages, fr, psize, mapsize;
+	struct mfs_err e2;
+
+	if ((size_t)snprintf(path, sizeof(path), "%s/data.mdb.shrink",
+			     st->dir) >= sizeof(path) - 8)
+		return 0;
+	shrink_unlink(path);    /* a copy a crash left */
+	if (page_usage(st, &fpages, &fr, &psize) != 0 ||
+	    !shrink_worth(st, fpages, fr, psize))
+		return 0;
+	mapsize = st->mapsize_bytes;
+	mfs_err_clear(&e2);
+	if (shrink_make(st, path, mapsize, &e2) != 0) {
+		mfs_log(MFS_LOG_WARN, "database %s: %" PRIu64 " MiB of free pages in data.mdb not given back: %s",
+			st->dir, (fr * psize) >> 20, e2.msg);
+		return 0;
+	}
+	mdb_env_close(st->env);
+	st->env = NULL;
+	int swapped = shrink_swap(st, path, &e2);
+	if (swapped <= 0)
+		mfs_log(MFS_LOG_WARN, "database %s: %s", st->dir, e2.msg);
+	if (swapped != 0)
+		mfs_log(MFS_LOG_INFO, "database %s: data.mdb rewritten without its %"
+			PRIu64 " MiB of free pages (it had %" PRIu64 " MiB)",
+			st->dir, (fr * psize) >> 20, (fpages * psize) >> 20);
+	return env_start(st, mapsize, err);
 }
 
 /* Under reserve_lock: allocate the reserve file to st->reserve_bytes.
@@ -689,7 +813,25 @@ int store_open(const char *dir, const struct store_opts *opts,
 		mfs_log(MFS_LOG_WARN, "database %s: MFS_STORE_UNSAFE_NOSYNC=1: opened with MDB_NOSYNC, a machine crash may corrupt it",
 			dir);
 	}
+	/* see "The file shrinks"; MFS_STORE_SHRINK_MIN_BYTES lets tests
+	 * rewrite small files */
+	st->shrink_min_bytes = SHRINK_MIN_BYTES;
+	const char *smin = getenv("MFS_STORE_SHRINK_MIN_BYTES");
+	if (smin && *smin) {
+		char *end;
+		unsigned long long v = strtoull(smin, &end, 10);
+		if (*end == '\0')
+			st->shrink_min_bytes = v;
+	}
+	const char *ushrink = getenv("MFS_STORE_UNSAFE_SHRINK");
+	if (ushrink && strcmp(ushrink, "1") == 0) {
+		st->unsafe_shrink = 1;
+		mfs_log(MFS_LOG_WARN, "database %s: MFS_STORE_UNSAFE_SHRINK=1: data.mdb rewritten without syncs, a machine crash may lose it",
+			dir);
+	}
 	pthread_mutex_init(&st->reserve_lock, NULL);
+	pthread_mutex_init(&st->write_lock, NULL);
+	pthread_mutex_init(&st->shrink_lock, NULL);
 	pthread_rwlockattr_init(&attr);
 	pthread_rwlockattr_setkind_np(&attr,
 			PTHREAD_RWLOCK_PREFER_WRITER_NONRECURSIVE_NP);
@@ -697,6 +839,8 @@ int store_open(const char *dir, const struct store_opts *opts,
 	pthread_rwlockattr_destroy(&attr);
 	if (rc) {
 		pthread_mutex_destroy(&st->reserve_lock);
+		pthread_mutex_destroy(&st->write_lock);
+		pthread_mutex_destroy(&st->shrink_lock);
 		free(st->dir);
 		free(st);
 		return mfs_errf(err, -rc, "database %s: cannot create a lock",
@@ -716,6 +860,11 @@ int store_open(const char *dir, const struct store_opts *opts,
 		goto fail_lock;
 	}
 	close(fd);
+	/* a data.mdb just made exists after a crash only once its directory
+	 * is synced (SPEC §13: its first fsync acknowledges data in it) */
+	if ((rc = sync_dir(st)) != 0)
+		mfs_log(MFS_LOG_WARN, "database %s: fsync of the directory: %s",
+			st->dir, strerror(-rc));
 	fd = open_file(st, "milvusfs.reserve", err);
 	if (fd < 0) {
 		rc = fd;
@@ -738,6 +887,8 @@ fail_lock:
 		close(st->reserve_fd);
 	pthread_rwlock_destroy(&st->grow_lock);
 	pthread_mutex_destroy(&st->reserve_lock);
+	pthread_mutex_destroy(&st->write_lock);
+	pthread_mutex_destroy(&st->shrink_lock);
 	free(st->dir);
 	free(st);
 	return rc;
@@ -747,6 +898,15 @@ void store_close(struct store *st)
 {
 	if (!st)
 		return;
+	/* a rewrite in progress ends first (it checks closing before its
+	 * copy) */
+	pthread_mutex_lock(&st->shrink_lock);
+	__atomic_store_n(&st->closing, 1, __ATOMIC_RELEASE);
+	int join = st->shrink_joinable;
+	st->shrink_joinable = 0;
+	pthread_mutex_unlock(&st->shrink_lock);
+	if (join)
+		pthread_join(st->shrink_thread, NULL);
 	if (!st->broken && st->env && !st->sync_always) {
 		int rc = mdb_env_sync(st->env, 1);
 		if (rc)
@@ -766,6 +926,8 @@ void store_close(struct store *st)
 	}
 	pthread_rwlock_destroy(&st->grow_lock);
 	pthread_mutex_destroy(&st->reserve_lock);
+	pthread_mutex_destroy(&st->write_lock);
+	pthread_mutex_destroy(&st->shrink_lock);
 	free(st->dir);
 	free(st);
 }
@@ -935,6 +1097,173 @@ static void env_recycle(struct store *st)
 	pthread_rwlock_unlock(&st->grow_lock);
 }
 
+/* ---- the file shrinks while mounted (see "The file shrinks") ---- */
+
+static uint64_t mono_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
+}
+
+/* A failure met with nobody to answer: the log, and /.errors when the
+ * report hook is set (it logs too). */
+static void report(struct store *st, const struct mfs_err *e)
+{
+	if (st->report)
+		st->report(st->report_arg, "shrink", "/", e->code, e);
+	else
+		mfs_log(MFS_LOG_WARN, "%s", e->msg);
+}
+
+static void shrink_online(struct store *st)
+{
+	char path[PATH_MAX];
+	uint64_t fpages = 0, fr = 0, psize = 0, mapsize, t0 = mono_ms();
+	struct mfs_err e, e2;
+	struct timespec ts;
+	int rc, swapped;
+
+	mfs_err_clear(&e);
+	mfs_err_clear(&e2);
+	if ((size_t)snprintf(path, sizeof(path), "%s/data.mdb.shrink",
+			     st->dir) >= sizeof(path) - 8)
+		return;
+	pthread_mutex_lock(&st->write_lock);
+	pthread_rwlock_rdlock(&st->grow_lock);
+	/* another rewrite, or commits since the trigger, may have made it
+	 * needless */
+	if (st->broken || __atomic_load_n(&st->closing, __ATOMIC_ACQUIRE) ||
+	    page_usage(st, &fpages, &fr, &psize) != 0 ||
+	    !shrink_worth(st, fpages, fr, psize)) {
+		pthread_rwlock_unlock(&st->grow_lock);
+		pthread_mutex_unlock(&st->write_lock);
+		return;
+	}
+	mapsize = st->mapsize_bytes;
+	rc = shrink_make(st, path, mapsize, &e);
+	pthread_rwlock_unlock(&st->grow_lock);
+	if (rc)
+		goto failed;
+	clock_gettime(CLOCK_REALTIME, &ts);
+	ts.tv_sec += SHRINK_WAIT_MS / 1000;
+	ts.tv_nsec += (SHRINK_WAIT_MS % 1000) * 1000000L;
+	if (ts.tv_nsec >= 1000000000L) {
+		ts.tv_sec++;
+		ts.tv_nsec -= 1000000000L;
+	}
+	if (pthread_rwlock_timedwrlock(&st->grow_lock, &ts) != 0) {
+		unlink(path);
+		mfs_errf(&e, -EBUSY, "database %s: readers held data.mdb for %d ms",
+			 st->dir, SHRINK_WAIT_MS);
+		goto failed;
+	}
+	if (st->broken) {
+		pthread_rwlock_unlock(&st->grow_lock);
+		unlink(path);
+		pthread_mutex_unlock(&st->write_lock);
+		return;
+	}
+	mdb_env_close(st->env);
+	st->env = NULL;
+	swapped = shrink_swap(st, path, &e);
+	rc = env_start(st, mapsize, &e2);
+	if (rc)
+		st->broken = 1;
+	else
+		__atomic_store_n(&st->recycle_due, 0, __ATOMIC_RELEASE);
+	if (rc == 0 && swapped == 1)
+		/* the new file was synced whole */
+		__atomic_store_n(&st->synced,
+				 __atomic_load_n(&st->commits, __ATOMIC_ACQUIRE),
+				 __ATOMIC_RELEASE);
+	pthread_rwlock_unlock(&st->grow_lock);
+	if (rc == 0) {
+		pthread_rwlock_rdlock(&st->grow_lock);
+		reserve_update(st);
+		pthread_rwlock_unlock(&st->grow_lock);
+	}
+	pthread_mutex_unlock(&st->write_lock);
+	if (swapped != 0)
+		mfs_log(MFS_LOG_INFO, "database %s: data.mdb rewritten while mounted without its %"
+			PRIu64 " MiB of free pages (it had %" PRIu64 " MiB; writers held off %" PRIu64 " ms)",
+			st->dir, (fr * psize) >> 20, (fpages * psize) >> 20,
+			mono_ms() - t0);
+	if (rc) {
+		mfs_errf(&e2, -EIO, "database %s: cannot open data.mdb again after its rewrite (%s); remount",
+			 st->dir, e2.msg);
+		report(st, &e2);
+	}
+	if (swapped > 0)
+		return;
+	mfs_err_prefix(&e, e.code, "database %s: data.mdb keeps its %" PRIu64 " MiB of free pages", st->dir, (fr * psize) >> 20);
+	report(st, &e);
+	__atomic_store_n(&st->shrink_after_ms, mono_ms() + SHRINK_RETRY_MS,
+			 __ATOMIC_RELEASE);
+	return;
+failed:
+	pthread_mutex_unlock(&st->write_lock);
+	mfs_err_prefix(&e, e.code, "database %s: data.mdb keeps its %" PRIu64 " MiB of free pages, the old file stays in use (tried again in %d s)",
+		       st->dir, (fr * psize) >> 20, SHRINK_RETRY_MS / 1000);
+	report(st, &e);
+	__atomic_store_n(&st->shrink_after_ms, mono_ms() + SHRINK_RETRY_MS,
+			 __ATOMIC_RELEASE);
+}
+
+static void *shrink_main(void *arg)
+{
+	struct store *st = arg;
+
+	shrink_online(st);
+	pthread_mutex_lock(&st->shrink_lock);
+	st->shrink_running = 0;
+	pthread_mutex_unlock(&st->shrink_lock);
+	return NULL;
+}
+
+/* After a commit whose stats said the file is worth rewriting: start the
+ * rewrite's thread unless one runs or the store is closing. */
+static void shrink_start(struct store *st)
+{
+	pthread_mutex_lock(&st->shrink_lock);
+	if (!st->closing && !st->shrink_running) {
+		if (st->shrink_joinable) {
+			pthread_join(st->shrink_thread, NULL);
+			st->shrink_joinable = 0;
+		}
+		st->shrink_running = 1;
+		if (pthread_create(&st->shrink_thread, NULL, shrink_main,
+				   st) == 0)
+			st->shrink_joinable = 1;
+		else
+			st->shrink_running = 0;
+	}
+	pthread_mutex_unlock(&st->shrink_lock);
+}
+
+/* After a commit, grow_lock held shared and write_lock held: 1 when the
+ * online rewrite should start. */
+static int shrink_due(struct store *st)
+{
+	uint64_t fpages, fr, psize;
+
+	if (__atomic_load_n(&st->shrink_running, __ATOMIC_ACQUIRE) ||
+	    mono_ms() < __atomic_load_n(&st->shrink_after_ms, __ATOMIC_ACQUIRE))
+		return 0;
+	return page_usage(st, &fpages, &fr, &psize) == 0 &&
+	       shrink_worth(st, fpages, fr, psize);
+}
+
+void store_set_report(struct store *st,
+		      void (*fn)(void *arg, const char *op, const char *path,
+				 int code, const struct mfs_err *err),
+		      void *arg)
+{
+	st->report = fn;
+	st->report_arg = arg;
+}
+
 /* Begin a transaction with grow_lock held shared; on success the lock is
  * still held and *seen has the map size it runs with. */
 static int begin(struct store *st, unsigned flags, MDB_txn **txn,
@@ -1018,8 +1347,9 @@ static int refused_error(struct store *st, struct mfs_err *err)
 			st->dir, st->reserve_bytes >> 10);
 }
 
-int store_write(struct store *st, store_fn fn, void *arg,
-		struct mfs_err *err)
+/* The transaction of store_write, write_lock held. */
+static int write_locked(struct store *st, store_fn fn, void *arg,
+			struct mfs_err *err)
 {
 	int gave = 0;
 
@@ -1057,11 +1387,20 @@ int store_write(struct store *st, store_fn fn, void *arg,
 		}
 		rc = mdb_txn_commit(t.txn);
 		if (rc == 0) {
+			int shrink;
+
 			__atomic_add_fetch(&st->commits, 1, __ATOMIC_ACQ_REL);
 			reserve_update(st);
+			shrink = shrink_due(st);
 			pthread_rwlock_unlock(&st->grow_lock);
-			if (t.touched >= RECYCLE_TOUCHED ||
-			    __atomic_load_n(&st->recycle_due, __ATOMIC_ACQUIRE))
+			if (t.touched >= RECYCLE_TOUCHED)
+				__atomic_store_n(&st->recycle_due, 1,
+						 __ATOMIC_RELEASE);
+			/* the rewrite opens the environment again too */
+			if (shrink)
+				shrink_start(st);
+			else if (__atomic_load_n(&st->recycle_due,
+						 __ATOMIC_ACQUIRE))
 				env_recycle(st);
 			return 0;
 		}
@@ -1092,6 +1431,17 @@ int store_write(struct store *st, store_fn fn, void *arg,
 		return mfs_errf(err, rc, "database %s: commit failed: %s",
 				st->dir, strerror(-rc));
 	}
+}
+
+int store_write(struct store *st, store_fn fn, void *arg,
+		struct mfs_err *err)
+{
+	int rc;
+
+	pthread_mutex_lock(&st->write_lock);
+	rc = write_locked(st, fn, arg, err);
+	pthread_mutex_unlock(&st->write_lock);
+	return rc;
 }
 
 struct stat_arg {

@@ -40,7 +40,6 @@ int store_query_get(struct store_txn *t, uint32_t cid, uint32_t pid,
 {
 	unsigned char kb[8 + STORE_NAME_MAX];
 	MDB_val k, v;
-	char *s;
 	int rc;
 
 	rc = query_key(cid, pid, name, kb, &k);
@@ -49,15 +48,7 @@ int store_query_get(struct store_txn *t, uint32_t cid, uint32_t pid,
 	rc = mdb_get(t->txn, store_dbi(t, DB_QUERY), &k, &v);
 	if (rc)
 		return store_txn_fail(t, rc);
-	s = malloc(v.mv_size + 1);
-	if (!s)
-		return -ENOMEM;
-	memcpy(s, v.mv_data, v.mv_size);
-	s[v.mv_size] = '\0';
-	*text = s;
-	if (len)
-		*len = v.mv_size;
-	return 0;
+	return store_val_text(&v, text, len);
 }
 
 int store_query_del(struct store_txn *t, uint32_t cid, uint32_t pid,

@@ -74,7 +74,10 @@
  * apart (a partition's are dropped with it).
  *
  * Thread-safety: store_read/store_write may be called from any thread;
- * writers are serialized by LMDB; readers run in parallel with the writer.
+ * writers are serialized (a mutex of the store, then LMDB's); readers run
+ * in parallel with the writer.  When free pages pass a quarter of
+ * data.mdb, a thread of the store rewrites it compacted (env.c, "The file
+ * shrinks"): store_write waits for the copy, store_read only for the swap.
  * Never call store_read/store_write (or store_sync, store_mapsize) from
  * inside a callback: the map-growth lock would deadlock.
  *
@@ -110,8 +113,17 @@ struct store_opts {
  * -ENOSPC, -EIO (not a milvusfs database, or corrupt). */
 int store_open(const char *dir, const struct store_opts *opts,
 	       struct store **out, struct mfs_err *err);
-/* Sync and close; NULL allowed.  No transaction may be running. */
+/* Sync and close; NULL allowed.  No transaction may be running.  Waits
+ * for a rewrite of data.mdb in progress (env.c, "The file shrinks"). */
 void store_close(struct store *st);
+/* Where failures the store meets on its own (a rewrite of data.mdb that
+ * could not be made while mounted) are reported besides the log: the
+ * engine's report hook (SPEC §7, /.errors), fn(arg, op, path, code, err).
+ * Call once after store_open, before other threads use st. */
+void store_set_report(struct store *st,
+		      void (*fn)(void *arg, const char *op, const char *path,
+				 int code, const struct mfs_err *err),
+		      void *arg);
 /* Make every committed write durable.  0, -EIO, -ENOSPC. */
 int store_sync(struct store *st);
 /* Current map size in bytes (grows by itself). */

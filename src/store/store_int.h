@@ -43,6 +43,23 @@ struct store {
 	int broken;                     /* a failed remap left no map */
 	int recycle_due;                /* env_recycle could not run: retry */
 	unsigned env_flags;             /* mdb_env_open flags, for a reopen */
+	/* Held by store_write for the whole transaction (and the recycle
+	 * after it) and by the online shrink for its copy and swap: no
+	 * commit lands in data.mdb while it is being rewritten (env.c, "The
+	 * file shrinks").  Taken before grow_lock, never while holding it. */
+	pthread_mutex_t write_lock;
+	/* The online shrink's thread: protected by shrink_lock. */
+	pthread_mutex_t shrink_lock;
+	pthread_t shrink_thread;
+	int shrink_joinable;            /* started and not joined yet */
+	int shrink_running;
+	int closing;                    /* store_close began: start none */
+	uint64_t shrink_after_ms;       /* CLOCK_MONOTONIC: none before */
+	uint64_t shrink_min_bytes;      /* of free pages, to rewrite */
+	int unsafe_shrink;              /* a test hook: rewrite unsynced */
+	void (*report)(void *arg, const char *op, const char *path, int code,
+		       const struct mfs_err *err);
+	void *report_arg;               /* set once, before any thread */
 	/* Disk-full headroom (env.c, "Disk full"): protected by
 	 * reserve_lock. */
 	pthread_mutex_t reserve_lock;
@@ -89,6 +106,11 @@ static inline MDB_dbi store_dbi(struct store_txn *t, enum store_db db)
 {
 	return t->st->dbi[db];
 }
+
+/* A copy of value v, NUL-terminated, in *text (returns owned; *len its
+ * length when len is not NULL), so it outlives the transaction.  0 or
+ * -ENOMEM. */
+int store_val_text(const MDB_val *v, char **text, size_t *len);
 
 /* ---- big-endian key helpers ---- */
 

@@ -103,6 +103,23 @@ vec_float_fn vec_score_kernel(enum vec_metric m)
 	return NULL;
 }
 
+vec_sq8_fn vec_sq8_kernel(enum vec_metric m)
+{
+	const struct vec_kernels *k = vec_kernels_get();
+
+	switch (m) {
+	case VEC_L2:
+		return k->sq8_l2;
+	case VEC_IP:
+	case VEC_COSINE:
+		return k->sq8_dot;
+	case VEC_HAMMING:
+	case VEC_JACCARD:
+		break;
+	}
+	return NULL;
+}
+
 void vec_normalize(float *v, size_t d)
 {
 	double s = 0;

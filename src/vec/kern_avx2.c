@@ -174,6 +174,73 @@ INL void dot_many_k(const float *q, const float *X, size_t n, size_t d,
 		out[j] = dot_k(q, X + j * d, d);
 }
 
+/* SQ8 codes: 8 bytes widened to floats (vpmovzxbd, vcvtdq2ps), 16 a
+ * step over two accumulators; the last d % 8 one by one, so no byte past
+ * the code is read. */
+INL __m256 u8x8(const uint8_t *c)
+{
+	return _mm256_cvtepi32_ps(_mm256_cvtepu8_epi32(
+		_mm_loadl_epi64((const __m128i *)(const void *)c)));
+}
+
+TGT static float sq8_l2(const float *w, const float *step, const uint8_t *c,
+			size_t d)
+{
+	__m256 s0 = _mm256_setzero_ps(), s1 = _mm256_setzero_ps();
+	size_t i = 0;
+	float r;
+
+	for (; i + 16 <= d; i += 16) {
+		__m256 t0 = _mm256_fnmadd_ps(u8x8(c + i),
+					     _mm256_loadu_ps(step + i),
+					     _mm256_loadu_ps(w + i));
+		__m256 t1 = _mm256_fnmadd_ps(u8x8(c + i + 8),
+					     _mm256_loadu_ps(step + i + 8),
+					     _mm256_loadu_ps(w + i + 8));
+
+		s0 = _mm256_fmadd_ps(t0, t0, s0);
+		s1 = _mm256_fmadd_ps(t1, t1, s1);
+	}
+	if (i + 8 <= d) {
+		__m256 t = _mm256_fnmadd_ps(u8x8(c + i),
+					    _mm256_loadu_ps(step + i),
+					    _mm256_loadu_ps(w + i));
+
+		s0 = _mm256_fmadd_ps(t, t, s0);
+		i += 8;
+	}
+	r = hsum(_mm256_add_ps(s0, s1));
+	for (; i < d; i++) {
+		float t = w[i] - (float)c[i] * step[i];
+
+		r += t * t;
+	}
+	return r;
+}
+
+TGT static float sq8_dot(const float *w, const float *step, const uint8_t *c,
+			 size_t d)
+{
+	__m256 s0 = _mm256_setzero_ps(), s1 = _mm256_setzero_ps();
+	size_t i = 0;
+	float r;
+
+	(void)step;
+	for (; i + 16 <= d; i += 16) {
+		s0 = _mm256_fmadd_ps(u8x8(c + i), _mm256_loadu_ps(w + i), s0);
+		s1 = _mm256_fmadd_ps(u8x8(c + i + 8), _mm256_loadu_ps(w + i + 8),
+				     s1);
+	}
+	if (i + 8 <= d) {
+		s0 = _mm256_fmadd_ps(u8x8(c + i), _mm256_loadu_ps(w + i), s0);
+		i += 8;
+	}
+	r = hsum(_mm256_add_ps(s0, s1));
+	for (; i < d; i++)
+		r += w[i] * (float)c[i];
+	return r;
+}
+
 TGT static float l2sq(const float *a, const float *b, size_t d)
 {
 	if (d == 128)
@@ -234,4 +301,6 @@ const struct vec_kernels vec_kernels_avx2 = {
 	.jaccard_many = jaccard_many,
 	.l2sq_many = l2sq_many,
 	.dot_many = dot_many,
+	.sq8_l2 = sq8_l2,
+	.sq8_dot = sq8_dot,
 };

@@ -171,6 +171,73 @@ INL void dot_many_k(const float *q, const float *X, size_t n, size_t d,
 }
 
 /* Dispatch on the short dims here, once per call, not per row. */
+/* SQ8 codes: 16 bytes widened to floats (vpmovzxbd, vcvtdq2ps), 32 a
+ * step over two accumulators; the last d % 16 one by one, so no byte past
+ * the code is read. */
+INL __m512 u8x16(const uint8_t *c)
+{
+	return _mm512_cvtepi32_ps(_mm512_cvtepu8_epi32(
+		_mm_loadu_si128((const __m128i *)(const void *)c)));
+}
+
+TGT static float sq8_l2(const float *w, const float *step, const uint8_t *c,
+			size_t d)
+{
+	__m512 s0 = _mm512_setzero_ps(), s1 = _mm512_setzero_ps();
+	size_t i = 0;
+	float r;
+
+	for (; i + 32 <= d; i += 32) {
+		__m512 t0 = _mm512_fnmadd_ps(u8x16(c + i),
+					     _mm512_loadu_ps(step + i),
+					     _mm512_loadu_ps(w + i));
+		__m512 t1 = _mm512_fnmadd_ps(u8x16(c + i + 16),
+					     _mm512_loadu_ps(step + i + 16),
+					     _mm512_loadu_ps(w + i + 16));
+
+		s0 = _mm512_fmadd_ps(t0, t0, s0);
+		s1 = _mm512_fmadd_ps(t1, t1, s1);
+	}
+	if (i + 16 <= d) {
+		__m512 t = _mm512_fnmadd_ps(u8x16(c + i),
+					    _mm512_loadu_ps(step + i),
+					    _mm512_loadu_ps(w + i));
+
+		s0 = _mm512_fmadd_ps(t, t, s0);
+		i += 16;
+	}
+	r = _mm512_reduce_add_ps(_mm512_add_ps(s0, s1));
+	for (; i < d; i++) {
+		float t = w[i] - (float)c[i] * step[i];
+
+		r += t * t;
+	}
+	return r;
+}
+
+TGT static float sq8_dot(const float *w, const float *step, const uint8_t *c,
+			 size_t d)
+{
+	__m512 s0 = _mm512_setzero_ps(), s1 = _mm512_setzero_ps();
+	size_t i = 0;
+	float r;
+
+	(void)step;
+	for (; i + 32 <= d; i += 32) {
+		s0 = _mm512_fmadd_ps(u8x16(c + i), _mm512_loadu_ps(w + i), s0);
+		s1 = _mm512_fmadd_ps(u8x16(c + i + 16),
+				     _mm512_loadu_ps(w + i + 16), s1);
+	}
+	if (i + 16 <= d) {
+		s0 = _mm512_fmadd_ps(u8x16(c + i), _mm512_loadu_ps(w + i), s0);
+		i += 16;
+	}
+	r = _mm512_reduce_add_ps(_mm512_add_ps(s0, s1));
+	for (; i < d; i++)
+		r += w[i] * (float)c[i];
+	return r;
+}
+
 TGT static float l2sq(const float *a, const float *b, size_t d)
 {
 	if (d == 128)
@@ -283,6 +350,8 @@ const struct vec_kernels vec_kernels_avx512pop = {
 	.jaccard_many = jaccard_many,
 	.l2sq_many = l2sq_many,
 	.dot_many = dot_many,
+	.sq8_l2 = sq8_l2,
+	.sq8_dot = sq8_dot,
 };
 
 const struct vec_kernels vec_kernels_avx512 = {
@@ -296,4 +365,6 @@ const struct vec_kernels vec_kernels_avx512 = {
 	.jaccard_many = jaccard_many,
 	.l2sq_many = l2sq_many,
 	.dot_many = dot_many,
+	.sq8_l2 = sq8_l2,
+	.sq8_dot = sq8_dot,
 };

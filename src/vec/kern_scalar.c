@@ -62,6 +62,42 @@ static void dot_many(const float *q, const float *X, size_t n, size_t d,
 		out[j] = dot(q, X + j * d, d);
 }
 
+/* SQ8 codes: the same four accumulators. */
+static float sq8_l2(const float *w, const float *step, const uint8_t *c,
+		    size_t d)
+{
+	float s[4] = { 0, 0, 0, 0 };
+	size_t i = 0;
+
+	for (; i + 4 <= d; i += 4)
+		for (size_t l = 0; l < 4; l++) {
+			float t = w[i + l] - (float)c[i + l] * step[i + l];
+
+			s[l] += t * t;
+		}
+	for (; i < d; i++) {
+		float t = w[i] - (float)c[i] * step[i];
+
+		s[0] += t * t;
+	}
+	return (s[0] + s[1]) + (s[2] + s[3]);
+}
+
+static float sq8_dot(const float *w, const float *step, const uint8_t *c,
+		     size_t d)
+{
+	float s[4] = { 0, 0, 0, 0 };
+	size_t i = 0;
+
+	(void)step;
+	for (; i + 4 <= d; i += 4)
+		for (size_t l = 0; l < 4; l++)
+			s[l] += w[i + l] * (float)c[i + l];
+	for (; i < d; i++)
+		s[0] += w[i] * (float)c[i];
+	return (s[0] + s[1]) + (s[2] + s[3]);
+}
+
 #define BIN_TGT
 #include "vec/kern_bin_int.h"
 
@@ -76,4 +112,6 @@ const struct vec_kernels vec_kernels_scalar = {
 	.jaccard_many = jaccard_many,
 	.l2sq_many = l2sq_many,
 	.dot_many = dot_many,
+	.sq8_l2 = sq8_l2,
+	.sq8_dot = sq8_dot,
 };

@@ -60,7 +60,8 @@ int vec_metric_higher_better(enum vec_metric m);
 /* Milvus distance of an internal score (see above). */
 float vec_score_to_distance(enum vec_metric m, float score);
 
-/* Name of the kernel set in use: "avx512", "avx2", "scalar". */
+/* Name of the kernel set in use: "avx512-vpopcnt" (AVX-512F with
+ * VPOPCNTDQ), "avx512", "avx2" or "scalar"; static. */
 const char *vec_impl_name(void);
 
 /* Float kernels, d >= 1, any alignment. */
@@ -82,6 +83,18 @@ typedef float (*vec_float_fn)(const float *a, const float *b, size_t d);
  * switch and dispatch on every call: k(a, b, d) == vec_score(m, a, b, d),
  * bit for bit.  NULL for a binary metric.  Thread-safe. */
 vec_float_fn vec_score_kernel(enum vec_metric m);
+/* A kernel over 8-bit scalar-quantized codes (IVF_SQ8): code byte c_t
+ * stands for base_t + c_t step_t, and the caller folds the query into w
+ * once per list of codes that share base and step:
+ *   L2 form:   sum_t (w_t - c_t step_t)^2     with w = q - base
+ *   dot form:  sum_t w_t c_t                  with w = q * step (step unused)
+ * over d >= 1 dimensions; any alignment, no byte read past code + d. */
+typedef float (*vec_sq8_fn)(const float *w, const float *step,
+			    const uint8_t *code, size_t d);
+/* The SQ8 kernel for metric m at the SIMD level chosen at run time: the L2
+ * form for VEC_L2, the dot form for IP and COSINE; NULL for a binary
+ * metric.  Fetched once for a scan (no dispatch per code).  Thread-safe. */
+vec_sq8_fn vec_sq8_kernel(enum vec_metric m);
 /* Scores of one query against n contiguous vectors: out[j] = score(q, X_j). */
 void vec_score_many(enum vec_metric m, const void *q, const void *X, size_t n,
 		    uint32_t dim, float *out);

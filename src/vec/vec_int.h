@@ -39,6 +39,12 @@ struct vec_kernels {
 			  float *out);
 	void (*dot_many)(const float *q, const float *X, size_t n, size_t d,
 			 float *out);
+	/* IVF_SQ8 codes (vec.h's vec_sq8_fn): sum_t (w_t - c_t step_t)^2 and
+	 * sum_t w_t c_t over the d bytes of code c. */
+	float (*sq8_l2)(const float *w, const float *step, const uint8_t *c,
+			size_t d);
+	float (*sq8_dot)(const float *w, const float *step, const uint8_t *c,
+			 size_t d);
 };
 
 extern const struct vec_kernels vec_kernels_scalar;

@@ -20,7 +20,22 @@
  *
  * builds that disk image of data.mdb in a directory of its own, and checks
  * it in a child process (a crash of the checker is a failure: a page
- * outside the file faults):
+ * outside the file faults).
+ *
+ * Several files: the store rewrites data.mdb (src/store/env.c, "The file
+ * shrinks") into data.mdb.shrink, syncs it, renames it over data.mdb and
+ * syncs the directory.  Each file has its own durable image (a sync of
+ * one handle makes only that file's earlier writes durable); the names
+ * follow the trace's creates, renames and unlinks, which are durable once
+ * a sync of the directory that began after them ended, and of the pending
+ * ones any prefix reached the disk (none with "none", all with "all").
+ * The image holds data.mdb (whichever file the name reaches then, or none)
+ * and data.mdb.shrink when that name exists.  A third of the crash points
+ * fall inside rewrites (from the copy's creation to the directory sync
+ * after its rename), counted by phase: during the copy, after its sync
+ * before the rename, after the rename before the directory sync.
+ *
+ * The checks:
  *
  *   - LMDB opens it; the meta page's last page is inside the file; every
  *     named database and the freelist walk to the end, every value is read
@@ -60,9 +75,15 @@
 
 struct rec {
 	uint32_t type;
-	uint64_t a, b, len;
+	uint64_t a, b, h, len;
 	const unsigned char *data;
+	int file;               /* W, B, E: the file (FILE_DIR, FILE_ALL) */
+	size_t begin;           /* E: its B */
 };
+
+#define FILE_NONE (-1)
+#define FILE_DIR (-2)           /* a sync of the directory */
+#define FILE_ALL (-3)           /* syncfs, sync */
 
 static struct rec *recs;
 static size_t nrec;
@@ -133,7 +154,8 @@ static void load(const char *path)
 			if (!recs)
 				die("out of memory");
 		}
-		recs[nrec++] = (struct rec){ h.type, h.a, h.b, h.len, p + off };
+		recs[nrec++] = (struct rec){ h.type, h.a, h.b, h.h, h.len,
+					     p + off, FILE_NONE, 0 };
 		if (h.type == CRASH_UNSUPPORTED)
 			die("%s: the daemon wrote data.mdb in a way the trace cannot represent (shared writable map, truncate, fallocate or RWF_SYNC)",
 			    path);
@@ -142,11 +164,172 @@ static void load(const char *path)
 	close(fd);
 }
 
-/* ---- the image ---- */
+/* ---- files and names ---- */
 
-static unsigned char *base;     /* the durable image so far */
-static size_t base_size, base_cap;
-static size_t applied;          /* records [0, applied) are in base */
+struct file {
+	unsigned char *base;    /* its durable image so far */
+	size_t size, cap;
+	size_t applied;         /* its writes before it are in base */
+	size_t durable_from;    /* its writes before it are durable */
+};
+static struct file *files;
+static size_t nfiles;
+
+/* A change of names: after record at, data.mdb and data.mdb.shrink name
+ * files n[0] and n[1] (FILE_NONE: the name does not exist). */
+struct nsop {
+	size_t at;
+	int n[2];
+	int rename;             /* 1: the rewrite's rename */
+};
+static struct nsop *ops;
+static size_t nops;
+
+/* handle -> file (open addressing; handles are never 0) */
+static uint64_t *hkey;
+static int *hval;
+static size_t hcap;
+
+static size_t hslot(uint64_t h)
+{
+	size_t i = (size_t)(h * 0x9E3779B97F4A7C15ull) & (hcap - 1);
+	while (hkey[i] && hkey[i] != h)
+		i = (i + 1) & (hcap - 1);
+	return i;
+}
+
+static void hput(uint64_t h, int f)
+{
+	if (2 * (nrec + 1) > hcap) {
+		/* sized once: at most one handle a record */
+		hcap = 16;
+		while (hcap < 2 * (nrec + 1))
+			hcap *= 2;
+		hkey = calloc(hcap, sizeof(*hkey));
+		hval = calloc(hcap, sizeof(*hval));
+		if (!hkey || !hval)
+			die("out of memory");
+	}
+	size_t i = hslot(h);
+	hkey[i] = h;
+	hval[i] = f;
+}
+
+static int hget(uint64_t h)
+{
+	size_t i;
+	if (!hcap || !hkey[i = hslot(h)])
+		return FILE_NONE;
+	return hval[i];
+}
+
+static void ns_op(size_t at, const int n[2], int rename)
+{
+	static size_t cap;
+	if (nops == cap) {
+		cap = cap ? 2 * cap : 64;
+		ops = realloc(ops, cap * sizeof(*ops));
+		if (!ops)
+			die("out of memory");
+	}
+	ops[nops++] = (struct nsop){ at, { n[0], n[1] }, rename };
+}
+
+static int new_file(size_t at)
+{
+	files = realloc(files, (nfiles + 1) * sizeof(*files));
+	if (!files)
+		die("out of memory");
+	files[nfiles] = (struct file){ NULL, 0, 0, at, at };
+	return (int)nfiles++;
+}
+
+/* Resolve every record's file, follow the names, pair each sync's end
+ * with its begin (sync ids restart with each daemon). */
+static void resolve(const char *path)
+{
+	int n[2] = { FILE_NONE, FILE_NONE };
+	uint64_t *bkey = NULL;
+	size_t *bval = NULL, bcap = 16;
+
+	while (bcap < 2 * (nrec + 1))
+		bcap *= 2;
+	bkey = calloc(bcap, sizeof(*bkey));
+	bval = calloc(bcap, sizeof(*bval));
+	if (!bkey || !bval)
+		die("out of memory");
+	hput(1, FILE_NONE);     /* allocate */
+	for (size_t i = 0; i < nrec; i++) {
+		struct rec *r = &recs[i];
+		switch (r->type) {
+		case CRASH_OPEN:
+			if (r->a == CRASH_NAME_DIR) {
+				hput(r->h, FILE_DIR);
+				break;
+			}
+			if (r->a > CRASH_NAME_SHRINK)
+				die("%s: record %zu: an open of an unknown name",
+				    path, i);
+			if (r->b & O_TRUNC)
+				die("%s: record %zu: an open with O_TRUNC the trace cannot represent",
+				    path, i);
+			if (n[r->a] == FILE_NONE) {
+				n[r->a] = new_file(i);
+				ns_op(i, n, 0);
+			}
+			hput(r->h, n[r->a]);
+			break;
+		case CRASH_RENAME:
+			if (n[CRASH_NAME_SHRINK] == FILE_NONE)
+				die("%s: record %zu: a rename of a name that does not exist",
+				    path, i);
+			n[CRASH_NAME_DATA] = n[CRASH_NAME_SHRINK];
+			n[CRASH_NAME_SHRINK] = FILE_NONE;
+			ns_op(i, n, 1);
+			break;
+		case CRASH_UNLINK:
+			if (r->a > CRASH_NAME_SHRINK)
+				die("%s: record %zu: a bad unlink", path, i);
+			n[r->a] = FILE_NONE;
+			ns_op(i, n, 0);
+			break;
+		case CRASH_WRITE:
+		case CRASH_DSYNC_DONE:
+			r->file = hget(r->h);
+			if (r->file < 0)
+				die("%s: record %zu: a write through an unknown handle",
+				    path, i);
+			break;
+		case CRASH_SYNC_BEGIN:
+		case CRASH_SYNC_END: {
+			r->file = r->h ? hget(r->h) : FILE_ALL;
+			if (r->file == FILE_NONE)
+				die("%s: record %zu: a sync of an unknown handle",
+				    path, i);
+			size_t j = (size_t)(r->a * 0x9E3779B97F4A7C15ull) &
+				   (bcap - 1);
+			while (bkey[j] && bkey[j] != r->a)
+				j = (j + 1) & (bcap - 1);
+			if (r->type == CRASH_SYNC_BEGIN) {
+				bkey[j] = r->a;
+				bval[j] = i;
+			} else {
+				if (!bkey[j])
+					die("%s: record %zu: a sync that did not begin",
+					    path, i);
+				r->begin = bval[j];
+			}
+			break;
+		}
+		default:
+			break;
+		}
+	}
+	free(bkey);
+	free(bval);
+}
+
+/* ---- the image ---- */
 
 static void ensure(unsigned char **buf, size_t *cap, size_t need)
 {
@@ -207,26 +390,35 @@ static int64_t *choice;
 static uint32_t *nver;
 static size_t nsect_cap;
 
-static void build(unsigned char **img, size_t *cap, size_t *size,
+/* Is record i a write of file f? */
+static int write_of(size_t i, int f)
+{
+	return recs[i].type == CRASH_WRITE && recs[i].file == f;
+}
+
+/* The image of file f at the end of window w (its durable base, then its
+ * pending writes in w as st says). */
+static void build(unsigned char **img, size_t *cap, size_t *size, int f,
 		  const struct win *w, enum strategy st)
 {
 	size_t pend_total = 0, cut = 0;
+	struct file *fl = &files[f];
 
-	ensure(img, cap, base_size);
-	memcpy(*img, base, base_size);
-	if (*cap > base_size)
-		memset(*img + base_size, 0, *cap - base_size);
-	*size = base_size;
+	ensure(img, cap, fl->size);
+	if (fl->size)
+		memcpy(*img, fl->base, fl->size);
+	if (*cap > fl->size)
+		memset(*img + fl->size, 0, *cap - fl->size);
+	*size = fl->size;
 	for (size_t i = w->from; i < w->to; i++)
-		if (recs[i].type == CRASH_WRITE && !is_durable_in(i, w->to))
+		if (write_of(i, f) && !is_durable_in(i, w->to))
 			pend_total++;
 	if (st == S_PREFIX)
 		cut = rnd_below(pend_total + 1);
 	if (st == S_SECTOR) {
 		uint64_t maxs = 0;
 		for (size_t i = w->from; i < w->to; i++)
-			if (recs[i].type == CRASH_WRITE &&
-			    end_sector(&recs[i]) > maxs)
+			if (write_of(i, f) && end_sector(&recs[i]) > maxs)
 				maxs = end_sector(&recs[i]);
 		if (maxs > nsect_cap) {
 			free(choice);
@@ -238,7 +430,7 @@ static void build(unsigned char **img, size_t *cap, size_t *size,
 				die("out of memory");
 		}
 		for (size_t i = w->from; i < w->to; i++) {
-			if (recs[i].type != CRASH_WRITE)
+			if (!write_of(i, f))
 				continue;
 			for (uint64_t s = first_sector(&recs[i]);
 			     s < end_sector(&recs[i]); s++) {
@@ -250,7 +442,7 @@ static void build(unsigned char **img, size_t *cap, size_t *size,
 	size_t k = 0;
 	for (size_t i = w->from; i < w->to; i++) {
 		const struct rec *r = &recs[i];
-		if (r->type != CRASH_WRITE)
+		if (!write_of(i, f))
 			continue;
 		if (is_durable_in(i, w->to)) {
 			if (st == S_SECTOR) {
@@ -309,7 +501,7 @@ static void build(unsigned char **img, size_t *cap, size_t *size,
 		 * sector keeps the base's other bytes */
 		for (size_t i = w->from; i < w->to; i++) {
 			const struct rec *r = &recs[i];
-			if (r->type != CRASH_WRITE)
+			if (!write_of(i, f))
 				continue;
 			for (uint64_t s = first_sector(r); s < end_sector(r);
 			     s++)
@@ -720,12 +912,13 @@ static int cmp_size(const void *a, const void *b)
 	return x < y ? -1 : x > y;
 }
 
-static int write_image(const char *dir, const unsigned char *img, size_t n)
+static int write_image(const char *dir, const char *name,
+		       const unsigned char *img, size_t n)
 {
 	char path[4400];
 	int fd;
 
-	snprintf(path, sizeof(path), "%s/data.mdb", dir);
+	snprintf(path, sizeof(path), "%s/%s", dir, name);
 	fd = open(path, O_WRONLY | O_CREAT | O_TRUNC, 0600);
 	if (fd < 0)
 		return -1;
@@ -743,13 +936,14 @@ static int write_image(const char *dir, const unsigned char *img, size_t n)
 
 static void rm_image(const char *dir)
 {
-	static const char *const files[] = {
-		"data.mdb", "lock.mdb", "milvusfs.lock", "milvusfs.reserve"
+	static const char *const names[] = {
+		"data.mdb", "lock.mdb", "milvusfs.lock", "milvusfs.reserve",
+		"data.mdb.shrink", "data.mdb.shrink-lock"
 	};
 	char path[4400];
 
-	for (size_t i = 0; i < sizeof(files) / sizeof(*files); i++) {
-		snprintf(path, sizeof(path), "%s/%s", dir, files[i]);
+	for (size_t i = 0; i < sizeof(names) / sizeof(*names); i++) {
+		snprintf(path, sizeof(path), "%s/%s", dir, names[i]);
 		unlink(path);
 	}
 	rmdir(dir);
@@ -805,10 +999,8 @@ int main(int argc, char **argv)
 	if (maxid < 0)
 		die("%s: no acknowledgement in the trace (did the clients write them?)",
 		    argv[optind]);
-	uint64_t *begin_of = calloc(maxsync + 1, sizeof(*begin_of));
-	for (size_t i = 0; i < nrec; i++)
-		if (recs[i].type == CRASH_SYNC_BEGIN)
-			begin_of[recs[i].a] = i;
+	(void)maxsync;
+	resolve(argv[optind]);
 	want_n = maxid + 1;
 	eflags = calloc((size_t)want_n, 1);
 	eloc = calloc((size_t)want_n, sizeof(*eloc));
@@ -835,18 +1027,58 @@ int main(int argc, char **argv)
 		}
 	}
 
-	/* crash points: records [0, p) happened, p in (first_end, nrec] */
+	/* The rewrites: from the creation of data.mdb.shrink to the end of
+	 * the first directory sync begun after its rename or unlink. */
+	size_t (*rw)[2] = calloc(nops + 1, sizeof(*rw)), nrw = 0, rwlen = 0;
+	if (!rw)
+		die("out of memory");
+	for (size_t k = 0; k < nops; k++) {
+		if (ops[k].n[1] == FILE_NONE ||
+		    (k > 0 && ops[k - 1].n[1] == ops[k].n[1]))
+			continue;
+		size_t gone = nrec, end = nrec;
+		for (size_t j = k + 1; j < nops && gone == nrec; j++)
+			if (ops[j].n[1] != ops[k].n[1])
+				gone = ops[j].at;
+		for (size_t i = gone; i < nrec && end == nrec; i++)
+			if (recs[i].type == CRASH_SYNC_END &&
+			    recs[i].file <= FILE_DIR && recs[i].begin > gone)
+				end = i + 1;
+		size_t from = ops[k].at + 1 > first_end + 1 ? ops[k].at + 1 :
+			      first_end + 1;
+		if (from < end) {
+			rw[nrw][0] = from;
+			rw[nrw][1] = end;
+			rwlen += end - from;
+			nrw++;
+		}
+	}
+
+	/* crash points: records [0, p) happened, p in (first_end, nrec];
+	 * a third inside the rewrites */
 	size_t *pts = malloc(ncrash * sizeof(*pts));
 	size_t span = nrec - first_end;
-	for (size_t i = 0; i < ncrash; i++)
-		pts[i] = first_end + 1 + rnd_below(span);
+	for (size_t i = 0; i < ncrash; i++) {
+		if (rwlen && i % 3 == 2) {
+			size_t x = rnd_below(rwlen), k = 0;
+			while (x >= rw[k][1] - rw[k][0])
+				x -= rw[k][1] - rw[k][0], k++;
+			pts[i] = rw[k][0] + x;
+		} else {
+			pts[i] = first_end + 1 + rnd_below(span);
+		}
+	}
 	qsort(pts, ncrash, sizeof(*pts), cmp_size);
 
-	size_t durable_from = 0;        /* writes before it are durable */
+	size_t dir_from = 0;            /* names changed before it are
+					 * durable */
+	size_t opscan = 0;              /* ops [0, opscan) are before p */
+	size_t phases[4] = { 0 };       /* outside, copying, copied,
+					 * renamed */
 	size_t ackscan = 0, failed = 0, counts[S_COUNT] = { 0 };
 	size_t fails_shown = 0;
 	unsigned char *img = NULL;
-	size_t img_cap = 0, img_size = 0;
+	size_t img_cap = 0, img_size = 0, data_size = 0;
 	char work[4096];
 
 	snprintf(work, sizeof(work), "%s/crash_sim.XXXXXX", tmp ? tmp : "/tmp");
@@ -856,29 +1088,70 @@ int main(int argc, char **argv)
 		size_t p = pts[c];
 		enum strategy st = (enum strategy)rnd_below(S_COUNT);
 
-		/* advance the durable horizon and the acknowledgements */
+		/* advance the durable horizons and the acknowledgements */
 		for (; ackscan < p; ackscan++) {
 			const struct rec *r = &recs[ackscan];
-			if (r->type == CRASH_SYNC_END &&
-			    begin_of[r->a] > durable_from)
-				durable_from = begin_of[r->a];
-			else
+			if (r->type != CRASH_SYNC_END) {
 				client_rec(r);
+				continue;
+			}
+			for (size_t f = 0; f < nfiles; f++)
+				if ((r->file == FILE_ALL || r->file == (int)f) &&
+				    r->begin > files[f].durable_from)
+					files[f].durable_from = r->begin;
+			if (r->file <= FILE_DIR && r->begin > dir_from)
+				dir_from = r->begin;
 		}
-		for (; applied < durable_from; applied++)
-			if (recs[applied].type == CRASH_WRITE)
-				put(&base, &base_cap, &base_size,
-				    recs[applied].a, recs[applied].data,
-				    recs[applied].len);
-		struct win w = { durable_from, p };
-		build(&img, &img_cap, &img_size, &w, st);
+		while (opscan < nops && ops[opscan].at < p)
+			opscan++;
+		/* the names: the durable changes, then a prefix of the
+		 * pending ones */
+		size_t durable_ops = 0;
+		while (durable_ops < opscan && ops[durable_ops].at < dir_from)
+			durable_ops++;
+		size_t pend = opscan - durable_ops;
+		size_t k = st == S_NONE ? 0 : st == S_ALL ? pend :
+			   rnd_below(pend + 1);
+		const int none[2] = { FILE_NONE, FILE_NONE };
+		const int *names = durable_ops + k ?
+				   ops[durable_ops + k - 1].n : none;
+		/* the phase, from what the daemon had done by p */
+		const int *now = opscan ? ops[opscan - 1].n : none;
+		int ph = 0;
+		if (now[1] != FILE_NONE)
+			ph = files[now[1]].durable_from > ops[opscan - 1].at ?
+			     2 : 1;
+		else if (opscan && durable_ops < opscan)
+			for (size_t j = durable_ops; j < opscan; j++)
+				if (ops[j].rename)
+					ph = 3;
+		phases[ph]++;
 		counts[st]++;
 
 		char dir[4200];
 		snprintf(dir, sizeof(dir), "%s/img%zu", work, c);
-		if (mkdir(dir, 0700) != 0 ||
-		    write_image(dir, img, img_size) != 0)
+		if (mkdir(dir, 0700) != 0)
 			die("%s: %s", dir, strerror(errno));
+		img_size = 0;
+		for (int n = 0; n < 2; n++) {
+			int f = names[n];
+			if (f == FILE_NONE)
+				continue;
+			struct file *fl = &files[f];
+			for (; fl->applied < fl->durable_from; fl->applied++)
+				if (write_of(fl->applied, f))
+					put(&fl->base, &fl->cap, &fl->size,
+					    recs[fl->applied].a,
+					    recs[fl->applied].data,
+					    recs[fl->applied].len);
+			struct win w = { fl->durable_from, p };
+			build(&img, &img_cap, &img_size, f, &w, st);
+			if (write_image(dir, n ? "data.mdb.shrink" : "data.mdb",
+					img, img_size) != 0)
+				die("%s: %s", dir, strerror(errno));
+			if (n == 0)
+				data_size = img_size;
+		}
 		int pfd[2];
 		if (pipe(pfd) != 0)
 			die("pipe: %s", strerror(errno));
@@ -890,7 +1163,7 @@ int main(int argc, char **argv)
 			close(pfd[0]);
 			dup2(pfd[1], 2);
 			alarm(60);
-			walk_lmdb(dir, img_size);
+			walk_lmdb(dir, data_size);
 			if (!problems)
 				check_store(dir);
 			_exit(problems ? 1 : 0);
@@ -917,7 +1190,7 @@ int main(int argc, char **argv)
 				while ((nl = strchr(msg, '\n')) && nl[1])
 					*nl = ';';
 				printf("crash %zu: point %zu of %zu (%zu pending records), %s: %s",
-				       c, p, nrec, p - durable_from, sname[st],
+				       c, p, nrec, p - dir_from, sname[st],
 				       msg);
 				if (!strchr(msg, '\n'))
 					putchar('\n');
@@ -935,14 +1208,17 @@ int main(int argc, char **argv)
 			}
 		}
 		rm_image(dir);
+		data_size = 0;
 	}
 	rmdir(work);
 	printf("crash_sim: %zu simulated crashes (none %zu, all %zu, each %zu, sector %zu, prefix %zu) over %zu records (%zu writes, %zu syncs), ids 0..%" PRId64 ", seed %llu: %zu failed\n",
 	       ncrash, counts[S_NONE], counts[S_ALL], counts[S_EACH],
 	       counts[S_SECTOR], counts[S_PREFIX], nrec, nwrites, nsyncs,
 	       maxid, seed, failed);
+	printf("crash_sim: %zu rewrites of data.mdb in the trace; crashes inside them: %zu during the copy, %zu after its sync before the rename, %zu after the rename before the directory sync\n",
+	       nrw, phases[1], phases[2], phases[3]);
 	free(img);
 	free(pts);
-	free(begin_of);
+	free(rw);
 	return failed ? 1 : 0;
 }

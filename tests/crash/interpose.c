@@ -6,11 +6,15 @@
  *   MFS_CRASH_FILE=/abs/db/data.mdb MFS_CRASH_TRACE=/abs/trace \
  *   LD_PRELOAD=tests/crash/interpose.so milvusfs -f -o db=/abs/db MNT
  *
- * The trace is a sequence of records (crash_trace.h): every write(2),
- * pwrite(2), writev(2), pwritev(2) to a descriptor of MFS_CRASH_FILE with
- * its offset and bytes, the start and the end of every fsync(2),
- * fdatasync(2), syncfs(2) and sync(2), and the completion of writes to a
- * descriptor opened O_DSYNC or O_SYNC (LMDB's meta page descriptor).  One
+ * The trace is a sequence of records (crash_trace.h): every open of
+ * MFS_CRASH_FILE, of MFS_CRASH_FILE.shrink (the rewrite of the database,
+ * src/store/env.c) and of their directory; every write(2), pwrite(2),
+ * writev(2), pwritev(2) to a descriptor of the two files with its offset
+ * and bytes; the start and the end of every fsync(2), fdatasync(2) of
+ * them or of the directory, syncfs(2) and sync(2); the completion of
+ * writes to a descriptor opened O_DSYNC or O_SYNC (LMDB's meta page
+ * descriptor); the rename of the .shrink file over MFS_CRASH_FILE and
+ * the unlink of either.  One
  * mutex is held from the start of a write to its record, and around each
  * sync's start and end records, so that a write recorded before a sync's
  * start was complete when the sync began: that sync made it durable.
@@ -42,10 +46,13 @@
 #define MAX_FD 65536
 
 static pthread_mutex_t mu = PTHREAD_MUTEX_INITIALIZER;
-static unsigned char tracked[MAX_FD];   /* 0, 1 tracked, 2 tracked O_DSYNC */
+static unsigned char tracked[MAX_FD];   /* 0, 1 tracked, 2 tracked O_DSYNC,
+					 * 3 the directory (syncs only) */
+static uint64_t handle[MAX_FD];         /* of a tracked descriptor */
 static int trace_fd = -1;
 static const char *target;
-static uint64_t sync_seq;
+static char shrink_path[4096], dir_path[4096];
+static uint64_t sync_seq, open_seq;
 
 static ssize_t (*real_write)(int, const void *, size_t);
 static ssize_t (*real_pwrite)(int, const void *, size_t, off_t);
@@ -68,6 +75,8 @@ static int (*real_ftruncate64)(int, off_t);
 static void *(*real_mmap)(void *, size_t, int, int, int, off_t);
 static void *(*real_mmap64)(void *, size_t, int, int, int, off_t);
 static int (*real_fallocate)(int, int, off_t, off_t);
+static int (*real_rename)(const char *, const char *);
+static int (*real_unlink)(const char *);
 
 #define LOAD(name) real_##name = dlsym(RTLD_NEXT, #name)
 
@@ -80,7 +89,7 @@ static void syms(void)
 	LOAD(open64); LOAD(openat); LOAD(openat64); LOAD(close);
 	LOAD(fsync); LOAD(fdatasync); LOAD(syncfs); LOAD(sync);
 	LOAD(ftruncate); LOAD(ftruncate64); LOAD(mmap); LOAD(mmap64);
-	LOAD(fallocate);
+	LOAD(fallocate); LOAD(rename); LOAD(unlink);
 }
 
 __attribute__((constructor)) static void init(void)
@@ -89,6 +98,14 @@ __attribute__((constructor)) static void init(void)
 
 	syms();
 	target = getenv("MFS_CRASH_FILE");
+	if (target) {
+		snprintf(shrink_path, sizeof(shrink_path), "%s.shrink",
+			 target);
+		snprintf(dir_path, sizeof(dir_path), "%s", target);
+		char *slash = strrchr(dir_path, '/');
+		if (slash && slash != dir_path)
+			*slash = '\0';
+	}
 	if (tr && target) {
 		trace_fd = (int)syscall(SYS_open, tr,
 					O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC,
@@ -102,14 +119,34 @@ __attribute__((constructor)) static void init(void)
 
 static int is_tracked(int fd)
 {
+	return trace_fd >= 0 && fd >= 0 && fd < MAX_FD && tracked[fd] &&
+	       tracked[fd] != 3;
+}
+
+/* A sync may be of the directory too. */
+static int is_syncable(int fd)
+{
 	return trace_fd >= 0 && fd >= 0 && fd < MAX_FD && tracked[fd];
 }
 
+static int name_of(const char *path)
+{
+	if (!path || !target)
+		return -1;
+	if (strcmp(path, target) == 0)
+		return CRASH_NAME_DATA;
+	if (strcmp(path, shrink_path) == 0)
+		return CRASH_NAME_SHRINK;
+	if (strcmp(path, dir_path) == 0)
+		return CRASH_NAME_DIR;
+	return -1;
+}
+
 /* One record with its payload (iov, n), appended in one writev. */
-static void emit(uint32_t type, uint64_t a, uint64_t b,
+static void emit(uint32_t type, uint64_t a, uint64_t b, uint64_t h,
 		 const struct iovec *iov, int n, size_t len)
 {
-	struct crash_rec r = { CRASH_MAGIC, type, a, b, len };
+	struct crash_rec r = { CRASH_MAGIC, type, a, b, h, len };
 	struct iovec v[1 + 64];
 	int k = 0;
 	size_t left = len;
@@ -137,9 +174,14 @@ static void note_open(int fd, const char *path, int flags)
 {
 	if (fd < 0 || fd >= MAX_FD || trace_fd < 0 || !path)
 		return;
-	if (strcmp(path, target) == 0) {
+	int name = name_of(path);
+	if (name >= 0) {
 		pthread_mutex_lock(&mu);
-		tracked[fd] = (flags & O_DSYNC) ? 2 : 1;
+		tracked[fd] = name == CRASH_NAME_DIR ? 3 :
+			      (flags & O_DSYNC) ? 2 : 1;
+		handle[fd] = (uint64_t)getpid() << 32 | ++open_seq;
+		emit(CRASH_OPEN, (uint64_t)name, (uint64_t)(unsigned)flags,
+		     handle[fd], NULL, 0, 0);
 		pthread_mutex_unlock(&mu);
 	} else {
 		tracked[fd] = 0;
@@ -226,11 +268,11 @@ static ssize_t traced(int fd, const struct iovec *iov, int n, off_t off,
 		off = lseek(fd, 0, SEEK_CUR);
 	r = fn(arg);
 	if (r > 0) {
-		emit(CRASH_WRITE, (uint64_t)off, tracked[fd] == 2, iov, n,
-		     (size_t)r);
+		emit(CRASH_WRITE, (uint64_t)off, tracked[fd] == 2, handle[fd],
+		     iov, n, (size_t)r);
 		if (tracked[fd] == 2)
-			emit(CRASH_DSYNC_DONE, (uint64_t)off, (uint64_t)r, NULL,
-			     0, 0);
+			emit(CRASH_DSYNC_DONE, (uint64_t)off, (uint64_t)r,
+			     handle[fd], NULL, 0, 0);
 	}
 	pthread_mutex_unlock(&mu);
 	return r;
@@ -354,7 +396,7 @@ ssize_t pwritev2(int fd, const struct iovec *iov, int n, off_t off,
 		return real_pwritev2(fd, iov, n, off, flags);
 	if (flags & (RWF_DSYNC | RWF_SYNC)) {
 		pthread_mutex_lock(&mu);
-		emit(CRASH_UNSUPPORTED, 0, 0, NULL, 0, 0);
+		emit(CRASH_UNSUPPORTED, 0, 0, 0, NULL, 0, 0);
 		pthread_mutex_unlock(&mu);
 	}
 	struct wargs a = { .fd = fd, .iov = iov, .n = n, .off = off,
@@ -366,21 +408,22 @@ ssize_t pwritev2(int fd, const struct iovec *iov, int n, off_t off,
  * succeeded: a failed sync made nothing durable). */
 static int traced_sync(int (*fn)(int), int fd, int all)
 {
-	uint64_t id;
+	uint64_t id, h;
 	int r;
 
-	if (!all && !is_tracked(fd))
+	if (!all && !is_syncable(fd))
 		return fn(fd);
 	if (trace_fd < 0)
 		return fn(fd);
 	pthread_mutex_lock(&mu);
 	id = ++sync_seq;
-	emit(CRASH_SYNC_BEGIN, id, 0, NULL, 0, 0);
+	h = all ? 0 : handle[fd];
+	emit(CRASH_SYNC_BEGIN, id, 0, h, NULL, 0, 0);
 	pthread_mutex_unlock(&mu);
 	r = fn(fd);
 	if (r == 0) {
 		pthread_mutex_lock(&mu);
-		emit(CRASH_SYNC_END, id, 0, NULL, 0, 0);
+		emit(CRASH_SYNC_END, id, 0, h, NULL, 0, 0);
 		pthread_mutex_unlock(&mu);
 	}
 	return r;
@@ -404,8 +447,40 @@ static void unsupported(int fd)
 	if (!is_tracked(fd))
 		return;
 	pthread_mutex_lock(&mu);
-	emit(CRASH_UNSUPPORTED, 0, 0, NULL, 0, 0);
+	emit(CRASH_UNSUPPORTED, 0, 0, 0, NULL, 0, 0);
 	pthread_mutex_unlock(&mu);
+}
+
+/* The rewrite's rename and the unlinks of the two names: recorded once
+ * done (the mutex held across, so that no sync record comes between). */
+int rename(const char *from, const char *to)
+{
+	if (!real_rename)
+		syms();
+	if (trace_fd < 0 || name_of(from) != CRASH_NAME_SHRINK ||
+	    name_of(to) != CRASH_NAME_DATA)
+		return real_rename(from, to);
+	pthread_mutex_lock(&mu);
+	int r = real_rename(from, to);
+	if (r == 0)
+		emit(CRASH_RENAME, 0, 0, 0, NULL, 0, 0);
+	pthread_mutex_unlock(&mu);
+	return r;
+}
+
+int unlink(const char *path)
+{
+	if (!real_unlink)
+		syms();
+	int name = name_of(path);
+	if (trace_fd < 0 || name < 0 || name == CRASH_NAME_DIR)
+		return real_unlink(path);
+	pthread_mutex_lock(&mu);
+	int r = real_unlink(path);
+	if (r == 0)
+		emit(CRASH_UNLINK, (uint64_t)name, 0, 0, NULL, 0, 0);
+	pthread_mutex_unlock(&mu);
+	return r;
 }
 
 int ftruncate(int fd, off_t len)

@@ -17,19 +17,23 @@ tests_crash_crash_sim_LDADD = libmfs_store.a libmfs_base.a $(LMDB_LIBS) \
 CRASH_TESTS = tests/crash/crash.sh
 TESTS += $(CRASH_TESTS)
 EXTRA_DIST += $(CRASH_TESTS) tests/crash/workload.py \
-	tests/crash/crash_unsafe.sh
+	tests/crash/crash_unsafe.sh tests/crash/crash_unsafe_shrink.sh
 
 ## make check-stress-crash (part of make check-stress): 1,500 simulated
 ## crashes of a 200-round workload with sync=fsync, 500 with sync=always,
 ## and the check of the checker: with MDB_NOSYNC, the flags sync=fsync
-## used before, 500 crashes must find lost or corrupted data.  Each run
-## keeps its log as tests/crash/stress-*.log.
+## used before, 500 crashes must find lost or corrupted data, and so must
+## 500 against rewrites of data.mdb made without syncs (MFS_STORE_UNSAFE_
+## SHRINK=1).  Every run rewrites data.mdb at a remount and while mounted
+## (crash.sh).  Each run keeps its log as tests/crash/stress-*.log.
 CRASH_STRESS = MFS_CRASH_ROUNDS=200
 check-stress-crash: milvusfs$(EXEEXT) tests/fs/errno_probe$(EXEEXT) \
 		tests/crash/interpose.so tests/crash/crash_sim$(EXEEXT)
-	@set -e; for run in fsync:1500:0 always:500:0 fsync:500:1; do \
+	@set -e; for run in fsync:1500:0 always:500:0 fsync:500:1 \
+	    fsync:500:shrink; do \
 	  mode=$${run%%:*}; rest=$${run#*:}; n=$${rest%%:*}; u=$${rest#*:}; \
 	  script=crash.sh; [ "$$u" = 0 ] || script=crash_unsafe.sh; \
+	  [ "$$u" != shrink ] || script=crash_unsafe_shrink.sh; \
 	  log=tests/crash/stress-$$mode-$$u.log; \
 	  echo "crash stress: sync=$$mode, $$n crashes, $$script (log $$log)"; \
 	  $(AM_TESTS_ENVIRONMENT) $(CRASH_STRESS) MFS_CRASHES=$$n \

@@ -1,6 +1,6 @@
 """workload.py - the clients of tests/crash/crash.sh.
 
-    python3 workload.py MOUNT TRACE ROUNDS SEED
+    python3 workload.py MOUNT TRACE ROUNDS SEED [PAUSE]
 
 On a mounted milvusfs whose daemon runs with interpose.so: inserts into
 two partitions of collection c, deletes, upserts that move entities
@@ -12,22 +12,26 @@ syncs: 'L' names a location (a partition of one incarnation of a
 collection), 'I' id loc before an insert or upsert is sent, 'A' id loc
 once fsync(2) and close(2) returned, 'Z' id before a delete is sent, 'X'
 id once it is acknowledged, 'R' loc before rmdir of its partition or
-collection is sent (the drop may reach the disk before rmdir returns).  Entity i has the vector vec(i) (crash_sim.c's
+collection is sent (the drop may reach the disk before rmdir returns).
+With PAUSE, before round 13 (just after the first drop of d) it creates
+the file PAUSE and waits for PAUSE.go: the caller remounts meanwhile.  Entity i has the vector vec(i) (crash_sim.c's
 vec_of) wherever it is.
 """
 import os
 import random
 import struct
 import sys
+import time
 
 M, TRACE, ROUNDS, SEED = sys.argv[1], sys.argv[2], int(sys.argv[3]), int(sys.argv[4])
+PAUSE = sys.argv[5] if len(sys.argv) > 5 else None
 DIM = 8
 rnd = random.Random(SEED)
 tr = os.open(TRACE, os.O_WRONLY | os.O_APPEND)
 
 
 def rec(kind, a, b=0, payload=b""):
-    return struct.pack("=IIQQQ", 0x4d465343, ord(kind), a, b,
+    return struct.pack("=IIQQQQ", 0x4d465343, ord(kind), a, b, 0,
                        len(payload)) + payload
 
 
@@ -95,6 +99,10 @@ parts = {
 where = {}                      # live id of c -> its partition
 d_loc = p2_loc = None
 for r in range(ROUNDS):
+    if PAUSE and r == 13:
+        open(PAUSE, "w").close()
+        while not os.path.exists(PAUSE + ".go"):
+            time.sleep(0.05)
     part = rnd.choice(("_default", "p1"))
     loc, path, _ = parts[part]
     n = 400 if r % 10 == 9 else rnd.randint(1, 30)

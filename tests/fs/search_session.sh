@@ -140,6 +140,39 @@ check(txt == fv, "text batch through a descriptor differs from the .fvecs batch"
 check(ids(txt, len(qs)) == [want(v, 7) for v in qs], "text batch results")
 check(txnid() == t1, "the batch session wrote to LMDB")
 
+# a query written in pieces, each ending a line: the read answers the
+# whole text, never a first piece the daemon may have run already (an
+# fstat between the writes gives it the time), and a piece that turns a
+# good query bad fails the read; nothing is saved
+t1 = txnid()
+for i in range(10):
+    a, b = qs[(2 * i) % len(qs)], qs[(2 * i + 1) % len(qs)]
+    fd = os.open(C + "/search/pieces", os.O_RDWR | os.O_CREAT, 0o644)
+    try:
+        os.write(fd, ("k=3\n%s\n" % fmt_vec(a)).encode())
+        os.fstat(fd)
+        os.write(fd, ("%s\n" % fmt_vec(b)).encode())
+        got = os.pread(fd, 1 << 16, 0).decode()
+        check(ids(got, 2) == [want(a, 3), want(b, 3)], "pieces %d: %r" % (i, got))
+        # a new query in two pieces: parameters first, then the vector
+        os.write(fd, b"k=2\n")
+        os.fstat(fd)
+        os.write(fd, ("%s\n" % fmt_vec(b)).encode())
+        got = os.pread(fd, 1 << 16, 0).decode()
+        check(ids(got) == [want(b, 2)], "parameters, then the vector %d: %r" % (i, got))
+        os.write(fd, ("k=4\n%s\n" % fmt_vec(a)).encode())
+        os.fstat(fd)
+        os.write(fd, b"1,2\n")
+        try:
+            got = os.pread(fd, 1 << 16, 0)
+            check(False, "a bad last piece read %r" % got)
+        except OSError as e:
+            check(errno.errorcode[e.errno] == "EINVAL", "bad last piece: %s" % errno.errorcode[e.errno])
+    finally:
+        os.close(fd)
+check(txnid() == t1, "sessions written in pieces wrote to LMDB")
+check("pieces" not in os.listdir(C + "/search"), "sessions written in pieces left a saved query")
+
 # closed without reading: the query is saved (one transaction at least)
 fd = os.open(C + "/search/kept", os.O_RDWR | os.O_CREAT, 0o644)
 os.write(fd, ("k=2\n%s\n" % fmt_vec(qs[4])).encode())

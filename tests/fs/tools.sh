@@ -240,6 +240,16 @@ echo -5 >"$N/delete" || fail "delete -5 from n"
 expect_eq "$(stat -c %s "$N/_default/ids")" 43 "st_size of n/_default/ids after a delete"
 expect_eq "$(sort -n "$N/_default/ids" | tr '\n' ' ')" \
 	"-9223372036854775808 0 9223372036854775807 " "sort -n n/_default/ids"
+# an upsert moving 0 to p, then an insert: each changes the sizes it must
+mkdir "$N/p" || fail "mkdir n/p"
+expect_eq "$(stat -c %s "$N/p/ids")" 0 "st_size of an empty n/p/ids"
+echo '{"id": 0, "vector": [0, 0, 1]}' >"$N/p/upsert" || fail "upsert 0 into n/p"
+expect_eq "$(stat -c %s "$N/_default/ids")" 41 "st_size of n/_default/ids after 0 moved"
+expect_eq "$(stat -c %s "$N/p/ids")" 2 "st_size of n/p/ids after 0 moved"
+printf '123456\t1,0,1\n' >>"$N/_default/vectors" || fail "insert 123456 into n"
+expect_eq "$(stat -c %s "$N/_default/ids")" 48 "st_size of n/_default/ids after an insert"
+size_is "$N/_default/ids"
+size_is "$N/p/ids"
 rmdir "$N" 2>/dev/null || rm -rf "$N" || fail "drop n"
 expect_errno ENOENT stat "$N"
 

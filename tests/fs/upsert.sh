@@ -330,7 +330,7 @@ done
 # (_default), 40 writes of 25 distinct ids each from 1-300 (overlapping
 # between writers), vectors [writer, write, id, 1]; meanwhile a reader
 # watches count (never above 300, never going back) and a searcher
-# requires every search to return each id at most once.
+# requires every search and every query to return each id at most once.
 K=$M/cc
 mkdir "$K" || fail "mkdir cc"
 echo "dim=4 field=w:INT8 field=r:INT32" >"$K/schema" || fail "schema of cc"
@@ -352,7 +352,7 @@ for rd in range(40):
 json.dump(log, open("%s.w%d" % (sys.argv[3], w), "w"))
 EOF
 cat >"$T/cr.py" <<'EOF'
-import os, sys
+import json, os, sys
 k, stop = sys.argv[1], sys.argv[2]
 last, n = 0, 0
 while not os.path.exists(stop):
@@ -362,6 +362,13 @@ while not os.path.exists(stop):
     out = open(k + "/search/150,20,150,1&k=400").read()
     ids = [int(l.split("\t")[0]) for l in out.splitlines()]
     assert len(ids) == len(set(ids)), "a search returned an id twice: %r" % sorted(i for i in set(ids) if ids.count(i) > 1)
+    # a query over the five partitions sees each write whole: an id
+    # moving between partitions is listed once, and never lost
+    out = open(k + "/query/r >= 0").read()
+    qids = [json.loads(l)["id"] for l in out.splitlines()]
+    assert len(qids) == len(set(qids)), "a query listed an id twice: %r" % sorted(i for i in set(qids) if qids.count(i) > 1)
+    qn = int(open(k + "/query/r >= 0&output_fields=count(*)").read())
+    assert last <= len(qids) <= 300 and last <= qn <= 300, "query saw %d then %d entities, count %d" % (len(qids), qn, last)
     n += 1
 open(stop + ".reads", "w").write("%d\n" % n)
 EOF

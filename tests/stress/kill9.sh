@@ -5,7 +5,13 @@
 # every acknowledged insert that no delete touched is there, no entity that
 # was never inserted or whose delete was acknowledged is, no id twice, each
 # entity with its own vector, `count` the number of entities, the load
-# state kept, the database clean for mdb_stat.  `make check-stress`.
+# state kept, the database clean for mdb_stat.  Every fifth cycle starts
+# with a bulk step: 2,500 fresh entities in one write, then 2,000 of them
+# deleted in one write (the store closes and opens its environment after
+# a delete of 1,024 or more, env_recycle), and the daemon rewrites
+# data.mdb while mounted past 64 KiB of free pages
+# (MFS_STORE_SHRINK_MIN_BYTES), so kills land around both; the last
+# cycles' remounts must have seen such rewrites.  `make check-stress`.
 : "${MFS_TIMEOUT:=14400}"
 . "$(dirname "$0")/../fs/lib.sh"
 PYTHONDONTWRITEBYTECODE=1   # nothing written beside client.py
@@ -13,6 +19,7 @@ export PYTHONDONTWRITEBYTECODE
 command -v mdb_stat >/dev/null 2>&1 || fail "mdb_stat (Debian lmdb-utils) is needed"
 CYCLES=${KILL9_CYCLES:-200}
 CLIENT=$MFS_SRCDIR/tests/stress/client.py
+MFS_WRAP="env MFS_STORE_SHRINK_MIN_BYTES=65536 $MFS_WRAP"
 mfs_mount
 
 C=$M/k
@@ -23,11 +30,40 @@ echo 1 >"$C/load" || fail "load"
 # state: the ids known present (checked), and the next fresh id
 echo '{"present": [], "next_id": 1}' >"$T/state"
 
-cycle=0 acked=0 deleted=0 undecided=0 searches=0 builds=0 unacked=0
+cycle=0 acked=0 deleted=0 undecided=0 searches=0 builds=0 unacked=0 bulks=0
 while [ $cycle -lt $CYCLES ]; do
 	cycle=$((cycle + 1))
 	rm -f "$T/marker" "$T/out"
 	: >"$T/progress"
+	if [ $((cycle % 5)) -eq 1 ]; then
+		# the bulk step: acknowledged before the client starts, so the
+		# state (present ids, next id) takes it in
+		py "$C" "$T/state" <<'EOF' || fail "cycle $cycle: the bulk insert and delete failed"
+import json, os, sys
+c, state = sys.argv[1:3]
+st = json.load(open(state))
+first = st["next_id"]
+ids = list(range(first, first + 2500))
+def vec(i):
+    return [i % 1000, (i // 1000) % 1000, (i // 1000000) % 1000, i % 7]
+def put(path, text):
+    fd = os.open(path, os.O_WRONLY | os.O_APPEND)
+    try:
+        data = text.encode()
+        if os.write(fd, data) != len(data):
+            sys.exit("short write")
+    finally:
+        os.close(fd)
+put(c + "/vectors", "".join("%d\t%s\n" % (i, ",".join(map(str, vec(i))))
+                           for i in ids))
+gone = ids[::5] + ids[1::5] + ids[2::5] + ids[3::5]
+put(c + "/delete", "".join("%d\n" % i for i in gone))
+st["present"] = sorted(set(st["present"]) | (set(ids) - set(gone)))
+st["next_id"] = first + 2500
+json.dump(st, open(state, "w"))
+EOF
+		bulks=$((bulks + 1))
+	fi
 	first=$("$MFS_PYTHON" -c 'import json,sys; print(json.load(open(sys.argv[1]))["next_id"])' "$T/state")
 	"$MFS_PYTHON" "$CLIENT" kill9 "$C" "$first" "$T/state" "$T/marker" \
 		"$T/out" "$T/progress" "$cycle" 2>"$T/client.err" &
@@ -78,6 +114,11 @@ sys.exit("\n".join(f) if f else 0)' "$T/out" ||
 	[ $((cycle % 20)) -eq 0 ] &&
 		note "cycle $cycle: $1 entities; so far $acked inserts and $deleted deletes acknowledged"
 done
+shrinks=$(grep -c 'data.mdb rewritten' "$T/log")
+shrink_fails=$(grep -c "data.mdb keeps" "$T/log")
+[ "$CYCLES" -lt 20 ] || [ "$shrinks" -gt 0 ] ||
+	fail "no rewrite of data.mdb in $CYCLES cycles with $bulks bulk deletes"
+note "$bulks bulk steps (2,000 deletes in one write each), $shrinks rewrites of data.mdb, $shrink_fails that failed"
 note "$CYCLES kill -9 cycles: $acked inserts and $deleted deletes acknowledged, none lost;" \
 	"$unacked inserts in flight at a kill, $undecided ids either way; $searches searches, $builds index builds; no phantom, no duplicate"
 exit 0

@@ -956,6 +956,86 @@ START_TEST(test_cols)
 }
 END_TEST
 
+/* The live rows copied into new columns (a partition's columns after many
+ * deletes): the same values, JSON shared, dead rows and upserted-over rows
+ * gone, ids found at their new rows. */
+START_TEST(test_cols_copy_live)
+{
+	struct fld_schema s;
+	struct fld_cols c, d;
+	struct mfs_buf row, a, b;
+	struct mfs_err err;
+	struct fld_value v, w;
+	enum { N = 300 };
+	uint32_t ep;
+
+	mk(&s, "field=w:VARCHAR(16):nullable field=r:INT64 field=m:JSON:nullable "
+	   "field=t:ARRAY(INT32,4) enable_dynamic_field=true");
+	mfs_buf_init(&row, SIZE_MAX);
+	mfs_buf_init(&a, SIZE_MAX);
+	mfs_buf_init(&b, SIZE_MAX);
+	ck_assert_int_eq(fld_cols_init(&c, &s), 0);
+	for (int i = 0; i < N; i++) {
+		char j[160];
+
+		if (i % 4 == 0)
+			snprintf(j, sizeof(j), "{\"r\":%d,\"t\":[%d],\"z\":%d}", i, i, i);
+		else
+			snprintf(j, sizeof(j), "{\"w\":\"w%d\",\"r\":%d,"
+				 "\"m\":{\"k\":[%d,\"x\"]},\"t\":[1,%d]}", i, i, i, i);
+		ck_assert_int_eq(enc(&row, &s, j, &err), 0);
+		ck_assert_int_eq(fld_cols_append(&c, 1000 + i, row.data, row.len), 0);
+	}
+	ep = fld_cols_new_epoch(&c);
+	for (int i = 0; i < N; i++)
+		if (i % 3 == 0)
+			ck_assert(fld_cols_delete(&c, 1000 + i, ep));
+	/* an upsert of id 1001: its old row dies, a new one comes last */
+	ck_assert(fld_cols_delete(&c, 1001, fld_cols_new_epoch(&c)));
+	ck_assert_int_eq(enc(&row, &s, "{\"w\":\"new\",\"r\":-1,\"t\":[]}", &err), 0);
+	ck_assert_int_eq(fld_cols_append(&c, 1001, row.data, row.len), 0);
+	ck_assert_uint_eq(c.n, N + 1);
+	ck_assert_uint_eq(fld_cols_live(&c), N - N / 3);
+
+	ck_assert_int_eq(fld_cols_init(&d, &s), 0);
+	ck_assert_int_eq(fld_cols_copy_live(&d, &c), 0);
+	ck_assert_uint_eq(d.n, N - N / 3);
+	ck_assert_uint_eq(fld_cols_live(&d), d.n);
+	ck_assert(!d.id_sorted);        /* 1001 comes last */
+	ck_assert_uint_lt(d.bytes, c.bytes);
+	for (size_t r = 0, k = 0; r < c.n; r++) {
+		if (c.dead_at[r])
+			continue;
+		ck_assert_int_eq(d.ids[k], c.ids[r]);
+		ck_assert_uint_eq(d.dead_at[k], 0);
+		ck_assert_int_eq(fld_cols_find(&d, c.ids[r]), (ptrdiff_t)k);
+		mfs_buf_reset(&a);
+		mfs_buf_reset(&b);
+		ck_assert_int_eq(fld_cols_json(&a, &c, r, NULL), 0);
+		ck_assert_int_eq(fld_cols_json(&b, &d, k, NULL), 0);
+		ck_assert_str_eq(a.data, b.data);
+		fld_cols_get(&c, r, 2, &v);
+		fld_cols_get(&d, k, 2, &w);
+		ck_assert(v.json == w.json);    /* shared, not parsed again */
+		k++;
+	}
+	for (int i = 0; i < N; i++)
+		ck_assert_int_eq(fld_cols_find(&d, 1000 + i) < 0, i % 3 == 0);
+	fld_cols_get(&d, d.n - 1, 0, &v);
+	ck_assert(v.type == FLD_VARCHAR && v.len == 3 && memcmp(v.s, "new", 3) == 0);
+	/* the copy outlives the original's JSON references */
+	fld_cols_fini(&c);
+	mfs_buf_reset(&b);
+	ck_assert_int_eq(fld_cols_json(&b, &d, 0, NULL), 0);
+	ck_assert_str_eq(b.data, ",\"w\":\"w2\",\"r\":2,\"m\":{\"k\":[2,\"x\"]},\"t\":[1,2]");
+	fld_cols_fini(&d);
+	mfs_buf_fini(&row);
+	mfs_buf_fini(&a);
+	mfs_buf_fini(&b);
+	fld_schema_fini(&s);
+}
+END_TEST
+
 START_TEST(test_cols_many)
 {
 	struct fld_schema s, t;
@@ -1555,6 +1635,7 @@ int main(void)
 	tcase_add_test(tc, test_value_hash);
 	tcase_add_test(tc, test_cols);
 	tcase_add_test(tc, test_cols_many);
+	tcase_add_test(tc, test_cols_copy_live);
 	tcase_add_test(tc, test_jsonl_basic);
 	tcase_add_test(tc, test_jsonl_mixed);
 	tcase_add_test(tc, test_jsonl_errors);

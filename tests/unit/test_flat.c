@@ -9,7 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "index/idmap.h"
+#include "base/idmap.h"
 #include "index/index.h"
 #include "synth.h"
 
@@ -739,17 +739,17 @@ START_TEST(test_idmap)
 	ck_assert_ptr_nonnull(ref);
 	ck_assert_ptr_nonnull(ids);
 	for (size_t st = 0; st < sizeof(strides) / sizeof(*strides); st++) {
-		struct idmap m = { 0 };
+		struct mfs_idmap m = { 0 };
 		size_t n = 0;
 
-		ck_assert_uint_eq(idmap_get(&m, 1), IDMAP_NONE);
-		ck_assert_uint_eq(idmap_del(&m, 1), IDMAP_NONE);
-		ck_assert_int_eq(idmap_reserve(&m, NIDS), 0);
+		ck_assert_uint_eq(mfs_idmap_get(&m, 1), MFS_IDMAP_NONE);
+		ck_assert_uint_eq(mfs_idmap_del(&m, 1), MFS_IDMAP_NONE);
+		ck_assert_int_eq(mfs_idmap_reserve(&m, NIDS), 0);
 		ck_assert_uint_ge(m.cap, 2 * NIDS);
-		ck_assert_uint_eq(idmap_bytes(&m), idmap_bytes_for(NIDS));
+		ck_assert_uint_eq(mfs_idmap_bytes(&m), mfs_idmap_bytes_for(NIDS));
 		for (size_t i = 0; i < NIDS; i++) {
 			ids[i] = (int64_t)i * strides[st] + 12345;
-			ref[i] = IDMAP_NONE;
+			ref[i] = MFS_IDMAP_NONE;
 		}
 		for (int r = 0; r < ROUNDS; r++) {
 			size_t cap = m.cap;
@@ -759,49 +759,49 @@ START_TEST(test_idmap)
 				uint32_t v = (uint32_t)(rnd() % 1000000);
 
 				if (r % 3 == 2 || rnd() % 3 == 0) {
-					ck_assert_uint_eq(idmap_del(&m, ids[i]),
+					ck_assert_uint_eq(mfs_idmap_del(&m, ids[i]),
 							  ref[i]);
-					n -= ref[i] != IDMAP_NONE;
-					ref[i] = IDMAP_NONE;
+					n -= ref[i] != MFS_IDMAP_NONE;
+					ref[i] = MFS_IDMAP_NONE;
 				} else {
-					idmap_put(&m, ids[i], v);
-					n += ref[i] == IDMAP_NONE;
+					mfs_idmap_put(&m, ids[i], v);
+					n += ref[i] == MFS_IDMAP_NONE;
 					ref[i] = v;
 				}
 			}
 			ck_assert_uint_eq(m.cap, cap);
 			ck_assert_uint_eq(m.n, n);
 			for (size_t i = 0; i < NIDS; i++)
-				ck_assert_uint_eq(idmap_get(&m, ids[i]), ref[i]);
-			ck_assert_uint_eq(idmap_get(&m, ids[NIDS - 1] +
+				ck_assert_uint_eq(mfs_idmap_get(&m, ids[i]), ref[i]);
+			ck_assert_uint_eq(mfs_idmap_get(&m, ids[NIDS - 1] +
 						       strides[st]),
-					  IDMAP_NONE);
+					  MFS_IDMAP_NONE);
 		}
 		/* growth keeps every entry */
-		ck_assert_int_eq(idmap_reserve(&m, 4 * NIDS), 0);
+		ck_assert_int_eq(mfs_idmap_reserve(&m, 4 * NIDS), 0);
 		ck_assert_uint_ge(m.cap, 8 * NIDS);
 		for (size_t i = 0; i < NIDS; i++)
-			ck_assert_uint_eq(idmap_get(&m, ids[i]), ref[i]);
+			ck_assert_uint_eq(mfs_idmap_get(&m, ids[i]), ref[i]);
 		for (size_t i = 0; i < NIDS; i++)
-			idmap_del(&m, ids[i]);
+			mfs_idmap_del(&m, ids[i]);
 		ck_assert_uint_eq(m.n, 0);
 		for (size_t i = 0; i < m.cap; i++)
-			ck_assert_uint_eq(m.val[i], IDMAP_NONE);
-		idmap_fini(&m);
+			ck_assert_uint_eq(m.val[i], MFS_IDMAP_NONE);
+		mfs_idmap_fini(&m);
 		ck_assert_uint_eq(m.cap, 0);
 	}
 	{
 		/* build: ids[i] -> i, a later duplicate wins */
-		struct idmap m = { 0 };
+		struct mfs_idmap m = { 0 };
 		const int64_t b[] = { 5, -3, 5, 1 << 30 };
 
-		ck_assert_int_eq(idmap_build(&m, b, 4), 0);
+		ck_assert_int_eq(mfs_idmap_build(&m, b, 4), 0);
 		ck_assert_uint_eq(m.n, 3);
-		ck_assert_uint_eq(idmap_get(&m, 5), 2);
-		ck_assert_uint_eq(idmap_get(&m, -3), 1);
-		ck_assert_uint_eq(idmap_get(&m, 1 << 30), 3);
-		ck_assert_uint_eq(idmap_get(&m, 0), IDMAP_NONE);
-		idmap_fini(&m);
+		ck_assert_uint_eq(mfs_idmap_get(&m, 5), 2);
+		ck_assert_uint_eq(mfs_idmap_get(&m, -3), 1);
+		ck_assert_uint_eq(mfs_idmap_get(&m, 1 << 30), 3);
+		ck_assert_uint_eq(mfs_idmap_get(&m, 0), MFS_IDMAP_NONE);
+		mfs_idmap_fini(&m);
 	}
 	free(ref);
 	free(ids);

@@ -282,6 +282,89 @@ static void check_binary_kernels(const struct vec_kernels *k)
 	}
 }
 
+/* The SQ8 kernels against a double reference: codes of every byte value,
+ * dims 1-300 and the wide ones, three alignments; then codes that end at
+ * a guard page (no byte past the code is read). */
+static double ref_sq8(const float *w, const float *st, const uint8_t *c,
+		      size_t d, int l2, double *abs)
+{
+	double s = 0, a = 0;
+
+	for (size_t i = 0; i < d; i++) {
+		double x = (double)c[i] * st[i];
+
+		if (l2) {
+			s += ((double)w[i] - x) * ((double)w[i] - x);
+			a += (fabs(w[i]) + fabs(x)) * (fabs(w[i]) + fabs(x));
+		} else {
+			s += (double)w[i] * c[i];
+			a += fabs((double)w[i] * c[i]);
+		}
+	}
+	*abs = a;
+	return s;
+}
+
+static void check_sq8_one(const struct vec_kernels *k, const float *w,
+			  const float *st, const uint8_t *c, size_t d)
+{
+	double abs, r;
+	float got;
+
+	r = ref_sq8(w, st, c, d, 1, &abs);
+	got = k->sq8_l2(w, st, c, d);
+	ck_assert_msg(fabs(got - r) <= tol(d, abs), "%s sq8_l2 d=%zu: %g vs %g",
+		      k->name, d, got, r);
+	r = ref_sq8(w, st, c, d, 0, &abs);
+	got = k->sq8_dot(w, st, c, d);
+	ck_assert_msg(fabs(got - r) <= tol(d, abs), "%s sq8_dot d=%zu: %g vs %g",
+		      k->name, d, got, r);
+}
+
+static void check_sq8_kernels(const struct vec_kernels *k)
+{
+	float *buf = malloc((2 * 1600 + 8) * sizeof(float));
+	uint8_t *code = malloc(1600 + 8);
+	long pg = sysconf(_SC_PAGESIZE);
+	uint8_t *m;
+
+	ck_assert_ptr_nonnull(buf);
+	ck_assert_ptr_nonnull(code);
+	for (size_t t = 0; t < 300 + sizeof(extra_dims) / sizeof(*extra_dims);
+	     t++) {
+		size_t d = t < 300 ? t + 1 : extra_dims[t - 300];
+
+		for (size_t off = 0; off < 3; off++) {
+			float *w = buf + off, *st = buf + 1600 + 2 * off + 1;
+			uint8_t *c = code + off;
+
+			fill(w, d);
+			fill(st, d);
+			for (size_t i = 0; i < d; i++) {
+				st[i] = fabsf(st[i]) * 0.01f;
+				c[i] = (uint8_t)(i < 256 ? i : rnd());
+			}
+			check_sq8_one(k, w, st, c, d);
+		}
+	}
+	m = mmap(NULL, (size_t)pg * 2, PROT_READ | PROT_WRITE,
+		 MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	ck_assert(m != MAP_FAILED);
+	ck_assert_int_eq(mprotect(m + pg, (size_t)pg, PROT_NONE), 0);
+	for (size_t d = 1; d <= 140; d++) {
+		uint8_t *c = m + pg - d;
+
+		for (size_t i = 0; i < d; i++)
+			c[i] = (uint8_t)rnd();
+		fill(buf, d);
+		fill(buf + 1600, d);
+		check_sq8_one(k, buf, buf + 1600, c, d);
+	}
+	munmap(m, (size_t)pg * 2);
+	free(code);
+	free(buf);
+}
+
 START_TEST(test_levels)
 {
 	int seen = 0;
@@ -296,6 +379,7 @@ START_TEST(test_levels)
 		check_many_kernels(k);
 		check_binary_kernels(k);
 		check_no_overread(k);
+		check_sq8_kernels(k);
 	}
 	ck_assert_int_ge(seen, 1);
 	ck_assert_ptr_nonnull(vec_kernels_level(VEC_LEVEL_SCALAR));
@@ -332,6 +416,10 @@ START_TEST(test_public_kernels)
 				  vec_score(m, a, b, (uint32_t)d));
 	ck_assert_ptr_null(vec_score_kernel(VEC_HAMMING));
 	ck_assert_ptr_null(vec_score_kernel(VEC_JACCARD));
+	ck_assert(vec_sq8_kernel(VEC_L2) == vec_kernels_get()->sq8_l2);
+	ck_assert(vec_sq8_kernel(VEC_IP) == vec_kernels_get()->sq8_dot);
+	ck_assert(vec_sq8_kernel(VEC_COSINE) == vec_kernels_get()->sq8_dot);
+	ck_assert(vec_sq8_kernel(VEC_HAMMING) == NULL);
 
 	for (int m = VEC_L2; m <= VEC_COSINE; m++) {
 		vec_score_many(m, a, X, 5, 130, out);

@@ -1,7 +1,7 @@
 /* idmap.c - the id hash map (idmap.h): linear probing, backward-shift
  * deletion, a table at most half full.
  */
-#include "index/idmap.h"
+#include "base/idmap.h"
 
 #include <assert.h>
 #include <errno.h>
@@ -11,7 +11,7 @@
 #define CAP_MIN 16
 
 /* murmur3's fmix64: every bit of the id moves every bit of the slot. */
-static size_t home_of(const struct idmap *m, int64_t key)
+static size_t home_of(const struct mfs_idmap *m, int64_t key)
 {
 	uint64_t x = (uint64_t)key;
 
@@ -24,11 +24,11 @@ static size_t home_of(const struct idmap *m, int64_t key)
 }
 
 /* The slot holding key, or the empty slot that ends its probe. */
-static size_t slot_of(const struct idmap *m, int64_t key)
+static size_t slot_of(const struct mfs_idmap *m, int64_t key)
 {
 	size_t s = home_of(m, key);
 
-	while (m->val[s] != IDMAP_NONE && m->key[s] != key)
+	while (m->val[s] != MFS_IDMAP_NONE && m->key[s] != key)
 		s = (s + 1) & (m->cap - 1);
 	return s;
 }
@@ -42,9 +42,9 @@ static size_t cap_for(size_t n)
 	return cap;
 }
 
-int idmap_reserve(struct idmap *m, size_t n)
+int mfs_idmap_reserve(struct mfs_idmap *m, size_t n)
 {
-	struct idmap nm = { 0 };
+	struct mfs_idmap nm = { 0 };
 
 	if (m->cap && 2 * n <= m->cap)
 		return 0;
@@ -60,57 +60,57 @@ int idmap_reserve(struct idmap *m, size_t n)
 	}
 	memset(nm.val, 0xff, nm.cap * sizeof(*nm.val));
 	for (size_t i = 0; i < m->cap; i++)
-		if (m->val[i] != IDMAP_NONE)
-			idmap_put(&nm, m->key[i], m->val[i]);
-	idmap_fini(m);
+		if (m->val[i] != MFS_IDMAP_NONE)
+			mfs_idmap_put(&nm, m->key[i], m->val[i]);
+	mfs_idmap_fini(m);
 	*m = nm;
 	return 0;
 }
 
-void idmap_put(struct idmap *m, int64_t key, uint32_t val)
+void mfs_idmap_put(struct mfs_idmap *m, int64_t key, uint32_t val)
 {
 	size_t s;
 
-	assert(val != IDMAP_NONE && m->n < m->cap);
+	assert(val != MFS_IDMAP_NONE && m->n < m->cap);
 	s = slot_of(m, key);
-	if (m->val[s] == IDMAP_NONE)
+	if (m->val[s] == MFS_IDMAP_NONE)
 		m->n++;
 	m->key[s] = key;
 	m->val[s] = val;
 }
 
-int idmap_build(struct idmap *m, const int64_t *ids, size_t n)
+int mfs_idmap_build(struct mfs_idmap *m, const int64_t *ids, size_t n)
 {
-	if (n >= IDMAP_NONE || idmap_reserve(m, n) < 0)
+	if (n >= MFS_IDMAP_NONE || mfs_idmap_reserve(m, n) < 0)
 		return -ENOMEM;
 	for (size_t i = 0; i < n; i++)
-		idmap_put(m, ids[i], (uint32_t)i);
+		mfs_idmap_put(m, ids[i], (uint32_t)i);
 	return 0;
 }
 
-uint32_t idmap_get(const struct idmap *m, int64_t key)
+uint32_t mfs_idmap_get(const struct mfs_idmap *m, int64_t key)
 {
 	if (!m->cap)
-		return IDMAP_NONE;
+		return MFS_IDMAP_NONE;
 	return m->val[slot_of(m, key)];
 }
 
-uint32_t idmap_del(struct idmap *m, int64_t key)
+uint32_t mfs_idmap_del(struct mfs_idmap *m, int64_t key)
 {
 	size_t mask = m->cap - 1, s, j;
 	uint32_t old;
 
 	if (!m->cap)
-		return IDMAP_NONE;
+		return MFS_IDMAP_NONE;
 	s = slot_of(m, key);
 	old = m->val[s];
-	if (old == IDMAP_NONE)
-		return IDMAP_NONE;
+	if (old == MFS_IDMAP_NONE)
+		return MFS_IDMAP_NONE;
 	m->n--;
 	/* Close the hole: move an entry of the run after it back into it
 	 * unless the entry's home lies in (s, j], where it already is on
 	 * its probe path. */
-	for (j = (s + 1) & mask; m->val[j] != IDMAP_NONE; j = (j + 1) & mask) {
+	for (j = (s + 1) & mask; m->val[j] != MFS_IDMAP_NONE; j = (j + 1) & mask) {
 		size_t home = home_of(m, m->key[j]);
 
 		if (((j - home) & mask) >= ((j - s) & mask)) {
@@ -119,23 +119,23 @@ uint32_t idmap_del(struct idmap *m, int64_t key)
 			s = j;
 		}
 	}
-	m->val[s] = IDMAP_NONE;
+	m->val[s] = MFS_IDMAP_NONE;
 	return old;
 }
 
-void idmap_fini(struct idmap *m)
+void mfs_idmap_fini(struct mfs_idmap *m)
 {
 	free(m->key);
 	free(m->val);
 	memset(m, 0, sizeof(*m));
 }
 
-size_t idmap_bytes(const struct idmap *m)
+size_t mfs_idmap_bytes(const struct mfs_idmap *m)
 {
 	return m->cap * (sizeof(*m->key) + sizeof(*m->val));
 }
 
-size_t idmap_bytes_for(size_t n)
+size_t mfs_idmap_bytes_for(size_t n)
 {
 	return cap_for(n) * (sizeof(int64_t) + sizeof(uint32_t));
 }
