@@ -17,7 +17,9 @@ efConstruction=200 both sides) and IVF_FLAT (nlist=128 both sides):
   whose recall reaches milvusfs's (equal recall), best of --runs;
 - FLAT with a filter against the brute force (exact ids);
 - on HNSW: a private search session (read-write descriptor: write, read,
-  close) vs reading a saved query, p50 over --singles searches each; a
+  close) vs reading a saved query, p50 over --singles searches each, one
+  of each in turn, best of 3 rounds (with --compare, the rounds of the
+  two binaries alternate on one database and index); a
   batch of 1,000 queries as .fvecs, as saved text (kept parsed), and as
   text written through a descriptor each run (parsed every time).
 
@@ -211,14 +213,14 @@ def main():
                         break
                     time.sleep(0.05)
                 get(C + "/search/one")
-            def p50(fn):
-                ts = []
+            def p50s(fns):
+                ts = [[] for _ in fns]
                 for _ in range(a.singles):
-                    t = time.perf_counter()
-                    fn()
-                    ts.append(time.perf_counter() - t)
-                ts.sort()
-                return ts[len(ts) // 2]
+                    for i, fn in enumerate(fns):
+                        t = time.perf_counter()
+                        fn()
+                        ts[i].append(time.perf_counter() - t)
+                return [sorted(x)[len(x) // 2] for x in ts]
             # each system call timed too: where the difference goes
             steps = {}
             def step(key, t):
@@ -262,9 +264,12 @@ def main():
                     st = per[b]
                     steps = st["steps"]
                     rfd = os.open(C + "/count", os.O_RDONLY)
-                    st["ps"].append(p50(saved))
-                    st["pp"].append(p50(private))
-                    st["pr"].append(p50(rtrip))
+                    # one of each in turn: a load that comes and goes
+                    # weighs on both sides alike
+                    s_, p_, r_ = p50s((saved, private, rtrip))
+                    st["ps"].append(s_)
+                    st["pp"].append(p_)
+                    st["pr"].append(r_)
                     os.close(rfd)
             if mounted != a.bin:
                 remount(a.bin)

@@ -321,8 +321,10 @@ def main():
              f"{a.threads} threads, ef {a.efs}")
 
     mfs = {}
+    # hnswlib's batch is timed as milvusfs's: best of --repeat per round
     common = [ds["base"], ds["query"], ds["gt_path"], ds["metric"], str(a.M),
-              str(a.efc), str(a.threads), ",".join(map(str, a.efs))]
+              str(a.efc), str(a.threads), ",".join(map(str, a.efs)),
+              str(a.repeat)]
     ips, hls = [], []
 
     # The machine's speed moves within minutes: the peers run between the

@@ -363,6 +363,15 @@ struct eng_ents {
 	struct eng_cols *cols;          /* not NULL: each entity's id and row
 					 * are appended here too (borrowed) */
 	int cols_rc;                    /* first append failure */
+	/* Set blob_of before eng_ents_read to have that partition's index
+	 * blob read too, alongside on another thread when the pool has
+	 * one; blob_read says it was (eng_part_make_index then takes it
+	 * from here instead of reading it). */
+	const struct eng_part *blob_of;
+	bool blob_read;
+	void *blob;
+	size_t blob_len;
+	uint64_t blob_seq;
 };
 void eng_ents_free(struct eng_ents *x);
 /* Read pid's entities with seq in [from_seq, to_seq) in chunks of

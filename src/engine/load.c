@@ -17,6 +17,7 @@
 #include <malloc.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 
 #include "base/log.h"
 
@@ -27,6 +28,7 @@ void eng_ents_free(struct eng_ents *x)
 	free(x->ids);
 	free(x->seqs);
 	free(x->vecs);
+	free(x->blob);
 	memset(x, 0, sizeof(*x));
 }
 
@@ -113,31 +115,116 @@ static int rd_txn(struct store_txn *txn, void *arg, struct mfs_err *err)
 	return 0;
 }
 
+/* Map the pages of [p, p + len) writable now, without touching their
+ * contents (so it may run while another thread writes them): a large
+ * read spends most of its time in page faults of fresh memory, which
+ * this takes on another core.  Advice: failure (an old kernel) is
+ * harmless. */
+static void populate(void *p, size_t len)
+{
+#ifdef MADV_POPULATE_WRITE
+	uintptr_t a = (uintptr_t)p & ~(uintptr_t)4095;
+	uintptr_t b = (uintptr_t)p + len;
+
+	if (p && len)
+		(void)madvise((void *)a, b - a, MADV_POPULATE_WRITE);
+#else
+	(void)p;
+	(void)len;
+#endif
+}
+
+struct blob_arg {
+	const struct eng_part *p;
+	void *data;
+	size_t len;
+	uint64_t index_seq;             /* entities below it are in the blob */
+};
+
+static int blob_txn(struct store_txn *txn, void *arg, struct mfs_err *err);
+
+struct ents_job {
+	struct eng *e;
+	struct rd_arg *a;
+	atomic_uint *progress;
+	uint64_t expect;
+	struct mfs_err *err;
+	int rc;
+};
+
+static void ents_scan(struct ents_job *j)
+{
+	struct eng_ents *out = j->a->x;
+
+	for (;;) {
+		j->a->n0 = out->n;
+		j->rc = store_read(j->e->st, rd_txn, j->a, j->err);
+		if (j->rc < 0)
+			return;
+		if (j->progress && j->expect) {
+			uint64_t pct = (uint64_t)out->n * 90 / j->expect;
+
+			atomic_store(j->progress,
+				     (unsigned)(pct > 90 ? 90 : pct));
+		}
+		if (j->a->stop || j->a->next == UINT64_MAX)
+			return;
+		j->a->from = j->a->next;
+	}
+}
+
+/* Task 0 reads; task 1 maps the arrays' pages meanwhile (they were sized
+ * for the expected count: the read does not move them unless more
+ * entities come), then reads the index blob if asked (x->blob_of; a
+ * failure leaves it to eng_part_make_index, which says why). */
+static void ents_task(void *arg, size_t i, unsigned worker)
+{
+	struct ents_job *j = arg;
+	struct eng_ents *x = j->a->x;
+
+	(void)worker;
+	if (i == 0) {
+		ents_scan(j);
+		return;
+	}
+	populate(x->ids, j->expect * sizeof(*x->ids));
+	populate(x->seqs, j->expect * sizeof(*x->seqs));
+	populate(x->vecs, j->expect * x->vec_bytes);
+	if (x->blob_of) {
+		struct blob_arg b = { .p = x->blob_of };
+		struct mfs_err err;
+
+		mfs_err_clear(&err);
+		if (store_read(j->e->st, blob_txn, &b, &err) == 0) {
+			x->blob = b.data;
+			x->blob_len = b.len;
+			x->blob_seq = b.index_seq;
+			x->blob_read = true;
+		}
+	}
+}
+
+#define ENG_POPULATE_MIN 65536          /* entities: below, not worth it */
+
 int eng_ents_read(struct eng *e, uint32_t pid, size_t vec_bytes,
 		  uint64_t from_seq, uint64_t to_seq, struct eng_ents *out,
 		  atomic_uint *progress, uint64_t expect, struct mfs_err *err)
 {
 	struct rd_arg a = { .x = out, .pid = pid, .from = from_seq,
 			    .to = to_seq };
-	int rc;
+	struct ents_job j = { .e = e, .a = &a, .progress = progress,
+			      .expect = expect, .err = err };
 
 	out->vec_bytes = vec_bytes;
 	if (expect && ents_reserve(out, expect) < 0)
 		return mfs_errf(err, -ENOMEM, "out of memory reading partition");
-	for (;;) {
-		a.n0 = out->n;
-		rc = store_read(e->st, rd_txn, &a, err);
-		if (rc < 0)
-			return rc;
-		if (progress && expect) {
-			uint64_t pct = (uint64_t)out->n * 90 / expect;
-
-			atomic_store(progress, (unsigned)(pct > 90 ? 90 : pct));
-		}
-		if (a.stop || a.next == UINT64_MAX)
-			break;
-		a.from = a.next;
-	}
+	if (expect >= ENG_POPULATE_MIN && out->n == 0 &&
+	    mfs_pool_size(e->pool) > 1)
+		mfs_pool_for(e->pool, 2, ents_task, &j);
+	else
+		ents_scan(&j);
+	if (j.rc < 0)
+		return j.rc;
 	out->next_seq = a.stop ? to_seq : a.next;
 	return 0;
 }
@@ -179,13 +266,6 @@ int eng_part_persist_loaded(struct eng *e, struct eng_part *p, bool loaded,
 
 /* ---- load ---- */
 
-struct blob_arg {
-	const struct eng_part *p;
-	void *data;
-	size_t len;
-	uint64_t index_seq;             /* entities below it are in the blob */
-};
-
 static int blob_txn(struct store_txn *txn, void *arg, struct mfs_err *err)
 {
 	struct blob_arg *a = arg;
@@ -224,13 +304,19 @@ int eng_part_make_index(struct eng *e, const struct store_coll *rec,
 	struct mfs_kv canon;
 	struct idx_info info;
 	struct blob_arg b = { .p = p };
+	bool owned = true;
 	int rc;
 
 	eng_rec_info(e, rec, &info);
 	rc = eng_rec_index(rec, &t, &canon, err);
 	if (rc < 0)
 		return rc;
-	if (t->save) {
+	if (t->save && x->blob_read && x->blob_of == p) {
+		b.data = x->blob;       /* read alongside the entities */
+		b.len = x->blob_len;
+		b.index_seq = x->blob_seq;
+		owned = false;
+	} else if (t->save) {
 		rc = store_read(e->st, blob_txn, &b, err);
 		if (rc < 0)
 			return rc;
@@ -248,7 +334,8 @@ int eng_part_make_index(struct eng *e, const struct store_coll *rec,
 				;
 		rc = t->restore(&info, &canon, b.data, b.len, x->ids, x->vecs,
 				nold, out, err);
-		free(b.data);
+		if (owned)
+			free(b.data);
 		atomic_store(&p->load_added, x->n - nold);      /* stats */
 		p->unfolded = x->n - nold;
 		if (rc == 0 && nold < x->n) {
@@ -332,7 +419,12 @@ int eng_part_load_locked(struct eng *e, struct eng_coll *c, struct eng_part *p,
 	atomic_store(&p->progress, 0);
 	atomic_store(&p->state, ENG_LOADING);
 	if (rec.dim) {
+		const struct idx_type *t;
+		struct mfs_kv canon;
+
 		x.cols = cols;
+		if (eng_rec_index(&rec, &t, &canon, NULL) == 0 && t->save)
+			x.blob_of = p;
 		rc = eng_ents_read(e, p->pid,
 				   vec_bytes((enum vec_type)rec.vtype, rec.dim),
 				   0, UINT64_MAX, &x, &p->progress, count, err);

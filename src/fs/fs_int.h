@@ -521,6 +521,13 @@ int fs_ctl_write(struct fs *fs, const struct fs_node *n, int flags,
 void fs_ctl_acc_free(struct fld_schema *acc);
 
 /* stream.c: vectors, vectors.fvecs, ids, delete */
+/* A streamed read keeps a window of its output: f->out holds the bytes
+ * from stream offset f->out_off on.  Drop those before off (a reader
+ * never goes back without a restart); copy what the window holds of
+ * [off, off + size) into buf and return how many bytes. */
+void fs_window_advance(struct fs_file *f, uint64_t off);
+size_t fs_window_copy(const struct fs_file *f, uint64_t off, char *buf,
+		      size_t size);
 /* Serve [off, off+size) of a streamed read, scanning as it advances. */
 int fs_stream_read(struct fs *fs, struct fs_file *f, char *buf, size_t size,
 		   uint64_t off, size_t *got, struct mfs_err *err);

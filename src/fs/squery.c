@@ -278,27 +278,12 @@ int fs_squery_read(struct fs *fs, struct fs_file *f, char *buf, size_t size,
 
 		if (off + size <= end || !f->squery || f->squery->ended)
 			break;
-		if (off > f->out_off) {
-			uint64_t d = off - f->out_off;
-
-			if (d > f->out.len)
-				d = f->out.len;
-			mfs_buf_consume(&f->out, (size_t)d);
-			f->out_off += d;
-		}
+		fs_window_advance(f, off);
 		rc = more(f->squery, &f->out, err);
 		if (rc < 0)
 			return rc;
 	}
-	if (off >= f->out_off && off < f->out_off + f->out.len) {
-		size_t at = (size_t)(off - f->out_off);
-		size_t n = f->out.len - at;
-
-		if (n > size)
-			n = size;
-		memcpy(buf, f->out.data + at, n);
-		*got = n;
-	}
+	*got = fs_window_copy(f, off, buf, size);
 	return 0;
 }
 

@@ -94,6 +94,33 @@ static size_t chunk_entities(const struct fs_file *f)
 	return CHUNK_BYTES / per + 1;
 }
 
+void fs_window_advance(struct fs_file *f, uint64_t off)
+{
+	if (off > f->out_off) {
+		uint64_t d = off - f->out_off;
+
+		if (d > f->out.len)
+			d = f->out.len;
+		mfs_buf_consume(&f->out, (size_t)d);
+		f->out_off += d;
+	}
+}
+
+size_t fs_window_copy(const struct fs_file *f, uint64_t off, char *buf,
+		      size_t size)
+{
+	size_t at, n;
+
+	if (off < f->out_off || off >= f->out_off + f->out.len)
+		return 0;
+	at = (size_t)(off - f->out_off);
+	n = f->out.len - at;
+	if (n > size)
+		n = size;
+	memcpy(buf, f->out.data + at, n);
+	return n;
+}
+
 int fs_stream_read(struct fs *fs, struct fs_file *f, char *buf, size_t size,
 		   uint64_t off, size_t *got, struct mfs_err *err)
 {
@@ -108,13 +135,7 @@ int fs_stream_read(struct fs *fs, struct fs_file *f, char *buf, size_t size,
 		uint64_t end = f->out_off + f->out.len;
 		if (off + size <= end || f->cur.done)
 			break;
-		if (off > f->out_off) {
-			uint64_t d = off - f->out_off;
-			if (d > f->out.len)
-				d = f->out.len;
-			mfs_buf_consume(&f->out, (size_t)d);
-			f->out_off += d;
-		}
+		fs_window_advance(f, off);
 		if (f->node.kind == K_ENTJSONL)
 			rc = eng_scan_rows(fs->eng, f->node.coll,
 					   fs_node_part(&f->node), &f->cur,
@@ -131,15 +152,7 @@ int fs_stream_read(struct fs *fs, struct fs_file *f, char *buf, size_t size,
 						      "out of memory");
 		}
 	}
-	*got = 0;
-	if (off >= f->out_off && off < f->out_off + f->out.len) {
-		size_t at = (size_t)(off - f->out_off);
-		size_t n = f->out.len - at;
-		if (n > size)
-			n = size;
-		memcpy(buf, f->out.data + at, n);
-		*got = n;
-	}
+	*got = fs_window_copy(f, off, buf, size);
 	return 0;
 }
 

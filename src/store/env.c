@@ -776,6 +776,20 @@ int store_txn_grows(struct store_txn *t)
 	return -ENOSPC;
 }
 
+/* The end of a store, opened or not: the reserve file, locks, memory
+ * (the environment and the lock file are the callers'). */
+static void store_free(struct store *st)
+{
+	if (st->reserve_fd >= 0)
+		close(st->reserve_fd);
+	pthread_rwlock_destroy(&st->grow_lock);
+	pthread_mutex_destroy(&st->reserve_lock);
+	pthread_mutex_destroy(&st->write_lock);
+	pthread_mutex_destroy(&st->shrink_lock);
+	free(st->dir);
+	free(st);
+}
+
 int store_open(const char *dir, const struct store_opts *opts,
 	       struct store **out, struct mfs_err *err)
 {
@@ -883,14 +897,7 @@ int store_open(const char *dir, const struct store_opts *opts,
 fail_lock:
 	if (st->lock_fd >= 0)
 		close(st->lock_fd);
-	if (st->reserve_fd >= 0)
-		close(st->reserve_fd);
-	pthread_rwlock_destroy(&st->grow_lock);
-	pthread_mutex_destroy(&st->reserve_lock);
-	pthread_mutex_destroy(&st->write_lock);
-	pthread_mutex_destroy(&st->shrink_lock);
-	free(st->dir);
-	free(st);
+	store_free(st);
 	return rc;
 }
 
@@ -915,8 +922,6 @@ void store_close(struct store *st)
 	}
 	if (st->env)
 		mdb_env_close(st->env);
-	if (st->reserve_fd >= 0)
-		close(st->reserve_fd);
 	if (st->lock_fd >= 0) {
 		/* The pid in the file is stale from here on; empty it. */
 		if (ftruncate(st->lock_fd, 0) != 0)
@@ -924,12 +929,7 @@ void store_close(struct store *st)
 				st->dir, strerror(errno));
 		close(st->lock_fd);
 	}
-	pthread_rwlock_destroy(&st->grow_lock);
-	pthread_mutex_destroy(&st->reserve_lock);
-	pthread_mutex_destroy(&st->write_lock);
-	pthread_mutex_destroy(&st->shrink_lock);
-	free(st->dir);
-	free(st);
+	store_free(st);
 }
 
 int store_sync(struct store *st)
