@@ -1001,6 +1001,18 @@ int main(int argc, char **argv)
 		    argv[optind]);
 	(void)maxsync;
 	resolve(argv[optind]);
+	/* Crash points start after the first sync of a file: the directory
+	 * sync that store_open makes after creating data.mdb comes before
+	 * LMDB has written the file's meta pages, and a crash there leaves
+	 * a database that never existed (nothing was acknowledged yet),
+	 * which LMDB rightly refuses. */
+	first_end = SIZE_MAX;
+	for (size_t j = 0; j < nrec && first_end == SIZE_MAX; j++)
+		if (recs[j].type == CRASH_SYNC_END && recs[j].file != FILE_DIR)
+			first_end = j;
+	if (first_end == SIZE_MAX)
+		die("%s: no completed sync of data.mdb in the trace",
+		    argv[optind]);
 	want_n = maxid + 1;
 	eflags = calloc((size_t)want_n, 1);
 	eloc = calloc((size_t)want_n, sizeof(*eloc));
