@@ -966,6 +966,13 @@ uint64_t store_mapsize(struct store *st)
 
 /* ---- map growth ---- */
 
+/* What a call on a store whose map was lost says (st->broken). */
+static int broken_err(const struct store *st, struct mfs_err *err)
+{
+	return mfs_errf(err, -EIO, "database %s: the map was lost after a failed resize; remount",
+			st->dir);
+}
+
 /* Under the exclusive lock: double the map if it is still seen_bytes (else
  * another thread already grew it), or adopt a size set by another process
  * (seen_bytes 0). */
@@ -975,8 +982,7 @@ static int grow(struct store *st, uint64_t seen_bytes, struct mfs_err *err)
 
 	pthread_rwlock_wrlock(&st->grow_lock);
 	if (st->broken) {
-		rc = mfs_errf(err, -EIO, "database %s: the map was lost after a failed resize; remount",
-			      st->dir);
+		rc = broken_err(st, err);
 		goto out;
 	}
 	if (seen_bytes == 0) {
@@ -1032,8 +1038,7 @@ static int reopen(struct store *st, struct mfs_err *err)
 
 	pthread_rwlock_wrlock(&st->grow_lock);
 	if (st->broken) {
-		rc = mfs_errf(err, -EIO, "database %s: the map was lost after a failed resize; remount",
-			      st->dir);
+		rc = broken_err(st, err);
 		goto out;
 	}
 	MDB_txn *probe;
@@ -1275,8 +1280,7 @@ static int begin(struct store *st, unsigned flags, MDB_txn **txn,
 		pthread_rwlock_rdlock(&st->grow_lock);
 		if (st->broken) {
 			pthread_rwlock_unlock(&st->grow_lock);
-			return mfs_errf(err, -EIO, "database %s: the map was lost after a failed resize; remount",
-					st->dir);
+			return broken_err(st, err);
 		}
 		*seen = st->mapsize_bytes;
 		int rc = mdb_txn_begin(st->env, NULL, flags, txn);
