@@ -278,6 +278,19 @@ def run_peer(cmd, name):
     return out
 
 
+def qps_target_line(m, h, target):
+    """The line judging milvusfs m against hnswlib h at one recall target
+    (the first swept ef reaching it on each side)."""
+    me, mq = qps_at(m, target)
+    he, hq = qps_at(h, target)
+    if not (mq and hq):
+        return (f"recall@10 >= {target} not reached by "
+                f"{'milvusfs' if not mq else 'hnswlib'} in the sweep")
+    return (f"batch QPS at recall@10 >= {target}: milvusfs {mq:.0f} (ef={me})"
+            f" vs hnswlib {hq:.0f} (ef={he}): {mq / hq:.2f}x "
+            f"[target >= 1.0x: {'met' if mq >= hq else 'NOT met'}]")
+
+
 def qps_at(r, target):
     """QPS at the smallest swept ef whose recall reaches target, or None."""
     for ef in sorted(r["ef"]):
@@ -416,15 +429,7 @@ def report(a, ds, mfs, hl, fa, ip):
         f" p99 {mfs['trivial_p99_ms']:.3f} ms")
     out("\ntargets:")
     for target in (0.95, 0.99):
-        me, mq = qps_at(mfs, target)
-        he, hq = qps_at(hl, target)
-        if mq and hq:
-            out(f"  batch QPS at recall@10 >= {target}: milvusfs {mq:.0f} (ef={me})"
-                f" vs hnswlib {hq:.0f} (ef={he}): {mq / hq:.2f}x "
-                f"[target >= 1.0x: {'met' if mq >= hq else 'NOT met'}]")
-        else:
-            out(f"  recall@10 >= {target} not reached by "
-                f"{'milvusfs' if not mq else 'hnswlib'} in the sweep")
+        out("  " + qps_target_line(mfs, hl, target))
     for ef in (64,):
         if ef in mfs["ef"]:
             m, h = mfs["ef"][ef], hl["ef"][ef]

@@ -36,7 +36,8 @@ import time
 
 import benchlib
 from benchlib import get, put, read_vecs, parse_ids
-from bench_hnsw import Mount, best_of, import_fvecs, qps_at, recall, rss_mib, run_peer
+from bench_hnsw import (Mount, best_of, import_fvecs, qps_target_line, recall,
+                        rss_mib, run_peer)
 
 K = 10
 EFS = [16, 32, 64, 128, 256, 512]
@@ -205,15 +206,7 @@ def report(a, sizes, out):
           f"{m['build_s'] / h['build_s']:.2f}x [target <= 1.0x: "
           f"{'met' if m['build_s'] <= h['build_s'] else 'NOT met'}]")
         for target in (0.95, 0.99):
-            me, mq = qps_at(m, target)
-            he, hq = qps_at(h, target)
-            if mq and hq:
-                p(f"batch QPS at recall@10 >= {target}: milvusfs {mq:.0f} (ef={me}) "
-                  f"vs hnswlib {hq:.0f} (ef={he}): {mq / hq:.2f}x [target >= 1.0x: "
-                  f"{'met' if mq >= hq else 'NOT met'}]")
-            else:
-                p(f"recall@10 >= {target} not reached in the sweep by "
-                  f"{'milvusfs' if not mq else 'hnswlib'}")
+            p(qps_target_line(m, h, target))
         p(f"load of the persisted index (release, remount, load): "
           f"{m['reload_s']:.3f} s [target <= 1.0 s: "
           f"{'met' if m['reload_s'] <= 1.0 else 'NOT met'}]; recall@10 at ef=64 "
