@@ -6,9 +6,11 @@
  * type holds what it held when it was saved.  store_part.deleted counts
  * the deletes since the last compaction or build; past
  * ENG_COMPACT_AUTO_PCT of a partition (live + deleted) a delete or an
- * upsert starts a compaction in the background, and `echo 1 > compact`
- * runs one now (also over loaded partitions whose index holds 15% more
- * than a fresh build would: capacity grown by inserts).
+ * upsert starts a compaction in the background (reading the records of
+ * the partitions it removed entities from only: no other can have
+ * crossed the mark), and `echo 1 > compact` runs one now (also over
+ * loaded partitions whose index holds 15% more than a fresh build would:
+ * capacity grown by inserts).
  *
  * A compaction of partition p is an index build of the collection's own
  * index over p's live entities, made aside as index_build.c makes one:
@@ -345,11 +347,30 @@ static bool slack(struct cjob *j, struct eng_part *p, uint64_t count)
 	return mem * 100 > est * 115;
 }
 
+/* Is pid in pids[0, n) (sorted, unique)? */
+static bool has_pid(const uint32_t *pids, size_t n, uint32_t pid)
+{
+	size_t lo = 0, hi = n;
+
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+
+		if (pids[mid] < pid)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return lo < n && pids[lo] == pid;
+}
+
 /* A job over c's partitions with deleted entities (automatic: past the
  * mark; requested: also those with slack); *out NULL when there is
- * none.  The caller holds c->compacting. */
+ * none.  pids (sorted, unique; NULL: every partition) limits the
+ * partitions looked at, and so the store reads, to those npids.  The
+ * caller holds c->compacting. */
 static int cjob_new(struct eng *e, struct eng_coll *c, bool autorun,
-		    struct cjob **out, struct mfs_err *err)
+		    const uint32_t *pids, size_t npids, struct cjob **out,
+		    struct mfs_err *err)
 {
 	struct eng_part **v;
 	struct cjob *j;
@@ -385,7 +406,8 @@ static int cjob_new(struct eng *e, struct eng_coll *c, bool autorun,
 	}
 	for (size_t i = 0; i < n; i++) {
 		struct eng_sp_arg a = { .p = v[i] };
-		bool want = store_read(e->st, eng_sp_txn, &a, NULL) == 0 &&
+		bool want = (!pids || has_pid(pids, npids, v[i]->pid)) &&
+			    store_read(e->st, eng_sp_txn, &a, NULL) == 0 &&
 			    (autorun ? past_auto(&a.sp)
 				     : a.sp.deleted > 0 ||
 				       slack(j, v[i], a.sp.count));
@@ -458,7 +480,7 @@ int eng_compact(struct eng *e, const char *coll, bool wait,
 	rc = claim(c, true, coll, err);
 	if (rc < 0)
 		goto unref;
-	rc = cjob_new(e, c, false, &j, err);
+	rc = cjob_new(e, c, false, NULL, 0, &j, err);
 	if (rc < 0 || !j) {
 		unclaim(c);
 		if (rc == 0) {
@@ -478,7 +500,10 @@ unref:
 	return rc;
 }
 
-void eng_compact_auto(struct eng *e, const char *coll)
+/* eng_compact_auto over the partitions pids[0, npids) (sorted, unique;
+ * NULL: all of them). */
+static void compact_auto(struct eng *e, const char *coll,
+			 const uint32_t *pids, size_t npids)
 {
 	struct eng_coll *c;
 	struct cjob *j = NULL;
@@ -490,13 +515,50 @@ void eng_compact_auto(struct eng *e, const char *coll)
 	mfs_err_clear(&err);
 	if (claim(c, false, coll, NULL) < 0)
 		goto unref;
-	if (cjob_new(e, c, true, &j, &err) < 0 || !j) {
+	if (cjob_new(e, c, true, pids, npids, &j, &err) < 0 || !j) {
 		unclaim(c);
 		goto unref;
 	}
 	eng_bjob_start(&j->b, false, cjob_run, cjob_main, &err);
 unref:
 	eng_coll_unref(c);
+}
+
+void eng_compact_auto(struct eng *e, const char *coll)
+{
+	compact_auto(e, coll, NULL, 0);
+}
+
+static int cmp_pid(const void *x, const void *y)
+{
+	uint32_t a = *(const uint32_t *)x, b = *(const uint32_t *)y;
+
+	return a < b ? -1 : a > b;
+}
+
+void eng_compact_auto_del(struct eng *e, const char *coll,
+			  const struct del_pair *out, size_t n)
+{
+	uint32_t *pids;
+	size_t m = 0, u = 0;
+
+	if (n == 0)
+		return;
+	pids = malloc(n * sizeof(*pids));
+	if (!pids) {
+		compact_auto(e, coll, NULL, 0);   /* look at them all */
+		return;
+	}
+	/* out is mostly in pid order: runs fold first, then sort. */
+	for (size_t i = 0; i < n; i++)
+		if (!m || pids[m - 1] != out[i].pid)
+			pids[m++] = out[i].pid;
+	qsort(pids, m, sizeof(*pids), cmp_pid);
+	for (size_t i = 0; i < m; i++)
+		if (!u || pids[u - 1] != pids[i])
+			pids[u++] = pids[i];
+	compact_auto(e, coll, pids, u);
+	free(pids);
 }
 
 int eng_compact_get(struct eng *e, const char *coll,

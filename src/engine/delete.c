@@ -206,8 +206,8 @@ int eng_delete(struct eng *e, const char *coll, const char *part,
 	}
 	if (rc == 0 && ndeleted)
 		*ndeleted = a.nout;
-	if (rc == 0 && a.nout)
-		eng_compact_auto(e, coll);      /* SPEC §11: past 20% */
+	if (rc == 0 && a.nout)  /* SPEC §11: past 20% */
+		eng_compact_auto_del(e, coll, a.out, a.nout);
 	free(a.out);
 unref:
 	eng_part_unref(p);

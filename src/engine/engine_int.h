@@ -170,7 +170,8 @@ struct eng_bg {
 	struct eng_bg *next;            /* e->bgmu */
 };
 
-/* An alias: a root-level name for the collection with cid (catalog.c). */
+/* An alias: a root-level name for the collection with cid
+ * (catalog_alias.c). */
 struct eng_alias {
 	char name[STORE_NAME_MAX + 1];
 	uint32_t cid;
@@ -202,7 +203,7 @@ struct eng {
 	atomic_bool closing;
 };
 
-/* ---- catalog.c ---- */
+/* ---- catalog.c, catalog_coll.c, catalog_part.c, catalog_alias.c ---- */
 
 /* The references of a refcounted engine object (partition, collection,
  * fields, columns).  A reference is only taken from one already held, and
@@ -503,9 +504,15 @@ void eng_part_swap_ix(struct eng *e, struct eng_part *p, struct idx *ix);
 /* ---- compact.c ---- */
 
 /* Start a background compaction of the partitions of coll whose deleted
- * fraction is past ENG_COMPACT_AUTO_PCT (after a delete or an upsert);
- * nothing when none is, or a build or compaction runs. */
+ * fraction is past ENG_COMPACT_AUTO_PCT, all of them read (after a
+ * compaction run, for the deletes that came during it); nothing when none
+ * is, or a build or compaction runs. */
 void eng_compact_auto(struct eng *e, const char *coll);
+/* The same after a delete or an upsert that removed (or replaced)
+ * out[0, n) (pid, id): only their partitions can have passed the mark,
+ * so only theirs are read. */
+void eng_compact_auto_del(struct eng *e, const char *coll,
+			  const struct del_pair *out, size_t n);
 /* Fold the entities inserted since p's stored index into it (a
  * checkpoint: save the loaded index, index_seq = next_seq) when there are
  * any and the index type saves one; caller holds p->wmu, p loaded.

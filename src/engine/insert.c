@@ -684,6 +684,8 @@ static int write_rows(struct eng *e, const char *coll, const char *part,
 		*first_id = a.first_id;
 	if (rc == 0 && nnew)
 		*nnew = rows->n - a.ndout;
+	if (rc == 0 && a.ndout)         /* SPEC §11: past 20% */
+		eng_compact_auto_del(e, coll, a.dout, a.ndout);
 unref:
 	ins_free(&a);
 	free(dends);
@@ -730,10 +732,6 @@ int eng_upsert(struct eng *e, const char *coll, const char *part,
 			}
 		free(s);
 	}
-	int rc = write_rows(e, coll, part, rows, true, NULL, nnew, err);
-
-	if (rc == 0)
-		eng_compact_auto(e, coll);      /* SPEC §11: past 20% */
-	return rc;
+	return write_rows(e, coll, part, rows, true, NULL, nnew, err);
 }
 

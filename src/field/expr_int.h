@@ -1,6 +1,7 @@
 /* expr_int.h - the parsed form of an expression (expr.h), shared by the
- * parser (expr_parse.c), the evaluator (expr_eval.c) and the scalar indexes
- * (sidx.c).
+ * parser (expr_lex.c, expr_parse.c, expr_operand.c), the planner
+ * (expr_plan.c), the evaluator (expr_row.c, expr_eval.c) and the scalar
+ * indexes (sidx.c).
  *
  * A parsed expression is a tree of predicates (struct xpred) whose leaves
  * compare values (struct xval: constants, columns, JSON paths, arithmetic).
@@ -114,7 +115,7 @@ enum { XFN_CONTAINS = 1, XFN_CONTAINS_ALL, XFN_CONTAINS_ANY };
 
 /* Block kernels: the fast paths of leaves over one column (f; -1: id). */
 enum xkern {
-	XK_NONE = 0,                    /* per row (expr_eval.c xpred_row) */
+	XK_NONE = 0,                    /* per row (expr_row.c xpred_row) */
 	XK_IRANGE,                      /* int column in [lo, hi] (neg: not) */
 	XK_IARITH,                      /* (int column aop ak) in [lo, hi] */
 	XK_FRANGE,                      /* double column in [dlo, dhi] */
@@ -162,7 +163,7 @@ struct xpred {
 	struct xval *a, *b;
 	bool neg;                       /* not in, is not null */
 	struct xpat pat;                /* XP_LIKE */
-	/* the kernel, planned by xplan (expr_eval.c) */
+	/* the kernel, planned by xplan (expr_plan.c) */
 	enum xkern kk;
 	int f;                          /* column; -1: id */
 	bool kneg;                      /* negate the kernel's test */
@@ -185,17 +186,19 @@ struct fld_expr {
 /* expr_parse.c: zeroed memory from x's arena, NULL when out of memory. */
 void *xalloc(struct fld_expr *x, size_t n);
 
-/* expr_eval.c */
-/* Plan the kernel of leaf p (and of its descendants).  0, -ENOMEM. */
+/* expr_plan.c: plan the kernel of leaf p (and of its descendants).
+ * 0, -ENOMEM. */
 int xplan(struct fld_expr *x, struct xpred *p);
+/* expr_eval.c: truth of p for rows[0, n) (n <= XBLOCK) into out. */
+void xpred_block(const struct xpred *p, const struct fld_cols *c,
+		 const uint32_t *rows, size_t n, uint8_t *out);
+
+/* expr_row.c */
 /* Compile a like pattern (bytes s[0, len), with '\' escapes). */
 int xpat_compile(struct fld_expr *x, const char *s, size_t len,
 		 struct xpat *out);
 /* Truth of p at row r, one row at a time. */
 uint8_t xpred_row(const struct xpred *p, const struct fld_cols *c, size_t r);
-/* Truth of p for rows[0, n) (n <= XBLOCK) into out. */
-void xpred_block(const struct xpred *p, const struct fld_cols *c,
-		 const uint32_t *rows, size_t n, uint8_t *out);
 /* a op b for one row or two constants (XT, XF or XU). */
 uint8_t xcmp(int op, const struct xrv *a, const struct xrv *b);
 /* a op b (op '+' '-' '*' '/' '%'; '-' with b NULL negates a) into *out:
@@ -211,6 +214,45 @@ int xcmp_id(int64_t i, double d);
 /* A double mapped to an int64 whose signed order is the double's
  * (-0 as 0); the order key of FLOAT/DOUBLE values in sidx. */
 int64_t xdkey(double d);
+
+/* Small helpers of expr_row.c, expr_plan.c and expr_eval.c, inline: the
+ * block kernels call them per value. */
+#define XTWO63 9223372036854775808.0    /* 2^63 */
+
+/* Is v a number (XR_INT or XR_FLT)? */
+static inline bool xrv_num(const struct xrv *v)
+{
+	return v->k == XR_INT || v->k == XR_FLT;
+}
+
+/* Number v as a double. */
+static inline double xrv_d(const struct xrv *v)
+{
+	return v->k == XR_INT ? (double)v->i : v->d;
+}
+
+/* u as an int64, wrapping (two's complement: gcc, clang). */
+static inline int64_t xwrap(uint64_t u)
+{
+	return (int64_t)u;
+}
+
+/* The hashes of the in-list tables (plan) and their probes (kernels). */
+static inline uint64_t xstrhash(const char *s, size_t n)
+{
+	uint64_t h = 1469598103934665603ull;
+
+	for (size_t i = 0; i < n; i++)
+		h = (h ^ (unsigned char)s[i]) * 1099511628211ull;
+	return h;
+}
+
+static inline uint64_t xihash(int64_t v)
+{
+	uint64_t h = (uint64_t)v * 0x9E3779B97F4A7C15ull;
+
+	return h ^ h >> 29;
+}
 
 /* ---- the parser's tokens (expr_lex.c, expr_parse.c) ---- */
 
@@ -250,5 +292,63 @@ int xperr(struct parser *p, size_t pos, const char *fmt, ...)
 /* A type error (no position, as Milvus words them).  Returns -EINVAL. */
 int xterr(struct parser *p, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
+
+/* ---- shared by the parser's levels (expr_parse.c, expr_operand.c) ---- */
+
+/* What a level returns: a predicate or a value (the other NULL), and where
+ * in the text it starts. */
+struct xitem {
+	struct xpred *p;
+	struct xval *v;
+	size_t pos;
+};
+
+/* The current token, and the one after it (T_END at the end). */
+static inline const struct tok *xcur(const struct parser *p)
+{
+	return &p->t[p->i];
+}
+
+static inline const struct tok *xpeek2(const struct parser *p)
+{
+	return p->i + 1 < p->nt ? &p->t[p->i + 1] : &p->t[p->nt - 1];
+}
+
+/* expr_parse.c.  The int functions return 0, -EINVAL (a parse or type
+ * error, in p->err) or -ENOMEM; constructors return NULL when out of
+ * memory. */
+/* The error for the current token, as unexpected.  Returns -EINVAL. */
+int xunexpected(struct parser *p);
+/* Step over a token of kind k, or fail as xunexpected. */
+int xexpect(struct parser *p, enum tk k);
+/* One level deeper (parentheses, not, unary minus); past
+ * FLD_EXPR_DEPTH_MAX an error. */
+int xenter(struct parser *p);
+/* Milvus's name of a type in messages (Int64, VarChar...), and ours
+ * (INT64, VARCHAR...). */
+const char *xmname(enum fld_type t);
+const char *xuname(enum fld_type t);
+/* Zeroed nodes in the expression's arena (f = -1; a value of height 1). */
+struct xval *xnew_val(struct parser *p, enum xvk k, enum xt t,
+		      enum fld_type ft);
+struct xpred *xnew_pred(struct parser *p, enum xpk k);
+/* A constant value c, typed as its kind says. */
+struct xval *xconst_val(struct parser *p, const struct xrv *c);
+/* Is t a number type (XT_INT, XT_FLT)? */
+bool xis_num(enum xt t);
+/* May a op b be compared (Milvus's rules; element types stand for
+ * arrays' elements)? */
+int xcheck_cmp(struct parser *p, const struct xval *a,
+	       const struct xval *b, int op);
+/* An operand is needed: refuse a predicate. */
+int xto_value(struct parser *p, struct xitem *it);
+/* Is v a field (column, id or path) rather than a literal or a result? */
+bool xis_field_ref(const struct xval *v);
+/* The loosest level: expr := and ("or" and)* (parentheses recurse). */
+int xparse_or(struct parser *p, struct xitem *out);
+/* expr_operand.c: sum := prod (("+" | "-") prod)*, and atom (expr_parse.c
+ * has the grammar). */
+int xparse_sum(struct parser *p, struct xitem *out);
+int xparse_atom(struct parser *p, struct xitem *out);
 
 #endif

@@ -7,6 +7,7 @@
 #ifndef MFS_FIELD_FIELD_INT_H
 #define MFS_FIELD_FIELD_INT_H
 
+#include <stdbool.h>
 #include <stdint.h>
 #include <string.h>
 
@@ -66,6 +67,19 @@ int fld_put_string(struct mfs_buf *out, const char *s, size_t n);
 /* v as compact JSON, objects in insertion order, reals in the shortest
  * form (an integral real keeps a ".0" so that it reads back as a real). */
 int fld_json_dump(struct mfs_buf *out, const json_t *v);
+/* A member of a JSON object, "key":x as fld_json_dump writes x, after a
+ * ',' when comma. */
+int fld_json_member(struct mfs_buf *out, bool comma, const char *key,
+		    const json_t *x);
+
+/* Is key a field of s that input may name (not the dynamic field)? */
+static inline bool fld_user_field(const struct fld_schema *s,
+				  const char *key)
+{
+	int i = fld_schema_find(s, key);
+
+	return i >= 0 && !s->f[i].dynamic;
+}
 
 /* Append value v (not JSON null) of field d in the row's value encoding
  * (field.h), checking it against d's type as fld_row_encode does; line

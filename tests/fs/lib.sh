@@ -336,6 +336,26 @@ PYEOF
 	} | "$MFS_PYTHON" - "$MFS_SRCDIR/tests/fs" "$@"
 }
 
+# py_vecs ARGS... <<'EOF' ... EOF: py with sys and numpy (as np) imported
+# first, and write_fvecs(path, a): the rows of a (n x dim) as an fvecs file,
+# each record dim as a little-endian int32, then dim little-endian float32.
+py_vecs() {
+	{
+		cat <<'PYEOF'
+import sys
+import numpy as np
+
+def write_fvecs(path, a):
+    a = np.ascontiguousarray(a, dtype="<f4")
+    rec = np.empty((a.shape[0], a.shape[1] + 1), dtype="<i4")
+    rec[:, 0] = a.shape[1]
+    rec[:, 1:] = a.view("<i4")
+    rec.tofile(path)
+PYEOF
+		cat
+	} | "$MFS_PYTHON" - "$@"
+}
+
 # --- setup ----------------------------------------------------------------------
 
 T=$(mktemp -d "${TMPDIR:-/tmp}/mfs-$TEST_NAME.XXXXXX") || exit 99

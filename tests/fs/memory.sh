@@ -24,15 +24,9 @@ fi
 rss_kib() { sed -n 's/^RssAnon:[^0-9]*\([0-9]*\) kB$/\1/p' "/proc/$MFS_PID/status"; }
 
 # 60,000 x 64 floats (15 MiB of vectors) and 20 queries.
-py "$T/a.fvecs" "$T/q.txt" <<'EOF'
-import sys
-import numpy as np
+py_vecs "$T/a.fvecs" "$T/q.txt" <<'EOF'
 r = np.random.RandomState(16)
-a = r.standard_normal((60000, 64)).astype("<f4")
-rec = np.empty((a.shape[0], 65), dtype="<i4")
-rec[:, 0] = 64
-rec[:, 1:] = a.view("<i4")
-rec.tofile(sys.argv[1])
+write_fvecs(sys.argv[1], r.standard_normal((60000, 64)))
 with open(sys.argv[2], "w") as f:
     for q in r.standard_normal((20, 64)):
         f.write(",".join("%.4f" % x for x in q) + "\n")

@@ -22,15 +22,9 @@ rewrites() { grep -c 'data.mdb rewritten without' "$T/log"; }
 online() { grep -c 'data.mdb rewritten while mounted' "$T/log"; }
 
 # 60,000 x 32 floats (7.3 MiB of vectors) and 5 queries.
-py "$T/a.fvecs" "$T/q.txt" "$T/del.txt" <<'EOF'
-import sys
-import numpy as np
+py_vecs "$T/a.fvecs" "$T/q.txt" "$T/del.txt" <<'EOF'
 r = np.random.RandomState(11)
-a = r.standard_normal((60000, 32)).astype("<f4")
-rec = np.empty((a.shape[0], 33), dtype="<i4")
-rec[:, 0] = 32
-rec[:, 1:] = a.view("<i4")
-rec.tofile(sys.argv[1])
+write_fvecs(sys.argv[1], r.standard_normal((60000, 32)))
 with open(sys.argv[2], "w") as f:
     for q in r.standard_normal((5, 32)):
         f.write(",".join("%.4f" % x for x in q) + "\n")
@@ -90,15 +84,9 @@ expect_eq "$(cat "$C/count")" 6000 "count after the second remount"
 # (a rewrite past 1 MiB of free pages, not 4: this database is small)
 MFS_WRAP="env MFS_STORE_SHRINK_MIN_BYTES=1048576 $MFS_WRAP_SAVED"
 remount
-py "$T/b.fvecs" "$T/del2.txt" <<'EOF'
-import sys
-import numpy as np
+py_vecs "$T/b.fvecs" "$T/del2.txt" <<'EOF'
 r = np.random.RandomState(12)
-a = r.standard_normal((40000, 32)).astype("<f4")
-rec = np.empty((a.shape[0], 33), dtype="<i4")
-rec[:, 0] = 32
-rec[:, 1:] = a.view("<i4")
-rec.tofile(sys.argv[1])
+write_fvecs(sys.argv[1], r.standard_normal((40000, 32)))
 # the 40,000 get the auto ids 70,001..110,000: delete 36,000 of them
 gone = r.choice(np.arange(70001, 110001), 36000, replace=False)
 with open(sys.argv[2], "w") as f:

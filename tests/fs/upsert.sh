@@ -318,7 +318,9 @@ for x in "xflat f  1" "xhnsw f &ef=2100 1" "xivf f &nprobe=8 1" "xsq8 f &nprobe=
 	"xpq f &nprobe=8 0" "xbin b  1" "xbivf b &nprobe=8 1"; do
 	set -- $x
 	if [ $# -eq 3 ]; then set -- "$1" "$2" "" "$3"; fi
-	expect_content "$M/$1/state" Loaded
+	# the mount reloads what was loaded in the background (Loading, then
+	# Loaded)
+	wait_loaded "$1"
 	later "$MFS_PYTHON" "$T/up.py" check "$M/$1" "$2" "$3" "$4"
 	# and once more after the remount, the index blob as saved
 	"$MFS_PYTHON" "$T/up.py" upsert "$M/$1" "$2" || fail "$1: upsert after the remount"

@@ -25,7 +25,8 @@ clang -g -O1 -std=c11 -fsanitize=fuzzer,address,undefined \
 	-fno-sanitize-recover=undefined -include "$BUILD/config.h" \
 	-I"$SRC/src" $(pkg-config --cflags jansson) \
 	"$SRC/tests/unit/fuzz_expr.c" "$SRC/src/field/expr_lex.c" \
-	"$SRC/src/field/expr_parse.c" \
+	"$SRC/src/field/expr_parse.c" "$SRC/src/field/expr_operand.c" \
+	"$SRC/src/field/expr_row.c" "$SRC/src/field/expr_plan.c" \
 	"$SRC/src/field/expr_eval.c" "$SRC/src/field/sidx.c" \
 	"$SRC/src/base/err.c" $(pkg-config --libs jansson) -lm \
 	-o "$BUILD/fuzz_expr"
