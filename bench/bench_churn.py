@@ -5,6 +5,9 @@ rounds, same parameters, in one run.
 
     bench/bench_churn.py [--data DIR] [--rounds 20] [--frac 0.1]
                          [--n N] [--threads 2] [--bin build/milvusfs]
+                         [--work DIR] [--out DIR] [--alt-rounds 5]
+    bench/bench_churn.py --alt-qps WORK [--alt-rounds N]   (QPS pairs again)
+    bench/bench_churn.py --plot LOG [--out DIR]            (the plot again)
 
 glove100 (COSINE), HNSW M=16 efConstruction=200, ef=64, k=10.  Each round
 deletes FRAC of the live entities (chosen by a seeded RNG) and inserts as
@@ -17,7 +20,10 @@ the live entities, batch QPS (the queries as one batch, best of 3),
 size, `compact` runs; the smallest hit count of any query (never < k while
 k entities exist).  At the end: `echo 1 > compact`, then a fresh milvusfs
 of the same live entities (import, build, load) for the ratios, and the
-load after 50,000 inserts made after a build.  Prints a Markdown table.
+load after 50,000 inserts made after a build.  Prints a Markdown table
+and writes churn-glove100.{dat,gp,png} (memory and recall per round,
+gnuplot) to --out (default the work directory); `--plot LOG` makes the
+plot again from the saved output of a finished run.
 """
 import argparse
 import atexit
@@ -143,6 +149,76 @@ def alt_qps(binary, work, threads, rounds=5):
     return (max(p[0] for p in pairs), max(p[1] for p in pairs), pairs)
 
 
+def write_plot(rows, fresh, base):
+    """base.dat, base.gp, base.png (gnuplot): memory (memory_bytes, the
+    daemon's RssAnon, data.mdb) and recall@10 per round, with the fresh
+    build's values as flat lines.  rows: the per-round dicts of measure()
+    (the last one, after the final compaction, is drawn as round
+    rounds+1); fresh: dict(mem, rss, db, recall)."""
+    with open(base + ".dat", "w") as f:
+        f.write("# round mfs_mem mfs_rss mfs_db mfs_recall hl_recall "
+                "fresh_mem fresh_rss fresh_db fresh_recall\n")
+        for r in rows:
+            f.write("%d %.2f %.2f %.2f %.4f %.4f %.2f %.2f %.2f %.4f\n" % (
+                r["round"], r["mfs_mem"], r["mfs_rss"], r["mfs_db"],
+                r["mfs_recall"], r["hl_recall"], fresh["mem"], fresh["rss"],
+                fresh["db"], fresh["recall"]))
+    last = rows[-1]["round"]
+    gp = f"""set terminal pngcairo size 900,900 noenhanced
+set output '{base}.png'
+set multiplot layout 2,1 title "glove100, HNSW M=16 efC=200, ef=64, k=10: each round deletes 10% and inserts 10%\\nround {last}: after echo 1 > compact; dashed: a fresh build of the same entities"
+set grid
+set key bottom right
+set xrange [-0.5:{last}.5]
+set xlabel 'round'
+set ylabel 'MiB'
+set yrange [0:*]
+plot '{base}.dat' using 1:2 with linespoints lw 2 lc 1 title 'memory_bytes', \\
+     '{base}.dat' using 1:3 with linespoints lw 2 lc 2 title 'daemon RssAnon', \\
+     '{base}.dat' using 1:4 with linespoints lw 2 lc 3 title 'data.mdb', \\
+     '{base}.dat' using 1:7 with lines dt 2 lc 1 notitle, \\
+     '{base}.dat' using 1:8 with lines dt 2 lc 2 notitle, \\
+     '{base}.dat' using 1:9 with lines dt 2 lc 3 notitle
+set ylabel 'recall@10 (exact ground truth of the live entities)'
+set yrange [0.9:1]
+plot '{base}.dat' using 1:5 with linespoints lw 2 lc 1 title 'milvusfs', \\
+     '{base}.dat' using 1:6 with linespoints lc 2 title 'hnswlib (mark_deleted + add_items)', \\
+     '{base}.dat' using 1:10 with lines dt 2 lc 1 notitle
+unset multiplot
+"""
+    with open(base + ".gp", "w") as f:
+        f.write(gp)
+    r = subprocess.run(["gnuplot", base + ".gp"], capture_output=True, text=True)
+    if r.returncode != 0:
+        with open(base + ".gp", "w") as f:
+            f.write(gp.replace("pngcairo", "png"))
+        subprocess.run(["gnuplot", base + ".gp"], check=False)
+
+
+def rows_of_log(path):
+    """The per-round rows and the fresh build's values from the output of
+    a finished run (its `round=...` progress lines and its `fresh build`
+    line), for --plot."""
+    import re
+    rows, fresh = [], None
+    for line in open(path):
+        if "] round=" in line:
+            kv = dict(x.split("=", 1) for x in line.split("] ", 1)[1].split())
+            rows.append({k: (int(v) if k in ("round", "live", "mfs_minhits",
+                                             "mfs_pending", "mfs_compactions",
+                                             "hl_elems") else float(v))
+                         for k, v in kv.items()})
+        m = re.match(r"fresh build of the same \d+ entities: recall ([\d.]+), "
+                     r"QPS \d+, memory_bytes ([\d.]+) MiB, RssAnon ([\d.]+) MiB, "
+                     r"data.mdb ([\d.]+) MiB", line)
+        if m:
+            fresh = dict(recall=float(m[1]), mem=float(m[2]), rss=float(m[3]),
+                         db=float(m[4]))
+    if not rows or not fresh:
+        sys.exit(f"{path}: no round lines or no fresh build line")
+    return rows, fresh
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--data", default=os.environ.get(
@@ -157,9 +233,21 @@ def main():
     ap.add_argument("--alt-qps", metavar="WORK",
                     help="only the alternating QPS of WORK/db and WORK/fresh "
                     "(the --work of a finished run)")
+    ap.add_argument("--alt-rounds", type=int, default=5,
+                    help="pairs of the alternating QPS measure")
+    ap.add_argument("--out", default=None,
+                    help="where churn-glove100.{dat,gp,png} go (default: --work)")
+    ap.add_argument("--plot", metavar="LOG",
+                    help="only the plot, from the saved output of a finished run")
     a = ap.parse_args()
+    if a.plot:
+        rows, fresh = rows_of_log(a.plot)
+        base = os.path.join(a.out or ".", "churn-glove100")
+        write_plot(rows, fresh, base)
+        print(base + ".png")
+        return
     if a.alt_qps:
-        c, f, pairs = alt_qps(a.bin, a.alt_qps, a.threads)
+        c, f, pairs = alt_qps(a.bin, a.alt_qps, a.threads, a.alt_rounds)
         print("alternating batch QPS, churned / fresh: " +
               ", ".join(f"{x:.0f}/{y:.0f}" for x, y in pairs) +
               f"; best {c:.0f} / {f:.0f} = {c / f:.3f}x (target >= 0.95)")
@@ -322,7 +410,7 @@ def main():
     past = stat(C)["loaded_past_index"]
     m.stop()
 
-    qc, qf, pairs = alt_qps(a.bin, work, a.threads)
+    qc, qf, pairs = alt_qps(a.bin, work, a.threads, a.alt_rounds)
     out = []
     out.append(f"glove100 first {n} x {dim} COSINE, HNSW M={M_} efConstruction={EFC}, "
                f"ef={EF}, k={K}, {a.rounds} rounds of {a.frac:.0%} delete + "
@@ -360,6 +448,9 @@ def main():
                f"(folds them) {rel_s:.2f} s, load {load_s:.2f} s (target <= 0.3), "
                f"loaded_past_index={past}")
     print("\n".join(out))
+    base = os.path.join(a.out or work, "churn-glove100")
+    write_plot(rows, fresh, base)
+    progress(f"plot: {base}.png")
 
 
 if __name__ == "__main__":
