@@ -186,13 +186,7 @@ plot '{base}.dat' using 1:5 with linespoints lw 2 lc 1 title 'milvusfs', \\
      '{base}.dat' using 1:10 with lines dt 2 lc 1 notitle
 unset multiplot
 """
-    with open(base + ".gp", "w") as f:
-        f.write(gp)
-    r = subprocess.run(["gnuplot", base + ".gp"], capture_output=True, text=True)
-    if r.returncode != 0:
-        with open(base + ".gp", "w") as f:
-            f.write(gp.replace("pngcairo", "png"))
-        subprocess.run(["gnuplot", base + ".gp"], check=False)
+    benchlib.gnuplot(gp, base)
 
 
 def rows_of_log(path):

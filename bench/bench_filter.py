@@ -34,6 +34,7 @@ import argparse, json, os, shutil, subprocess, sys, tempfile, time
 import numpy as np
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import benchlib  # noqa: E402
 from benchlib import read_fvecs  # noqa: E402
 
 FILTERS = [("bucket < 500", 0.5), ("bucket < 100", 0.1), ("bucket < 10", 0.01),
@@ -453,11 +454,7 @@ plot '{base}.dat' index 0 with linespoints lw 2 title 'milvusfs HNSW', \\
      '{base}.dat' index 2 with linespoints lw 2 title 'milvusfs IVF_FLAT', \\
      '{base}.dat' index 3 with linespoints title 'faiss IVFFlat nprobe=32, IDSelectorBitmap'
 """
-    put(base + ".gp", gp)
-    r = subprocess.run(["gnuplot", base + ".gp"], capture_output=True, text=True)
-    if r.returncode != 0:
-        put(base + ".gp", gp.replace("pngcairo", "png"))
-        subprocess.run(["gnuplot", base + ".gp"], check=False)
+    benchlib.gnuplot(gp, base)
 
 
 if __name__ == "__main__":

@@ -499,14 +499,7 @@ plot '{base}.dat' index 0 with linespoints title 'milvusfs (through the mount)',
      '{base}.dat' index 2 with linespoints title 'faiss IndexHNSWFlat'""" if fa else "") + \
         (f""", \\
      '{base}.dat' index {3 if fa else 2} with linespoints title 'milvusfs index in-process'""" if ip else "") + "\n"
-    with open(base + ".gp", "w") as f:
-        f.write(gp)
-    r = subprocess.run(["gnuplot", base + ".gp"], capture_output=True, text=True)
-    if r.returncode != 0:
-        # gnuplot-nox may lack pngcairo: fall back to the plain png terminal
-        with open(base + ".gp", "w") as f:
-            f.write(gp.replace("pngcairo", "png"))
-        subprocess.run(["gnuplot", base + ".gp"], check=False)
+    benchlib.gnuplot(gp, base)
     out(f"\nresults: {base}.txt .json .dat, plot {base}.png")
 
 

@@ -1,6 +1,7 @@
 """benchlib.py - what every benchmark driver needs: fvecs/ivecs readers,
 file helpers that use only open()/read()/write(), and the TSV result
 parser.  Debian /usr/bin/python3 + numpy."""
+import subprocess
 import sys
 import time
 
@@ -56,3 +57,14 @@ def parse_hits(text):
 def parse_ids(text):
     """Search results (TSV): a list per query of ids."""
     return [[i for i, _ in q] for q in parse_hits(text)]
+
+
+def gnuplot(gp, base):
+    """Write the gnuplot script gp to base.gp and run it (it writes
+    base.png); gnuplot-nox may lack pngcairo: then the plain png
+    terminal."""
+    put(base + ".gp", gp)
+    r = subprocess.run(["gnuplot", base + ".gp"], capture_output=True, text=True)
+    if r.returncode != 0:
+        put(base + ".gp", gp.replace("pngcairo", "png"))
+        subprocess.run(["gnuplot", base + ".gp"], check=False)
