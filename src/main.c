@@ -8,8 +8,9 @@
  * the mount fails), and only then opens LMDB and starts the engine's
  * threads, which must live in the process that serves the mount.  The
  * parent exits when the mount is ready.  SIGTERM/SIGINT/SIGHUP end the
- * loop (libfuse's handlers); the daemon then unmounts, stops the engine,
- * syncs and closes the store, and exits 0.
+ * loop (fs_signals_set: the loop stops the fs's own thread first, still
+ * answering requests); the daemon then unmounts, stops the engine, syncs
+ * and closes the store, and exits 0.
  */
 #define FUSE_USE_VERSION 31
 
@@ -740,12 +741,14 @@ int main(int argc, char *argv[])
 		goto out_eng;
 	if (!o.no_auto_unmount)
 		unmount_watch(mnt, fuse_session_fd(fuse_get_session(fuse)));
-	/* A shell starts background jobs with SIGINT ignored, and libfuse
-	 * only takes over signals left at their default: SIGINT must stop
-	 * the daemon however it was started. */
+	/* A shell starts background jobs with SIGINT ignored, and
+	 * fs_signals_set only takes over signals left at their default:
+	 * SIGINT must stop the daemon however it was started.  (libfuse's
+	 * own handlers end the session at once, and libfuse drops what it
+	 * reads after that unanswered: fs_loop ends it itself.) */
 	signal(SIGINT, SIG_DFL);
 	signal(SIGTERM, SIG_DFL);
-	if (fuse_set_signal_handlers(fuse_get_session(fuse)) != 0)
+	if (fs_signals_set() != 0)
 		goto out_unmount;
 	pthread_sigmask(SIG_SETMASK, &old_sigs, NULL);
 	mfs_log(MFS_LOG_INFO, "serving database %s on %s", db, mnt);
@@ -754,18 +757,12 @@ int main(int argc, char *argv[])
 	if (!o.foreground)
 		fuse_set_log_func(fuse_log_to_ours);    /* stderr is gone */
 
-	if (o.single)
-		rc = fuse_loop(fuse);
-	else
-		rc = fs_loop(fuse, FS_THREADS_MAX, spin_us);
-	/* fuse_loop: rc > 0 when ended by a signal, which is how a daemon
-	 * is told to stop; fs_loop: 0 */
+	rc = fs_loop(fs, fuse, o.single ? 1 : FS_THREADS_MAX, spin_us);
 	if (rc < 0)
 		mfs_log(MFS_LOG_ERROR, "FUSE loop: %s", strerror(-rc));
 	else
 		status = 0;
-	fs_stop(fs, fuse);
-	fuse_remove_signal_handlers(fuse_get_session(fuse));
+	fs_signals_restore();
 out_unmount:
 	fuse_unmount(fuse);
 out_eng:

@@ -75,6 +75,9 @@ void fs_free(struct fs *fs)
 	fs_errors_fini(&fs->errors);
 	pthread_mutex_destroy(&fs->files_lock);
 	fs_qcache_fini(&fs->qcache);
+	/* names left waiting at the stop */
+	for (size_t i = 0; i < fs->forget.n; i++)
+		free(fs->forget.q[(fs->forget.head + i) % fs->forget.cap]);
 	free(fs->forget.q);
 	pthread_cond_destroy(&fs->forget.cv);
 	pthread_mutex_destroy(&fs->forget.lock);
@@ -101,16 +104,70 @@ static void forget_ent(struct fs_forget_ent *e, const struct fs_node *n)
 	memcpy(e->name, n->name, sizeof(e->name));
 }
 
-/* Queue e (caller holds g->lock). */
+/* e as one allocation, "s" or "q" then coll, part and name each ended by
+ * a NUL: what a waiting name costs (fs_int.h).  NULL: no memory. */
+static char *forget_pack(const struct fs_forget_ent *e)
+{
+	size_t lc = strlen(e->coll) + 1, lp = strlen(e->part) + 1;
+	size_t ln = strlen(e->name) + 1;
+	char *p = malloc(1 + lc + lp + ln);
+
+	if (!p)
+		return NULL;
+	p[0] = e->squery ? 'q' : 's';
+	memcpy(p + 1, e->coll, lc);
+	memcpy(p + 1 + lc, e->part, lp);
+	memcpy(p + 1 + lc + lp, e->name, ln);
+	return p;
+}
+
+static void forget_unpack(const char *p, struct fs_forget_ent *e)
+{
+	size_t lc = strlen(p + 1) + 1, lp = strlen(p + 1 + lc) + 1;
+
+	e->squery = p[0] == 'q';
+	e->gone = false;
+	memcpy(e->coll, p + 1, lc);
+	memcpy(e->part, p + 1 + lc, lp);
+	memcpy(e->name, p + 1 + lc + lp, strlen(p + 1 + lc + lp) + 1);
+}
+
+/* Double the ring, its names moved to the front (caller holds g->lock).
+ * 0, -ENOMEM. */
+static int forget_grow(struct fs_forget *g)
+{
+	char **q;
+	size_t cap = g->cap * 2;
+
+	if (cap > SIZE_MAX / sizeof(*q))
+		return -ENOMEM;
+	q = malloc(cap * sizeof(*q));
+	if (!q)
+		return -ENOMEM;
+	for (size_t i = 0; i < g->n; i++)
+		q[i] = g->q[(g->head + i) % g->cap];
+	free(g->q);
+	g->q = q;
+	g->cap = cap;
+	g->head = 0;
+	return 0;
+}
+
+/* Queue e (caller holds g->lock).  A full ring grows; only when memory
+ * is short is the name dropped, counted for forget_main to log. */
 static void forget_push(struct fs_forget *g, const struct fs_forget_ent *e)
 {
+	char *p;
+
 	if (!g->started || g->stop)
 		return;
-	if (g->n == FS_FORGET_QUEUE) {
+	p = forget_pack(e);
+	if (!p || (g->n == g->cap && forget_grow(g) < 0)) {
+		free(p);
 		g->dropped++;
 		return;
 	}
-	g->q[(g->head + g->n) % FS_FORGET_QUEUE] = *e;
+	g->q[(g->head + g->n) % g->cap] = p;
 	if (g->n++ == 0)
 		pthread_cond_signal(&g->cv);
 }
@@ -245,6 +302,30 @@ static void forget_one(struct fs *fs, const struct fs_forget_ent *e,
 	fuse_lowlevel_notify_inval_entry(se, *dir_ino, e->name, len);
 }
 
+/* Names dropped since the last report: say so, once per burst (when the
+ * queue has drained, or a minute after the last report), with what it
+ * costs (caller holds g->lock, released meanwhile). */
+static void forget_report(struct fs_forget *g, bool now)
+{
+	struct timespec t;
+	uint64_t n = g->dropped - g->dropped_told;
+
+	if (n == 0)
+		return;
+	clock_gettime(CLOCK_MONOTONIC, &t);
+	if (!now && g->n && t.tv_sec - g->told_at < 60)
+		return;
+	g->dropped_told = g->dropped;
+	g->told_at = t.tv_sec;
+	pthread_mutex_unlock(&g->lock);
+	mfs_log(MFS_LOG_WARN, "out of memory: %llu inline query names were "
+		"not queued to be forgotten (%llu since the mount); the kernel "
+		"keeps each until the unmount, and the daemon about 200 bytes "
+		"for it", (unsigned long long)n,
+		(unsigned long long)g->dropped_told);
+	pthread_mutex_lock(&g->lock);
+}
+
 static void *forget_main(void *arg)
 {
 	struct fs *fs = arg;
@@ -255,17 +336,31 @@ static void *forget_main(void *arg)
 
 	pthread_mutex_lock(&g->lock);
 	while (!g->stop) {
+		forget_report(g, false);
 		if (g->n == 0) {
+			/* a burst grew the ring: give it back */
+			if (g->cap > FS_FORGET_QUEUE) {
+				char **q = realloc(g->q,
+						   FS_FORGET_QUEUE * sizeof(*q));
+
+				if (q) {
+					g->q = q;
+					g->cap = FS_FORGET_QUEUE;
+				}
+			}
+			g->head = 0;
 			pthread_cond_wait(&g->cv, &g->lock);
 			continue;
 		}
-		e = g->q[g->head];
-		g->head = (g->head + 1) % FS_FORGET_QUEUE;
+		forget_unpack(g->q[g->head], &e);
+		free(g->q[g->head]);
+		g->head = (g->head + 1) % g->cap;
 		g->n--;
 		pthread_mutex_unlock(&g->lock);
 		forget_one(fs, &e, dir, &dir_ino);
 		pthread_mutex_lock(&g->lock);
 	}
+	forget_report(g, true);
 	g->done = true;
 	pthread_cond_broadcast(&g->cv);
 	pthread_mutex_unlock(&g->lock);
@@ -284,6 +379,7 @@ static void forget_start(struct fs *fs, struct fuse_session *se)
 	if (!fs->mnt[0])
 		return;
 	g->q = calloc(FS_FORGET_QUEUE, sizeof(*g->q));
+	g->cap = FS_FORGET_QUEUE;
 	if (!g->q) {
 		mfs_log(MFS_LOG_ERROR, "out of memory: inline query names "
 			"will not be forgotten");
@@ -338,7 +434,7 @@ static void op_destroy(void *data)
 	struct fs *fs = data;
 	struct fs_forget *g = &fs->forget;
 
-	/* fs_stop has stopped the thread; a stop with no loop run (no
+	/* fs_loop has stopped the thread; a stop with no loop run (no
 	 * request can wait then) */
 	fs_forget_stop(fs);
 	if (g->started)

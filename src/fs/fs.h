@@ -11,8 +11,9 @@
  *     fs_new(eng, &opts, &fs, &err);
  *     fs_fill_ops(&ops);
  *     fuse = fuse_new(&args, &ops, sizeof(ops), fs);  // fs: private data
- *     ... fuse_mount ... fs_loop(fuse, FS_THREADS_MAX, spin_us) ...
- *     fs_stop(fs, fuse); fuse_unmount(fuse); ... fuse_destroy(fuse);
+ *     ... fuse_mount ... fs_signals_set() ...
+ *     fs_loop(fs, fuse, FS_THREADS_MAX, spin_us) ...
+ *     fs_signals_restore(); fuse_unmount(fuse); ... fuse_destroy(fuse);
  *     fs_free(fs);
  *
  * The caller compiles against FUSE_USE_VERSION FS_FUSE_USE_VERSION.
@@ -64,21 +65,27 @@ void fs_free(struct fs *fs);
 /* Fill *ops (struct fuse_operations, zeroed first) with the fs callbacks.
  * The struct fs must be passed as fuse_new's private data. */
 void fs_fill_ops(struct fuse_operations *ops);
-/* Serve fuse's requests on up to max_threads worker threads (at least 2)
- * until the session ends (unmount, or a signal whose libfuse handler ends
- * it; the calling thread only waits, so it is the one to take signals).
- * The worker that answered a request reads the next one, looking for it
- * for spin_us microseconds before it sleeps (0: sleeps at once); a
- * request that takes over half a millisecond hands reading to another
- * worker (loop.c).  0 when the session ended, or -errno of a failed read
- * or thread start. */
+/* Take SIGINT, SIGTERM and SIGHUP (those at their default) for fs_loop:
+ * their handler only notes the stop, which fs_loop then makes; SIGPIPE is
+ * ignored.  Call it with the stop signals blocked, before fs_loop; they
+ * may be unblocked in the calling thread afterwards.  0 or -errno. */
+int fs_signals_set(void);
+/* Put the signals fs_signals_set took back to their default. */
+void fs_signals_restore(void);
+/* Serve fuse's requests on up to max_threads worker threads (at least 2;
+ * 1: the calling thread alone, -s) until the session ends: unmount, or a
+ * stop signal (fs_signals_set), after which the fs's own thread is
+ * stopped first while requests are still answered (loop.c); the calling
+ * thread only waits, so it is the one to take signals.  The worker that
+ * answered a request reads the next one, looking for it for spin_us
+ * microseconds before it sleeps (0: sleeps at once); a request that takes
+ * over half a millisecond hands reading to another worker.  fs is fuse's
+ * private data.  0 when the session ended, or -errno of a failed read or
+ * thread start. */
 #define FS_SPIN_US_DEFAULT 50
 #define FS_SPIN_US_MAX 10000
-int fs_loop(struct fuse *fuse, unsigned max_threads, unsigned spin_us);
-/* After the loop (fs_loop or fuse_loop) has returned and before
- * fuse_unmount: stop the fs's own thread, answering the requests it waits
- * on meanwhile (loop.c).  fs is fuse's private data. */
-void fs_stop(struct fs *fs, struct fuse *fuse);
+int fs_loop(struct fs *fs, struct fuse *fuse, unsigned max_threads,
+	    unsigned spin_us);
 
 /* Append a failure line to /.errors and the log, as the FUSE operations do:
  * "2026-11-20T10:00:00Z pid=4242 op path ENAME: message".  pid is the

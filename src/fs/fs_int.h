@@ -121,10 +121,22 @@ void fs_qcache_release(struct fs_qcache *c, struct fs_qent *e,
  * (started at init, never a request handler) tells the kernel to forget
  * it (fuse_lowlevel_notify_inval_entry); the kernel then sends FORGET and
  * libfuse frees the node.  The notification waits for the kernel's lock
- * on the directory, which a LOOKUP being answered holds: after the loop
- * ends, fs_stop answers requests until the thread has stopped. */
+ * on the directory, which a LOOKUP being answered holds: at a stop,
+ * fs_loop has the thread stop before it ends the session, while requests
+ * are still answered (loop.c). */
 
-#define FS_FORGET_QUEUE 256             /* names waiting; more: dropped */
+/* Names waiting, at first.  The queue holds a name from its release
+ * until the thread has told the kernel; when releases come faster than
+ * the thread goes (a flood of stats on a busy machine: over 1,000 names
+ * behind in tests/fs/memory.sh here) its ring doubles, without a fixed
+ * limit, and shrinks back once drained.  A waiting name takes a ring slot
+ * and one allocation of its three names packed (about 40 bytes for
+ * "c/search/0.5,1,0,0&k=2"), less than the node libfuse keeps for it
+ * meanwhile (about 200): the queue is bounded by what clients looked up
+ * faster than the thread forgets, and by memory.  Only when memory is
+ * short is a name dropped: counted, and logged once per burst (the
+ * kernel keeps that name, and the daemon its node, until the unmount). */
+#define FS_FORGET_QUEUE 256
 /* The names of the last FS_FORGET_KEEP private sessions (a read-write
  * descriptor of a name without overrides that did not save) stay known:
  * a program that opens the same name for every search then costs one
@@ -150,12 +162,15 @@ struct fs_forget_ent {
 struct fs_forget {
 	pthread_mutex_t lock;           /* a leaf lock; guards all below */
 	pthread_cond_t cv;              /* work, stop or done */
-	struct fs_forget_ent *q;        /* a ring of FS_FORGET_QUEUE */
-	size_t head, n;
+	char **q;                       /* a ring of cap names, each packed
+					 * in one allocation (fs.c) */
+	size_t cap, head, n;
 	bool started;                   /* tid runs or ran, not joined */
 	bool stop;                      /* take no more work */
 	bool done;                      /* the thread has returned */
-	uint64_t dropped;               /* names the full queue refused */
+	uint64_t dropped;               /* names dropped (out of memory) */
+	uint64_t dropped_told;          /* ... of them logged so far */
+	time_t told_at;                 /* CLOCK_MONOTONIC s of that log */
 	struct fs_forget_ent keep[FS_FORGET_KEEP];
 	size_t nkeep, keep_next;        /* used; the next to push out */
 	struct fs_forget_ent seen[FS_FORGET_SEEN];
@@ -204,7 +219,7 @@ struct fs {
 };
 
 /* Queue the name of node n (search/ or query/) for the kernel to forget
- * (see above); a full queue drops it.  Never blocks on the kernel. */
+ * (see above).  Never blocks on the kernel. */
 void fs_forget_name(struct fs *fs, const struct fs_node *n);
 /* Keep the name of node n known (FS_FORGET_KEEP): queue the one it
  * pushes out, if any. */
@@ -411,11 +426,9 @@ void fs_file_free(struct fs *fs, struct fs_file *f);
  * each request, asks fs_deferred whether one waits and runs the oldest
  * (fs_run_deferred); a read of the file that finds it still waiting runs
  * it itself.  Nothing is left to run unless fs_deferred has been called
- * (fuse_loop, -s: the search runs in the request).  fs_deferred and
+ * (-s, loop_single: the search runs in the request).  fs_deferred and
  * fs_run_deferred take the fs of the calling thread's last request
- * (fs_ctx): call them after a request.  fs_defer_allow: nothing to do
- * (the state is the file's, not the thread's). */
-void fs_defer_allow(void);
+ * (fs_ctx): call them after a request. */
 bool fs_deferred(void);
 void fs_run_deferred(void);
 

@@ -26,10 +26,19 @@
  * ms without the spin, 0.11-0.16 ms with it, measured one after the
  * other), far more than the spin's CPU.
  *
- * Workers block every signal: the calling thread (which gets SIGINT,
- * SIGTERM and SIGHUP, whose libfuse handlers end the session) only waits,
- * then cancels the reader out of its read(2) and joins everyone.  A worker
- * can be cancelled only while it reads.
+ * Workers block every signal: the calling thread gets SIGINT, SIGTERM
+ * and SIGHUP (fs_signals_set: their handler only notes the stop) and
+ * waits.  At a stop it first has the fs's own thread stop
+ * (fs_forget_stop) while the workers still answer every request: that
+ * thread may be waiting, in the kernel, on a LOOKUP only they answer, and
+ * libfuse drops, unanswered, a request it reads once the session is
+ * marked ended (its own signal handlers mark it at once: a client's LOOKUP
+ * read just then stayed unanswered, holding its directory's lock, the
+ * thread's notification waited on that lock and the daemon on the thread,
+ * for good).  Only then does it end the session, cancel the reader out
+ * of its read(2) and join everyone.  A worker can be cancelled only while
+ * it reads.  After an unmount (the read fails with ENODEV) the kernel has
+ * ended every request already, so the thread returns by itself.
  *
  * Locking: l->lock guards every field of struct loop below it; it is never
  * held across a read or a request.
@@ -199,7 +208,6 @@ static void *worker(void *arg)
 	int res;
 
 	memset(&buf, 0, sizeof(buf));
-	fs_defer_allow();
 	pthread_setcancelstate(PTHREAD_CANCEL_DISABLE, NULL);
 	pthread_mutex_lock(&l->lock);
 	while (!fuse_session_exited(l->se)) {
@@ -271,12 +279,182 @@ static int start_worker(struct loop *l)
 	return 0;
 }
 
-int fs_loop(struct fuse *fuse, unsigned max_threads, unsigned spin_us)
+/* ---- the stop signals ----
+ *
+ * File-scope state, against the house rule, because a signal handler can
+ * reach nothing else; there is one loop per process. */
+
+static volatile sig_atomic_t stop_sig;  /* the stop signal taken, or 0 */
+static sem_t *volatile stop_sem;        /* the running loop's, or NULL */
+
+static void on_stop(int sig)
+{
+	sem_t *s = stop_sem;
+
+	stop_sig = sig;
+	if (s)
+		sem_post(s);            /* async-signal-safe */
+}
+
+static const int stop_sigs[] = { SIGINT, SIGTERM, SIGHUP };
+
+/* Install on_stop for sig if it is at its default; *set: whether it was. */
+static int take_signal(int sig, void (*fn)(int), bool *set)
+{
+	struct sigaction sa, old;
+
+	*set = false;
+	if (sigaction(sig, NULL, &old) != 0)
+		return -errno;
+	if (old.sa_handler != SIG_DFL)
+		return 0;               /* ignored (nohup) or another's */
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = fn;
+	sigemptyset(&sa.sa_mask);
+	sa.sa_flags = 0;                /* no SA_RESTART: waits end EINTR */
+	if (sigaction(sig, &sa, NULL) != 0)
+		return -errno;
+	*set = true;
+	return 0;
+}
+
+static bool stop_taken[3];
+
+int fs_signals_set(void)
+{
+	struct sigaction sa;
+
+	stop_sig = 0;
+	for (size_t i = 0; i < 3; i++) {
+		int rc = take_signal(stop_sigs[i], on_stop, &stop_taken[i]);
+
+		if (rc < 0)
+			return rc;
+	}
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = SIG_IGN;        /* as libfuse: no death by a pipe */
+	if (sigaction(SIGPIPE, &sa, NULL) != 0)
+		return -errno;
+	return 0;
+}
+
+void fs_signals_restore(void)
+{
+	for (size_t i = 0; i < 3; i++)
+		if (stop_taken[i]) {
+			signal(stop_sigs[i], SIG_DFL);
+			stop_taken[i] = false;
+		}
+}
+
+/* ---- ending ---- */
+
+/* Once the loop has ended without a stop signal (unmount, a failed read):
+ * the fs's thread may still run.  After an unmount the kernel has ended
+ * every request and it returns by itself; after a failed read it may
+ * wait on a request no one read: answer requests here until it has
+ * returned.  The mark of the ended session is cleared meanwhile (libfuse
+ * drops what it reads under it) and the stop signals wait. */
+static void answer_until_forgotten(struct fs *fs, struct fuse_session *se)
+{
+	struct pollfd p = { .fd = fuse_session_fd(se), .events = POLLIN };
+	struct fuse_buf buf;
+	sigset_t sigs, old;
+	bool reading = true;
+	unsigned answered = 0;
+
+	fs_forget_stop(fs);
+	if (!fs_forget_wait(fs, 0))
+		return;
+	memset(&buf, 0, sizeof(buf));
+	sigemptyset(&sigs);
+	for (size_t i = 0; i < 3; i++)
+		sigaddset(&sigs, stop_sigs[i]);
+	pthread_sigmask(SIG_BLOCK, &sigs, &old);
+	fuse_session_reset(se);
+	while (fs_forget_wait(fs, reading ? 0 : 10)) {
+		int res;
+
+		if (!reading || poll(&p, 1, 10) <= 0)
+			continue;
+		res = fuse_session_receive_buf(se, &buf);
+		if (res == -EINTR)
+			continue;
+		if (res <= 0) {         /* unmounted: it will not wait */
+			reading = false;
+			continue;
+		}
+		fuse_session_process_buf(se, &buf);
+		answered++;
+	}
+	if (answered)
+		mfs_log(MFS_LOG_INFO, "stop: %u requests answered after the "
+			"loop ended", answered);
+	free(buf.mem);
+	fuse_session_exit(se);
+	pthread_sigmask(SIG_SETMASK, &old, NULL);
+}
+
+/* -s: the calling thread reads and answers.  It waits in ppoll with the
+ * stop signals open, and reads with them open too (a read that has taken
+ * a request returns it; one still waiting ends EINTR), so a stop is seen
+ * at once and no request is dropped.  At a stop it goes on answering
+ * until the fs's thread has returned. */
+static int loop_single(struct fs *fs, struct fuse_session *se)
+{
+	struct pollfd p = { .fd = fuse_session_fd(se), .events = POLLIN };
+	struct timespec tick = { 0, 10 * 1000000L };
+	struct fuse_buf buf;
+	sigset_t sigs, open_mask;
+	int rc = 0;
+
+	memset(&buf, 0, sizeof(buf));
+	sigemptyset(&sigs);
+	for (size_t i = 0; i < 3; i++)
+		sigaddset(&sigs, stop_sigs[i]);
+	pthread_sigmask(SIG_BLOCK, &sigs, &open_mask);
+	sigdelset(&open_mask, SIGINT);
+	sigdelset(&open_mask, SIGTERM);
+	sigdelset(&open_mask, SIGHUP);
+	while (!fuse_session_exited(se)) {
+		int res;
+
+		if (stop_sig) {
+			/* the fs's thread first, answering what it needs */
+			fs_forget_stop(fs);
+			if (!fs_forget_wait(fs, 0))
+				break;
+		}
+		res = ppoll(&p, 1, stop_sig ? &tick : NULL, &open_mask);
+		if (res <= 0)
+			continue;       /* a signal, or the tick */
+		pthread_sigmask(SIG_SETMASK, &open_mask, NULL);
+		res = fuse_session_receive_buf(se, &buf);
+		pthread_sigmask(SIG_BLOCK, &sigs, NULL);
+		if (res == -EINTR)
+			continue;
+		if (res <= 0) {         /* 0: unmounted */
+			rc = res;
+			break;
+		}
+		fuse_session_process_buf(se, &buf);
+	}
+	pthread_sigmask(SIG_SETMASK, &open_mask, NULL);
+	free(buf.mem);
+	fuse_session_exit(se);
+	answer_until_forgotten(fs, se);
+	return rc < 0 ? rc : 0;
+}
+
+int fs_loop(struct fs *fs, struct fuse *fuse, unsigned max_threads,
+	    unsigned spin_us)
 {
 	struct loop l;
 	pthread_condattr_t ca;
 	int rc;
 
+	if (max_threads == 1)
+		return loop_single(fs, fuse_get_session(fuse));
 	memset(&l, 0, sizeof(l));
 	l.se = fuse_get_session(fuse);
 	l.max_workers = max_threads < 2 ? 2 : max_threads;
@@ -306,10 +484,18 @@ int fs_loop(struct fuse *fuse, unsigned max_threads, unsigned spin_us)
 		ending(&l, rc);
 		pthread_mutex_unlock(&l.lock);
 	}
-	while (!fuse_session_exited(l.se))
-		sem_wait(&l.finish);     /* EINTR: a signal, look again */
+	stop_sem = &l.finish;
+	while (!fuse_session_exited(l.se) && !stop_sig)
+		sem_wait(&l.finish);    /* EINTR: a signal, look again */
+	/* A stop: the fs's thread first, while the workers answer what it
+	 * waits on (they end only with the session) */
+	fs_forget_stop(fs);
+	while (fs_forget_wait(fs, 100) && !fuse_session_exited(l.se))
+		;
+	stop_sem = NULL;
 
 	pthread_mutex_lock(&l.lock);
+	fuse_session_exit(l.se);
 	pthread_cond_broadcast(&l.wake);
 	pthread_cond_broadcast(&l.idle_cv);
 	pthread_mutex_unlock(&l.lock);
@@ -331,6 +517,7 @@ int fs_loop(struct fuse *fuse, unsigned max_threads, unsigned spin_us)
 		pthread_cancel(t);      /* takes effect only in a read */
 		pthread_join(t, NULL);
 	}
+	answer_until_forgotten(fs, l.se);
 	rc = l.err ? l.err : rc;
 	pthread_cond_destroy(&l.wake);
 	pthread_cond_destroy(&l.idle_cv);
@@ -339,52 +526,4 @@ int fs_loop(struct fuse *fuse, unsigned max_threads, unsigned spin_us)
 	free(l.tid);
 	free(l.live);
 	return rc < 0 ? rc : 0;
-}
-
-/* The fs's own thread (fs_forget_name) may wait, in a notification to
- * the kernel, for a LOOKUP that no worker will answer now, and its stat
- * through the mount for a reply: answer requests, here, until it has
- * returned.  A request read while the session is marked ended is lost
- * (libfuse drops it), so the mark is cleared meanwhile and the stop
- * signals, whose handlers set it, wait until this is done. */
-void fs_stop(struct fs *fs, struct fuse *fuse)
-{
-	struct fuse_session *se = fuse_get_session(fuse);
-	struct pollfd p = { .fd = fuse_session_fd(se), .events = POLLIN };
-	struct fuse_buf buf;
-	sigset_t sigs, old;
-	bool reading = true;
-	unsigned answered = 0;
-
-	fs_forget_stop(fs);
-	if (!fs_forget_wait(fs, 0))
-		return;
-	memset(&buf, 0, sizeof(buf));
-	sigemptyset(&sigs);
-	sigaddset(&sigs, SIGINT);
-	sigaddset(&sigs, SIGTERM);
-	sigaddset(&sigs, SIGHUP);
-	pthread_sigmask(SIG_BLOCK, &sigs, &old);
-	fuse_session_reset(se);
-	while (fs_forget_wait(fs, reading ? 0 : 10)) {
-		int res;
-
-		if (!reading || poll(&p, 1, 10) <= 0)
-			continue;
-		res = fuse_session_receive_buf(se, &buf);
-		if (res == -EINTR)
-			continue;
-		if (res <= 0) {         /* unmounted: it will not wait */
-			reading = false;
-			continue;
-		}
-		fuse_session_process_buf(se, &buf);
-		answered++;
-	}
-	if (answered)
-		mfs_log(MFS_LOG_INFO, "stop: %u requests answered after the "
-			"loop ended", answered);
-	free(buf.mem);
-	fuse_session_exit(se);
-	pthread_sigmask(SIG_SETMASK, &old, NULL);
 }

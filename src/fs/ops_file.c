@@ -166,11 +166,6 @@ void fs_file_free(struct fs *fs, struct fs_file *f)
 	free(f);
 }
 
-void fs_defer_allow(void)
-{
-	/* nothing per thread: the loop shows itself in fs_deferred */
-}
-
 /* Run descriptor f's started search s into f->out.  A reader's results
  * are final: a stat of the name reports their length while f is open
  * (readers that size their buffer from st_size take them in one read). */

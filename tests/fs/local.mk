@@ -48,6 +48,7 @@ FS_TESTS = \
 	tests/fs/search_session.sh \
 	tests/fs/backup.sh \
 	tests/fs/ops.sh \
+	tests/fs/shutdown.sh \
 	tests/fs/readme.sh
 TESTS += $(FS_TESTS)
 EXTRA_DIST += $(FS_TESTS) tests/fs/lib.sh tests/fs/README.md tests/fs/query_ref.py
