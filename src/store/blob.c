@@ -30,7 +30,7 @@ int store_blob_put(struct store_txn *t, uint32_t pid, const void *data,
 							 : STORE_BLOB_CHUNK;
 		v.mv_data = (unsigned char *)data + off;
 		/* Keys rise, but another pid may sort after: no APPEND. */
-		rc = mdb_put(t->txn, store_dbi(t, DB_BLOB), &k, &v, 0);
+		rc = store_put(t, DB_BLOB, &k, &v, 0);
 		if (rc)
 			return store_txn_fail(t, rc);
 	}

@@ -60,7 +60,7 @@ int store_meta_next(struct store_txn *t, const char *name, uint32_t *out)
 	put_be32(b, next + 1);
 	v.mv_data = b;
 	v.mv_size = 4;
-	rc = mdb_put(t->txn, store_dbi(t, DB_META), &k, &v, 0);
+	rc = store_put(t, DB_META, &k, &v, 0);
 	if (rc)
 		return store_txn_fail(t, rc);
 	*out = next;
@@ -179,7 +179,7 @@ int store_coll_put(struct store_txn *t, const char *name,
 		return -EINVAL;
 	name_val(name, &k);
 	coll_encode(c, &v, buf);
-	rc = mdb_put(t->txn, store_dbi(t, DB_COLL), &k, &v, 0);
+	rc = store_put(t, DB_COLL, &k, &v, 0);
 	return rc ? store_txn_fail(t, rc) : 0;
 }
 
@@ -205,7 +205,7 @@ int store_coll_new(struct store_txn *t, const char *name,
 		return rc;
 	c.next_id = 1;              /* dim 0, vtype 0 (FLOAT), metric 0 (L2) */
 	coll_encode(&c, &v, buf);
-	rc = mdb_put(t->txn, store_dbi(t, DB_COLL), &k, &v, MDB_NOOVERWRITE);
+	rc = store_put(t, DB_COLL, &k, &v, MDB_NOOVERWRITE);
 	if (rc)
 		return store_txn_fail(t, rc);
 	rc = store_part_new(t, c.cid, "_default", &p);
@@ -231,11 +231,11 @@ int store_coll_rename(struct store_txn *t, const char *from, const char *to)
 		return 0;
 	name_val(to, &k);
 	coll_encode(&c, &v, buf);
-	rc = mdb_put(t->txn, store_dbi(t, DB_COLL), &k, &v, MDB_NOOVERWRITE);
+	rc = store_put(t, DB_COLL, &k, &v, MDB_NOOVERWRITE);
 	if (rc)
 		return store_txn_fail(t, rc);
 	name_val(from, &k);
-	rc = mdb_del(t->txn, store_dbi(t, DB_COLL), &k, NULL);
+	rc = store_del(t, DB_COLL, &k);
 	return rc ? store_txn_fail(t, rc) : 0;
 }
 
@@ -289,7 +289,7 @@ int store_coll_del(struct store_txn *t, const char *name)
 	    (rc = store_del_prefix(t, DB_FIELDS, pre, 4, NULL)))
 		return rc;
 	name_val(name, &k);
-	rc = mdb_del(t->txn, store_dbi(t, DB_COLL), &k, NULL);
+	rc = store_del(t, DB_COLL, &k);
 	return rc ? store_txn_fail(t, rc) : 0;
 }
 
@@ -380,7 +380,7 @@ int store_part_put(struct store_txn *t, const struct store_part *p)
 
 	put_be32(kb, p->pid);
 	v.mv_size = pinfo_encode(p, vb);
-	rc = mdb_put(t->txn, store_dbi(t, DB_PINFO), &k, &v, 0);
+	rc = store_put(t, DB_PINFO, &k, &v, 0);
 	return rc ? store_txn_fail(t, rc) : 0;
 }
 
@@ -422,7 +422,7 @@ int store_part_new(struct store_txn *t, uint32_t cid, const char *name,
 	put_be32(pb, p.pid);
 	v.mv_data = pb;
 	v.mv_size = 4;
-	rc = mdb_put(t->txn, store_dbi(t, DB_PART), &k, &v, MDB_NOOVERWRITE);
+	rc = store_put(t, DB_PART, &k, &v, MDB_NOOVERWRITE);
 	if (rc)
 		return store_txn_fail(t, rc);
 	rc = store_part_put(t, &p);
@@ -483,7 +483,7 @@ int store_part_del(struct store_txn *t, uint32_t cid, const char *name)
 	rc = store_part_purge(t, cid, pid, 1);
 	if (rc)
 		return rc;
-	rc = mdb_del(t->txn, store_dbi(t, DB_PART), &k, NULL);
+	rc = store_del(t, DB_PART, &k);
 	return rc ? store_txn_fail(t, rc) : 0;
 }
 
@@ -540,10 +540,10 @@ int store_fields_put(struct store_txn *t, uint32_t cid, const void *text,
 
 	put_be32(kb, cid);
 	if (len == 0) {
-		rc = mdb_del(t->txn, store_dbi(t, DB_FIELDS), &k, NULL);
+		rc = store_del(t, DB_FIELDS, &k);
 		return rc && rc != MDB_NOTFOUND ? store_txn_fail(t, rc) : 0;
 	}
-	rc = mdb_put(t->txn, store_dbi(t, DB_FIELDS), &k, &v, 0);
+	rc = store_put(t, DB_FIELDS, &k, &v, 0);
 	return rc ? store_txn_fail(t, rc) : 0;
 }
 
@@ -612,7 +612,7 @@ int store_alias_put(struct store_txn *t, const char *name, uint32_t cid)
 	if (rc)
 		return rc;
 	put_be32(b, cid);
-	rc = mdb_put(t->txn, store_dbi(t, DB_META), &k, &v, 0);
+	rc = store_put(t, DB_META, &k, &v, 0);
 	return rc ? store_txn_fail(t, rc) : 0;
 }
 
@@ -624,7 +624,7 @@ int store_alias_del(struct store_txn *t, const char *name)
 
 	if (rc)
 		return rc;
-	rc = mdb_del(t->txn, store_dbi(t, DB_META), &k, NULL);
+	rc = store_del(t, DB_META, &k);
 	if (rc == MDB_NOTFOUND)
 		return -ENOENT;
 	return rc ? store_txn_fail(t, rc) : 0;

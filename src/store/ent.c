@@ -48,7 +48,7 @@ int store_del_prefix(struct store_txn *t, enum store_db db,
 	     rc = mdb_cursor_get(cur, &k, &v, MDB_NEXT)) {
 		if (k.mv_size < len || memcmp(k.mv_data, prefix, len) != 0)
 			break;
-		rc = mdb_cursor_del(cur, 0);
+		rc = store_cursor_del(t, db, cur);
 		if (rc)
 			break;
 		count++;
@@ -86,11 +86,10 @@ int store_part_purge(struct store_txn *t, uint32_t cid, uint32_t pid,
 				break;
 			}
 			idmap_key(ik, cid, (int64_t)get_be64(v.mv_data));
-			rc = mdb_del(t->txn, store_dbi(t, DB_IDMAP), &ikv,
-				     NULL);
+			rc = store_del(t, DB_IDMAP, &ikv);
 			if (rc && rc != MDB_NOTFOUND)
 				break;
-			rc = mdb_cursor_del(cur, 0);
+			rc = store_cursor_del(t, DB_ENT, cur);
 			if (rc)
 				break;
 		}
@@ -118,7 +117,7 @@ int store_part_purge(struct store_txn *t, uint32_t cid, uint32_t pid,
 	put_be32(pre, pid);
 	k.mv_data = pre;
 	k.mv_size = 4;
-	rc = mdb_del(t->txn, store_dbi(t, DB_PINFO), &k, NULL);
+	rc = store_del(t, DB_PINFO, &k);
 	if (rc && rc != MDB_NOTFOUND)
 		return store_txn_fail(t, rc);
 	return 0;
@@ -166,7 +165,8 @@ int store_ent_insert(struct store_txn *t, struct store_part *p,
 		k.mv_size = IDMAP_KEY;
 		v.mv_data = iv;
 		v.mv_size = sizeof(iv);
-		rc = mdb_cursor_put(ci, &k, &v, MDB_NOOVERWRITE);
+		rc = store_cursor_put(t, DB_IDMAP, ci, &k, &v,
+				      MDB_NOOVERWRITE);
 		if (rc == MDB_KEYEXIST) {
 			/* Earlier entities of the batch are in: the txn must
 			 * not commit (store_write aborts it). */
@@ -185,7 +185,8 @@ int store_ent_insert(struct store_txn *t, struct store_part *p,
 
 		v.mv_data = NULL;
 		v.mv_size = ID_BYTES + vec_bytes + rl;
-		rc = mdb_cursor_put(ce, &k, &v, MDB_RESERVE | append);
+		rc = store_cursor_put(t, DB_ENT, ce, &k, &v,
+				      MDB_RESERVE | append);
 		if (rc)
 			goto lmdb_fail;
 		put_be64(v.mv_data, (uint64_t)ids[i]);
@@ -250,14 +251,14 @@ int store_ent_delete(struct store_txn *t, uint32_t cid, uint32_t only_pid,
 		seq = get_be64((unsigned char *)v.mv_data + 4);
 		if (only_pid && pid != only_pid)
 			continue;
-		rc = mdb_cursor_del(ci, 0);
+		rc = store_cursor_del(t, DB_IDMAP, ci);
 		if (rc)
 			goto lmdb_fail;
 		t->touched++;
 		ent_key(ek, pid, seq);
 		k.mv_data = ek;
 		k.mv_size = ENT_KEY;
-		rc = mdb_del(t->txn, store_dbi(t, DB_ENT), &k, NULL);
+		rc = store_del(t, DB_ENT, &k);
 		if (rc && rc != MDB_NOTFOUND)
 			goto lmdb_fail;
 		if (!(npc && pc[last].pid == pid)) {

@@ -76,7 +76,7 @@
 #define MAX_READERS 512
 #define READERS_FULL_TRIES 10000        /* x 1 ms */
 
-static const char *const db_names[DB_COUNT] = {
+const char *const store_db_names[DB_COUNT] = {
 	[DB_META] = "meta", [DB_COLL] = "coll", [DB_PART] = "part",
 	[DB_PINFO] = "pinfo", [DB_ENT] = "ent", [DB_IDMAP] = "idmap",
 	[DB_BLOB] = "blob", [DB_QUERY] = "query", [DB_FIELDS] = "fields",
@@ -222,6 +222,50 @@ static int open_file(struct store *st, const char *name, struct mfs_err *err)
 	return fd;
 }
 
+/* A machine crash after store_open created data.mdb but before LMDB's
+ * first meta pages reached the disk leaves a file LMDB refuses
+ * (MDB_INVALID), although nothing in it was ever acknowledged: LMDB
+ * writes its two meta pages when it creates the file and syncs them only
+ * with the first commit, and the file system may have kept the file's
+ * size without its bytes.  So a data.mdb of at most two pages, all
+ * zeros, is a new database: it is emptied and LMDB starts it afresh.
+ * Anything else LMDB refuses stays refused (nothing that ever held data
+ * is wiped).  fd: data.mdb.  0 or negative errno with err set. */
+static int never_synced(struct store *st, int fd, struct mfs_err *err)
+{
+	unsigned char buf[4096];
+	struct stat sb;
+	long page = sysconf(_SC_PAGESIZE);
+	off_t off = 0;
+
+	if (page < 4096)
+		page = 4096;
+	if (fstat(fd, &sb) != 0)
+		return mfs_errf(err, -errno, "database %s: data.mdb: %s",
+				st->dir, strerror(errno));
+	if (sb.st_size == 0 || sb.st_size > 2 * (off_t)page)
+		return 0;
+	while (off < sb.st_size) {
+		ssize_t n = pread(fd, buf, sizeof(buf), off);
+
+		if (n < 0)
+			return mfs_errf(err, -errno, "database %s: cannot read data.mdb: %s",
+					st->dir, strerror(errno));
+		if (n == 0)
+			break;
+		for (ssize_t i = 0; i < n; i++)
+			if (buf[i])
+				return 0;
+		off += n;
+	}
+	if (ftruncate(fd, 0) != 0 || fsync(fd) != 0)
+		return mfs_errf(err, -errno, "database %s: cannot empty data.mdb: %s",
+				st->dir, strerror(errno));
+	mfs_log(MFS_LOG_INFO, "database %s: data.mdb of %lld bytes held only zeros (made just before a crash, never synced by LMDB): started as a new database",
+		st->dir, (long long)sb.st_size);
+	return 0;
+}
+
 static int lock_dir(struct store *st, struct mfs_err *err)
 {
 	char path[4096];
@@ -283,18 +327,19 @@ static int open_dbs(struct store *st, struct mfs_err *err)
 		return env_error(st, rc, "cannot begin the first transaction",
 				 err);
 	for (i = 0; i < DB_COUNT; i++) {
-		rc = mdb_dbi_open(txn, db_names[i], MDB_CREATE, &st->dbi[i]);
+		rc = mdb_dbi_open(txn, store_db_names[i], MDB_CREATE, &st->dbi[i]);
 		if (rc) {
 			mdb_txn_abort(txn);
 			if (rc == MDB_INCOMPATIBLE)
 				return mfs_errf(err, -EIO,
 						"database %s: expected a milvusfs database, got an LMDB environment with an incompatible database \"%s\"",
-						st->dir, db_names[i]);
+						st->dir, store_db_names[i]);
 			return env_error(st, rc, "cannot open a database", err);
 		}
 	}
 	k.mv_data = "version";
 	k.mv_size = 7;
+	struct store_txn vt = { .st = st, .txn = txn };
 	rc = mdb_get(txn, st->dbi[DB_META], &k, &v);
 	if (rc == MDB_NOTFOUND) {
 		MDB_stat ms;
@@ -313,7 +358,7 @@ static int open_dbs(struct store *st, struct mfs_err *err)
 		put_be32(b, STORE_LAYOUT_VERSION);
 		v.mv_data = b;
 		v.mv_size = 4;
-		rc = mdb_put(txn, st->dbi[DB_META], &k, &v, 0);
+		rc = store_put(&vt, DB_META, &k, &v, 0);
 	} else if (rc == 0) {
 		uint32_t ver = v.mv_size == 4 ? get_be32(v.mv_data) : 0;
 
@@ -334,7 +379,7 @@ static int open_dbs(struct store *st, struct mfs_err *err)
 			put_be32(b, STORE_LAYOUT_VERSION);
 			v.mv_data = b;
 			v.mv_size = 4;
-			rc = mdb_put(txn, st->dbi[DB_META], &k, &v, 0);
+			rc = store_put(&vt, DB_META, &k, &v, 0);
 		}
 	}
 	if (rc) {
@@ -441,16 +486,43 @@ static void reserve_update(struct store *st);
  * When: at open, before anyone uses the environment; and while mounted,
  * when a commit leaves the free pages past the threshold (so after a
  * compaction, whose rewritten index blobs free the old ones).  The online
- * rewrite runs in a thread of its own.  It holds write_lock from the copy
- * to the swap, so no writer commits meanwhile and the copy is the last
- * commit: the old file and the new one hold the same data, and a crash
- * anywhere leaves one of them, complete.  Readers go on in the old file
+ * rewrite runs in a thread of its own (shrink_run), and holds writers off
+ * only for two short steps:
+ *
+ *   1. under write_lock, a read transaction: the snapshot of the last
+ *      commit; from then on every write of the store (store_put & co.,
+ *      shrink.c) adds the key it touches to the rewrite's change set;
+ *      write_lock is released.
+ *   2. the copy of the snapshot into data.mdb.shrink (MDB_APPEND), and its
+ *      sync, while writers go on committing into the old file.  The copy
+ *      holds grow_lock shared (no remap under its snapshot); a writer that
+ *      must grow the map meanwhile (grow_waiting) makes it give up rather
+ *      than wait for its end, and so does store_close.  The long snapshot
+ *      keeps LMDB from reusing the pages commits free meanwhile, so the
+ *      old file may grow during the copy.
+ *   3. under write_lock again: the change set replayed into the copy, each
+ *      key given the value it has now in the old file or deleted (a
+ *      dropped database copied whole again), the copy synced (only the
+ *      replay's pages are left to write), then the swap, and write_lock
+ *      released after the directory sync.
+ *
+ * So the copy ends as the last commit: the old file and the new one hold
+ * the same data, every commit acknowledged before the swap is in both,
+ * and a crash anywhere leaves one of them, complete; a commit that
+ * fsync(2) acknowledges afterwards is in the file that a crash leaves
+ * under the name data.mdb.  Writers wait for the replay, proportional to
+ * the keys changed during the copy, not for the copy.  The change set
+ * holds at most SHRINK_MAX_KEYS keys and SHRINK_MAX_BYTES of memory
+ * (MFS_STORE_SHRINK_MAX_KEYS lowers it, for tests): past that, the
+ * rewrite gives up for this time, logs why and is tried again after
+ * SHRINK_RETRY_MS, as after a failure.  Readers go on in the old file
  * during the copy (a read transaction never writes data.mdb); the swap
- * takes grow_lock exclusive, waiting SHRINK_WAIT_MS at most for readers to
- * end.  Writers wait for write_lock meanwhile; searches of loaded
- * partitions do not touch the store.  The directory is synced before
- * write_lock is released: a commit that fsync(2) acknowledges afterwards
- * is in the file that a crash leaves under the name data.mdb.
+ * takes grow_lock exclusive, waiting SHRINK_WAIT_MS at most for readers
+ * to end; searches of loaded partitions do not touch the store.  (Only
+ * for tests: with MFS_STORE_SHRINK_GATE=path in the environment, the copy
+ * waits in its middle while path exists, so that a test can write during
+ * it without relying on timing; store_shrink_now runs a rewrite with a
+ * hook there.)
  *
  * A crash before the rename leaves the old file (the partial copy is
  * removed at the next open), after it the new one.  (Only to show that
@@ -460,12 +532,14 @@ static void reserve_update(struct store *st);
  * so at every open.)  Any failure (a full
  * disk, readers that would not end) keeps the old file in use, is logged
  * and reported (store_set_report: /.errors), and the next try waits
- * SHRINK_RETRY_MS. */
+ * SHRINK_RETRY_MS; giving way (to growth, to too many changes) is only
+ * logged. */
 #define SHRINK_FREE_PCT 25
 #define SHRINK_MIN_BYTES (UINT64_C(4) << 20)
-#define SHRINK_TXN_ENTRIES 65536
 #define SHRINK_WAIT_MS 1000
 #define SHRINK_RETRY_MS 30000
+#define SHRINK_MAX_KEYS UINT64_C(1000000)
+#define SHRINK_MAX_BYTES (UINT64_C(256) << 20)
 
 static void shrink_unlink(const char *path)
 {
@@ -474,55 +548,6 @@ static void shrink_unlink(const char *path)
 	snprintf(lock, sizeof(lock), "%s-lock", path);
 	unlink(path);
 	unlink(lock);           /* left by an older milvusfs */
-}
-
-/* Copy every database of st->env into to, in key order. */
-static int shrink_copy(struct store *st, MDB_env *to)
-{
-	MDB_txn *rt, *wt = NULL;
-	MDB_cursor *cur = NULL;
-	MDB_val k, v;
-	MDB_dbi d;
-	size_t n = 0;
-	int rc;
-
-	rc = mdb_txn_begin(st->env, NULL, MDB_RDONLY, &rt);
-	if (rc)
-		return rc;
-	for (int i = 0; i < DB_COUNT && rc == 0; i++) {
-		if ((rc = mdb_txn_begin(to, NULL, 0, &wt)) != 0) {
-			wt = NULL;
-			break;
-		}
-		if ((rc = mdb_dbi_open(wt, db_names[i], MDB_CREATE, &d)) != 0 ||
-		    (rc = mdb_cursor_open(rt, st->dbi[i], &cur)) != 0)
-			break;
-		while ((rc = mdb_cursor_get(cur, &k, &v, MDB_NEXT)) == 0) {
-			rc = mdb_put(wt, d, &k, &v, MDB_APPEND);
-			if (rc)
-				break;
-			if (++n % SHRINK_TXN_ENTRIES == 0) {
-				rc = mdb_txn_commit(wt);
-				wt = NULL;
-				if (rc || (rc = mdb_txn_begin(to, NULL, 0, &wt)) != 0) {
-					wt = NULL;
-					break;
-				}
-			}
-		}
-		mdb_cursor_close(cur);
-		cur = NULL;
-		if (rc != MDB_NOTFOUND)
-			break;
-		rc = mdb_txn_commit(wt);
-		wt = NULL;
-	}
-	if (cur)
-		mdb_cursor_close(cur);
-	if (wt)
-		mdb_txn_abort(wt);
-	mdb_txn_abort(rt);
-	return rc;
 }
 
 /* The pages data.mdb uses (up to the last one) and how many of them no
@@ -580,48 +605,108 @@ static int sync_dir(struct store *st)
 	return rc;
 }
 
-/* Make <dir>/data.mdb.shrink (path), a synced compacted copy of st->env
- * with map size mapsize.  grow_lock held shared, no writer running.  On
- * failure nothing is left behind; 0 or negative errno with err set. */
-static int shrink_make(struct store *st, const char *path, uint64_t mapsize,
-		       struct mfs_err *err)
-{
-	MDB_env *to = NULL;
-	int rc, fd;
+/* The copy being made: the new environment on <dir>/data.mdb.shrink. */
+struct copy {
+	char path[PATH_MAX];
+	int fd;
+	MDB_env *to;
+	MDB_dbi tdbi[DB_COUNT];
+	uint64_t mapsize;       /* of to */
+};
 
-	shrink_unlink(path);    /* a copy a crash left */
+/* Create <dir>/data.mdb.shrink (c->path) and open the environment of the
+ * copy on it, map size mapsize, its databases created.  On failure
+ * nothing is left behind; 0 or negative errno with err set. */
+static int shrink_create(struct store *st, struct copy *c, uint64_t mapsize,
+			 struct mfs_err *err)
+{
+	int rc;
+
+	c->to = NULL;
+	c->mapsize = mapsize;
+	shrink_unlink(c->path); /* a copy a crash left */
 	/* created here: LMDB's own open would follow a symlink */
-	fd = open(path, O_RDWR | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC,
-		  FILE_MODE);
-	if (fd < 0)
+	c->fd = open(c->path, O_RDWR | O_CREAT | O_EXCL | O_NOFOLLOW |
+		     O_CLOEXEC, FILE_MODE);
+	if (c->fd < 0)
 		return mfs_errf(err, store_mdb_errno(errno, STORE_OP_DATA),
-				"cannot create %s: %s", path, strerror(errno));
-	if ((rc = mdb_env_create(&to)) != 0) {
-		to = NULL;
+				"cannot create %s: %s", c->path,
+				strerror(errno));
+	if ((rc = mdb_env_create(&c->to)) != 0) {
+		c->to = NULL;
 		goto fail;
 	}
-	if ((rc = mdb_env_set_maxdbs(to, DB_COUNT)) != 0 ||
-	    (rc = mdb_env_set_mapsize(to, (size_t)mapsize)) != 0 ||
-	    (rc = mdb_env_open(to, path, MDB_NOSUBDIR | MDB_NOSYNC |
+	if ((rc = mdb_env_set_maxdbs(c->to, DB_COUNT)) != 0 ||
+	    (rc = mdb_env_set_mapsize(c->to, (size_t)mapsize)) != 0 ||
+	    (rc = mdb_env_open(c->to, c->path, MDB_NOSUBDIR | MDB_NOSYNC |
 			       MDB_NOTLS | MDB_NOLOCK, FILE_MODE)) != 0 ||
-	    (rc = shrink_copy(st, to)) != 0 ||
-	    (!st->unsafe_shrink && (rc = mdb_env_sync(to, 1)) != 0))
+	    (rc = store_shrink_dbs(c->to, c->tdbi)) != 0)
 		goto fail;
-	mdb_env_close(to);
-	to = NULL;
-	if (!st->unsafe_shrink && fsync(fd) != 0) {
-		rc = errno;
-		goto fail;
-	}
-	close(fd);
 	return 0;
 fail:
-	if (to)
-		mdb_env_close(to);
-	close(fd);
-	unlink(path);
+	if (c->to)
+		mdb_env_close(c->to);
+	c->to = NULL;
+	close(c->fd);
+	unlink(c->path);
 	return mfs_errf(err, store_mdb_errno(rc, STORE_OP_COMMIT),
-			"cannot write %s: %s", path, mdb_strerror(rc));
+			"cannot write %s: %s", c->path, mdb_strerror(rc));
+}
+
+/* Sync the copy (unless unsafe_shrink) and close it.  0 or an LMDB code
+ * (or errno); either way to and fd are closed, the file is kept. */
+static int shrink_finish(struct store *st, struct copy *c)
+{
+	MDB_envinfo info;
+	int rc = 0;
+
+	if (mdb_env_info(c->to, &info) == 0 && info.me_mapsize > c->mapsize)
+		c->mapsize = info.me_mapsize;
+	if (!st->unsafe_shrink)
+		rc = mdb_env_sync(c->to, 1);
+	mdb_env_close(c->to);
+	c->to = NULL;
+	if (rc == 0 && !st->unsafe_shrink && fsync(c->fd) != 0)
+		rc = errno;
+	close(c->fd);
+	return rc;
+}
+
+/* Give the copy up: nothing is left behind. */
+static void shrink_abandon(struct copy *c)
+{
+	if (c->to) {
+		mdb_env_close(c->to);
+		c->to = NULL;
+		close(c->fd);
+	}
+	unlink(c->path);
+}
+
+/* Make <dir>/data.mdb.shrink (c->path), a synced compacted copy of
+ * st->env with map size mapsize, at open: nobody else uses st.  On
+ * failure nothing is left behind; 0 or negative errno with err set. */
+static int shrink_make(struct store *st, struct copy *c, uint64_t mapsize,
+		       struct mfs_err *err)
+{
+	MDB_txn *rt;
+	int rc = shrink_create(st, c, mapsize, err);
+
+	if (rc)
+		return rc;
+	rc = mdb_txn_begin(st->env, NULL, MDB_RDONLY, &rt);
+	if (rc == 0) {
+		rc = store_shrink_copy(st, rt, c->to, c->tdbi, NULL, NULL,
+				       NULL, NULL);
+		mdb_txn_abort(rt);
+	}
+	if (rc == 0)
+		rc = shrink_finish(st, c);
+	if (rc == 0)
+		return 0;
+	shrink_abandon(c);
+	return mfs_errf(err, store_mdb_errno(rc, STORE_OP_COMMIT),
+			"cannot write %s: %s", c->path, mdb_strerror(rc));
 }
 
 /* With st->env closed: put the copy path in place of data.mdb and sync
@@ -656,34 +741,34 @@ static int shrink_swap(struct store *st, const char *path,
  * set when opening again failed. */
 static int env_shrink(struct store *st, struct mfs_err *err)
 {
-	char path[PATH_MAX];
+	struct copy c;
 	uint64_t fpages, fr, psize, mapsize;
 	struct mfs_err e2;
 
-	if ((size_t)snprintf(path, sizeof(path), "%s/data.mdb.shrink",
-			     st->dir) >= sizeof(path) - 8)
+	if ((size_t)snprintf(c.path, sizeof(c.path), "%s/data.mdb.shrink",
+			     st->dir) >= sizeof(c.path) - 8)
 		return 0;
-	shrink_unlink(path);    /* a copy a crash left */
+	shrink_unlink(c.path);  /* a copy a crash left */
 	if (page_usage(st, &fpages, &fr, &psize) != 0 ||
 	    !shrink_worth(st, fpages, fr, psize))
 		return 0;
 	mapsize = st->mapsize_bytes;
 	mfs_err_clear(&e2);
-	if (shrink_make(st, path, mapsize, &e2) != 0) {
+	if (shrink_make(st, &c, mapsize, &e2) != 0) {
 		mfs_log(MFS_LOG_WARN, "database %s: %" PRIu64 " MiB of free pages in data.mdb not given back: %s",
 			st->dir, (fr * psize) >> 20, e2.msg);
 		return 0;
 	}
 	mdb_env_close(st->env);
 	st->env = NULL;
-	int swapped = shrink_swap(st, path, &e2);
+	int swapped = shrink_swap(st, c.path, &e2);
 	if (swapped <= 0)
 		mfs_log(MFS_LOG_WARN, "database %s: %s", st->dir, e2.msg);
 	if (swapped != 0)
 		mfs_log(MFS_LOG_INFO, "database %s: data.mdb rewritten without its %"
 			PRIu64 " MiB of free pages (it had %" PRIu64 " MiB)",
 			st->dir, (fr * psize) >> 20, (fpages * psize) >> 20);
-	return env_start(st, mapsize, err);
+	return env_start(st, c.mapsize, err);
 }
 
 /* Under reserve_lock: allocate the reserve file to st->reserve_bytes.
@@ -786,6 +871,7 @@ static void store_free(struct store *st)
 	pthread_mutex_destroy(&st->reserve_lock);
 	pthread_mutex_destroy(&st->write_lock);
 	pthread_mutex_destroy(&st->shrink_lock);
+	free(st->shrink_gate);
 	free(st->dir);
 	free(st);
 }
@@ -837,6 +923,25 @@ int store_open(const char *dir, const struct store_opts *opts,
 		if (*end == '\0')
 			st->shrink_min_bytes = v;
 	}
+	/* the change set's limits, and the test hooks that lower them
+	 * (MFS_STORE_SHRINK_MAX_KEYS) or hold the copy in its middle
+	 * (MFS_STORE_SHRINK_GATE, see gate_wait) */
+	st->changes_max_keys = SHRINK_MAX_KEYS;
+	st->changes_max_bytes = SHRINK_MAX_BYTES;
+	const char *smax = getenv("MFS_STORE_SHRINK_MAX_KEYS");
+	if (smax && *smax) {
+		char *end;
+		unsigned long long v = strtoull(smax, &end, 10);
+		if (*end == '\0')
+			st->changes_max_keys = v;
+	}
+	const char *gate = getenv("MFS_STORE_SHRINK_GATE");
+	if (gate && *gate && !(st->shrink_gate = strdup(gate))) {
+		free(st->dir);
+		free(st);
+		return mfs_errf(err, -ENOMEM, "database %s: out of memory",
+				dir);
+	}
 	const char *ushrink = getenv("MFS_STORE_UNSAFE_SHRINK");
 	if (ushrink && strcmp(ushrink, "1") == 0) {
 		st->unsafe_shrink = 1;
@@ -855,6 +960,7 @@ int store_open(const char *dir, const struct store_opts *opts,
 		pthread_mutex_destroy(&st->reserve_lock);
 		pthread_mutex_destroy(&st->write_lock);
 		pthread_mutex_destroy(&st->shrink_lock);
+		free(st->shrink_gate);
 		free(st->dir);
 		free(st);
 		return mfs_errf(err, -rc, "database %s: cannot create a lock",
@@ -868,8 +974,15 @@ int store_open(const char *dir, const struct store_opts *opts,
 	if (rc)
 		goto fail_lock;
 	/* LMDB opens these following symlinks: make or check them first */
-	if ((fd = open_file(st, "data.mdb", err)) < 0 ||
-	    (close(fd), fd = open_file(st, "lock.mdb", err)) < 0) {
+	if ((fd = open_file(st, "data.mdb", err)) < 0) {
+		rc = fd;
+		goto fail_lock;
+	}
+	rc = never_synced(st, fd, err);
+	close(fd);
+	if (rc)
+		goto fail_lock;
+	if ((fd = open_file(st, "lock.mdb", err)) < 0) {
 		rc = fd;
 		goto fail_lock;
 	}
@@ -966,6 +1079,15 @@ uint64_t store_mapsize(struct store *st)
 
 /* ---- map growth ---- */
 
+/* grow_lock exclusive, to remap: a rewrite's copy holding it shared
+ * gives way (copy_stop) rather than keep every transaction waiting. */
+static void wrlock_grow(struct store *st)
+{
+	__atomic_add_fetch(&st->grow_waiting, 1, __ATOMIC_ACQ_REL);
+	pthread_rwlock_wrlock(&st->grow_lock);
+	__atomic_sub_fetch(&st->grow_waiting, 1, __ATOMIC_ACQ_REL);
+}
+
 /* What a call on a store whose map was lost says (st->broken). */
 static int broken_err(const struct store *st, struct mfs_err *err)
 {
@@ -980,7 +1102,7 @@ static int grow(struct store *st, uint64_t seen_bytes, struct mfs_err *err)
 {
 	int rc = 0;
 
-	pthread_rwlock_wrlock(&st->grow_lock);
+	wrlock_grow(st);
 	if (st->broken) {
 		rc = broken_err(st, err);
 		goto out;
@@ -1036,7 +1158,7 @@ static int reopen(struct store *st, struct mfs_err *err)
 {
 	int rc = 0;
 
-	pthread_rwlock_wrlock(&st->grow_lock);
+	wrlock_grow(st);
 	if (st->broken) {
 		rc = broken_err(st, err);
 		goto out;
@@ -1122,35 +1244,171 @@ static void report(struct store *st, const struct mfs_err *e)
 		mfs_log(MFS_LOG_WARN, "%s", e->msg);
 }
 
-static void shrink_online(struct store *st)
+/* What stops the copy of a rewrite while mounted (store_shrink_copy's
+ * stop): the store closing, a writer waiting to grow or reopen the map
+ * (it needs the copy's shared hold of grow_lock gone), or a change set
+ * past its limits. */
+struct stop_arg {
+	struct store *st;
+	struct store_changes *changes;
+	const char *why;        /* set when it stopped the copy */
+	int over;               /* it was the change set */
+};
+
+static int copy_stop(void *arg)
 {
-	char path[PATH_MAX];
-	uint64_t fpages = 0, fr = 0, psize = 0, mapsize, t0 = mono_ms();
-	struct mfs_err e, e2;
+	struct stop_arg *sa = arg;
+	struct store *st = sa->st;
+
+	if (__atomic_load_n(&st->closing, __ATOMIC_ACQUIRE))
+		sa->why = "the database is being closed";
+	else if (__atomic_load_n(&st->grow_waiting, __ATOMIC_ACQUIRE))
+		sa->why = "the map had to grow during the copy";
+	else if (store_changes_over(sa->changes))
+		sa->over = 1;
+	else
+		return 0;
+	return STORE_SHRINK_STOPPED;
+}
+
+/* The test hook MFS_STORE_SHRINK_GATE=path: the copy waits in its middle
+ * while path exists (SHRINK_GATE_MS at most), so that a test can write
+ * through the mount during the copy without depending on timing. */
+#define SHRINK_GATE_MS 120000
+
+static void gate_wait(void *arg)
+{
+	struct store *st = arg;
+	struct timespec ts = { 0, 10000000 };
+
+	mfs_log(MFS_LOG_INFO, "database %s: the copy of data.mdb waits while %s exists (MFS_STORE_SHRINK_GATE)",
+		st->dir, st->shrink_gate);
+	for (int i = 0; i < SHRINK_GATE_MS / 10 &&
+	     access(st->shrink_gate, F_OK) == 0 &&
+	     !__atomic_load_n(&st->closing, __ATOMIC_ACQUIRE) &&
+	     !__atomic_load_n(&st->grow_waiting, __ATOMIC_ACQUIRE); i++)
+		nanosleep(&ts, NULL);
+}
+
+struct shrink_stats {
+	uint64_t fpages, fr, psize;     /* page_usage before */
+	uint64_t copy_ms;               /* the copy, writers going on */
+	uint64_t held_ms;               /* write_lock held */
+	size_t keys;                    /* changed meanwhile, replayed */
+	int gave_up;                    /* e says why; nobody's fault */
+	int swapped;                    /* shrink_swap's answer, if run */
+	int reopen_rc;                  /* env_start's after the swap */
+};
+
+/* The online rewrite (see "The file shrinks"); force: worth it or not.
+ * 1 when data.mdb is the new file and open, 0 when nothing was done, or
+ * a negative errno with e set (ss->swapped -1: data.mdb is the new file
+ * but the directory sync failed), or with e2 set when the environment
+ * could not be opened again (ss->reopen_rc, st->broken). */
+static int shrink_run(struct store *st, int force, void (*mid)(void *),
+		      void *mid_arg, struct shrink_stats *ss,
+		      struct mfs_err *e, struct mfs_err *e2)
+{
+	struct copy c;
+	struct stop_arg sa = { .st = st };
+	MDB_txn *rt = NULL;
+	uint64_t mapsize, t0;
 	struct timespec ts;
 	int rc, swapped;
 
-	mfs_err_clear(&e);
-	mfs_err_clear(&e2);
-	if ((size_t)snprintf(path, sizeof(path), "%s/data.mdb.shrink",
-			     st->dir) >= sizeof(path) - 8)
-		return;
-	pthread_mutex_lock(&st->write_lock);
-	pthread_rwlock_rdlock(&st->grow_lock);
+	if ((size_t)snprintf(c.path, sizeof(c.path), "%s/data.mdb.shrink",
+			     st->dir) >= sizeof(c.path) - 8)
+		return 0;
 	/* another rewrite, or commits since the trigger, may have made it
 	 * needless */
-	if (st->broken || __atomic_load_n(&st->closing, __ATOMIC_ACQUIRE) ||
-	    page_usage(st, &fpages, &fr, &psize) != 0 ||
-	    !shrink_worth(st, fpages, fr, psize)) {
-		pthread_rwlock_unlock(&st->grow_lock);
-		pthread_mutex_unlock(&st->write_lock);
-		return;
-	}
+	pthread_rwlock_rdlock(&st->grow_lock);
+	rc = st->broken || __atomic_load_n(&st->closing, __ATOMIC_ACQUIRE) ||
+	     page_usage(st, &ss->fpages, &ss->fr, &ss->psize) != 0 ||
+	     (!force && !shrink_worth(st, ss->fpages, ss->fr, ss->psize));
 	mapsize = st->mapsize_bytes;
-	rc = shrink_make(st, path, mapsize, &e);
 	pthread_rwlock_unlock(&st->grow_lock);
 	if (rc)
-		goto failed;
+		return 0;
+	if ((rc = shrink_create(st, &c, mapsize, e)) != 0)
+		return rc;
+	sa.changes = store_changes_new(st->changes_max_keys,
+				       st->changes_max_bytes);
+	if (!sa.changes) {
+		shrink_abandon(&c);
+		return mfs_errf(e, -ENOMEM, "database %s: out of memory",
+				st->dir);
+	}
+
+	/* 1. The snapshot: the last commit.  From here on writers record
+	 * what they change. */
+	t0 = mono_ms();
+	pthread_mutex_lock(&st->write_lock);
+	pthread_rwlock_rdlock(&st->grow_lock);
+	rc = st->broken ? MDB_PANIC :
+		mdb_txn_begin(st->env, NULL, MDB_RDONLY, &rt);
+	if (rc == 0)
+		st->changes = sa.changes;
+	pthread_mutex_unlock(&st->write_lock);
+	ss->held_ms = mono_ms() - t0;
+
+	/* 2. The copy, writers going on in the old file.  grow_lock stays
+	 * held shared (no remap under the snapshot); the bulk of the copy
+	 * is synced before writers are held again. */
+	t0 = mono_ms();
+	if (rc == 0) {
+		rc = store_shrink_copy(st, rt, c.to, c.tdbi, copy_stop, &sa,
+				       mid, mid_arg);
+		mdb_txn_abort(rt);
+		rt = NULL;
+	}
+	pthread_rwlock_unlock(&st->grow_lock);
+	if (rc == 0 && !st->unsafe_shrink)
+		rc = mdb_env_sync(c.to, 1);
+	ss->copy_ms = mono_ms() - t0;
+
+	/* 3. Writers held: what they changed meanwhile into the copy, the
+	 * copy synced, then the swap. */
+	t0 = mono_ms();
+	pthread_mutex_lock(&st->write_lock);
+	st->changes = NULL;
+	if (rc == 0 && store_changes_over(sa.changes)) {
+		sa.over = 1;
+		rc = STORE_SHRINK_STOPPED;
+	}
+	pthread_rwlock_rdlock(&st->grow_lock);
+	if (rc == 0 && (st->broken ||
+			__atomic_load_n(&st->closing, __ATOMIC_ACQUIRE))) {
+		sa.why = "the database is being closed";
+		rc = STORE_SHRINK_STOPPED;
+	}
+	if (rc == 0 &&
+	    (rc = mdb_txn_begin(st->env, NULL, MDB_RDONLY, &rt)) == 0) {
+		rc = store_shrink_replay(st, rt, sa.changes, c.to, c.tdbi,
+					 &ss->keys);
+		mdb_txn_abort(rt);
+	}
+	if (rc == 0)
+		rc = shrink_finish(st, &c);
+	pthread_rwlock_unlock(&st->grow_lock);
+	store_changes_free(sa.changes);
+	if (rc) {
+		pthread_mutex_unlock(&st->write_lock);
+		ss->held_ms += mono_ms() - t0;
+		shrink_abandon(&c);
+		if (rc != STORE_SHRINK_STOPPED)
+			return mfs_errf(e, store_mdb_errno(rc, STORE_OP_COMMIT),
+					"cannot write %s: %s", c.path,
+					mdb_strerror(rc));
+		ss->gave_up = 1;
+		if (__atomic_load_n(&st->closing, __ATOMIC_ACQUIRE))
+			return 0;
+		if (sa.over)
+			return mfs_errf(e, -EAGAIN, "database %s: data.mdb not rewritten this time: more than %" PRIu64 " keys or %" PRIu64 " MiB of them changed during its copy",
+					st->dir, st->changes_max_keys,
+					st->changes_max_bytes >> 20);
+		return mfs_errf(e, -EAGAIN, "database %s: data.mdb not rewritten this time: %s",
+				st->dir, sa.why);
+	}
 	clock_gettime(CLOCK_REALTIME, &ts);
 	ts.tv_sec += SHRINK_WAIT_MS / 1000;
 	ts.tv_nsec += (SHRINK_WAIT_MS % 1000) * 1000000L;
@@ -1159,21 +1417,24 @@ static void shrink_online(struct store *st)
 		ts.tv_nsec -= 1000000000L;
 	}
 	if (pthread_rwlock_timedwrlock(&st->grow_lock, &ts) != 0) {
-		unlink(path);
-		mfs_errf(&e, -EBUSY, "database %s: readers held data.mdb for %d ms",
-			 st->dir, SHRINK_WAIT_MS);
-		goto failed;
+		pthread_mutex_unlock(&st->write_lock);
+		ss->held_ms += mono_ms() - t0;
+		unlink(c.path);
+		return mfs_errf(e, -EBUSY, "database %s: readers held data.mdb for %d ms",
+				st->dir, SHRINK_WAIT_MS);
 	}
 	if (st->broken) {
 		pthread_rwlock_unlock(&st->grow_lock);
-		unlink(path);
 		pthread_mutex_unlock(&st->write_lock);
-		return;
+		unlink(c.path);
+		return 0;
 	}
 	mdb_env_close(st->env);
 	st->env = NULL;
-	swapped = shrink_swap(st, path, &e);
-	rc = env_start(st, mapsize, &e2);
+	swapped = ss->swapped = shrink_swap(st, c.path, e);
+	if (c.mapsize < st->mapsize_bytes)
+		c.mapsize = st->mapsize_bytes;
+	rc = ss->reopen_rc = env_start(st, c.mapsize, e2);
 	if (rc)
 		st->broken = 1;
 	else
@@ -1190,37 +1451,84 @@ static void shrink_online(struct store *st)
 		pthread_rwlock_unlock(&st->grow_lock);
 	}
 	pthread_mutex_unlock(&st->write_lock);
-	if (swapped != 0)
+	ss->held_ms += mono_ms() - t0;
+	if (rc)
+		return rc;
+	return swapped == 1 ? 1 : e->code;
+}
+
+/* Run the online rewrite, log it and report its failures (e, /.errors),
+ * schedule the next try after one.  Returns shrink_run's answer. */
+static int shrink_online(struct store *st, int force, void (*mid)(void *),
+			 void *mid_arg, struct mfs_err *e)
+{
+	struct shrink_stats ss = { 0 };
+	struct mfs_err e2;
+	uint64_t fr_mib;
+	int rc;
+
+	mfs_err_clear(e);
+	mfs_err_clear(&e2);
+	rc = shrink_run(st, force, mid, mid_arg, &ss, e, &e2);
+	fr_mib = (ss.fr * ss.psize) >> 20;
+	if (ss.swapped != 0)
 		mfs_log(MFS_LOG_INFO, "database %s: data.mdb rewritten while mounted without its %"
-			PRIu64 " MiB of free pages (it had %" PRIu64 " MiB; writers held off %" PRIu64 " ms)",
-			st->dir, (fr * psize) >> 20, (fpages * psize) >> 20,
-			mono_ms() - t0);
-	if (rc) {
+			PRIu64 " MiB of free pages (it had %" PRIu64 " MiB; copied in %" PRIu64 " ms, %zu keys changed meanwhile replayed; writers held off %" PRIu64 " ms)",
+			st->dir, fr_mib, (ss.fpages * ss.psize) >> 20,
+			ss.copy_ms, ss.keys, ss.held_ms);
+	if (ss.reopen_rc) {
 		mfs_errf(&e2, -EIO, "database %s: cannot open data.mdb again after its rewrite (%s); remount",
 			 st->dir, e2.msg);
 		report(st, &e2);
+		return rc;
 	}
-	if (swapped > 0)
-		return;
-	mfs_err_prefix(&e, e.code, "database %s: data.mdb keeps its %" PRIu64 " MiB of free pages", st->dir, (fr * psize) >> 20);
-	report(st, &e);
+	if (rc >= 0)
+		return rc;
+	if (ss.gave_up)
+		mfs_log(MFS_LOG_WARN, "%s (tried again in %d s)", e->msg,
+			SHRINK_RETRY_MS / 1000);
+	else if (ss.swapped != 0)
+		mfs_err_prefix(e, e->code, "database %s: data.mdb keeps its %" PRIu64 " MiB of free pages",
+			       st->dir, fr_mib);
+	else
+		mfs_err_prefix(e, e->code, "database %s: data.mdb keeps its %" PRIu64 " MiB of free pages, the old file stays in use (tried again in %d s)",
+			       st->dir, fr_mib, SHRINK_RETRY_MS / 1000);
+	if (!ss.gave_up)
+		report(st, e);
 	__atomic_store_n(&st->shrink_after_ms, mono_ms() + SHRINK_RETRY_MS,
 			 __ATOMIC_RELEASE);
-	return;
-failed:
-	pthread_mutex_unlock(&st->write_lock);
-	mfs_err_prefix(&e, e.code, "database %s: data.mdb keeps its %" PRIu64 " MiB of free pages, the old file stays in use (tried again in %d s)",
-		       st->dir, (fr * psize) >> 20, SHRINK_RETRY_MS / 1000);
-	report(st, &e);
-	__atomic_store_n(&st->shrink_after_ms, mono_ms() + SHRINK_RETRY_MS,
-			 __ATOMIC_RELEASE);
+	return rc;
+}
+
+int store_shrink_now(struct store *st, void (*mid)(void *), void *arg,
+		     struct mfs_err *err)
+{
+	int rc;
+
+	/* no rewrite thread meanwhile */
+	pthread_mutex_lock(&st->shrink_lock);
+	rc = st->shrink_running;
+	st->shrink_running = 1;
+	pthread_mutex_unlock(&st->shrink_lock);
+	if (rc)
+		return mfs_errf(err, -EBUSY, "database %s: a rewrite runs",
+				st->dir);
+	rc = shrink_online(st, 1, mid, arg, err);
+	pthread_mutex_lock(&st->shrink_lock);
+	st->shrink_running = 0;
+	pthread_mutex_unlock(&st->shrink_lock);
+	if (rc == 0)
+		rc = mfs_errf(err, -EAGAIN, "database %s: data.mdb not rewritten",
+			      st->dir);
+	return rc;
 }
 
 static void *shrink_main(void *arg)
 {
 	struct store *st = arg;
+	struct mfs_err e;
 
-	shrink_online(st);
+	shrink_online(st, 0, st->shrink_gate ? gate_wait : NULL, st, &e);
 	pthread_mutex_lock(&st->shrink_lock);
 	st->shrink_running = 0;
 	pthread_mutex_unlock(&st->shrink_lock);
@@ -1400,10 +1708,12 @@ static int write_locked(struct store *st, store_fn fn, void *arg,
 			if (t.touched >= RECYCLE_TOUCHED)
 				__atomic_store_n(&st->recycle_due, 1,
 						 __ATOMIC_RELEASE);
-			/* the rewrite opens the environment again too */
+			/* the rewrite opens the environment again too; while
+			 * its copy runs, its snapshot must stay */
 			if (shrink)
 				shrink_start(st);
-			else if (__atomic_load_n(&st->recycle_due,
+			else if (!st->changes &&
+				 __atomic_load_n(&st->recycle_due,
 						 __ATOMIC_ACQUIRE))
 				env_recycle(st);
 			return 0;
@@ -1462,7 +1772,7 @@ static int stat_fn(struct store_txn *t, void *arg, struct mfs_err *err)
 	if (rc)
 		return mfs_errf(err, store_txn_fail(t, rc),
 				"database %s: stat %s: %s", t->st->dir,
-				db_names[a->db], mdb_strerror(rc));
+				store_db_names[a->db], mdb_strerror(rc));
 	a->n = ms.ms_entries;
 	return 0;
 }
@@ -1474,7 +1784,7 @@ int store_stat_entries(struct store *st, const char *db, uint64_t *n,
 	int rc;
 
 	for (a.db = 0; a.db < DB_COUNT; a.db++)
-		if (strcmp(db_names[a.db], db) == 0)
+		if (strcmp(store_db_names[a.db], db) == 0)
 			break;
 	if (a.db == DB_COUNT)
 		return mfs_errf(err, -EINVAL,

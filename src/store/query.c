@@ -31,7 +31,7 @@ int store_query_put(struct store_txn *t, uint32_t cid, uint32_t pid,
 	rc = query_key(cid, pid, name, kb, &k);
 	if (rc)
 		return rc;
-	rc = mdb_put(t->txn, store_dbi(t, DB_QUERY), &k, &v, 0);
+	rc = store_put(t, DB_QUERY, &k, &v, 0);
 	return rc ? store_txn_fail(t, rc) : 0;
 }
 
@@ -61,7 +61,7 @@ int store_query_del(struct store_txn *t, uint32_t cid, uint32_t pid,
 	rc = query_key(cid, pid, name, kb, &k);
 	if (rc)
 		return rc;
-	rc = mdb_del(t->txn, store_dbi(t, DB_QUERY), &k, NULL);
+	rc = store_del(t, DB_QUERY, &k);
 	return rc ? store_txn_fail(t, rc) : 0;
 }
 

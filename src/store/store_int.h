@@ -23,6 +23,8 @@
 #define STORE_LAYOUT_VERSION_MIN 1u     /* older layouts opened and migrated */
 #define STORE_BLOB_CHUNK (1u << 20)     /* bytes per blob value */
 
+struct store_changes;                   /* shrink.c */
+
 enum store_db {
 	DB_META, DB_COLL, DB_PART, DB_PINFO, DB_ENT, DB_IDMAP, DB_BLOB,
 	DB_QUERY, DB_FIELDS, DB_COUNT
@@ -44,10 +46,19 @@ struct store {
 	int recycle_due;                /* env_recycle could not run: retry */
 	unsigned env_flags;             /* mdb_env_open flags, for a reopen */
 	/* Held by store_write for the whole transaction (and the recycle
-	 * after it) and by the online shrink for its copy and swap: no
-	 * commit lands in data.mdb while it is being rewritten (env.c, "The
+	 * after it) and by the online shrink while it takes its snapshot
+	 * and while it replays the changes and swaps the files (env.c, "The
 	 * file shrinks").  Taken before grow_lock, never while holding it. */
 	pthread_mutex_t write_lock;
+	/* While a rewrite copies its snapshot: the keys writers change
+	 * (shrink.c), else NULL.  Protected by write_lock. */
+	struct store_changes *changes;
+	/* Threads waiting for grow_lock exclusive to grow or reopen the map
+	 * (atomic): a rewrite's copy, which holds it shared, gives way. */
+	int grow_waiting;
+	uint64_t changes_max_keys;      /* the rewrite gives up past these */
+	uint64_t changes_max_bytes;
+	char *shrink_gate;              /* a test hook (env.c), or NULL */
 	/* The online shrink's thread: protected by shrink_lock. */
 	pthread_mutex_t shrink_lock;
 	pthread_t shrink_thread;
@@ -98,6 +109,76 @@ int store_mdb_errno(int rc, enum store_op op);
  * system is too full to keep the headroom that deletes and drops need
  * (env.c, "Disk full"). */
 int store_txn_grows(struct store_txn *t);
+
+/* The names of the databases, by enum store_db. */
+extern const char *const store_db_names[DB_COUNT];
+
+/* ---- writes: every write of the store goes through these (shrink.c) ----
+ *
+ * The same as mdb_put, mdb_del (without a data argument: no database is
+ * MDB_DUPSORT), mdb_cursor_put, mdb_cursor_del (flags 0) and mdb_drop
+ * (emptying only: the handles are fixed) on database db of t, returning
+ * LMDB's code; while a rewrite of data.mdb copies its snapshot, they add
+ * the key (store_drop: the whole database) to its change set first. */
+int store_put(struct store_txn *t, enum store_db db, MDB_val *k, MDB_val *v,
+	      unsigned flags);
+int store_del(struct store_txn *t, enum store_db db, MDB_val *k);
+int store_cursor_put(struct store_txn *t, enum store_db db, MDB_cursor *cur,
+		     MDB_val *k, MDB_val *v, unsigned flags);
+int store_cursor_del(struct store_txn *t, enum store_db db, MDB_cursor *cur);
+int store_drop(struct store_txn *t, enum store_db db);
+
+/* ---- the rewrite's data (shrink.c; env.c, "The file shrinks") ---- */
+
+/* Entries per transaction of the copy: LMDB keeps a transaction's dirty
+ * pages in the heap until it commits, and their list until the copy's
+ * environment closes, so this bounds what a rewrite holds while it runs
+ * beside the writers (with 65,536, the daemon held 14-22 MiB more while
+ * it copied a 31 MiB file of 60,000 entities: tests/fs/memory.sh; a
+ * commit of the copy is a write(2) without a sync). */
+#define STORE_SHRINK_TXN_ENTRIES 4096
+#define STORE_SHRINK_CHECK 1024         /* entries between stop() calls */
+#define STORE_SHRINK_STOPPED (-1)       /* stop() said so */
+
+/* A change set: at most max_keys keys and max_bytes of memory; NULL when
+ * out of memory. */
+struct store_changes *store_changes_new(size_t max_keys, size_t max_bytes);
+void store_changes_free(struct store_changes *c);
+/* Add (db, k) (a copy of the key); db emptied: copy it whole.  Past the
+ * limits, or out of memory, the set empties and is over for good. */
+void store_changes_add(struct store_changes *c, enum store_db db,
+		       const MDB_val *k);
+void store_changes_drop(struct store_changes *c, enum store_db db);
+/* 1 once the set went over its limits (safe while writers add). */
+int store_changes_over(const struct store_changes *c);
+size_t store_changes_count(const struct store_changes *c);
+
+/* Open (creating) the databases of store_db_names in the fresh
+ * environment to, handles in tdbi.  0 or an LMDB code. */
+int store_shrink_dbs(MDB_env *to, MDB_dbi *tdbi);
+/* Copy every database of st as read transaction rt sees it into the
+ * empty tdbi of to, in key order (MDB_APPEND: full pages).  Every
+ * STORE_SHRINK_CHECK entries stop(arg) (may be NULL) may end it: its
+ * nonzero return is returned (STORE_SHRINK_STOPPED).  mid(mid_arg), when
+ * not NULL, is called once in the middle.  0 or an LMDB code. */
+int store_shrink_copy(struct store *st, MDB_txn *rt, MDB_env *to,
+		      const MDB_dbi *tdbi, int (*stop)(void *), void *arg,
+		      void (*mid)(void *), void *mid_arg);
+/* Make the copy what rt sees for every key of c: the value in rt, or
+ * none; a dropped database copied whole again.  Grows to's map when it
+ * fills (no transaction of to may be alive).  *keys: the keys replayed.
+ * 0 or an LMDB code. */
+int store_shrink_replay(struct store *st, MDB_txn *rt,
+			const struct store_changes *c, MDB_env *to,
+			const MDB_dbi *tdbi, size_t *keys);
+
+/* A test hook: run the online rewrite of data.mdb now in this thread,
+ * worth it or not; mid(arg), when not NULL, is called once in the middle
+ * of the copy, with write_lock free (writes from another thread go on)
+ * and grow_lock held shared by this thread.  1 when data.mdb was
+ * rewritten, else a negative errno with err set. */
+int store_shrink_now(struct store *st, void (*mid)(void *), void *arg,
+		     struct mfs_err *err);
 
 /* Record rc in txn (unless NOTFOUND / KEYEXIST) and return its errno. */
 int store_txn_fail(struct store_txn *t, int rc);

@@ -77,6 +77,9 @@ if [ -n "$PAUSE" ]; then
 		fail "no rewrite of data.mdb at the remount after round 13"
 	[ "$ROUNDS" -lt 40 ] || grep -q 'data.mdb rewritten while mounted' "$T/log" ||
 		fail "no rewrite of data.mdb while mounted in $ROUNDS rounds"
+	# writers go on during a rewrite's copy: what they changed is
+	# replayed into the copy before the swap
+	note "$(grep -c 'data.mdb rewritten while mounted' "$T/log") rewrites while mounted, $(grep -c ' [1-9][0-9]* keys changed meanwhile replayed' "$T/log") of them with commits during the copy"
 fi
 "$SIM" -n "$N" -s "$SEED" -k "$T/failed" "$T/trace" >"$T/sim.out" 2>&1
 rc=$?

@@ -7,10 +7,15 @@
 # byte), the same search answers, the index still loading from its stored
 # blob, inserts and deletes working; a mount with few free pages does not
 # rewrite; a copy a crash left is removed.  While mounted: 40,000 more
-# entities, 36,000 deleted in one write while a client inserts and
-# searches; the file is rewritten without a remount, to at most half its
-# size, no write fails, every search has its k hits, and the ids are
-# exactly those expected, before and after a remount.
+# entities, 36,000 deleted in one write while a client inserts, deletes
+# and searches; the rewrite's copy is held in its middle
+# (MFS_STORE_SHRINK_GATE) until the client has had writes acknowledged
+# during it, so they land in the old file after the copy's snapshot and
+# reach the new file by the replay; the file is rewritten without a
+# remount, to at most half its size, no write fails, every search has its
+# k hits, and the ids are exactly those expected (every acknowledged
+# insert there, no acknowledged delete back), before and after a
+# remount.
 . "$(dirname "$0")/lib.sh"
 # the first part tests the rewrite at mount: none while mounted
 MFS_WRAP_SAVED=$MFS_WRAP
@@ -80,9 +85,10 @@ expect_eq "$(rewrites)" 1 "rewrites logged after the second remount"
 	fail "a crash's copy was not removed: $(ls "$DB")"
 expect_eq "$(cat "$C/count")" 6000 "count after the second remount"
 
-# ---- while mounted, under concurrent inserts and searches ----
-# (a rewrite past 1 MiB of free pages, not 4: this database is small)
-MFS_WRAP="env MFS_STORE_SHRINK_MIN_BYTES=1048576 $MFS_WRAP_SAVED"
+# ---- while mounted, under concurrent inserts, deletes and searches ----
+# (a rewrite past 1 MiB of free pages, not 4: this database is small; the
+# copy waits in its middle while $T/gate exists)
+MFS_WRAP="env MFS_STORE_SHRINK_MIN_BYTES=1048576 MFS_STORE_SHRINK_GATE=$T/gate $MFS_WRAP_SAVED"
 remount
 py_vecs "$T/b.fvecs" "$T/del2.txt" <<'EOF'
 r = np.random.RandomState(12)
@@ -96,25 +102,43 @@ cat "$T/b.fvecs" >>"$C/vectors.fvecs" || fail "import 40,000"
 expect_eq "$(cat "$C/count")" 46000 "count after the second import"
 expect_eq "$(sort -n "$C/_default/ids" | tail -n 1)" 110000 "last auto id"
 full=$(size)
-# The client: k=10 searches, and with the first 100 of them writes of 20
-# entities (ids 200,000 on), each acknowledged by close, until $T/stop
-# exists; it writes the acknowledged ids to $T/acked and its failures to
+# The client: until $T/stop exists, rounds of a write of 20 entities (ids
+# 200,000 on; 3,000 rounds at most), a delete of 5 of the previous round's
+# and of one of the 4,000 kept of 70,001..110,000, each acknowledged by
+# close, and a k=10 search; a line in $T/progress per round.  It writes
+# the acknowledged ids to $T/acked and $T/deleted, its failures to
 # $T/cerr.
+py "$T/del2.txt" >"$T/keep" <<'EOF'
+import sys
+gone = set(int(l) for l in open(sys.argv[1]))
+print("\n".join(str(i) for i in range(70001, 110001) if i not in gone))
+EOF
 cat >"$T/client.py" <<'EOF'
 import os, sys
-c, stop, acked_path, err_path, qpath = sys.argv[1:6]
+c, stop, t, qpath = sys.argv[1:5]
 q = open(qpath).readline().strip()
-acked, fails, nxt, searches = [], [], 200000, 0
+keep = [int(l) for l in open(t + "/keep")]
+acked, deleted, fails, nxt, searches = [], [], [], 200000, 0
+progress = open(t + "/progress", "a", buffering=1)
 while not os.path.exists(stop) and len(fails) < 5:
-    ids = range(nxt, nxt + 20)
-    try:
-        if nxt < 202000:
+    if nxt < 260000:
+        ids = range(nxt, nxt + 20)
+        try:
             with open(c + "/vectors", "a") as f:
                 f.write("".join("%d\t%s\n" % (i, q) for i in ids))
             acked.extend(ids)
-            nxt += 20
-    except OSError as e:
-        fails.append("insert %d..: %s" % (ids[0], e))
+        except OSError as e:
+            fails.append("insert %d..: %s" % (ids[0], e))
+        gone = list(range(nxt - 20, nxt - 15)) if nxt > 200000 else []
+        gone.append(keep.pop())
+        try:
+            with open(c + "/delete", "w") as f:
+                f.write("".join("%d\n" % i for i in gone))
+            deleted.extend(gone)
+        except OSError as e:
+            fails.append("delete %s: %s" % (gone, e))
+        nxt += 20
+        progress.write("%d\n" % nxt)
     try:
         with open(c + "/search/" + q + "&k=10") as f:
             hits = [l for l in f.read().splitlines() if l.strip()]
@@ -123,18 +147,40 @@ while not os.path.exists(stop) and len(fails) < 5:
             fails.append("a search returned %d hits, expected 10" % len(hits))
     except OSError as e:
         fails.append("search: %s" % e)
-with open(acked_path, "w") as f:
+with open(t + "/acked", "w") as f:
     f.write("".join("%d\n" % i for i in acked))
-with open(err_path, "w") as f:
+with open(t + "/deleted", "w") as f:
+    f.write("".join("%d\n" % i for i in deleted))
+with open(t + "/cerr", "w") as f:
     f.write("".join(x + "\n" for x in fails))
-print(len(acked), searches)
+print(len(acked), len(deleted), searches)
 EOF
-"$MFS_PYTHON" "$T/client.py" "$C" "$T/stop" "$T/acked" "$T/cerr" \
-	"$T/q.txt" >"$T/client.out" 2>&1 &
+: >"$T/progress"
+touch "$T/gate"
+"$MFS_PYTHON" "$T/client.py" "$C" "$T/stop" "$T" "$T/q.txt" \
+	>"$T/client.out" 2>&1 &
 cpid=$!
 at_cleanup "kill $cpid 2>/dev/null"
 sleep 0.5
 cat "$T/del2.txt" >"$C/delete" || fail "delete 36,000 in one write"
+# The copy has its snapshot and waits: the client's writes acknowledged
+# from now on reach the new file only by the replay.
+n=0
+until grep -q 'the copy of data.mdb waits while' "$T/log"; do
+	pid_alive "$cpid" || fail "the client stopped: $(cat "$T/client.out")"
+	n=$((n + 1))
+	[ $n -lt 1200 ] || fail "no rewrite's copy within 120 s of the delete"
+	sleep 0.1
+done
+p0=$(wc -l <"$T/progress")
+n=0
+until [ "$(wc -l <"$T/progress")" -ge $((p0 + 10)) ]; do
+	pid_alive "$cpid" || fail "the client stopped: $(cat "$T/client.out")"
+	n=$((n + 1))
+	[ $n -lt 1200 ] || fail "writers waited for the rewrite's copy: $(($(wc -l <"$T/progress") - p0)) of 10 rounds acknowledged in 120 s"
+	sleep 0.1
+done
+rm "$T/gate"
 n=0
 until [ "$(online)" -ge 1 ]; do
 	pid_alive "$cpid" || fail "the client stopped: $(cat "$T/client.out")"
@@ -142,12 +188,17 @@ until [ "$(online)" -ge 1 ]; do
 	[ $n -lt 1200 ] || fail "no rewrite while mounted within 120 s of the delete"
 	sleep 0.1
 done
+replayed=$(grep -m 1 'data.mdb rewritten while mounted' "$T/log" |
+	sed -n 's/.* \([0-9]*\) keys changed meanwhile replayed.*/\1/p')
+[ "${replayed:-0}" -gt 0 ] ||
+	fail "the rewrite replayed no change, expected the client's: $(grep 'data.mdb rewritten while mounted' "$T/log")"
 # the client goes on in the new file; a compaction frees the old index
 echo 1 >"$C/compact" || fail "compact"
 touch "$T/stop"
 wait $cpid || fail "the client failed: $(cat "$T/client.out")"
 [ -s "$T/cerr" ] && fail "the client's writes or searches failed around the rewrite:$NL$(cat "$T/cerr")"
 nacked=$(wc -l <"$T/acked" | tr -d ' ')
+ndel=$(wc -l <"$T/deleted" | tr -d ' ')
 [ "$nacked" -gt 0 ] || fail "the client had no insert acknowledged"
 # at most 1.5 times a fresh database of the same entities, the compacted
 # copy /.backup/data.mdb (without the rewrite: about twice), once the
@@ -160,13 +211,14 @@ until [ "$(size)" -le $((fresh * 3 / 2)) ]; do
 		fail "data.mdb $(size) bytes 60 s after the compaction, expected at most 1.5 times the fresh copy's $fresh"
 	sleep 0.1
 done
-note "while mounted: $(cat "$T/client.out") (inserts acknowledged, searches); data.mdb $full -> $(size) bytes, a fresh copy $fresh; $(online) rewrites"
+note "while mounted: $(cat "$T/client.out") (inserts and deletes acknowledged, searches); data.mdb $full -> $(size) bytes, a fresh copy $fresh; $(online) rewrites:$NL$(grep -o 'copied in.*held off [0-9]* ms' "$T/log")"
 [ ! -e "$DB/data.mdb.shrink" ] || fail "the copy was left in $DB: $(ls "$DB")"
 if grep -q 'data.mdb keeps\|cannot open data.mdb again' "$T/log"; then
 	fail "a rewrite failed: $(grep 'data.mdb keeps\|cannot open data.mdb again' "$T/log")"
 fi
 # expected: the 6,000 of the first part, the 4,000 kept, the acknowledged
-py "$T/v2" "$T/del2.txt" "$T/acked" >"$T/want" <<'EOF'
+# inserts, less the acknowledged deletes
+py "$T/v2" "$T/del2.txt" "$T/acked" "$T/deleted" >"$T/want" <<'EOF'
 import sys
 have = set(int(l.split("\t")[0]) for l in open(sys.argv[1]))
 have.add(70000)
@@ -174,10 +226,11 @@ have.discard(int(open(sys.argv[1]).readline().split("\t")[0]))
 gone = set(int(l) for l in open(sys.argv[2]))
 have |= set(range(70001, 110001)) - gone
 have |= set(int(l) for l in open(sys.argv[3]))
+have -= set(int(l) for l in open(sys.argv[4]))
 print("\n".join(str(i) for i in sorted(have)))
 EOF
 want=$(wc -l <"$T/want" | tr -d ' ')
-expect_eq "$want" $((10000 + nacked)) "expected ids"
+expect_eq "$want" $((10000 + nacked - ndel)) "expected ids"
 expect_eq "$(cat "$C/count")" "$want" "count after the rewrite"
 sort -n "$C/_default/ids" >"$T/have" || fail "read ids"
 cmp -s "$T/want" "$T/have" || fail "ids after the rewrite differ: $(diff "$T/want" "$T/have" | head -5)"
