@@ -876,6 +876,21 @@ static void store_free(struct store *st)
 	free(st);
 }
 
+/* The decimal number in environment variable name (a test hook), or def
+ * when it is unset, empty or not a number. */
+static uint64_t env_u64(const char *name, uint64_t def)
+{
+	const char *s = getenv(name);
+	char *end;
+	unsigned long long v;
+
+	if (!s || !*s)
+		return def;
+	errno = 0;
+	v = strtoull(s, &end, 10);
+	return *end == '\0' && errno == 0 ? (uint64_t)v : def;
+}
+
 int store_open(const char *dir, const struct store_opts *opts,
 	       struct store **out, struct mfs_err *err)
 {
@@ -915,26 +930,14 @@ int store_open(const char *dir, const struct store_opts *opts,
 	}
 	/* see "The file shrinks"; MFS_STORE_SHRINK_MIN_BYTES lets tests
 	 * rewrite small files */
-	st->shrink_min_bytes = SHRINK_MIN_BYTES;
-	const char *smin = getenv("MFS_STORE_SHRINK_MIN_BYTES");
-	if (smin && *smin) {
-		char *end;
-		unsigned long long v = strtoull(smin, &end, 10);
-		if (*end == '\0')
-			st->shrink_min_bytes = v;
-	}
+	st->shrink_min_bytes = env_u64("MFS_STORE_SHRINK_MIN_BYTES",
+				       SHRINK_MIN_BYTES);
 	/* the change set's limits, and the test hooks that lower them
 	 * (MFS_STORE_SHRINK_MAX_KEYS) or hold the copy in its middle
 	 * (MFS_STORE_SHRINK_GATE, see gate_wait) */
-	st->changes_max_keys = SHRINK_MAX_KEYS;
+	st->changes_max_keys = env_u64("MFS_STORE_SHRINK_MAX_KEYS",
+				       SHRINK_MAX_KEYS);
 	st->changes_max_bytes = SHRINK_MAX_BYTES;
-	const char *smax = getenv("MFS_STORE_SHRINK_MAX_KEYS");
-	if (smax && *smax) {
-		char *end;
-		unsigned long long v = strtoull(smax, &end, 10);
-		if (*end == '\0')
-			st->changes_max_keys = v;
-	}
 	const char *gate = getenv("MFS_STORE_SHRINK_GATE");
 	if (gate && *gate && !(st->shrink_gate = strdup(gate))) {
 		free(st->dir);
