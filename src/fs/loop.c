@@ -52,6 +52,7 @@
 #include <linux/fuse.h>
 #include <semaphore.h>
 #include <signal.h>
+#include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -99,6 +100,27 @@ static void run_deferred(void)
 {
 	if (fs_deferred())
 		fs_run_deferred();
+}
+
+/* What a read of the device answered, with the end of the connection
+ * as 0: an unmount (ENODEV, already 0; also what a write to the fusectl
+ * abort file gives here) or ECONNABORTED, which the kernel answered once
+ * in about 160 lazy unmounts (`fusermount3 -uz`) with clients still in
+ * the mount (tests/fs/shutdown.sh).  Either way no request will come
+ * again and nothing is lost (every acknowledged write was committed
+ * before its answer), so the daemon ends as after an unmount, with a
+ * log line. */
+static int read_end(int res)
+{
+	/* every reader sees it: one line (one loop per process) */
+	static atomic_flag said = ATOMIC_FLAG_INIT;
+
+	if (res == -ECONNABORTED) {
+		if (!atomic_flag_test_and_set(&said))
+			mfs_log(MFS_LOG_WARN, "the kernel aborted the FUSE connection: nothing more to serve, stopping");
+		return 0;
+	}
+	return res;
 }
 
 static void ending(struct loop *l, int err)
@@ -232,7 +254,7 @@ static void *worker(void *arg)
 		/* cancelled in the read (the session is over): free buf */
 		pthread_cleanup_push(buf_free, &buf);
 		pthread_setcancelstate(PTHREAD_CANCEL_ENABLE, NULL);
-		res = fuse_session_receive_buf(l->se, &buf);
+		res = read_end(fuse_session_receive_buf(l->se, &buf));
 		pthread_setcancelstate(PTHREAD_CANCEL_DISABLE, NULL);
 		pthread_cleanup_pop(0);
 		pthread_mutex_lock(&l->lock);
@@ -429,7 +451,7 @@ static int loop_single(struct fs *fs, struct fuse_session *se)
 		if (res <= 0)
 			continue;       /* a signal, or the tick */
 		pthread_sigmask(SIG_SETMASK, &open_mask, NULL);
-		res = fuse_session_receive_buf(se, &buf);
+		res = read_end(fuse_session_receive_buf(se, &buf));
 		pthread_sigmask(SIG_BLOCK, &sigs, NULL);
 		if (res == -EINTR)
 			continue;
