@@ -861,6 +861,18 @@ int store_txn_grows(struct store_txn *t)
 	return -ENOSPC;
 }
 
+/* The end of a store whose grow_lock could not be made: its mutexes and
+ * memory. */
+static void store_free_mutexes(struct store *st)
+{
+	pthread_mutex_destroy(&st->reserve_lock);
+	pthread_mutex_destroy(&st->write_lock);
+	pthread_mutex_destroy(&st->shrink_lock);
+	free(st->shrink_gate);
+	free(st->dir);
+	free(st);
+}
+
 /* The end of a store, opened or not: the reserve file, locks, memory
  * (the environment and the lock file are the callers'). */
 static void store_free(struct store *st)
@@ -868,12 +880,7 @@ static void store_free(struct store *st)
 	if (st->reserve_fd >= 0)
 		close(st->reserve_fd);
 	pthread_rwlock_destroy(&st->grow_lock);
-	pthread_mutex_destroy(&st->reserve_lock);
-	pthread_mutex_destroy(&st->write_lock);
-	pthread_mutex_destroy(&st->shrink_lock);
-	free(st->shrink_gate);
-	free(st->dir);
-	free(st);
+	store_free_mutexes(st);
 }
 
 /* The decimal number in environment variable name (a test hook), or def
@@ -960,12 +967,7 @@ int store_open(const char *dir, const struct store_opts *opts,
 	rc = pthread_rwlock_init(&st->grow_lock, &attr);
 	pthread_rwlockattr_destroy(&attr);
 	if (rc) {
-		pthread_mutex_destroy(&st->reserve_lock);
-		pthread_mutex_destroy(&st->write_lock);
-		pthread_mutex_destroy(&st->shrink_lock);
-		free(st->shrink_gate);
-		free(st->dir);
-		free(st);
+		store_free_mutexes(st);
 		return mfs_errf(err, -rc, "database %s: cannot create a lock",
 				dir);
 	}
